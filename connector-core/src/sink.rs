@@ -1,0 +1,183 @@
+//! The [`Sink`] trait: where records go.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Entity, EntityKind};
+
+/// A natural-key lookup: the field and its value (`email` = `a@b.example`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LookupKey {
+    /// The field (`email`, `sku`, `number`, `registration_number`, `external_id`).
+    pub field: String,
+    /// The value.
+    pub value: String,
+}
+
+impl LookupKey {
+    /// A lookup on `field` = `value`.
+    pub fn new(field: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { field: field.into(), value: value.into() }
+    }
+}
+
+/// A record found in the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<E> {
+    /// Its id in the target.
+    pub target_id: String,
+    /// The record as the target holds it, when the sink can read it back.
+    pub record: Option<E>,
+}
+
+/// What to do with one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteAction<E> {
+    /// Create or update the record.
+    Upsert(E),
+    /// Mark the record inactive (or delete it, where the target has no inactive state).
+    Deactivate,
+}
+
+/// One record to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteRequest<E> {
+    /// The record's key in the flow (its natural key in the source).
+    pub key: String,
+    /// Its id in the target, when the ledger or a lookup knows it: an update, not a create.
+    pub target_id: Option<String>,
+    /// What to do.
+    pub action: WriteAction<E>,
+    /// A deterministic key for targets that deduplicate writes (Xero's `Idempotency-Key`):
+    /// the same record content always gets the same key.
+    pub idempotency_key: String,
+    /// Whether this is a create in the target's eyes: no target id is known.
+    pub is_create: bool,
+}
+
+/// The result of writing one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created, with the target's id.
+    Created {
+        /// The new id.
+        target_id: String,
+    },
+    /// Updated.
+    Updated {
+        /// The id.
+        target_id: String,
+    },
+    /// The target already held the same content.
+    Unchanged {
+        /// The id.
+        target_id: String,
+    },
+    /// Deactivated.
+    Deactivated {
+        /// The id.
+        target_id: String,
+    },
+    /// Not written, on purpose.
+    Skipped {
+        /// Why.
+        reason: String,
+        /// The target's id when the record exists there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_id: Option<String>,
+    },
+    /// Failed.
+    Failed {
+        /// Why, naming the field.
+        error: Error,
+    },
+}
+
+impl Outcome {
+    /// The target id, if the outcome has one.
+    pub fn target_id(&self) -> Option<&str> {
+        match self {
+            Outcome::Created { target_id }
+            | Outcome::Updated { target_id }
+            | Outcome::Unchanged { target_id }
+            | Outcome::Deactivated { target_id } => Some(target_id),
+            Outcome::Skipped { target_id, .. } => target_id.as_deref(),
+            Outcome::Failed { .. } => None,
+        }
+    }
+
+    /// Whether the record landed (or was knowingly left alone).
+    pub fn is_success(&self) -> bool {
+        !matches!(self, Outcome::Failed { .. })
+    }
+
+    /// A short name (`created`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Created { .. } => "created",
+            Outcome::Updated { .. } => "updated",
+            Outcome::Unchanged { .. } => "unchanged",
+            Outcome::Deactivated { .. } => "deactivated",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// The outcome of one record of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteOutcome {
+    /// The record's key, as in the [`WriteRequest`].
+    pub key: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+impl WriteOutcome {
+    /// An outcome for a key.
+    pub fn new(key: impl Into<String>, outcome: Outcome) -> Self {
+        Self { key: key.into(), outcome }
+    }
+}
+
+/// What a sink can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkCapabilities {
+    /// The entity it writes.
+    pub entity: EntityKind,
+    /// The most records one `write` call takes.
+    pub max_batch: usize,
+    /// How many `write` calls may run at once.
+    pub max_concurrency: usize,
+    /// Whether `find` works.
+    pub can_find: bool,
+    /// Whether deactivation is supported.
+    pub can_deactivate: bool,
+    /// Whether the target deduplicates writes by [`WriteRequest::idempotency_key`].
+    pub idempotent_writes: bool,
+    /// The natural-key field `find` uses by default (`email`, `sku`, `number`).
+    pub natural_key: String,
+}
+
+/// A sink of canonical records. Object safe: hold it as `Arc<dyn Sink<Customer>>`.
+#[async_trait]
+pub trait Sink<E: Entity>: Send + Sync {
+    /// The connector's name.
+    fn name(&self) -> &str;
+
+    /// What it can do.
+    fn capabilities(&self) -> SinkCapabilities;
+
+    /// A connection test.
+    async fn check(&self) -> Result<()>;
+
+    /// Looks a record up by natural key.
+    async fn find(&self, key: &LookupKey) -> Result<Option<Found<E>>>;
+
+    /// Writes a batch of at most `max_batch` records; one outcome per request, in any order,
+    /// matched by key. An `Err` means the whole batch failed before anything was written.
+    async fn write(&self, batch: Vec<WriteRequest<E>>) -> Result<Vec<WriteOutcome>>;
+}

@@ -1,0 +1,5 @@
+//! In-memory state store.
+
+/// In-memory state store (being implemented).
+#[derive(Debug, Default)]
+pub struct MemoryStore;

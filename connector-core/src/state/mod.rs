@@ -1,0 +1,79 @@
+//! Run state: checkpoints, the write ledger, quarantine, the activity log and run history.
+//!
+//! [`StateStore`] is the trait; [`SqliteStore`] (one file, WAL, transactions) is the default
+//! and [`MemoryStore`] serves tests. The flow engine writes everything a batch produced in one
+//! [`BatchCommit`], so a crash leaves the store at a batch boundary.
+
+mod memory;
+mod sqlite;
+mod types;
+
+#[cfg(test)]
+mod conformance;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::source::Cursor;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+/// Durable state of flows. Implementations must be safe to share between tasks.
+#[async_trait]
+pub trait StateStore: Send + Sync + std::fmt::Debug {
+    /// The saved cursor of a scope.
+    async fn checkpoint(&self, scope: &Scope) -> Result<Option<Cursor>>;
+
+    /// Saves a cursor. The engine calls this only after the sink committed what came before.
+    async fn save_checkpoint(&self, scope: &Scope, cursor: &Cursor) -> Result<()>;
+
+    /// Forgets a scope's cursor (the next changes-only run starts from the beginning).
+    async fn clear_checkpoint(&self, scope: &Scope) -> Result<()>;
+
+    /// Ledger entries of the given keys; keys without an entry are absent from the result.
+    async fn ledger_get(&self, scope: &LedgerScope, keys: &[String]) -> Result<Vec<LedgerEntry>>;
+
+    /// Records write intents before a batch is sent: each key's status becomes
+    /// [`LedgerStatus::Pending`] with the hash about to be written; target ids are kept.
+    async fn ledger_mark_pending(
+        &self,
+        scope: &LedgerScope,
+        pending: &[(String, String)],
+    ) -> Result<()>;
+
+    /// Writes a batch's results in one transaction.
+    async fn commit(&self, batch: BatchCommit) -> Result<()>;
+
+    /// Entries of a scope that are [`LedgerStatus::Committed`] and were not seen in `run_id`
+    /// (candidates for deactivation after a full snapshot), at most `limit`.
+    async fn ledger_unseen(
+        &self,
+        scope: &LedgerScope,
+        run_id: i64,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>>;
+
+    /// How many committed (live) entries a scope holds.
+    async fn ledger_count(&self, scope: &LedgerScope) -> Result<u64>;
+
+    /// Quarantined records matching a filter, oldest first.
+    async fn quarantine_list(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineEntry>>;
+
+    /// Starts a run and returns its id.
+    async fn run_started(&self, flow: &str, mode: &str, at: DateTime<Utc>) -> Result<i64>;
+
+    /// Records a run's end with its report (JSON).
+    async fn run_finished(&self, run: RunRecord) -> Result<()>;
+
+    /// The latest runs, newest first.
+    async fn runs(&self, flow: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
+
+    /// Activity entries of a run, in order.
+    async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>>;
+
+    /// Deletes activity entries older than `before`; returns how many.
+    async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64>;
+}

@@ -1,0 +1,2 @@
+//! File connector.
+#![deny(missing_docs)]
