@@ -1,0 +1,1 @@
+//! HTTP layer tests (wiremock, paused clock).

@@ -1,0 +1,5 @@
+//! Integration tests of connector-core, in one binary.
+
+mod http;
+#[cfg(feature = "simulator")]
+mod simulator;
