@@ -22,6 +22,7 @@
 pub mod error;
 pub mod flow;
 pub mod http;
+pub mod memory;
 pub mod model;
 pub mod sink;
 pub mod source;

@@ -121,3 +121,43 @@ pub struct DocumentParty {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e_invoice_address: Option<String>,
 }
+
+/// What orders, quotes and invoices share: a party, lines and addresses. Business steps
+/// (find-or-create customer, ensure products exist) work on any document.
+pub trait Document: super::Entity {
+    /// The bill-to party.
+    fn party(&self) -> &DocumentParty;
+    /// Mutable access to the party.
+    fn party_mut(&mut self) -> &mut DocumentParty;
+    /// The lines.
+    fn lines(&self) -> &[DocumentLine];
+    /// The billing address.
+    fn billing_address(&self) -> Option<&super::Address>;
+    /// The shipping address.
+    fn shipping_address(&self) -> Option<&super::Address>;
+}
+
+macro_rules! document {
+    ($ty:ty) => {
+        impl Document for $ty {
+            fn party(&self) -> &DocumentParty {
+                &self.party
+            }
+            fn party_mut(&mut self) -> &mut DocumentParty {
+                &mut self.party
+            }
+            fn lines(&self) -> &[DocumentLine] {
+                &self.lines
+            }
+            fn billing_address(&self) -> Option<&super::Address> {
+                self.billing_address.as_ref()
+            }
+            fn shipping_address(&self) -> Option<&super::Address> {
+                self.shipping_address.as_ref()
+            }
+        }
+    };
+}
+
+document!(super::Order);
+document!(super::Invoice);

@@ -30,7 +30,7 @@ pub use common::{
     Lifecycle, Meta, Phone, Refs, SourceRef, normalize_email,
 };
 pub use customer::{BankAccount, ContactPerson, Customer, CustomerKind};
-pub use document::{DocumentLine, DocumentParty, Totals};
+pub use document::{Document, DocumentLine, DocumentParty, Totals};
 pub use invoice::{Invoice, InvoiceKind, InvoiceStatus};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderKind, OrderStatus};

@@ -1,0 +1,567 @@
+//! One batch through the pipeline: steps, ledger, lookup of uncertain writes, the sink, and
+//! one state commit.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::engine::{Flow, is_fatal};
+use super::hash::{content_hash, idempotency_key};
+use super::options::ActivityLevel;
+use super::redact::redact_personal;
+use super::report::{Counts, Plan, PlanItem};
+use super::step::{StepContext, StepOutcome};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Entity;
+use crate::sink::{LookupKey, Outcome, WriteAction, WriteOutcome, WriteRequest};
+use crate::state::{
+    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, LedgerUpdate,
+    QuarantineEntry, QuarantineStatus, Scope,
+};
+
+/// Fixed facts of one run, shared by its batches.
+#[derive(Debug)]
+pub(super) struct RunCtx {
+    pub run_id: i64,
+    pub dry_run: bool,
+    pub full: bool,
+    pub replay: bool,
+    pub scope: Scope,
+    pub ledger: LedgerScope,
+    pub max_batch: usize,
+    pub can_find: bool,
+    pub can_deactivate: bool,
+    pub natural_key: String,
+}
+
+/// One record entering a batch.
+#[derive(Debug)]
+pub(super) enum Item<E> {
+    Upsert { key: String, record: E },
+    Delete { key: String },
+}
+
+impl<E> Item<E> {
+    pub fn key(&self) -> &str {
+        match self {
+            Item::Upsert { key, .. } | Item::Delete { key } => key,
+        }
+    }
+}
+
+/// What a batch produced, for the run's report.
+#[derive(Debug, Default)]
+pub(super) struct BatchOutput {
+    pub keys: Vec<String>,
+    pub counts: Counts,
+    pub sink_calls: u64,
+    pub errors: Vec<(String, Error)>,
+    pub plan: Option<Plan>,
+}
+
+/// A record after the steps, on its way to the sink.
+struct Ready<E> {
+    key: String,
+    record: E,
+    received: Option<E>,
+    hash: String,
+}
+
+/// A write to send.
+struct Pending<E> {
+    request: WriteRequest<E>,
+    hash: Option<String>,
+    received: Option<E>,
+}
+
+impl<E: Entity> Flow<E> {
+    pub(super) async fn process_batch(&self, ctx: &RunCtx, items: Vec<Item<E>>) -> Result<BatchOutput> {
+        let mut out = BatchOutput {
+            keys: items.iter().map(|i| i.key().to_string()).collect(),
+            plan: ctx.dry_run.then(Plan::default),
+            ..Default::default()
+        };
+        let mut commit = BatchCommit {
+            ledger_scope: Some(ctx.ledger.clone()),
+            run_id: ctx.run_id,
+            ..Default::default()
+        };
+
+        // 1. Steps.
+        let mut ready: Vec<Ready<E>> = Vec::with_capacity(items.len());
+        let mut deletes: Vec<String> = Vec::new();
+        for item in items {
+            match item {
+                Item::Delete { key } => deletes.push(key),
+                Item::Upsert { key, record } => {
+                    if ctx.full {
+                        commit.seen.push(key.clone());
+                    }
+                    self.run_steps(ctx, key, record, &mut ready, &mut out, &mut commit).await;
+                }
+            }
+        }
+
+        // 2. Ledger: unchanged records stop here.
+        let mut lookup_keys: Vec<String> = ready.iter().map(|r| r.key.clone()).collect();
+        lookup_keys.extend(deletes.iter().cloned());
+        let entries: HashMap<String, LedgerEntry> = if lookup_keys.is_empty() {
+            HashMap::new()
+        } else {
+            self.state
+                .ledger_get(&ctx.ledger, &lookup_keys)
+                .await?
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect()
+        };
+        let mut writes: Vec<Pending<E>> = Vec::new();
+        for r in ready {
+            let entry = entries.get(&r.key);
+            match entry {
+                Some(e) if e.status == LedgerStatus::Committed && e.hash.as_deref() == Some(r.hash.as_str()) => {
+                    out.counts.unchanged += 1;
+                    if ctx.replay {
+                        self.resolve(ctx, &r.key, &mut commit, &mut out);
+                    }
+                    if self.options.activity == ActivityLevel::All {
+                        self.log(ctx, &mut commit, &r.key, r.received.as_ref(), None, "unchanged", None);
+                    }
+                }
+                Some(e) if e.status == LedgerStatus::Pending => {
+                    // A write of an earlier run may have landed: look before sending again.
+                    match self.look_up(ctx, &r.record, &r.key).await {
+                        Ok(Some(target_id)) if e.pending_hash.as_deref() == Some(r.hash.as_str()) => {
+                            out.counts.unchanged += 1;
+                            commit.ledger.push(LedgerUpdate {
+                                key: r.key.clone(),
+                                target_id: Some(target_id),
+                                hash: Some(r.hash.clone()),
+                                status: LedgerStatus::Committed,
+                                outcome: "created".into(),
+                            });
+                            self.resolve(ctx, &r.key, &mut commit, &mut out);
+                        }
+                        Ok(found) => {
+                            let target = found.or_else(|| e.target_id.clone());
+                            writes.push(self.pending(ctx, r, target));
+                        }
+                        Err(err) if is_fatal(&err) => return Err(err),
+                        Err(err) => {
+                            let payload = r.received.as_ref().unwrap_or(&r.record);
+                            self.quarantine(ctx, &r.key, "sink", payload, err, &mut commit, &mut out);
+                        }
+                    }
+                }
+                Some(e) => {
+                    let target = e.target_id.clone();
+                    writes.push(self.pending(ctx, r, target));
+                }
+                None => writes.push(self.pending(ctx, r, None)),
+            }
+        }
+        for key in deletes {
+            match entries.get(&key) {
+                Some(e) if e.status != LedgerStatus::Deactivated && e.target_id.is_some() => {
+                    if ctx.can_deactivate {
+                        writes.push(Pending {
+                            request: WriteRequest {
+                                idempotency_key: idempotency_key(&ctx.scope.flow, &key, "deactivate"),
+                                key,
+                                target_id: e.target_id.clone(),
+                                action: WriteAction::Deactivate,
+                                is_create: false,
+                            },
+                            hash: None,
+                            received: None,
+                        });
+                    } else {
+                        self.skip(ctx, &key, "the target cannot deactivate records".into(), e.target_id.clone(), None, &mut commit, &mut out);
+                    }
+                }
+                _ => self.skip(ctx, &key, "deleted at the source; never written to the target".into(), None, None, &mut commit, &mut out),
+            }
+        }
+
+        // 3. Dry run: plan and stop.
+        if ctx.dry_run {
+            self.plan(ctx, writes, &mut out).await;
+            if !commit.seen.is_empty() {
+                let seen_only = BatchCommit { ledger_scope: commit.ledger_scope, run_id: ctx.run_id, seen: commit.seen, ..Default::default() };
+                self.state.commit(seen_only).await?;
+            }
+            return Ok(out);
+        }
+
+        // 4. Record intents, then send.
+        if !writes.is_empty() {
+            let intents: Vec<(String, String)> = writes
+                .iter()
+                .filter_map(|w| w.hash.clone().map(|h| (w.request.key.clone(), h)))
+                .collect();
+            if !intents.is_empty() {
+                self.state.ledger_mark_pending(&ctx.ledger, &intents).await?;
+            }
+        }
+        let mut writes = writes;
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(ctx.max_batch));
+            let chunk = std::mem::replace(&mut writes, rest);
+            self.send(ctx, chunk, &mut commit, &mut out).await?;
+        }
+
+        // 5. One transaction for everything the batch produced.
+        self.state.commit(commit).await?;
+        Ok(out)
+    }
+
+    async fn run_steps(
+        &self,
+        ctx: &RunCtx,
+        key: String,
+        record: E,
+        ready: &mut Vec<Ready<E>>,
+        out: &mut BatchOutput,
+        commit: &mut BatchCommit,
+    ) {
+        let received = (!self.steps.is_empty()).then(|| record.clone());
+        let mut record = record;
+        if !self.steps.is_empty() {
+            let sctx = StepContext {
+                flow: ctx.scope.flow.clone(),
+                tenant: ctx.scope.tenant.clone(),
+                run_id: ctx.run_id,
+                dry_run: ctx.dry_run,
+                key: key.clone(),
+            };
+            for step in &self.steps {
+                match step.apply(record, &sctx).await {
+                    StepOutcome::Continue(r) => record = r,
+                    StepOutcome::Skip { reason, target_id } => {
+                        self.skip(ctx, &key, reason, target_id, received.as_ref(), commit, out);
+                        return;
+                    }
+                    StepOutcome::Fail(err) => {
+                        let err = if err.record().is_some() { err } else { err.with_record(key.clone()) };
+                        let payload = received.as_ref().expect("received is kept when there are steps");
+                        self.quarantine(ctx, &key, step.name(), payload, err, commit, out);
+                        return;
+                    }
+                }
+            }
+        }
+        match content_hash(&record) {
+            Ok(hash) => ready.push(Ready { key, record, received, hash }),
+            Err(err) => {
+                let payload = received.as_ref().unwrap_or(&record).clone();
+                self.quarantine(ctx, &key, "hash", &payload, err, commit, out);
+            }
+        }
+    }
+
+    fn pending(&self, ctx: &RunCtx, r: Ready<E>, target_id: Option<String>) -> Pending<E> {
+        Pending {
+            request: WriteRequest {
+                idempotency_key: idempotency_key(&ctx.scope.flow, &r.key, &r.hash),
+                is_create: target_id.is_none(),
+                key: r.key,
+                target_id,
+                action: WriteAction::Upsert(r.record),
+            },
+            hash: Some(r.hash),
+            received: r.received,
+        }
+    }
+
+    /// Looks a record up in the target by natural key; the target id if found.
+    async fn look_up(&self, ctx: &RunCtx, record: &E, key: &str) -> Result<Option<String>> {
+        if !ctx.can_find {
+            return Ok(None);
+        }
+        let lookup = match &self.options.lookup {
+            Some(f) => f(record, key),
+            None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
+        };
+        let Some(lookup) = lookup else { return Ok(None) };
+        Ok(self.sink.find(&lookup).await?.map(|f| f.target_id))
+    }
+
+    async fn send(
+        &self,
+        ctx: &RunCtx,
+        chunk: Vec<Pending<E>>,
+        commit: &mut BatchCommit,
+        out: &mut BatchOutput,
+    ) -> Result<()> {
+        let requests: Vec<WriteRequest<E>> = chunk.iter().map(|p| p.request.clone()).collect();
+        out.sink_calls += 1;
+        let result = self.sink.write(requests).await;
+        let mut outcomes: HashMap<String, Outcome> = match result {
+            Ok(list) => list.into_iter().map(|o: WriteOutcome| (o.key, o.outcome)).collect(),
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => {
+                let uncertain = matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::UncertainWrite | ErrorKind::Upstream);
+                let e = if uncertain { e.with_kind(ErrorKind::UncertainWrite) } else { e };
+                chunk.iter().map(|p| (p.request.key.clone(), Outcome::Failed { error: e.clone() })).collect()
+            }
+        };
+        for p in chunk {
+            let key = p.request.key.clone();
+            let mut outcome = outcomes.remove(&key).unwrap_or_else(|| Outcome::Failed {
+                error: Error::new(ErrorKind::UncertainWrite, "the sink returned no outcome for this record"),
+            });
+            if let Outcome::Failed { error } = &outcome {
+                if error.kind() == ErrorKind::UncertainWrite {
+                    outcome = self.settle_uncertain(ctx, &p, error.clone(), out).await?;
+                }
+            }
+            self.record_outcome(ctx, p, outcome, commit, out);
+        }
+        Ok(())
+    }
+
+    /// After an uncertain write: look the record up; if it is not there, send it once more.
+    async fn settle_uncertain(&self, ctx: &RunCtx, p: &Pending<E>, error: Error, out: &mut BatchOutput) -> Result<Outcome> {
+        let WriteAction::Upsert(record) = &p.request.action else {
+            return Ok(Outcome::Failed { error });
+        };
+        match self.look_up(ctx, record, &p.request.key).await {
+            Ok(Some(target_id)) => Ok(if p.request.is_create { Outcome::Created { target_id } } else { Outcome::Updated { target_id } }),
+            Ok(None) if ctx.can_find => {
+                out.sink_calls += 1;
+                match self.sink.write(vec![p.request.clone()]).await {
+                    Ok(mut list) if !list.is_empty() => Ok(list.swap_remove(0).outcome),
+                    Ok(_) => Ok(Outcome::Failed { error }),
+                    Err(e) if is_fatal(&e) => Err(e),
+                    Err(e) => Ok(Outcome::Failed { error: e }),
+                }
+            }
+            Ok(None) => Ok(Outcome::Failed { error }),
+            Err(e) if is_fatal(&e) => Err(e),
+            Err(_) => Ok(Outcome::Failed { error }),
+        }
+    }
+
+    fn record_outcome(&self, ctx: &RunCtx, p: Pending<E>, outcome: Outcome, commit: &mut BatchCommit, out: &mut BatchOutput) {
+        let key = p.request.key;
+        let sent = match &p.request.action {
+            WriteAction::Upsert(r) => Some(r),
+            WriteAction::Deactivate => None,
+        };
+        let received = p.received.as_ref().or(sent);
+        let (status, count): (LedgerStatus, &mut u64) = match &outcome {
+            Outcome::Created { .. } => (LedgerStatus::Committed, &mut out.counts.created),
+            Outcome::Updated { .. } => (LedgerStatus::Committed, &mut out.counts.updated),
+            Outcome::Unchanged { .. } => (LedgerStatus::Committed, &mut out.counts.unchanged),
+            Outcome::Deactivated { .. } => (LedgerStatus::Deactivated, &mut out.counts.deactivated),
+            Outcome::Skipped { reason, target_id } => {
+                let reason = reason.clone();
+                let target_id = target_id.clone();
+                self.skip(ctx, &key, reason, target_id, received, commit, out);
+                return;
+            }
+            Outcome::Failed { error } => {
+                let error = if error.record().is_some() { error.clone() } else { error.clone().with_record(key.clone()) };
+                if let Some(payload) = received {
+                    self.quarantine(ctx, &key, "sink", payload, error, commit, out);
+                } else {
+                    out.counts.quarantined += 1;
+                    out.errors.push((key.clone(), error));
+                }
+                // A failed write leaves the entry pending (uncertain) or failed (refused).
+                commit.ledger.push(LedgerUpdate {
+                    key,
+                    target_id: None,
+                    hash: None,
+                    status: LedgerStatus::Failed,
+                    outcome: "failed".into(),
+                });
+                return;
+            }
+        };
+        *count += 1;
+        commit.ledger.push(LedgerUpdate {
+            key: key.clone(),
+            target_id: outcome.target_id().map(str::to_string),
+            hash: p.hash,
+            status,
+            outcome: outcome.as_str().into(),
+        });
+        if ctx.replay || !matches!(outcome, Outcome::Unchanged { .. }) {
+            self.resolve(ctx, &key, commit, out);
+        }
+        self.log(ctx, commit, &key, received, sent, outcome.as_str(), None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn skip(
+        &self,
+        ctx: &RunCtx,
+        key: &str,
+        reason: String,
+        target_id: Option<String>,
+        received: Option<&E>,
+        commit: &mut BatchCommit,
+        out: &mut BatchOutput,
+    ) {
+        out.counts.skipped += 1;
+        if let Some(plan) = out.plan.as_mut() {
+            plan.skips.push(PlanItem { key: key.to_string(), target_id: target_id.clone(), changes: vec![], reason: Some(reason.clone()) });
+        }
+        if ctx.dry_run {
+            return;
+        }
+        if let Some(target_id) = target_id {
+            // Present in the target (skip-if-exists): remember it, so it is not looked up again.
+            commit.ledger.push(LedgerUpdate {
+                key: key.to_string(),
+                target_id: Some(target_id),
+                hash: None,
+                status: LedgerStatus::Committed,
+                outcome: "skipped".into(),
+            });
+        }
+        if ctx.replay {
+            self.resolve(ctx, key, commit, out);
+        }
+        self.log(ctx, commit, key, received, None, "skipped", Some(reason));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn quarantine(
+        &self,
+        ctx: &RunCtx,
+        key: &str,
+        stage: &str,
+        payload: &E,
+        error: Error,
+        commit: &mut BatchCommit,
+        out: &mut BatchOutput,
+    ) {
+        out.counts.quarantined += 1;
+        out.errors.push((key.to_string(), error.clone()));
+        if ctx.dry_run {
+            return;
+        }
+        let now = Utc::now();
+        commit.quarantine.push(QuarantineEntry {
+            id: 0,
+            run_id: ctx.run_id,
+            tenant: ctx.scope.tenant.clone(),
+            flow: ctx.scope.flow.clone(),
+            entity: ctx.scope.entity.clone(),
+            key: key.to_string(),
+            stage: stage.to_string(),
+            payload: serde_json::to_string(payload).ok(),
+            error: error.clone(),
+            attempts: 1,
+            status: QuarantineStatus::Open,
+            created_at: now,
+            updated_at: now,
+        });
+        self.log(ctx, commit, key, Some(payload), None, "failed", Some(error.to_string()));
+    }
+
+    fn resolve(&self, ctx: &RunCtx, key: &str, commit: &mut BatchCommit, out: &mut BatchOutput) {
+        if ctx.replay {
+            out.counts.resolved += 1;
+        }
+        commit.resolved.push((
+            ctx.scope.tenant.clone(),
+            ctx.scope.flow.clone(),
+            ctx.scope.entity.clone(),
+            key.to_string(),
+        ));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log(
+        &self,
+        ctx: &RunCtx,
+        commit: &mut BatchCommit,
+        key: &str,
+        received: Option<&E>,
+        sent: Option<&E>,
+        outcome: &str,
+        message: Option<String>,
+    ) {
+        if self.options.activity == ActivityLevel::Off || ctx.dry_run {
+            return;
+        }
+        let render = |r: Option<&E>| {
+            r.and_then(|r| {
+                let mut v = serde_json::to_value(r).ok()?;
+                if self.options.redact_personal_data {
+                    redact_personal(&mut v);
+                }
+                Some(v.to_string())
+            })
+        };
+        commit.activity.push(ActivityEntry {
+            run_id: ctx.run_id,
+            at: Utc::now(),
+            flow: ctx.scope.flow.clone(),
+            entity: ctx.scope.entity.clone(),
+            key: key.to_string(),
+            received: render(received),
+            sent: render(sent),
+            outcome: outcome.to_string(),
+            message,
+        });
+    }
+
+    async fn plan(&self, ctx: &RunCtx, writes: Vec<Pending<E>>, out: &mut BatchOutput) {
+        let limit = self.options.plan_limit;
+        for p in writes {
+            let key = p.request.key.clone();
+            match &p.request.action {
+                WriteAction::Deactivate => {
+                    out.counts.deactivated += 1;
+                    if let Some(plan) = out.plan.as_mut().filter(|pl| pl.deactivations.len() < limit) {
+                        plan.deactivations.push(PlanItem { key, target_id: p.request.target_id.clone(), changes: vec![], reason: Some("deleted at the source".into()) });
+                    }
+                }
+                WriteAction::Upsert(record) => {
+                    let existing = match &p.request.target_id {
+                        Some(id) => Some(id.clone()),
+                        None => self.look_up(ctx, record, &key).await.ok().flatten(),
+                    };
+                    match existing {
+                        None => {
+                            out.counts.created += 1;
+                            if let Some(plan) = out.plan.as_mut().filter(|pl| pl.creates.len() < limit) {
+                                plan.creates.push(PlanItem { key, target_id: None, changes: vec![], reason: None });
+                            }
+                        }
+                        Some(target_id) => {
+                            out.counts.updated += 1;
+                            let changes = self.field_changes(ctx, record, &key).await;
+                            if let Some(plan) = out.plan.as_mut().filter(|pl| pl.updates.len() < limit) {
+                                plan.updates.push(PlanItem { key, target_id: Some(target_id), changes, reason: None });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Field diffs between the target's current record (when the sink can read it) and the
+    /// record as it would be sent.
+    async fn field_changes(&self, ctx: &RunCtx, record: &E, key: &str) -> Vec<super::FieldDiff> {
+        if !ctx.can_find {
+            return Vec::new();
+        }
+        let lookup = match &self.options.lookup {
+            Some(f) => f(record, key),
+            None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
+        };
+        let Some(lookup) = lookup else { return Vec::new() };
+        let Ok(Some(found)) = self.sink.find(&lookup).await else { return Vec::new() };
+        let Some(current) = found.record else { return Vec::new() };
+        match (serde_json::to_value(&current), serde_json::to_value(record)) {
+            (Ok(before), Ok(after)) => super::diff(&before, &after),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Flow settings.
+
+use std::sync::Arc;
+
+use crate::sink::LookupKey;
+
+/// How much the activity log records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ActivityLevel {
+    /// Nothing.
+    Off,
+    /// Records that were written, skipped, deactivated or failed, with what came from the
+    /// source and what was sent. Unchanged records are only counted.
+    #[default]
+    Changes,
+    /// Every record, unchanged ones included.
+    All,
+}
+
+/// Builds the natural-key lookup used before retrying an uncertain write, from the record
+/// as it would be sent and its flow key.
+pub type LookupFn<E> = Arc<dyn Fn(&E, &str) -> Option<LookupKey> + Send + Sync>;
+
+/// Settings of a flow.
+#[derive(Clone)]
+pub struct FlowOptions<E> {
+    /// Records per sink call (capped by the sink's `max_batch`). Default 100.
+    pub batch_size: usize,
+    /// Sink calls in flight at once (capped by the sink's `max_concurrency`). Default 4.
+    pub concurrency: usize,
+    /// After a complete full snapshot, deactivate target records the source no longer has.
+    pub deactivate_absent: bool,
+    /// The largest share of the target's records (percent) one run may deactivate. Default 10.
+    pub max_deactivate_percent: u32,
+    /// Deactivate even past the cap (an explicit override for one run).
+    pub allow_mass_deactivation: bool,
+    /// What the activity log records.
+    pub activity: ActivityLevel,
+    /// Replace personal data in activity-log payloads.
+    pub redact_personal_data: bool,
+    /// Delete activity entries older than this many days at the end of each run.
+    pub activity_retention_days: Option<u32>,
+    /// Most plan items kept per category in a dry-run report (counts are always exact).
+    pub plan_limit: usize,
+    /// The lookup used after an uncertain write (default: the sink's natural key = flow key).
+    pub lookup: Option<LookupFn<E>>,
+}
+
+impl<E> Default for FlowOptions<E> {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            concurrency: 4,
+            deactivate_absent: false,
+            max_deactivate_percent: 10,
+            allow_mass_deactivation: false,
+            activity: ActivityLevel::Changes,
+            redact_personal_data: false,
+            activity_retention_days: None,
+            plan_limit: 1000,
+            lookup: None,
+        }
+    }
+}
+
+impl<E> std::fmt::Debug for FlowOptions<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowOptions")
+            .field("batch_size", &self.batch_size)
+            .field("concurrency", &self.concurrency)
+            .field("deactivate_absent", &self.deactivate_absent)
+            .field("max_deactivate_percent", &self.max_deactivate_percent)
+            .field("allow_mass_deactivation", &self.allow_mass_deactivation)
+            .field("activity", &self.activity)
+            .field("redact_personal_data", &self.redact_personal_data)
+            .field("activity_retention_days", &self.activity_retention_days)
+            .field("plan_limit", &self.plan_limit)
+            .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// How to run a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Read a full snapshot.
+    Full,
+    /// Read changes since the last checkpoint.
+    Changes,
+}
+
+impl RunMode {
+    /// `full` or `changes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Full => "full",
+            RunMode::Changes => "changes",
+        }
+    }
+}
