@@ -10,8 +10,12 @@ use futures_util::stream::BoxStream;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Entity, Lifecycle};
-use crate::sink::{Found, LookupKey, Outcome, Sink, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest};
-use crate::source::{Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Source, SourceCapabilities};
+use crate::sink::{
+    Found, LookupKey, Outcome, Sink, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest,
+};
+use crate::source::{
+    Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Source, SourceCapabilities,
+};
 
 type MakeIter<E> = Arc<dyn Fn() -> Box<dyn Iterator<Item = E> + Send> + Send + Sync>;
 
@@ -81,7 +85,8 @@ impl<E: Entity> Source<E> for IterSource<E> {
         let iter = (self.make)();
         match mode {
             ReadMode::Full => futures_util::stream::iter(
-                iter.map(|e| Ok(Change::Upsert(e))).chain(std::iter::once(Ok(Change::SnapshotComplete))),
+                iter.map(|e| Ok(Change::Upsert(e)))
+                    .chain(std::iter::once(Ok(Change::SnapshotComplete))),
             )
             .boxed(),
             ReadMode::Changes { since } => {
@@ -97,7 +102,8 @@ impl<E: Entity> Source<E> for IterSource<E> {
                 let mut count = skip;
                 let body = iter.skip(skip).flat_map(move |e| {
                     count += 1;
-                    let cp = (count % every == 0).then(|| Ok(Change::Checkpoint(Cursor::new(count.to_string()))));
+                    let cp = (count % every == 0)
+                        .then(|| Ok(Change::Checkpoint(Cursor::new(count.to_string()))));
                     std::iter::once(Ok(Change::Upsert(e))).chain(cp)
                 });
                 // The final checkpoint needs the final count: recount lazily at the end.
@@ -218,7 +224,9 @@ fn field_matches<E: Entity>(record: &E, field: &str, value: &str) -> bool {
             Some(serde_json::Value::String(s)) => s == value,
             Some(serde_json::Value::Array(items)) => items.iter().any(|i| {
                 i.as_str() == Some(value)
-                    || i.get("address").and_then(|a| a.as_str()).is_some_and(|a| a.eq_ignore_ascii_case(value))
+                    || i.get("address")
+                        .and_then(|a| a.as_str())
+                        .is_some_and(|a| a.eq_ignore_ascii_case(value))
             }),
             _ => false,
         },
@@ -263,14 +271,20 @@ impl<E: Entity> Sink<E> for MemorySink<E> {
         state.write_calls += 1;
         if state.faults.fail_calls > 0 {
             state.faults.fail_calls -= 1;
-            return Err(Error::new(ErrorKind::Transport, "connection reset before the request was sent"));
+            return Err(Error::new(
+                ErrorKind::Transport,
+                "connection reset before the request was sent",
+            ));
         }
         let mut outcomes = Vec::with_capacity(batch.len());
         for req in batch {
             if let Some(field) = state.faults.reject.get(&req.key).cloned() {
                 outcomes.push(WriteOutcome::new(
                     req.key.clone(),
-                    Outcome::Failed { error: Error::invalid_field(field, "refused by the target").with_record(req.key) },
+                    Outcome::Failed {
+                        error: Error::invalid_field(field, "refused by the target")
+                            .with_record(req.key),
+                    },
                 ));
                 continue;
             }
@@ -297,13 +311,17 @@ impl<E: Entity> Sink<E> for MemorySink<E> {
                         *lc = Lifecycle::Inactive;
                         Outcome::Deactivated { target_id: id.clone() }
                     }
-                    None => Outcome::Failed { error: Error::new(ErrorKind::NotFound, "no such record") },
+                    None => {
+                        Outcome::Failed { error: Error::new(ErrorKind::NotFound, "no such record") }
+                    }
                 },
             };
             if state.faults.lose_outcome.remove(&req.key) {
                 outcomes.push(WriteOutcome::new(
                     req.key,
-                    Outcome::Failed { error: Error::new(ErrorKind::UncertainWrite, "response lost") },
+                    Outcome::Failed {
+                        error: Error::new(ErrorKind::UncertainWrite, "response lost"),
+                    },
                 ));
             } else {
                 outcomes.push(WriteOutcome::new(req.key, outcome));

@@ -75,7 +75,11 @@ struct Pending<E> {
 }
 
 impl<E: Entity> Flow<E> {
-    pub(super) async fn process_batch(&self, ctx: &RunCtx, items: Vec<Item<E>>) -> Result<BatchOutput> {
+    pub(super) async fn process_batch(
+        &self,
+        ctx: &RunCtx,
+        items: Vec<Item<E>>,
+    ) -> Result<BatchOutput> {
         let mut out = BatchOutput {
             keys: items.iter().map(|i| i.key().to_string()).collect(),
             plan: ctx.dry_run.then(Plan::default),
@@ -119,19 +123,32 @@ impl<E: Entity> Flow<E> {
         for r in ready {
             let entry = entries.get(&r.key);
             match entry {
-                Some(e) if e.status == LedgerStatus::Committed && e.hash.as_deref() == Some(r.hash.as_str()) => {
+                Some(e)
+                    if e.status == LedgerStatus::Committed
+                        && e.hash.as_deref() == Some(r.hash.as_str()) =>
+                {
                     out.counts.unchanged += 1;
                     if ctx.replay {
                         self.resolve(ctx, &r.key, &mut commit, &mut out);
                     }
                     if self.options.activity == ActivityLevel::All {
-                        self.log(ctx, &mut commit, &r.key, r.received.as_ref(), None, "unchanged", None);
+                        self.log(
+                            ctx,
+                            &mut commit,
+                            &r.key,
+                            r.received.as_ref(),
+                            None,
+                            "unchanged",
+                            None,
+                        );
                     }
                 }
                 Some(e) if e.status == LedgerStatus::Pending => {
                     // A write of an earlier run may have landed: look before sending again.
                     match self.look_up(ctx, &r.record, &r.key).await {
-                        Ok(Some(target_id)) if e.pending_hash.as_deref() == Some(r.hash.as_str()) => {
+                        Ok(Some(target_id))
+                            if e.pending_hash.as_deref() == Some(r.hash.as_str()) =>
+                        {
                             out.counts.unchanged += 1;
                             commit.ledger.push(LedgerUpdate {
                                 key: r.key.clone(),
@@ -149,7 +166,15 @@ impl<E: Entity> Flow<E> {
                         Err(err) if is_fatal(&err) => return Err(err),
                         Err(err) => {
                             let payload = r.received.as_ref().unwrap_or(&r.record);
-                            self.quarantine(ctx, &r.key, "sink", payload, err, &mut commit, &mut out);
+                            self.quarantine(
+                                ctx,
+                                &r.key,
+                                "sink",
+                                payload,
+                                err,
+                                &mut commit,
+                                &mut out,
+                            );
                         }
                     }
                 }
@@ -166,7 +191,11 @@ impl<E: Entity> Flow<E> {
                     if ctx.can_deactivate {
                         writes.push(Pending {
                             request: WriteRequest {
-                                idempotency_key: idempotency_key(&ctx.scope.flow, &key, "deactivate"),
+                                idempotency_key: idempotency_key(
+                                    &ctx.scope.flow,
+                                    &key,
+                                    "deactivate",
+                                ),
                                 key,
                                 target_id: e.target_id.clone(),
                                 action: WriteAction::Deactivate,
@@ -176,10 +205,26 @@ impl<E: Entity> Flow<E> {
                             received: None,
                         });
                     } else {
-                        self.skip(ctx, &key, "the target cannot deactivate records".into(), e.target_id.clone(), None, &mut commit, &mut out);
+                        self.skip(
+                            ctx,
+                            &key,
+                            "the target cannot deactivate records".into(),
+                            e.target_id.clone(),
+                            None,
+                            &mut commit,
+                            &mut out,
+                        );
                     }
                 }
-                _ => self.skip(ctx, &key, "deleted at the source; never written to the target".into(), None, None, &mut commit, &mut out),
+                _ => self.skip(
+                    ctx,
+                    &key,
+                    "deleted at the source; never written to the target".into(),
+                    None,
+                    None,
+                    &mut commit,
+                    &mut out,
+                ),
             }
         }
 
@@ -187,7 +232,12 @@ impl<E: Entity> Flow<E> {
         if ctx.dry_run {
             self.plan(ctx, writes, &mut out).await;
             if !commit.seen.is_empty() {
-                let seen_only = BatchCommit { ledger_scope: commit.ledger_scope, run_id: ctx.run_id, seen: commit.seen, ..Default::default() };
+                let seen_only = BatchCommit {
+                    ledger_scope: commit.ledger_scope,
+                    run_id: ctx.run_id,
+                    seen: commit.seen,
+                    ..Default::default()
+                };
                 self.state.commit(seen_only).await?;
             }
             return Ok(out);
@@ -242,8 +292,10 @@ impl<E: Entity> Flow<E> {
                         return;
                     }
                     StepOutcome::Fail(err) => {
-                        let err = if err.record().is_some() { err } else { err.with_record(key.clone()) };
-                        let payload = received.as_ref().expect("received is kept when there are steps");
+                        let err =
+                            if err.record().is_some() { err } else { err.with_record(key.clone()) };
+                        let payload =
+                            received.as_ref().expect("received is kept when there are steps");
                         self.quarantine(ctx, &key, step.name(), payload, err, commit, out);
                         return;
                     }
@@ -300,15 +352,27 @@ impl<E: Entity> Flow<E> {
             Ok(list) => list.into_iter().map(|o: WriteOutcome| (o.key, o.outcome)).collect(),
             Err(e) if is_fatal(&e) => return Err(e),
             Err(e) => {
-                let uncertain = matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::UncertainWrite | ErrorKind::Upstream);
+                let uncertain = matches!(
+                    e.kind(),
+                    ErrorKind::Timeout
+                        | ErrorKind::Transport
+                        | ErrorKind::UncertainWrite
+                        | ErrorKind::Upstream
+                );
                 let e = if uncertain { e.with_kind(ErrorKind::UncertainWrite) } else { e };
-                chunk.iter().map(|p| (p.request.key.clone(), Outcome::Failed { error: e.clone() })).collect()
+                chunk
+                    .iter()
+                    .map(|p| (p.request.key.clone(), Outcome::Failed { error: e.clone() }))
+                    .collect()
             }
         };
         for p in chunk {
             let key = p.request.key.clone();
             let mut outcome = outcomes.remove(&key).unwrap_or_else(|| Outcome::Failed {
-                error: Error::new(ErrorKind::UncertainWrite, "the sink returned no outcome for this record"),
+                error: Error::new(
+                    ErrorKind::UncertainWrite,
+                    "the sink returned no outcome for this record",
+                ),
             });
             if let Outcome::Failed { error } = &outcome {
                 if error.kind() == ErrorKind::UncertainWrite {
@@ -321,12 +385,22 @@ impl<E: Entity> Flow<E> {
     }
 
     /// After an uncertain write: look the record up; if it is not there, send it once more.
-    async fn settle_uncertain(&self, ctx: &RunCtx, p: &Pending<E>, error: Error, out: &mut BatchOutput) -> Result<Outcome> {
+    async fn settle_uncertain(
+        &self,
+        ctx: &RunCtx,
+        p: &Pending<E>,
+        error: Error,
+        out: &mut BatchOutput,
+    ) -> Result<Outcome> {
         let WriteAction::Upsert(record) = &p.request.action else {
             return Ok(Outcome::Failed { error });
         };
         match self.look_up(ctx, record, &p.request.key).await {
-            Ok(Some(target_id)) => Ok(if p.request.is_create { Outcome::Created { target_id } } else { Outcome::Updated { target_id } }),
+            Ok(Some(target_id)) => Ok(if p.request.is_create {
+                Outcome::Created { target_id }
+            } else {
+                Outcome::Updated { target_id }
+            }),
             Ok(None) if ctx.can_find => {
                 out.sink_calls += 1;
                 match self.sink.write(vec![p.request.clone()]).await {
@@ -342,7 +416,14 @@ impl<E: Entity> Flow<E> {
         }
     }
 
-    fn record_outcome(&self, ctx: &RunCtx, p: Pending<E>, outcome: Outcome, commit: &mut BatchCommit, out: &mut BatchOutput) {
+    fn record_outcome(
+        &self,
+        ctx: &RunCtx,
+        p: Pending<E>,
+        outcome: Outcome,
+        commit: &mut BatchCommit,
+        out: &mut BatchOutput,
+    ) {
         let key = p.request.key;
         let sent = match &p.request.action {
             WriteAction::Upsert(r) => Some(r),
@@ -361,7 +442,11 @@ impl<E: Entity> Flow<E> {
                 return;
             }
             Outcome::Failed { error } => {
-                let error = if error.record().is_some() { error.clone() } else { error.clone().with_record(key.clone()) };
+                let error = if error.record().is_some() {
+                    error.clone()
+                } else {
+                    error.clone().with_record(key.clone())
+                };
                 if let Some(payload) = received {
                     self.quarantine(ctx, &key, "sink", payload, error, commit, out);
                 } else {
@@ -406,7 +491,12 @@ impl<E: Entity> Flow<E> {
     ) {
         out.counts.skipped += 1;
         if let Some(plan) = out.plan.as_mut() {
-            plan.skips.push(PlanItem { key: key.to_string(), target_id: target_id.clone(), changes: vec![], reason: Some(reason.clone()) });
+            plan.skips.push(PlanItem {
+                key: key.to_string(),
+                target_id: target_id.clone(),
+                changes: vec![],
+                reason: Some(reason.clone()),
+            });
         }
         if ctx.dry_run {
             return;
@@ -517,8 +607,15 @@ impl<E: Entity> Flow<E> {
             match &p.request.action {
                 WriteAction::Deactivate => {
                     out.counts.deactivated += 1;
-                    if let Some(plan) = out.plan.as_mut().filter(|pl| pl.deactivations.len() < limit) {
-                        plan.deactivations.push(PlanItem { key, target_id: p.request.target_id.clone(), changes: vec![], reason: Some("deleted at the source".into()) });
+                    if let Some(plan) =
+                        out.plan.as_mut().filter(|pl| pl.deactivations.len() < limit)
+                    {
+                        plan.deactivations.push(PlanItem {
+                            key,
+                            target_id: p.request.target_id.clone(),
+                            changes: vec![],
+                            reason: Some("deleted at the source".into()),
+                        });
                     }
                 }
                 WriteAction::Upsert(record) => {
@@ -529,15 +626,29 @@ impl<E: Entity> Flow<E> {
                     match existing {
                         None => {
                             out.counts.created += 1;
-                            if let Some(plan) = out.plan.as_mut().filter(|pl| pl.creates.len() < limit) {
-                                plan.creates.push(PlanItem { key, target_id: None, changes: vec![], reason: None });
+                            if let Some(plan) =
+                                out.plan.as_mut().filter(|pl| pl.creates.len() < limit)
+                            {
+                                plan.creates.push(PlanItem {
+                                    key,
+                                    target_id: None,
+                                    changes: vec![],
+                                    reason: None,
+                                });
                             }
                         }
                         Some(target_id) => {
                             out.counts.updated += 1;
                             let changes = self.field_changes(ctx, record, &key).await;
-                            if let Some(plan) = out.plan.as_mut().filter(|pl| pl.updates.len() < limit) {
-                                plan.updates.push(PlanItem { key, target_id: Some(target_id), changes, reason: None });
+                            if let Some(plan) =
+                                out.plan.as_mut().filter(|pl| pl.updates.len() < limit)
+                            {
+                                plan.updates.push(PlanItem {
+                                    key,
+                                    target_id: Some(target_id),
+                                    changes,
+                                    reason: None,
+                                });
                             }
                         }
                     }

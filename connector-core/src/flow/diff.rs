@@ -35,7 +35,11 @@ fn walk(path: &str, before: &Value, after: &Value, out: &mut Vec<FieldDiff>) {
             }
             for (k, vb) in b {
                 if !a.contains_key(k) {
-                    out.push(FieldDiff { path: join(path, k), before: None, after: Some(vb.clone()) });
+                    out.push(FieldDiff {
+                        path: join(path, k),
+                        before: None,
+                        after: Some(vb.clone()),
+                    });
                 }
             }
         }

@@ -189,7 +189,8 @@ impl<E: Entity> Flow<E> {
 
     async fn execute(&self, mode: RunMode, dry_run: bool) -> RunReport {
         let started = Instant::now();
-        let label = if dry_run { format!("{} (dry run)", mode.as_str()) } else { mode.as_str().into() };
+        let label =
+            if dry_run { format!("{} (dry run)", mode.as_str()) } else { mode.as_str().into() };
         let run_id = match self.state.run_started(&self.name, &label, Utc::now()).await {
             Ok(id) => id,
             Err(e) => return self.failed_before_start(&label, e, started),
@@ -198,7 +199,9 @@ impl<E: Entity> Flow<E> {
             RunMode::Full => ReadMode::Full,
             RunMode::Changes => match self.state.checkpoint(&self.scope()).await {
                 Ok(since) => ReadMode::Changes { since },
-                Err(e) => return self.finish(run_id, &label, Default::default(), Some(e), started).await,
+                Err(e) => {
+                    return self.finish(run_id, &label, Default::default(), Some(e), started).await;
+                }
             },
         };
         let stream = self.source.read(read_mode);
@@ -275,7 +278,8 @@ impl<E: Entity> Flow<E> {
     /// reported a complete snapshot.
     async fn pump(&self, ctx: &RunCtx, input: Input<'_, E>, acc: &mut Accumulator) -> Result<bool> {
         let batch_size = self.options.batch_size.clamp(1, ctx.max_batch);
-        let concurrency = self.options.concurrency.clamp(1, self.sink.capabilities().max_concurrency.max(1));
+        let concurrency =
+            self.options.concurrency.clamp(1, self.sink.capabilities().max_concurrency.max(1));
         let mut inflight: FuturesOrdered<BatchFuture<'_>> = FuturesOrdered::new();
         let mut inflight_keys: HashMap<String, usize> = HashMap::new();
         let mut batch: Vec<Item<E>> = Vec::with_capacity(batch_size);
@@ -338,7 +342,8 @@ impl<E: Entity> Flow<E> {
                         .with_record(format!("#{seq}"));
                         let payload = serde_json::to_string(&record).ok();
                         acc.keyless_rejects += 1;
-                        self.quarantine_now(ctx, format!("#{seq}"), "source", payload, err, acc).await?;
+                        self.quarantine_now(ctx, format!("#{seq}"), "source", payload, err, acc)
+                            .await?;
                         continue;
                     }
                 },
@@ -359,7 +364,18 @@ impl<E: Entity> Flow<E> {
                 }
                 Change::Checkpoint(cursor) => {
                     if !batch.is_empty() {
-                        self.dispatch(ctx, &mut batch, &mut batch_keys, &mut inflight, &mut inflight_keys, &mut dispatched, &mut done, acc, &mut checkpoints).await?;
+                        self.dispatch(
+                            ctx,
+                            &mut batch,
+                            &mut batch_keys,
+                            &mut inflight,
+                            &mut inflight_keys,
+                            &mut dispatched,
+                            &mut done,
+                            acc,
+                            &mut checkpoints,
+                        )
+                        .await?;
                     }
                     checkpoints.push_back((dispatched, cursor));
                     self.save_ready_checkpoints(ctx, &mut checkpoints, done, acc).await?;
@@ -373,16 +389,49 @@ impl<E: Entity> Flow<E> {
             acc.report.counts.received += 1;
             // The same key twice in one batch: send the first version first.
             if batch_keys.contains(item.key()) {
-                self.dispatch(ctx, &mut batch, &mut batch_keys, &mut inflight, &mut inflight_keys, &mut dispatched, &mut done, acc, &mut checkpoints).await?;
+                self.dispatch(
+                    ctx,
+                    &mut batch,
+                    &mut batch_keys,
+                    &mut inflight,
+                    &mut inflight_keys,
+                    &mut dispatched,
+                    &mut done,
+                    acc,
+                    &mut checkpoints,
+                )
+                .await?;
             }
             batch_keys.insert(item.key().to_string());
             batch.push(item);
             if batch.len() >= batch_size {
-                self.dispatch(ctx, &mut batch, &mut batch_keys, &mut inflight, &mut inflight_keys, &mut dispatched, &mut done, acc, &mut checkpoints).await?;
+                self.dispatch(
+                    ctx,
+                    &mut batch,
+                    &mut batch_keys,
+                    &mut inflight,
+                    &mut inflight_keys,
+                    &mut dispatched,
+                    &mut done,
+                    acc,
+                    &mut checkpoints,
+                )
+                .await?;
             }
         }
         if !batch.is_empty() {
-            self.dispatch(ctx, &mut batch, &mut batch_keys, &mut inflight, &mut inflight_keys, &mut dispatched, &mut done, acc, &mut checkpoints).await?;
+            self.dispatch(
+                ctx,
+                &mut batch,
+                &mut batch_keys,
+                &mut inflight,
+                &mut inflight_keys,
+                &mut dispatched,
+                &mut done,
+                acc,
+                &mut checkpoints,
+            )
+            .await?;
         }
         while let Some(out) = inflight.next().await {
             done += 1;
@@ -517,7 +566,10 @@ impl<E: Entity> Flow<E> {
 
     async fn deactivate_absent(&self, ctx: &RunCtx, acc: &mut Accumulator) -> Result<()> {
         if !ctx.can_deactivate {
-            acc.report.notes.push(format!("{} cannot deactivate records: absent records were left alone", self.sink.name()));
+            acc.report.notes.push(format!(
+                "{} cannot deactivate records: absent records were left alone",
+                self.sink.name()
+            ));
             return Ok(());
         }
         if acc.keyless_rejects > 0 {
@@ -549,7 +601,11 @@ impl<E: Entity> Flow<E> {
                 self.options.max_deactivate_percent
             );
             acc.report.notes.push(note.clone());
-            self.raise(Alert { flow: self.name.clone(), run_id: ctx.run_id, kind: AlertKind::LimitHeld(note) });
+            self.raise(Alert {
+                flow: self.name.clone(),
+                run_id: ctx.run_id,
+                kind: AlertKind::LimitHeld(note),
+            });
             return Ok(());
         }
         let absent = if self.options.allow_mass_deactivation {
@@ -562,7 +618,12 @@ impl<E: Entity> Flow<E> {
                 acc.report.counts.deactivated += 1;
                 if let Some(plan) = acc.plan.as_mut() {
                     if plan.deactivations.len() < self.options.plan_limit {
-                        plan.deactivations.push(PlanItem { key: entry.key, target_id: entry.target_id, changes: vec![], reason: Some("absent from the source".into()) });
+                        plan.deactivations.push(PlanItem {
+                            key: entry.key,
+                            target_id: entry.target_id,
+                            changes: vec![],
+                            reason: Some("absent from the source".into()),
+                        });
                     }
                 }
             }
@@ -601,7 +662,8 @@ impl<E: Entity> Flow<E> {
             id: run_id,
             flow: self.name.clone(),
             mode: label.to_string(),
-            started_at: Utc::now() - chrono::Duration::from_std(report.duration).unwrap_or_default(),
+            started_at: Utc::now()
+                - chrono::Duration::from_std(report.duration).unwrap_or_default(),
             finished_at: Some(Utc::now()),
             status: report.status.clone(),
             report: serde_json::to_value(&report).ok(),
@@ -610,7 +672,11 @@ impl<E: Entity> Flow<E> {
             report.notes.push(format!("the run could not be recorded in the history: {e}"));
         }
         if let Some(e) = &report.failure {
-            self.raise(Alert { flow: self.name.clone(), run_id, kind: AlertKind::RunFailed(e.clone()) });
+            self.raise(Alert {
+                flow: self.name.clone(),
+                run_id,
+                kind: AlertKind::RunFailed(e.clone()),
+            });
         } else if report.counts.quarantined > 0 {
             self.raise(Alert {
                 flow: self.name.clone(),

@@ -58,7 +58,9 @@ impl<E: Entity> Step<E> for SkipIfExists<E> {
                 target_id: Some(found.target_id),
             },
             Ok(None) => StepOutcome::Continue(record),
-            Err(e) => StepOutcome::Fail(e.context(format!("looking up {} = {}", key.field, key.value))),
+            Err(e) => {
+                StepOutcome::Fail(e.context(format!("looking up {} = {}", key.field, key.value)))
+            }
         }
     }
 }
@@ -99,7 +101,12 @@ impl std::fmt::Debug for FindOrCreateCustomer {
 impl FindOrCreateCustomer {
     /// Matches by e-mail, creates when absent, leaves found customers as they are.
     pub fn new(customers: Arc<dyn Sink<Customer>>) -> Self {
-        Self { customers, match_field: "email".into(), update_existing: false, no_match: NoMatch::Create }
+        Self {
+            customers,
+            match_field: "email".into(),
+            update_existing: false,
+            no_match: NoMatch::Create,
+        }
     }
 
     /// Matches by another party field: `email`, `number` (the customer reference's key),
@@ -141,7 +148,11 @@ impl FindOrCreateCustomer {
     /// The customer a document's party describes.
     pub fn customer_from<D: Document>(doc: &D) -> Customer {
         let p = doc.party();
-        let email = p.email.clone().map(|address| Email { address, kind: ContactKind::Work, primary: true });
+        let email = p.email.clone().map(|address| Email {
+            address,
+            kind: ContactKind::Work,
+            primary: true,
+        });
         let phone = p.phone.clone().map(|number| Phone { number, kind: ContactKind::Work });
         let person_name = [p.first_name.as_deref(), p.last_name.as_deref()]
             .into_iter()
@@ -181,7 +192,11 @@ impl FindOrCreateCustomer {
             }
             None => {
                 c.kind = CustomerKind::Person;
-                c.name = Some(if person_name.is_empty() { p.name.clone().unwrap_or_default() } else { person_name });
+                c.name = Some(if person_name.is_empty() {
+                    p.name.clone().unwrap_or_default()
+                } else {
+                    person_name
+                });
                 c.first_name = p.first_name.clone();
                 c.last_name = p.last_name.clone();
                 c.emails = email.into_iter().collect();
@@ -197,7 +212,11 @@ impl FindOrCreateCustomer {
         }
         let value = self.match_value(&doc);
         let found = match &value {
-            Some(v) => match self.customers.find(&LookupKey::new(self.match_field.clone(), v.clone())).await {
+            Some(v) => match self
+                .customers
+                .find(&LookupKey::new(self.match_field.clone(), v.clone()))
+                .await
+            {
                 Ok(f) => f,
                 Err(e) => return StepOutcome::Fail(e.context("finding the customer")),
             },
@@ -218,7 +237,11 @@ impl FindOrCreateCustomer {
                 NoMatch::Fail => {
                     return StepOutcome::Fail(Error::invalid_field(
                         format!("party.{}", self.match_field),
-                        format!("no customer in {} matches {:?}", self.customers.name(), value.unwrap_or_default()),
+                        format!(
+                            "no customer in {} matches {:?}",
+                            self.customers.name(),
+                            value.unwrap_or_default()
+                        ),
                     ));
                 }
                 NoMatch::Create => (None, true),
@@ -230,7 +253,10 @@ impl FindOrCreateCustomer {
             }
             return StepOutcome::Continue(doc);
         }
-        let key = value.clone().or_else(|| customer.key().map(|k| k.into_owned())).unwrap_or_else(|| format!("{}:customer", ctx.key));
+        let key = value
+            .clone()
+            .or_else(|| customer.key().map(|k| k.into_owned()))
+            .unwrap_or_else(|| format!("{}:customer", ctx.key));
         let hash = super::content_hash(&customer).unwrap_or_default();
         let request = WriteRequest {
             idempotency_key: super::idempotency_key(&ctx.flow, &key, &hash),
@@ -241,7 +267,9 @@ impl FindOrCreateCustomer {
         };
         match self.customers.write(vec![request]).await {
             Ok(outcomes) => match outcomes.into_iter().find(|o| o.key == key).map(|o| o.outcome) {
-                Some(Outcome::Failed { error }) => StepOutcome::Fail(error.context("creating the customer")),
+                Some(Outcome::Failed { error }) => {
+                    StepOutcome::Fail(error.context("creating the customer"))
+                }
                 Some(o) => match o.target_id() {
                     Some(id) => {
                         doc.party_mut().customer.id = Some(id.to_string());
@@ -335,7 +363,9 @@ impl<P: Entity, D: Document> Step<D> for EnsureStep<P, D> {
                     format!("lines[{i}].sku"),
                     format!("product {sku:?} does not exist in {}", self.inner.products.name()),
                 )),
-                Err(e) => return StepOutcome::Fail(e.context(format!("looking up product {sku:?}"))),
+                Err(e) => {
+                    return StepOutcome::Fail(e.context(format!("looking up product {sku:?}")));
+                }
             }
         }
         if missing.is_empty() {
