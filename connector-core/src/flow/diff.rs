@@ -71,6 +71,6 @@ mod tests {
         let b = serde_json::json!({"name": "B", "lines": [{"q": "2"}], "vat": "NL1", "meta": {"raw": 2}});
         let d = diff(&a, &b);
         let paths: Vec<_> = d.iter().map(|d| d.path.as_str()).collect();
-        assert_eq!(paths, vec!["name", "city", "lines[0].q", "vat"]);
+        assert_eq!(paths, vec!["city", "lines[0].q", "name", "vat"]);
     }
 }
