@@ -1,5 +1,878 @@
-//! SQLite state store.
+//! SQLite state store: one file, WAL journal, one transaction per batch.
+//!
+//! One connection sits behind a [`Mutex`]; every trait method takes the lock, does its SQLite
+//! work synchronously and releases it before returning, so no lock is held across an `.await`.
+//! Statements are prepared once and cached. Timestamps are stored as RFC 3339 text in UTC with
+//! nanoseconds (`2024-05-01T12:00:00.000000000Z`): fixed width, so text order is time order,
+//! and values read back equal the values written.
+//!
+//! The schema is versioned with `PRAGMA user_version` and migrated on open; a file written by
+//! a newer SDK is refused rather than misread.
 
-/// SQLite state store (being implemented).
-#[derive(Debug)]
-pub struct SqliteStore;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::{ToSql, Type};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, LedgerUpdate,
+    QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateStore,
+};
+use crate::error::{Error, Result};
+use crate::source::Cursor;
+
+/// How long a statement waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Capacity of the prepared-statement cache (every statement below, plus the filter variants
+/// of `quarantine_list`).
+const STATEMENT_CACHE: usize = 64;
+
+/// Schema migrations; `user_version` = how many have been applied.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+const SCHEMA_V1: &str = "
+CREATE TABLE checkpoints (
+    tenant     TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    cursor     TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, flow, entity)
+) WITHOUT ROWID;
+
+CREATE TABLE ledger (
+    tenant       TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    entity       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    target_id    TEXT,
+    hash         TEXT,
+    pending_hash TEXT,
+    status       TEXT NOT NULL
+                 CHECK (status IN ('pending', 'committed', 'failed', 'deactivated')),
+    outcome      TEXT NOT NULL,
+    seen_run     INTEGER,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (tenant, target, entity, key)
+) WITHOUT ROWID;
+-- ledger_unseen (committed entries of a scope in key order, filtered on seen_run without
+-- touching the table) and ledger_count (covered).
+CREATE INDEX ledger_status ON ledger (tenant, target, entity, status, key, seen_run);
+
+CREATE TABLE quarantine (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL,
+    tenant     TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    stage      TEXT NOT NULL,
+    payload    TEXT,
+    error      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+-- At most one open entry per record: repeated failures update it.
+CREATE UNIQUE INDEX quarantine_open ON quarantine (tenant, flow, entity, key)
+    WHERE status = 'open';
+CREATE INDEX quarantine_scope ON quarantine (tenant, flow, entity, status);
+
+CREATE TABLE activity (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL,
+    at       TEXT NOT NULL,
+    flow     TEXT NOT NULL,
+    entity   TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    received TEXT,
+    sent     TEXT,
+    outcome  TEXT NOT NULL,
+    message  TEXT
+);
+CREATE INDEX activity_run ON activity (run_id);
+CREATE INDEX activity_at ON activity (at);
+
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL,
+    report      TEXT
+);
+CREATE INDEX runs_flow ON runs (flow, started_at);
+CREATE INDEX runs_started ON runs (started_at);
+";
+
+const LEDGER_COLUMNS: &str =
+    "key, target_id, hash, pending_hash, status, outcome, seen_run, updated_at";
+
+const QUARANTINE_COLUMNS: &str = "id, run_id, tenant, flow, entity, key, stage, payload, error, \
+                                  attempts, status, created_at, updated_at";
+
+const RUN_COLUMNS: &str = "id, flow, mode, started_at, finished_at, status, report";
+
+/// The default state store: one SQLite file (or an in-memory database for tests).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the state file at `path`, switches it to the WAL journal with
+    /// `synchronous = NORMAL`, and creates or migrates the schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let ctx = |what: &str| format!("{what} {}", path.display());
+        let conn = Connection::open(path).map_err(|e| sql_error(&ctx("open state file"), e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| sql_error(&ctx("set busy timeout on"), e))?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(|e| sql_error(&ctx("switch to WAL journal"), e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(
+                path = %path.display(),
+                journal_mode = %mode,
+                "state file does not support the WAL journal; using {mode}"
+            );
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| sql_error(&ctx("set synchronous=NORMAL on"), e))?;
+        Self::init(conn, Some(path.to_path_buf()))
+    }
+
+    /// An in-memory database (for tests): same schema and behaviour, gone when dropped.
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| sql_error("open in-memory state database", e))?;
+        Self::init(conn, None)
+    }
+
+    /// The state file's path (`None` for an in-memory database).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| sql_error("enable foreign keys", e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrate(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn), path })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| {
+            Error::internal("state store (SQLite): connection lock poisoned by an earlier panic")
+        })
+    }
+}
+
+/// Applies the migrations the file lacks, each in its own immediate transaction that re-reads
+/// the version, so two processes opening a new file at once do not both create the schema.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let latest = MIGRATIONS.len();
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error("begin schema migration", e))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| sql_error("read schema version", e))?;
+        let version = usize::try_from(version).map_err(|_| {
+            Error::internal(format!("state store: invalid schema version {version}"))
+        })?;
+        if version > latest {
+            return Err(Error::internal(format!(
+                "state store: schema version {version} is newer than this SDK supports \
+                 ({latest}); upgrade the SDK"
+            )));
+        }
+        if version == latest {
+            return Ok(());
+        }
+        tx.execute_batch(MIGRATIONS[version])
+            .map_err(|e| sql_error(&format!("migrate schema to version {}", version + 1), e))?;
+        tx.pragma_update(None, "user_version", to_i64(version + 1))
+            .map_err(|e| sql_error("write schema version", e))?;
+        tx.commit().map_err(|e| sql_error("commit schema migration", e))?;
+    }
+}
+
+fn sql_error(context: &str, e: rusqlite::Error) -> Error {
+    Error::internal(format!("state store (SQLite): {context}: {e}"))
+}
+
+/// `map_err` adapter naming the operation that failed.
+fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+    move |e| sql_error(context, e)
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn ts(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn conversion(idx: usize, ty: Type, msg: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, ty, msg.into())
+}
+
+fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = row.get(idx)?;
+    parse_ts(&s, idx)
+}
+
+fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| parse_ts(&s, idx)).transpose()
+}
+
+fn parse_ts(s: &str, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| conversion(idx, Type::Text, format!("bad timestamp {s:?}: {e}")))
+}
+
+fn quarantine_status_str(s: QuarantineStatus) -> &'static str {
+    match s {
+        QuarantineStatus::Open => "open",
+        QuarantineStatus::Resolved => "resolved",
+    }
+}
+
+fn ledger_row(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    let status: String = row.get(4)?;
+    let status = LedgerStatus::parse(&status)
+        .ok_or_else(|| conversion(4, Type::Text, format!("unknown ledger status {status:?}")))?;
+    Ok(LedgerEntry {
+        key: row.get(0)?,
+        target_id: row.get(1)?,
+        hash: row.get(2)?,
+        pending_hash: row.get(3)?,
+        status,
+        outcome: row.get(5)?,
+        seen_run: row.get(6)?,
+        updated_at: get_ts(row, 7)?,
+    })
+}
+
+fn quarantine_row(row: &Row<'_>) -> rusqlite::Result<QuarantineEntry> {
+    let error: String = row.get(8)?;
+    let error: Error = serde_json::from_str(&error)
+        .map_err(|e| conversion(8, Type::Text, format!("bad error JSON: {e}")))?;
+    let status: String = row.get(10)?;
+    let status = match status.as_str() {
+        "open" => QuarantineStatus::Open,
+        "resolved" => QuarantineStatus::Resolved,
+        other => {
+            return Err(conversion(10, Type::Text, format!("unknown quarantine status {other:?}")));
+        }
+    };
+    Ok(QuarantineEntry {
+        id: row.get(0)?,
+        run_id: row.get(1)?,
+        tenant: row.get(2)?,
+        flow: row.get(3)?,
+        entity: row.get(4)?,
+        key: row.get(5)?,
+        stage: row.get(6)?,
+        payload: row.get(7)?,
+        error,
+        attempts: row.get(9)?,
+        status,
+        created_at: get_ts(row, 11)?,
+        updated_at: get_ts(row, 12)?,
+    })
+}
+
+fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    let report: Option<String> = row.get(6)?;
+    let report = report
+        .map(|r| serde_json::from_str(&r))
+        .transpose()
+        .map_err(|e| conversion(6, Type::Text, format!("bad report JSON: {e}")))?;
+    Ok(RunRecord {
+        id: row.get(0)?,
+        flow: row.get(1)?,
+        mode: row.get(2)?,
+        started_at: get_ts(row, 3)?,
+        finished_at: get_opt_ts(row, 4)?,
+        status: row.get(5)?,
+        report,
+    })
+}
+
+fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    Ok(ActivityEntry {
+        run_id: row.get(0)?,
+        at: get_ts(row, 1)?,
+        flow: row.get(2)?,
+        entity: row.get(3)?,
+        key: row.get(4)?,
+        received: row.get(5)?,
+        sent: row.get(6)?,
+        outcome: row.get(7)?,
+        message: row.get(8)?,
+    })
+}
+
+fn save_checkpoint(conn: &Connection, scope: &Scope, cursor: &Cursor, now: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO checkpoints (tenant, flow, entity, cursor, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant, flow, entity)
+         DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut s| s.execute(params![scope.tenant, scope.flow, scope.entity, cursor.0, now]))
+    .map_err(sql("save checkpoint"))?;
+    Ok(())
+}
+
+/// Writes a batch inside an open transaction.
+fn write_batch(conn: &Connection, batch: &BatchCommit, now: &str) -> Result<()> {
+    if let Some(scope) = &batch.ledger_scope {
+        if !batch.ledger.is_empty() {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO ledger (tenant, target, entity, key, target_id, hash,
+                                         pending_hash, status, outcome, seen_run, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, NULL, ?9)
+                     ON CONFLICT (tenant, target, entity, key) DO UPDATE SET
+                         target_id = COALESCE(excluded.target_id, target_id),
+                         hash = COALESCE(excluded.hash, hash),
+                         pending_hash = CASE WHEN excluded.status = 'pending'
+                                             THEN pending_hash ELSE NULL END,
+                         status = excluded.status,
+                         outcome = excluded.outcome,
+                         updated_at = excluded.updated_at",
+                )
+                .map_err(sql("prepare ledger upsert"))?;
+            for LedgerUpdate { key, target_id, hash, status, outcome } in &batch.ledger {
+                stmt.execute(params![
+                    scope.tenant,
+                    scope.target,
+                    scope.entity,
+                    key,
+                    target_id,
+                    hash,
+                    status.as_str(),
+                    outcome,
+                    now
+                ])
+                .map_err(sql("ledger upsert"))?;
+            }
+        }
+        if !batch.seen.is_empty() {
+            let mut stmt = conn
+                .prepare_cached(
+                    "UPDATE ledger SET seen_run = ?5
+                     WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4",
+                )
+                .map_err(sql("prepare ledger seen"))?;
+            for key in &batch.seen {
+                stmt.execute(params![scope.tenant, scope.target, scope.entity, key, batch.run_id])
+                    .map_err(sql("mark ledger entry seen"))?;
+            }
+        }
+    }
+
+    if !batch.quarantine.is_empty() {
+        let mut stmt = conn
+            .prepare_cached(
+                "INSERT INTO quarantine (run_id, tenant, flow, entity, key, stage, payload,
+                                         error, attempts, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10, ?10)
+                 ON CONFLICT (tenant, flow, entity, key) WHERE status = 'open' DO UPDATE SET
+                     run_id = excluded.run_id,
+                     stage = excluded.stage,
+                     payload = COALESCE(excluded.payload, payload),
+                     error = excluded.error,
+                     attempts = attempts + 1,
+                     updated_at = excluded.updated_at",
+            )
+            .map_err(sql("prepare quarantine upsert"))?;
+        for q in &batch.quarantine {
+            let error = serde_json::to_string(&q.error).map_err(|e| {
+                Error::internal(format!("state store: serialise quarantine error: {e}"))
+            })?;
+            stmt.execute(params![
+                batch.run_id,
+                q.tenant,
+                q.flow,
+                q.entity,
+                q.key,
+                q.stage,
+                q.payload,
+                error,
+                q.attempts.max(1),
+                now
+            ])
+            .map_err(sql("quarantine upsert"))?;
+        }
+    }
+
+    if !batch.resolved.is_empty() {
+        let mut stmt = conn
+            .prepare_cached(
+                "UPDATE quarantine SET status = 'resolved', updated_at = ?5
+                 WHERE tenant = ?1 AND flow = ?2 AND entity = ?3 AND key = ?4
+                   AND status = 'open'",
+            )
+            .map_err(sql("prepare quarantine resolve"))?;
+        for (tenant, flow, entity, key) in &batch.resolved {
+            stmt.execute(params![tenant, flow, entity, key, now])
+                .map_err(sql("resolve quarantine entry"))?;
+        }
+    }
+
+    if !batch.activity.is_empty() {
+        let mut stmt = conn
+            .prepare_cached(
+                "INSERT INTO activity (run_id, at, flow, entity, key, received, sent, outcome,
+                                       message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(sql("prepare activity insert"))?;
+        for a in &batch.activity {
+            stmt.execute(params![
+                a.run_id,
+                ts(&a.at),
+                a.flow,
+                a.entity,
+                a.key,
+                a.received,
+                a.sent,
+                a.outcome,
+                a.message
+            ])
+            .map_err(sql("insert activity"))?;
+        }
+    }
+
+    if let Some((scope, cursor)) = &batch.checkpoint {
+        save_checkpoint(conn, scope, cursor, now)?;
+    }
+    Ok(())
+}
+
+/// Rejects a batch that cannot be written as a whole, before anything is written.
+pub(super) fn validate_batch(batch: &BatchCommit) -> Result<()> {
+    if batch.ledger_scope.is_none() && !(batch.ledger.is_empty() && batch.seen.is_empty()) {
+        return Err(Error::internal(
+            "state store: batch commit has ledger updates or seen keys but no ledger scope",
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn checkpoint(&self, scope: &Scope) -> Result<Option<Cursor>> {
+        let conn = self.lock()?;
+        let cursor = conn
+            .prepare_cached(
+                "SELECT cursor FROM checkpoints WHERE tenant = ?1 AND flow = ?2 AND entity = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![scope.tenant, scope.flow, scope.entity], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(sql("read checkpoint"))?;
+        Ok(cursor.map(Cursor))
+    }
+
+    async fn save_checkpoint(&self, scope: &Scope, cursor: &Cursor) -> Result<()> {
+        let conn = self.lock()?;
+        save_checkpoint(&conn, scope, cursor, &ts(&Utc::now()))
+    }
+
+    async fn clear_checkpoint(&self, scope: &Scope) -> Result<()> {
+        let conn = self.lock()?;
+        conn.prepare_cached(
+            "DELETE FROM checkpoints WHERE tenant = ?1 AND flow = ?2 AND entity = ?3",
+        )
+        .and_then(|mut s| s.execute(params![scope.tenant, scope.flow, scope.entity]))
+        .map_err(sql("clear checkpoint"))?;
+        Ok(())
+    }
+
+    async fn ledger_get(&self, scope: &LedgerScope, keys: &[String]) -> Result<Vec<LedgerEntry>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.lock()?;
+        // One read transaction: a consistent view and no per-statement transaction overhead.
+        let tx = conn.transaction().map_err(sql("begin ledger read"))?;
+        let mut out = Vec::with_capacity(keys.len());
+        {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT {LEDGER_COLUMNS} FROM ledger
+                     WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4"
+                ))
+                .map_err(sql("prepare ledger read"))?;
+            let mut done = HashSet::with_capacity(keys.len());
+            for key in keys {
+                if !done.insert(key.as_str()) {
+                    continue;
+                }
+                let entry = stmt
+                    .query_row(params![scope.tenant, scope.target, scope.entity, key], ledger_row)
+                    .optional()
+                    .map_err(sql("read ledger entry"))?;
+                out.extend(entry);
+            }
+        }
+        tx.commit().map_err(sql("end ledger read"))?;
+        Ok(out)
+    }
+
+    async fn ledger_mark_pending(
+        &self,
+        scope: &LedgerScope,
+        pending: &[(String, String)],
+    ) -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let now = ts(&Utc::now());
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("begin ledger mark pending"))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO ledger (tenant, target, entity, key, target_id, hash,
+                                         pending_hash, status, outcome, seen_run, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, 'pending', '', NULL, ?6)
+                     ON CONFLICT (tenant, target, entity, key) DO UPDATE SET
+                         pending_hash = excluded.pending_hash,
+                         status = 'pending',
+                         updated_at = excluded.updated_at",
+                )
+                .map_err(sql("prepare ledger mark pending"))?;
+            for (key, hash) in pending {
+                stmt.execute(params![scope.tenant, scope.target, scope.entity, key, hash, now])
+                    .map_err(sql("mark ledger entry pending"))?;
+            }
+        }
+        tx.commit().map_err(sql("commit ledger mark pending"))?;
+        Ok(())
+    }
+
+    async fn commit(&self, batch: BatchCommit) -> Result<()> {
+        validate_batch(&batch)?;
+        let now = ts(&Utc::now());
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("begin batch commit"))?;
+        // On error the transaction is dropped, which rolls it back.
+        write_batch(&tx, &batch, &now)?;
+        tx.commit().map_err(sql("commit batch"))?;
+        Ok(())
+    }
+
+    async fn ledger_unseen(
+        &self,
+        scope: &LedgerScope,
+        run_id: i64,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {LEDGER_COLUMNS} FROM ledger
+                 WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND status = 'committed'
+                   AND (seen_run IS NULL OR seen_run <> ?4)
+                 ORDER BY key LIMIT ?5"
+            ))
+            .map_err(sql("prepare ledger unseen"))?;
+        let rows = stmt
+            .query_map(
+                params![scope.tenant, scope.target, scope.entity, run_id, to_i64(limit)],
+                ledger_row,
+            )
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(sql("read unseen ledger entries"))?;
+        Ok(rows)
+    }
+
+    async fn ledger_count(&self, scope: &LedgerScope) -> Result<u64> {
+        let conn = self.lock()?;
+        let n: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM ledger
+                 WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND status = 'committed'",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![scope.tenant, scope.target, scope.entity], |r| r.get(0))
+            })
+            .map_err(sql("count ledger entries"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn quarantine_list(&self, filter: &QuarantineFilter) -> Result<Vec<QuarantineEntry>> {
+        let status = filter.status.map(quarantine_status_str);
+        let limit = filter.limit.map_or(-1, to_i64);
+        let mut sql_text = format!("SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE 1 = 1");
+        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(5);
+        for (column, value) in
+            [("tenant", &filter.tenant), ("flow", &filter.flow), ("entity", &filter.entity)]
+        {
+            if let Some(v) = value {
+                sql_text.push_str(&format!(" AND {column} = ?"));
+                args.push(v);
+            }
+        }
+        if let Some(s) = &status {
+            sql_text.push_str(" AND status = ?");
+            args.push(s);
+        }
+        sql_text.push_str(" ORDER BY id LIMIT ?");
+        args.push(&limit);
+
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(&sql_text).map_err(sql("prepare quarantine list"))?;
+        let rows = stmt
+            .query_map(args.as_slice(), quarantine_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(sql("list quarantine"))?;
+        Ok(rows)
+    }
+
+    async fn run_started(&self, flow: &str, mode: &str, at: DateTime<Utc>) -> Result<i64> {
+        let conn = self.lock()?;
+        conn.prepare_cached(
+            "INSERT INTO runs (flow, mode, started_at, finished_at, status, report)
+             VALUES (?1, ?2, ?3, NULL, 'running', NULL)",
+        )
+        .and_then(|mut s| s.execute(params![flow, mode, ts(&at)]))
+        .map_err(sql("record run start"))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    async fn run_finished(&self, run: RunRecord) -> Result<()> {
+        let report = run
+            .report
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::internal(format!("state store: serialise run report: {e}")))?;
+        let conn = self.lock()?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE runs SET finished_at = ?2, status = ?3, report = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![run.id, run.finished_at.as_ref().map(ts), run.status, report])
+            })
+            .map_err(sql("record run end"))?;
+        if n == 0 {
+            return Err(Error::internal(format!("state store: no run with id {}", run.id)));
+        }
+        Ok(())
+    }
+
+    async fn runs(&self, flow: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        let conn = self.lock()?;
+        let limit = to_i64(limit);
+        let rows = match flow {
+            Some(flow) => conn
+                .prepare_cached(&format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE flow = ?1
+                     ORDER BY started_at DESC, id DESC LIMIT ?2"
+                ))
+                .and_then(|mut s| {
+                    s.query_map(params![flow, limit], run_row)?.collect::<rusqlite::Result<_>>()
+                }),
+            None => conn
+                .prepare_cached(&format!(
+                    "SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1"
+                ))
+                .and_then(|mut s| {
+                    s.query_map(params![limit], run_row)?.collect::<rusqlite::Result<_>>()
+                }),
+        };
+        rows.map_err(sql("list runs"))
+    }
+
+    async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>> {
+        let conn = self.lock()?;
+        conn.prepare_cached(
+            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message
+             FROM activity WHERE run_id = ?1 ORDER BY id",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![run_id], activity_row)?.collect::<rusqlite::Result<_>>()
+        })
+        .map_err(sql("read activity"))
+    }
+
+    async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64> {
+        let conn = self.lock()?;
+        let n = conn
+            .prepare_cached("DELETE FROM activity WHERE at < ?1")
+            .and_then(|mut s| s.execute(params![ts(&before)]))
+            .map_err(sql("prune activity"))?;
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{LedgerStatus, LedgerUpdate};
+
+    fn version(store: &SqliteStore) -> i64 {
+        let conn = store.lock().unwrap();
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn file_uses_wal_and_current_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(version(&store), MIGRATIONS.len() as i64);
+        {
+            let conn = store.lock().unwrap();
+            let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+            assert_eq!(mode.to_ascii_lowercase(), "wal");
+            let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+            assert_eq!(sync, 1, "synchronous=NORMAL");
+            let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+            assert_eq!(fk, 1);
+        }
+        assert_eq!(store.path(), Some(path.as_path()));
+        drop(store);
+        // Reopening an up-to-date file migrates nothing and fails nothing.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(version(&store), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Internal);
+        assert!(err.message().contains("newer"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn failed_batch_rolls_back_everything() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        // Make the activity insert fail after the ledger and quarantine writes succeeded.
+        store
+            .lock()
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER boom BEFORE INSERT ON activity WHEN NEW.key = 'boom'
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        let scope = LedgerScope::new("t", "crm", "customers");
+        let cp = Scope::new("t", "f", "customers");
+        let batch = BatchCommit {
+            ledger_scope: Some(scope.clone()),
+            run_id: 1,
+            ledger: vec![LedgerUpdate {
+                key: "C-1".into(),
+                target_id: Some("1".into()),
+                hash: Some("h".into()),
+                status: LedgerStatus::Committed,
+                outcome: "created".into(),
+            }],
+            seen: vec!["C-1".into()],
+            quarantine: vec![],
+            resolved: vec![],
+            activity: vec![ActivityEntry {
+                run_id: 1,
+                at: Utc::now(),
+                flow: "f".into(),
+                entity: "customers".into(),
+                key: "boom".into(),
+                received: None,
+                sent: None,
+                outcome: "created".into(),
+                message: None,
+            }],
+            checkpoint: Some((cp.clone(), Cursor::new("c1"))),
+        };
+        let err = store.commit(batch).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Internal);
+        assert!(err.message().contains("boom"), "{err}");
+        assert!(store.ledger_get(&scope, &["C-1".into()]).await.unwrap().is_empty());
+        assert_eq!(store.checkpoint(&cp).await.unwrap(), None);
+        assert!(store.activity(1).await.unwrap().is_empty());
+        // The connection is usable afterwards (no transaction left open).
+        store.save_checkpoint(&cp, &Cursor::new("c2")).await.unwrap();
+        assert_eq!(store.checkpoint(&cp).await.unwrap(), Some(Cursor::new("c2")));
+    }
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap().to_utc();
+        let b = a + chrono::Duration::nanoseconds(1);
+        let c = a + chrono::Duration::days(400);
+        assert!(ts(&a) < ts(&b) && ts(&b) < ts(&c));
+        assert_eq!(parse_ts(&ts(&b), 0).unwrap(), b);
+    }
+
+    #[test]
+    fn hot_queries_use_indexes_without_sorting() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let conn = store.lock().unwrap();
+        for q in [
+            // ledger_unseen
+            "SELECT key, seen_run FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3
+             AND status = 'committed' AND (seen_run IS NULL OR seen_run <> ?4)
+             ORDER BY key LIMIT ?5",
+            // ledger_count
+            "SELECT COUNT(*) FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3
+             AND status = 'committed'",
+            // ledger_get
+            "SELECT * FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4",
+            // activity, prune_activity, runs
+            "SELECT * FROM activity WHERE run_id = ?1 ORDER BY id",
+            "DELETE FROM activity WHERE at < ?1",
+            "SELECT * FROM runs WHERE flow = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2",
+            "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
+        ] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {q}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(plan.contains("USING"), "{q}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{q}: {plan}");
+        }
+    }
+}
