@@ -865,8 +865,9 @@ mod tests {
             "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
         ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {q}")).unwrap();
+            let nulls = std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
             let plan: Vec<String> = stmt
-                .query_map([], |r| r.get::<_, String>(3))
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
                 .unwrap()
                 .collect::<rusqlite::Result<_>>()
                 .unwrap();
