@@ -1,1 +1,170 @@
-fn main() {}
+//! The connector command-line tool: read, write, check, sync, simulate, demo, quarantine,
+//! runs. `cargo run --example connector --features full -- --help`.
+
+#[path = "connector/demo.rs"]
+mod demo;
+#[path = "connector/io.rs"]
+mod io;
+#[path = "connector/output.rs"]
+mod output;
+#[path = "connector/state.rs"]
+mod state;
+#[path = "connector/sync.rs"]
+mod sync;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use connector_sdk::registry::Options;
+
+#[derive(Parser, Debug)]
+#[command(name = "connector", about = "Sync business data between ERPs and CRMs")]
+struct Cli {
+    /// The state file (checkpoints, ledger, quarantine, history).
+    #[arg(long, global = true, default_value = "connector-state.sqlite")]
+    state: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print canonical records of a system as JSON lines; the cursor goes to stderr.
+    Read {
+        /// The system (`file`, ...).
+        system: String,
+        /// The entity (`customers`, `products`, `price-lists`, `stock-levels`, `invoices`,
+        /// `orders`, `quotes`, ...).
+        entity: String,
+        /// Read a full snapshot.
+        #[arg(long, conflicts_with = "since")]
+        full: bool,
+        /// Read changes since this cursor.
+        #[arg(long)]
+        since: Option<String>,
+        /// A setting of the system, `key=value` (repeatable).
+        #[arg(long = "option", short = 'o', value_parser = parse_option)]
+        options: Vec<(String, String)>,
+    },
+    /// Write canonical JSON lines from stdin; print one outcome per record.
+    Write {
+        /// The system.
+        system: String,
+        /// The entity.
+        entity: String,
+        /// Plan only: look records up, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A setting of the system, `key=value` (repeatable).
+        #[arg(long = "option", short = 'o', value_parser = parse_option)]
+        options: Vec<(String, String)>,
+    },
+    /// Test the connection to a system.
+    Check {
+        /// The system.
+        system: String,
+        /// A setting of the system, `key=value` (repeatable).
+        #[arg(long = "option", short = 'o', value_parser = parse_option)]
+        options: Vec<(String, String)>,
+    },
+    /// Run a flow file.
+    Sync {
+        /// The flow file (TOML).
+        flow: PathBuf,
+        /// Read a full snapshot instead of changes since the last checkpoint.
+        #[arg(long)]
+        full: bool,
+        /// Plan only: send nothing, print the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Serve a system's simulator on 127.0.0.1.
+    Simulate {
+        /// The system.
+        system: String,
+        /// The port (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Run the demo flows on built-in data: no credentials, no network.
+    Demo {
+        /// Where the demo writes its files.
+        #[arg(long, default_value = "connector-demo")]
+        dir: PathBuf,
+    },
+    /// Inspect or replay quarantined records.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// Show the run history.
+    Runs {
+        /// Only this flow.
+        #[arg(long)]
+        flow: Option<String>,
+        /// How many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum QuarantineAction {
+    /// List quarantined records.
+    List {
+        /// Only this flow.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Include resolved records.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Send a flow's quarantined records again.
+    Replay {
+        /// The flow file.
+        flow: PathBuf,
+    },
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected key=value, got `{s}`"))?;
+    Ok((k.trim().to_string(), v.to_string()))
+}
+
+fn options(system: &str, given: Vec<(String, String)>) -> Options {
+    connector_sdk::registry::merged_options(system, &given.into_iter().collect())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Read { system, entity, full, since, options: o } => {
+            io::read(&system, &entity, full, since, options(&system, o)).await
+        }
+        Command::Write { system, entity, dry_run, options: o } => {
+            io::write(&system, &entity, dry_run, options(&system, o)).await
+        }
+        Command::Check { system, options: o } => io::check(&system, options(&system, o)).await,
+        Command::Sync { flow, full, dry_run } => sync::sync(&cli.state, &flow, full, dry_run).await,
+        Command::Simulate { system, port } => {
+            connector_sdk::registry::simulate(&system, port).await
+        }
+        Command::Demo { dir } => demo::run(&cli.state, &dir).await,
+        Command::Quarantine { action: QuarantineAction::List { flow, all } } => {
+            state::quarantine_list(&cli.state, flow, all).await
+        }
+        Command::Quarantine { action: QuarantineAction::Replay { flow } } => {
+            sync::replay(&cli.state, &flow).await
+        }
+        Command::Runs { flow, limit } => state::runs(&cli.state, flow, limit).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,3 +1,13 @@
-//! The connector SDK facade.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use connector_core::*;
+pub use connector_mapping as mapping;
+
+#[cfg(feature = "file")]
+#[cfg_attr(docsrs, doc(cfg(feature = "file")))]
+pub use connector_file as file;
+
+pub mod flowfile;
+pub mod registry;

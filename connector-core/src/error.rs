@@ -144,9 +144,13 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// The SDK's error. Cheap to clone; carries no secret.
+/// The SDK's error. Boxed (one pointer wide), cheap to clone; carries no secret.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct Error {
+#[serde(transparent)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,7 +174,7 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             message: message.into(),
             connector: None,
@@ -181,7 +185,7 @@ impl Error {
             retry_after: None,
             budget_refills_at: None,
             retry_class: None,
-        }
+        }))
     }
 
     /// An error for an HTTP status, its kind mapped by [`ErrorKind::from_status`].
@@ -217,117 +221,117 @@ impl Error {
 
     /// Names the connector (`xero`).
     pub fn with_connector(mut self, connector: impl Into<Cow<'static, str>>) -> Self {
-        self.connector = Some(connector.into());
+        self.0.connector = Some(connector.into());
         self
     }
 
     /// Names the operation (`GET /Contacts`, `write customers`).
     pub fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
-        self.operation = Some(operation.into());
+        self.0.operation = Some(operation.into());
         self
     }
 
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     /// Names the record at fault (its natural key or id).
     pub fn with_record(mut self, record: impl Into<String>) -> Self {
-        self.record = Some(record.into());
+        self.0.record = Some(record.into());
         self
     }
 
     /// Adds field errors.
     pub fn with_field_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.field_errors.extend(errors);
+        self.0.field_errors.extend(errors);
         self
     }
 
     /// Sets the delay the server advised.
     pub fn with_retry_after(mut self, delay: Duration) -> Self {
-        self.retry_after = Some(delay);
+        self.0.retry_after = Some(delay);
         self
     }
 
     /// Sets when a spent budget refills.
     pub fn with_budget_refills_at(mut self, at: DateTime<Utc>) -> Self {
-        self.budget_refills_at = Some(at);
+        self.0.budget_refills_at = Some(at);
         self
     }
 
     /// Overrides the retry class derived from the kind.
     pub fn with_retry_class(mut self, class: RetryClass) -> Self {
-        self.retry_class = Some(class);
+        self.0.retry_class = Some(class);
         self
     }
 
     /// Changes the kind, keeping everything else.
     pub fn with_kind(mut self, kind: ErrorKind) -> Self {
-        self.kind = kind;
+        self.0.kind = kind;
         self
     }
 
     /// Prefixes the message with context.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.0.message = format!("{context}: {}", self.0.message);
         self
     }
 
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The message, without the connector and operation prefix.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The connector's name, if known.
     pub fn connector(&self) -> Option<&str> {
-        self.connector.as_deref()
+        self.0.connector.as_deref()
     }
 
     /// The operation, if known.
     pub fn operation(&self) -> Option<&str> {
-        self.operation.as_deref()
+        self.0.operation.as_deref()
     }
 
     /// The HTTP status, if the error came from a response.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The record at fault, if known.
     pub fn record(&self) -> Option<&str> {
-        self.record.as_deref()
+        self.0.record.as_deref()
     }
 
     /// Field-level problems.
     pub fn field_errors(&self) -> &[FieldError] {
-        &self.field_errors
+        &self.0.field_errors
     }
 
     /// The first field at fault, if any.
     pub fn field(&self) -> Option<&str> {
-        self.field_errors.first().map(|f| f.field.as_str())
+        self.0.field_errors.first().map(|f| f.field.as_str())
     }
 
     /// The delay the server advised before another attempt.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// When a spent budget refills.
     pub fn budget_refills_at(&self) -> Option<DateTime<Utc>> {
-        self.budget_refills_at
+        self.0.budget_refills_at
     }
 
     /// Whether and when this failure may be retried.
     pub fn retry_class(&self) -> RetryClass {
-        self.retry_class.unwrap_or_else(|| self.kind.retry_class())
+        self.0.retry_class.unwrap_or_else(|| self.0.kind.retry_class())
     }
 
     /// Whether a retry is allowed for a request of the given idempotency.
@@ -341,28 +345,28 @@ impl Error {
 
     /// Whether this is a rate-limit error.
     pub fn is_rate_limited(&self) -> bool {
-        self.kind == ErrorKind::RateLimited
+        self.0.kind == ErrorKind::RateLimited
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(c) = &self.connector {
+        if let Some(c) = &self.0.connector {
             write!(f, "{c}: ")?;
         }
-        if let Some(op) = &self.operation {
+        if let Some(op) = &self.0.operation {
             write!(f, "{op}: ")?;
         }
-        if let Some(r) = &self.record {
+        if let Some(r) = &self.0.record {
             write!(f, "record {r}: ")?;
         }
-        write!(f, "{} ({}", self.message, self.kind)?;
-        if let Some(s) = self.status {
+        write!(f, "{} ({}", self.0.message, self.0.kind)?;
+        if let Some(s) = self.0.status {
             write!(f, ", HTTP {s}")?;
         }
         f.write_str(")")?;
-        for fe in &self.field_errors {
-            if !self.message.contains(fe.message.as_str()) {
+        for fe in &self.0.field_errors {
+            if !self.0.message.contains(fe.message.as_str()) {
                 write!(f, "; {fe}")?;
             }
         }
@@ -373,23 +377,23 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("message", &self.message);
-        if let Some(v) = &self.connector {
+        d.field("kind", &self.0.kind).field("message", &self.0.message);
+        if let Some(v) = &self.0.connector {
             d.field("connector", v);
         }
-        if let Some(v) = &self.operation {
+        if let Some(v) = &self.0.operation {
             d.field("operation", v);
         }
-        if let Some(v) = &self.status {
+        if let Some(v) = &self.0.status {
             d.field("status", v);
         }
-        if let Some(v) = &self.record {
+        if let Some(v) = &self.0.record {
             d.field("record", v);
         }
-        if !self.field_errors.is_empty() {
-            d.field("field_errors", &self.field_errors);
+        if !self.0.field_errors.is_empty() {
+            d.field("field_errors", &self.0.field_errors);
         }
-        if let Some(v) = &self.retry_after {
+        if let Some(v) = &self.0.retry_after {
             d.field("retry_after", v);
         }
         d.finish()

@@ -1,0 +1,61 @@
+//! Engine overhead at scale, for peak-memory measurement:
+//! `cargo bench --bench engine_rss -- 1000000` (or run the built binary under
+//! `/usr/bin/time -v`). Streams N customers from an in-memory source through the SQLite
+//! ledger into a no-op sink, twice (create, then unchanged), and prints records per second
+//! and the peak RSS the kernel reports (VmHWM).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use connector_sdk::flow::{ActivityLevel, Flow, RunMode};
+use connector_sdk::memory::{IterSource, NullSink};
+use connector_sdk::model::{Customer, Email};
+use connector_sdk::state::SqliteStore;
+
+fn customer(i: usize) -> Customer {
+    Customer {
+        number: Some(format!("C-{i:07}")),
+        name: Some(format!("Customer {i}")),
+        emails: vec![Email {
+            address: format!("c{i}@example.com"),
+            kind: Default::default(),
+            primary: true,
+        }],
+        ..Default::default()
+    }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let state = Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).expect("state"));
+    let flow = Flow::builder(
+        "rss",
+        Arc::new(IterSource::new("mem", move || (0..n).map(customer))),
+        Arc::new(NullSink::new()),
+        state,
+    )
+    .configure(|o| {
+        o.batch_size = 1000;
+        o.activity = ActivityLevel::Off;
+    })
+    .build();
+    for label in ["create", "unchanged"] {
+        let t = Instant::now();
+        let report = rt.block_on(flow.run(RunMode::Full));
+        let secs = t.elapsed().as_secs_f64();
+        assert!(report.is_ok(), "{report:?}");
+        println!(
+            "{label}: {n} records in {secs:.2} s = {:.0} records/s; peak RSS {} KiB",
+            n as f64 / secs,
+            peak_rss_kib().unwrap_or(0)
+        );
+    }
+}

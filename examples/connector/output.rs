@@ -1,0 +1,87 @@
+//! Progress bars and summary tables.
+
+use connector_sdk::flow::{Progress, RunReport};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A spinner on stderr showing a run's counts.
+pub fn progress_bar(flow: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(flow.to_string());
+    bar
+}
+
+/// Updates the bar from a progress report.
+pub fn show(bar: &ProgressBar, p: &Progress) {
+    let c = &p.counts;
+    bar.set_message(format!(
+        "received {} · created {} · updated {} · unchanged {} · skipped {} · quarantined {}",
+        c.received, c.created, c.updated, c.unchanged, c.skipped, c.quarantined
+    ));
+    bar.tick();
+}
+
+/// Prints a run's summary table.
+pub fn summary(report: &RunReport) {
+    let c = &report.counts;
+    println!("flow {} (run {}, {}): {}", report.flow, report.run_id, report.mode, report.status);
+    let rows = [
+        ("received", c.received),
+        ("created", c.created),
+        ("updated", c.updated),
+        ("unchanged", c.unchanged),
+        ("deactivated", c.deactivated),
+        ("skipped", c.skipped),
+        ("quarantined", c.quarantined),
+        ("resolved", c.resolved),
+        ("sink calls", report.batches),
+        ("checkpoints", report.checkpoints),
+    ];
+    println!("  ┌─────────────┬──────────┐");
+    for (name, n) in rows {
+        println!("  │ {name:<11} │ {n:>8} │");
+    }
+    println!("  └─────────────┴──────────┘");
+    println!("  took {} ms", report.duration.as_millis());
+    for note in &report.notes {
+        println!("  note: {note}");
+    }
+    for (key, e) in report.errors.iter().take(10) {
+        println!("  quarantined {key}: {e}");
+    }
+    if let Some(f) = &report.failure {
+        println!("  FAILED: {f}");
+    }
+    if let Some(plan) = &report.plan {
+        println!(
+            "  plan: {} creates, {} updates, {} skips, {} deactivations (counts above are exact)",
+            plan.creates.len(),
+            plan.updates.len(),
+            plan.skips.len(),
+            plan.deactivations.len()
+        );
+        for item in &plan.creates {
+            println!("    create {}", item.key);
+        }
+        for item in &plan.updates {
+            println!("    update {}", item.key);
+            for d in &item.changes {
+                println!(
+                    "      {}: {} → {}",
+                    d.path,
+                    d.before.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(none)".into()),
+                    d.after.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+                );
+            }
+        }
+        for item in &plan.skips {
+            println!("    skip {}: {}", item.key, item.reason.as_deref().unwrap_or(""));
+        }
+        for item in &plan.deactivations {
+            println!("    deactivate {}", item.key);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Flow files: a flow described in TOML and run by the engine, as `connector sync` does.
+//!
+//! ```toml
+//! name = "customers-erp-to-crm"
+//! entity = "customers"
+//! tenant = "acme"            # optional, default "default"
+//!
+//! [source]
+//! system = "file"
+//! options = { path = "customers.csv" }
+//!
+//! [sink]
+//! system = "file"
+//! options = { path = "crm-customers.jsonl" }
+//!
+//! [options]                  # all optional
+//! batch_size = 100
+//! concurrency = 4
+//! deactivate_absent = true
+//! max_deactivate_percent = 10
+//! activity = "changes"       # off | changes | all
+//! redact_personal_data = true
+//! activity_retention_days = 30
+//! ```
+//!
+//! Options of a system not given in the file come from `CONNECTOR_<SYSTEM>_<KEY>`
+//! environment variables. A relative `path` option is taken relative to the flow file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use connector_core::flow::{ActivityLevel, Flow, Progress, RunMode, RunReport};
+use connector_core::state::StateStore;
+use connector_core::{EntityKind, Error, Result};
+use serde::Deserialize;
+
+use crate::registry::{self, Options};
+
+/// One end of a flow: a system and its options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The system's name (`file`, `xero`).
+    pub system: String,
+    /// Its options; the environment fills the rest.
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// Engine settings of a flow file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFileOptions {
+    /// Records per sink call.
+    pub batch_size: Option<usize>,
+    /// Sink calls in flight.
+    pub concurrency: Option<usize>,
+    /// Deactivate absent records after a complete full snapshot.
+    pub deactivate_absent: Option<bool>,
+    /// The most a run may deactivate, in percent of the target's records.
+    pub max_deactivate_percent: Option<u32>,
+    /// `off`, `changes` or `all`.
+    pub activity: Option<String>,
+    /// Redact personal data in the activity log.
+    pub redact_personal_data: Option<bool>,
+    /// Prune activity entries older than this many days.
+    pub activity_retention_days: Option<u32>,
+}
+
+/// A flow described in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFile {
+    /// The flow's name: keys its checkpoints and quarantine.
+    pub name: String,
+    /// The entity (`customers`, `price-lists`).
+    pub entity: String,
+    /// The tenant (default `default`).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Where records come from.
+    pub source: Endpoint,
+    /// Where they go.
+    pub sink: Endpoint,
+    /// Engine settings.
+    #[serde(default)]
+    pub options: FlowFileOptions,
+    #[serde(skip)]
+    dir: PathBuf,
+}
+
+impl FlowFile {
+    /// Reads and checks a flow file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read flow file {}: {e}", path.display())))?;
+        let mut flow =
+            Self::parse(&text).map_err(|e| e.context(format!("flow file {}", path.display())))?;
+        flow.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(flow)
+    }
+
+    /// Parses a flow file's text (relative paths are then taken from the current directory).
+    pub fn parse(text: &str) -> Result<Self> {
+        let flow: FlowFile = toml::from_str(text).map_err(|e| Error::config(e.to_string()))?;
+        flow.entity_kind()?;
+        if let Some(a) = &flow.options.activity {
+            parse_activity(a)?;
+        }
+        Ok(flow)
+    }
+
+    /// The entity kind.
+    pub fn entity_kind(&self) -> Result<EntityKind> {
+        EntityKind::parse(&self.entity).ok_or_else(|| {
+            Error::config(format!(
+                "unknown entity `{}`; known: {}",
+                self.entity,
+                EntityKind::ALL.map(|k| k.as_str()).join(", ")
+            ))
+        })
+    }
+
+    fn endpoint_options(&self, endpoint: &Endpoint) -> Options {
+        let mut options = registry::merged_options(&endpoint.system, &endpoint.options);
+        if let Some(p) = endpoint.options.get("path") {
+            let p = Path::new(p);
+            if p.is_relative() && !self.dir.as_os_str().is_empty() {
+                options.insert("path".into(), self.dir.join(p).to_string_lossy().into_owned());
+            }
+        }
+        options
+    }
+
+    /// Runs the flow (or plans it, with `dry_run`), calling `progress` after every batch.
+    pub async fn run(
+        &self,
+        state: Arc<dyn StateStore>,
+        mode: RunMode,
+        dry_run: bool,
+        progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    ) -> Result<RunReport> {
+        let kind = self.entity_kind()?;
+        crate::with_entity!(kind, E => {
+            let flow = self.build::<E>(state, progress)?;
+            Ok(if dry_run { flow.dry_run(mode).await } else { flow.run(mode).await })
+        })
+    }
+
+    /// Replays the flow's open quarantined records.
+    pub async fn replay(&self, state: Arc<dyn StateStore>) -> Result<RunReport> {
+        let kind = self.entity_kind()?;
+        crate::with_entity!(kind, E => Ok(self.build::<E>(state, None)?.replay().await))
+    }
+
+    /// Builds the engine's flow for entity `E`.
+    pub fn build<E: connector_core::Entity>(
+        &self,
+        state: Arc<dyn StateStore>,
+        progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    ) -> Result<Flow<E>> {
+        let source =
+            registry::source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;
+        let sink = registry::sink::<E>(&self.sink.system, &self.endpoint_options(&self.sink))?;
+        let o = &self.options;
+        let activity = o.activity.as_deref().map(parse_activity).transpose()?;
+        let mut builder = Flow::builder(self.name.clone(), source, sink, state)
+            .tenant(self.tenant.clone().unwrap_or_else(|| "default".into()))
+            .configure(|f| {
+                if let Some(v) = o.batch_size {
+                    f.batch_size = v;
+                }
+                if let Some(v) = o.concurrency {
+                    f.concurrency = v;
+                }
+                if let Some(v) = o.deactivate_absent {
+                    f.deactivate_absent = v;
+                }
+                if let Some(v) = o.max_deactivate_percent {
+                    f.max_deactivate_percent = v;
+                }
+                if let Some(v) = activity {
+                    f.activity = v;
+                }
+                if let Some(v) = o.redact_personal_data {
+                    f.redact_personal_data = v;
+                }
+                f.activity_retention_days = o.activity_retention_days;
+            });
+        if let Some(p) = progress {
+            builder = builder.on_progress(move |x| p(x));
+        }
+        Ok(builder.build())
+    }
+}
+
+fn parse_activity(s: &str) -> Result<ActivityLevel> {
+    match s {
+        "off" => Ok(ActivityLevel::Off),
+        "changes" => Ok(ActivityLevel::Changes),
+        "all" => Ok(ActivityLevel::All),
+        other => Err(Error::config(format!("activity must be off, changes or all, not `{other}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_unknowns() {
+        let f = FlowFile::parse(
+            r#"
+name = "c"
+entity = "customers"
+[source]
+system = "file"
+options = { path = "a.csv" }
+[sink]
+system = "file"
+options = { path = "b.jsonl" }
+[options]
+deactivate_absent = true
+activity = "all"
+"#,
+        )
+        .unwrap();
+        assert_eq!(f.entity_kind().unwrap(), EntityKind::Customer);
+        assert_eq!(f.options.deactivate_absent, Some(true));
+
+        let err = FlowFile::parse(
+            "name='x'\nentity='widgets'\n[source]\nsystem='file'\n[sink]\nsystem='file'\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown entity `widgets`"), "{err}");
+        let err = FlowFile::parse("name='x'\nentity='customers'\ncolour='red'\n[source]\nsystem='file'\n[sink]\nsystem='file'\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}
