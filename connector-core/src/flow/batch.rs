@@ -91,24 +91,8 @@ impl<E: Entity> Flow<E> {
             ..Default::default()
         };
 
-        // 1. Steps.
-        let mut ready: Vec<Ready<E>> = Vec::with_capacity(items.len());
-        let mut deletes: Vec<String> = Vec::new();
-        for item in items {
-            match item {
-                Item::Delete { key } => deletes.push(key),
-                Item::Upsert { key, record } => {
-                    if ctx.full {
-                        commit.seen.push(key.clone());
-                    }
-                    self.run_steps(ctx, key, record, &mut ready, &mut out, &mut commit).await;
-                }
-            }
-        }
-
-        // 2. Ledger: unchanged records stop here.
-        let mut lookup_keys: Vec<String> = ready.iter().map(|r| r.key.clone()).collect();
-        lookup_keys.extend(deletes.iter().cloned());
+        // 1. What the ledger knows of these keys (create or update, unchanged content).
+        let lookup_keys: Vec<String> = items.iter().map(|i| i.key().to_string()).collect();
         let entries: HashMap<String, LedgerEntry> = if lookup_keys.is_empty() {
             HashMap::new()
         } else {
@@ -119,6 +103,25 @@ impl<E: Entity> Flow<E> {
                 .map(|e| (e.key.clone(), e))
                 .collect()
         };
+
+        // 2. Steps.
+        let mut ready: Vec<Ready<E>> = Vec::with_capacity(items.len());
+        let mut deletes: Vec<String> = Vec::new();
+        for item in items {
+            match item {
+                Item::Delete { key } => deletes.push(key),
+                Item::Upsert { key, record } => {
+                    if ctx.full {
+                        commit.seen.push(key.clone());
+                    }
+                    let target_id = entries.get(&key).and_then(|e| e.target_id.clone());
+                    self.run_steps(ctx, key, target_id, record, &mut ready, &mut out, &mut commit)
+                        .await;
+                }
+            }
+        }
+
+        // 3. Unchanged records stop here; pending ones are looked up.
         let mut writes: Vec<Pending<E>> = Vec::new();
         for r in ready {
             let entry = entries.get(&r.key);
@@ -228,7 +231,7 @@ impl<E: Entity> Flow<E> {
             }
         }
 
-        // 3. Dry run: plan and stop.
+        // 4. Dry run: plan and stop.
         if ctx.dry_run {
             self.plan(ctx, writes, &mut out).await;
             if !commit.seen.is_empty() {
@@ -243,7 +246,7 @@ impl<E: Entity> Flow<E> {
             return Ok(out);
         }
 
-        // 4. Record intents, then send.
+        // 5. Record intents, then send.
         if !writes.is_empty() {
             let intents: Vec<(String, String)> = writes
                 .iter()
@@ -260,15 +263,17 @@ impl<E: Entity> Flow<E> {
             self.send(ctx, chunk, &mut commit, &mut out).await?;
         }
 
-        // 5. One transaction for everything the batch produced.
+        // 6. One transaction for everything the batch produced.
         self.state.commit(commit).await?;
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_steps(
         &self,
         ctx: &RunCtx,
         key: String,
+        target_id: Option<String>,
         record: E,
         ready: &mut Vec<Ready<E>>,
         out: &mut BatchOutput,
@@ -283,6 +288,7 @@ impl<E: Entity> Flow<E> {
                 run_id: ctx.run_id,
                 dry_run: ctx.dry_run,
                 key: key.clone(),
+                target_id,
             };
             for step in &self.steps {
                 match step.apply(record, &sctx).await {
@@ -312,6 +318,12 @@ impl<E: Entity> Flow<E> {
     }
 
     fn pending(&self, ctx: &RunCtx, r: Ready<E>, target_id: Option<String>) -> Pending<E> {
+        let mut r = r;
+        if target_id.is_some() {
+            if let Some(prepare) = &self.options.prepare_update {
+                prepare(&mut r.record);
+            }
+        }
         Pending {
             request: WriteRequest {
                 idempotency_key: idempotency_key(&ctx.scope.flow, &r.key, &r.hash),

@@ -21,6 +21,11 @@ pub enum ActivityLevel {
 /// as it would be sent and its flow key.
 pub type LookupFn<E> = Arc<dyn Fn(&E, &str) -> Option<LookupKey> + Send + Sync>;
 
+/// Prepares a record for an update of an existing target record, after its hash is taken:
+/// removes create-only fields (a long description enriched in the target) so the sparse
+/// update leaves them alone.
+pub type PrepareUpdateFn<E> = Arc<dyn Fn(&mut E) + Send + Sync>;
+
 /// Settings of a flow.
 #[derive(Clone)]
 pub struct FlowOptions<E> {
@@ -44,6 +49,8 @@ pub struct FlowOptions<E> {
     pub plan_limit: usize,
     /// The lookup used after an uncertain write (default: the sink's natural key = flow key).
     pub lookup: Option<LookupFn<E>>,
+    /// Applied to a record before it is sent as an update (see [`PrepareUpdateFn`]).
+    pub prepare_update: Option<PrepareUpdateFn<E>>,
 }
 
 impl<E> Default for FlowOptions<E> {
@@ -59,6 +66,7 @@ impl<E> Default for FlowOptions<E> {
             activity_retention_days: None,
             plan_limit: 1000,
             lookup: None,
+            prepare_update: None,
         }
     }
 }
@@ -76,6 +84,7 @@ impl<E> std::fmt::Debug for FlowOptions<E> {
             .field("activity_retention_days", &self.activity_retention_days)
             .field("plan_limit", &self.plan_limit)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
+            .field("prepare_update", &self.prepare_update.as_ref().map(|_| "custom"))
             .finish()
     }
 }

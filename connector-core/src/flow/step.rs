@@ -38,6 +38,9 @@ pub struct StepContext {
     pub dry_run: bool,
     /// The record's key.
     pub key: String,
+    /// The record's id in the target when the ledger knows it: the write will be an update.
+    /// `None`: a create, as far as the ledger knows.
+    pub target_id: Option<String>,
 }
 
 /// One step of a flow: mapping, filtering, enrichment, a business rule.

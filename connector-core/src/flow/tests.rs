@@ -574,3 +574,35 @@ async fn business_steps_find_or_create_customer_and_ensure_products() {
     let _ = EntityRef::default();
     let _ = Customer::default().key();
 }
+
+#[tokio::test]
+async fn create_only_fields_are_left_out_of_updates_and_steps_know_the_target_id() {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let sink = Arc::new(MemorySink::new("crm"));
+    let seen_targets = Arc::new(Mutex::new(Vec::new()));
+    let build = |records: Vec<Customer>| {
+        let seen = seen_targets.clone();
+        flow(records, sink.clone(), state.clone())
+            .step(step_fn("observe", move |c: Customer, ctx: &StepContext| {
+                seen.lock().unwrap().push(ctx.target_id.clone());
+                StepOutcome::Continue(c)
+            }))
+            .configure(|o| o.prepare_update = Some(Arc::new(|c: &mut Customer| c.notes = None)))
+            .build()
+    };
+    let mut records = customers(1);
+    records[0].notes = Some("long description, enriched later in the CRM".into());
+    assert_eq!(build(records.clone()).run(RunMode::Full).await.counts.created, 1);
+    assert!(sink.records()["C-1"].1.notes.is_some(), "create sends create-only fields");
+    records[0].name = Some("Renamed".into());
+    assert_eq!(build(records.clone()).run(RunMode::Full).await.counts.updated, 1);
+    assert_eq!(sink.records()["C-1"].1.notes, None, "update leaves them out");
+    assert_eq!(
+        build(records).run(RunMode::Full).await.counts.unchanged,
+        1,
+        "hash is of the full record"
+    );
+    let seen = seen_targets.lock().unwrap();
+    assert_eq!(seen[0], None);
+    assert_eq!(seen[1].as_deref(), Some("crm-1"));
+}
