@@ -1,0 +1,484 @@
+//! A shared request budget per tenant: several windows, a concurrency cap, and feedback
+//! from the server's rate-limit headers.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
+
+use super::clock;
+use super::feedback::RateFeedback;
+
+/// One limit of a budget: at most `limit` requests in any `period` (a sliding window).
+///
+/// A *long* window (a daily allowance) that is spent makes [`RateBudget::acquire`] fail
+/// at once with [`ErrorKind::BudgetExhausted`] instead of waiting; a short one waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    name: Cow<'static, str>,
+    limit: u64,
+    period: Duration,
+    long: bool,
+}
+
+impl Window {
+    /// The name of per-minute windows (`X-MinLimit-Remaining`, Exact's minutely headers).
+    pub const MINUTE: &'static str = "minute";
+    /// The name of daily windows (`X-DayLimit-Remaining`, Exact's daily headers,
+    /// Salesforce's `api-usage`).
+    pub const DAY: &'static str = "day";
+    /// The name of app-wide per-minute windows (Xero's `X-AppMinLimit-Remaining`).
+    pub const APP_MINUTE: &'static str = "app_minute";
+
+    /// At most `limit` requests in any `period`; a short window.
+    pub fn new(name: impl Into<Cow<'static, str>>, limit: u64, period: Duration) -> Self {
+        Self { name: name.into(), limit, period, long: false }
+    }
+
+    /// `limit` requests per minute, named [`Window::MINUTE`].
+    pub fn per_minute(limit: u64) -> Self {
+        Self::new(Self::MINUTE, limit, Duration::from_secs(60))
+    }
+
+    /// `limit` requests per 24 hours, named [`Window::DAY`], marked long.
+    pub fn per_day(limit: u64) -> Self {
+        Self::new(Self::DAY, limit, Duration::from_secs(86_400)).long()
+    }
+
+    /// Marks the window long: when spent, fail with `BudgetExhausted` rather than wait.
+    pub fn long(mut self) -> Self {
+        self.long = true;
+        self
+    }
+
+    /// The window's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The most requests allowed in one period.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Whether the window is long.
+    pub fn is_long(&self) -> bool {
+        self.long
+    }
+}
+
+/// A request budget shared by every client and task of one tenant (or, for an app-wide
+/// limit, of the whole app). Clones share state.
+///
+/// Every request actually sent takes one unit of every window, and a concurrency slot
+/// for as long as it is in flight.
+#[derive(Clone)]
+pub struct RateBudget {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: Cow<'static, str>,
+    semaphore: Option<Arc<Semaphore>>,
+    max_concurrency: Option<usize>,
+    windows: Mutex<Vec<WindowState>>,
+    sent: AtomicU64,
+}
+
+/// The sliding log of one window. Requests close together share one entry, stamped with
+/// the latest of them, so entries expire late rather than early.
+struct WindowState {
+    spec: Window,
+    log: VecDeque<(Instant, u64)>,
+    used: u64,
+    granularity: Duration,
+    server: Option<ServerView>,
+}
+
+/// The server's last word on a window: `remaining` requests until `until`.
+struct ServerView {
+    remaining: u64,
+    until: Instant,
+}
+
+/// A concurrency slot, released on drop.
+#[derive(Debug)]
+pub struct BudgetPermit {
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+/// Builds a [`RateBudget`].
+#[derive(Debug, Default)]
+pub struct RateBudgetBuilder {
+    name: Option<Cow<'static, str>>,
+    windows: Vec<Window>,
+    max_concurrency: Option<usize>,
+}
+
+impl RateBudgetBuilder {
+    /// Names the budget in errors and logs (`xero tenant 1234`).
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Adds a window.
+    pub fn window(mut self, window: Window) -> Self {
+        self.windows.push(window);
+        self
+    }
+
+    /// Caps the requests in flight at once.
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = Some(n.max(1));
+        self
+    }
+
+    /// The budget.
+    pub fn build(self) -> RateBudget {
+        let windows = self
+            .windows
+            .into_iter()
+            .map(|spec| WindowState {
+                granularity: (spec.period / 1024).max(Duration::from_millis(1)),
+                spec,
+                log: VecDeque::new(),
+                used: 0,
+                server: None,
+            })
+            .collect();
+        RateBudget {
+            inner: Arc::new(Inner {
+                name: self.name.unwrap_or(Cow::Borrowed("rate")),
+                semaphore: self.max_concurrency.map(|n| Arc::new(Semaphore::new(n))),
+                max_concurrency: self.max_concurrency,
+                windows: Mutex::new(windows),
+                sent: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl RateBudget {
+    /// A builder.
+    pub fn builder() -> RateBudgetBuilder {
+        RateBudgetBuilder::default()
+    }
+
+    /// A budget without limits that still counts requests.
+    pub fn unlimited() -> Self {
+        Self::builder().build()
+    }
+
+    /// Xero, per tenant: 5 concurrent, 60 per minute, 5,000 per day.
+    pub fn xero_tenant() -> Self {
+        Self::builder()
+            .name("xero tenant")
+            .max_concurrency(5)
+            .window(Window::per_minute(60))
+            .window(Window::per_day(5_000))
+            .build()
+    }
+
+    /// Xero, app-wide (share one across all tenants): 10,000 per minute.
+    pub fn xero_app() -> Self {
+        Self::builder()
+            .name("xero app")
+            .window(Window::new(Window::APP_MINUTE, 10_000, Duration::from_secs(60)))
+            .build()
+    }
+
+    /// Exact Online, per division: 60 per minute, 5,000 per day.
+    pub fn exact_online() -> Self {
+        Self::builder()
+            .name("exact online division")
+            .window(Window::per_minute(60))
+            .window(Window::per_day(5_000))
+            .build()
+    }
+
+    /// Salesforce, per org: a rolling 24-hour allowance whose size the `Sforce-Limit-Info`
+    /// header tells (unlimited until the first response).
+    pub fn salesforce() -> Self {
+        Self::builder().name("salesforce org").window(Window::per_day(u64::MAX)).build()
+    }
+
+    /// The budget's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// How many requests were sent under this budget.
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.sent.load(Ordering::Relaxed)
+    }
+
+    /// Requests left now in the named window, by the stricter of the local count and the
+    /// server's last word; `None` if there is no such window.
+    pub fn remaining(&self, window: &str) -> Option<u64> {
+        let now = Instant::now();
+        let mut windows = self.windows();
+        let w = windows.iter_mut().find(|w| w.spec.name == window)?;
+        w.expire(now);
+        Some(w.remaining(now))
+    }
+
+    fn windows(&self) -> MutexGuard<'_, Vec<WindowState>> {
+        self.inner.windows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for a concurrency slot and room in every short window, then counts one request.
+    ///
+    /// Fails at once with [`ErrorKind::BudgetExhausted`] (with
+    /// [`budget_refills_at`](Error::budget_refills_at)) if a long window is spent. Waiting
+    /// uses `tokio::time`, so a paused test clock drives it.
+    pub async fn acquire(&self) -> Result<BudgetPermit> {
+        self.check_long()?;
+        let slot = match &self.inner.semaphore {
+            Some(s) => Some(
+                s.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Error::internal("the rate budget was closed"))?,
+            ),
+            None => None,
+        };
+        loop {
+            let wait = {
+                let now = Instant::now();
+                let mut windows = self.windows();
+                let mut wait = Duration::ZERO;
+                for w in windows.iter_mut() {
+                    w.expire(now);
+                    if let Some(d) = w.wait_needed(now) {
+                        if w.spec.long {
+                            return Err(self.exhausted(&w.spec, d));
+                        }
+                        wait = wait.max(d);
+                    }
+                }
+                if wait.is_zero() {
+                    windows.iter_mut().for_each(|w| w.record(now));
+                    self.inner.sent.fetch_add(1, Ordering::Relaxed);
+                    return Ok(BudgetPermit { _slot: slot });
+                }
+                wait
+            };
+            tracing::debug!(budget = %self.inner.name, wait_ms = wait.as_millis() as u64, "waiting for the rate budget");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The `BudgetExhausted` error if a long window is spent now.
+    pub fn check_long(&self) -> Result<()> {
+        let now = Instant::now();
+        let mut windows = self.windows();
+        for w in windows.iter_mut().filter(|w| w.spec.long) {
+            w.expire(now);
+            if let Some(d) = w.wait_needed(now) {
+                return Err(self.exhausted(&w.spec, d));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies what a response's headers said.
+    pub fn apply_feedback(&self, feedback: &RateFeedback) {
+        let now = Instant::now();
+        let mut windows = self.windows();
+        for fb in &feedback.windows {
+            let Some(w) = windows.iter_mut().find(|w| w.spec.name == fb.window) else {
+                continue;
+            };
+            if let Some(limit) = fb.limit {
+                w.spec.limit = limit;
+            }
+            if let Some(remaining) = fb.remaining {
+                let until = now + fb.resets_in.unwrap_or(w.spec.period).min(w.spec.period);
+                w.server = Some(ServerView { remaining, until });
+            }
+        }
+    }
+
+    fn exhausted(&self, w: &Window, wait: Duration) -> Error {
+        let refills_at = clock::now_utc() + clock::delta(wait);
+        Error::new(
+            ErrorKind::BudgetExhausted,
+            format!(
+                "the {} budget's {} window ({} requests per {}) is spent; it refills at {}",
+                self.inner.name,
+                w.name,
+                w.limit,
+                human(w.period),
+                refills_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            ),
+        )
+        .with_budget_refills_at(refills_at)
+        .with_retry_after(wait)
+    }
+}
+
+fn human(d: Duration) -> String {
+    match d.as_secs() {
+        86_400 => "day".to_owned(),
+        3_600 => "hour".to_owned(),
+        60 => "minute".to_owned(),
+        s => format!("{s} s"),
+    }
+}
+
+impl WindowState {
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(last, count)) = self.log.front() {
+            if last + self.spec.period > now {
+                break;
+            }
+            self.log.pop_front();
+            self.used -= count;
+        }
+        if self.server.as_ref().is_some_and(|s| s.until <= now) {
+            self.server = None;
+        }
+    }
+
+    fn remaining(&self, now: Instant) -> u64 {
+        let local = self.spec.limit.saturating_sub(self.used);
+        match &self.server {
+            Some(s) if s.until > now => local.min(s.remaining),
+            _ => local,
+        }
+    }
+
+    /// How long until one more request fits, if it does not fit now.
+    fn wait_needed(&self, now: Instant) -> Option<Duration> {
+        let mut wait = Duration::ZERO;
+        if self.used >= self.spec.limit {
+            let mut freed = 0;
+            let excess = self.used - self.spec.limit + 1;
+            for &(last, count) in &self.log {
+                freed += count;
+                if freed >= excess {
+                    wait = (last + self.spec.period).saturating_duration_since(now);
+                    break;
+                }
+            }
+        }
+        if let Some(s) = &self.server {
+            if s.remaining == 0 && s.until > now {
+                wait = wait.max(s.until - now);
+            }
+        }
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    fn record(&mut self, now: Instant) {
+        match self.log.back_mut() {
+            Some((last, count)) if now.saturating_duration_since(*last) < self.granularity => {
+                *last = now;
+                *count += 1;
+            }
+            _ => self.log.push_back((now, 1)),
+        }
+        self.used += 1;
+        if let Some(s) = &mut self.server {
+            s.remaining = s.remaining.saturating_sub(1);
+        }
+    }
+}
+
+impl fmt::Debug for RateBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let windows: Vec<Window> = self.windows().iter().map(|w| w.spec.clone()).collect();
+        f.debug_struct("RateBudget")
+            .field("name", &self.inner.name)
+            .field("max_concurrency", &self.inner.max_concurrency)
+            .field("windows", &windows)
+            .field("requests_sent", &self.requests_sent())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::feedback::WindowFeedback;
+
+    #[tokio::test(start_paused = true)]
+    async fn short_window_waits() {
+        let b = RateBudget::builder().window(Window::new("s", 2, Duration::from_secs(10))).build();
+        let start = Instant::now();
+        for _ in 0..5 {
+            b.acquire().await.unwrap();
+        }
+        assert!(start.elapsed() >= Duration::from_secs(20), "{:?}", start.elapsed());
+        assert_eq!(b.requests_sent(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn long_window_fails_fast() {
+        let b = RateBudget::builder().window(Window::per_day(2)).build();
+        b.acquire().await.unwrap();
+        b.acquire().await.unwrap();
+        let start = Instant::now();
+        let e = b.acquire().await.unwrap_err();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
+        assert!(e.budget_refills_at().unwrap() > clock::now_utc());
+        assert_eq!(b.requests_sent(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn feedback_tightens_and_limits() {
+        let b = RateBudget::xero_tenant();
+        assert_eq!(b.remaining("minute"), Some(60));
+        b.apply_feedback(&RateFeedback {
+            windows: vec![
+                WindowFeedback::remaining("minute", 1),
+                WindowFeedback::remaining("nope", 0),
+            ],
+        });
+        assert_eq!(b.remaining("minute"), Some(1));
+        b.acquire().await.unwrap();
+        assert_eq!(b.remaining("minute"), Some(0));
+        let start = Instant::now();
+        b.acquire().await.unwrap();
+        assert!(start.elapsed() >= Duration::from_secs(59), "{:?}", start.elapsed());
+        b.apply_feedback(&RateFeedback {
+            windows: vec![
+                WindowFeedback::remaining("day", 0).with_reset(Duration::from_secs(3600)),
+            ],
+        });
+        let e = b.acquire().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+        let sf = RateBudget::salesforce();
+        sf.apply_feedback(&RateFeedback {
+            windows: vec![WindowFeedback::remaining("day", 0).with_limit(5000)],
+        });
+        assert_eq!(sf.acquire().await.unwrap_err().kind(), ErrorKind::BudgetExhausted);
+        assert!(format!("{sf:?}").contains("5000"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_cap() {
+        let b = RateBudget::builder().max_concurrency(2).build();
+        let p1 = b.acquire().await.unwrap();
+        let _p2 = b.acquire().await.unwrap();
+        let third = tokio::time::timeout(Duration::from_secs(1), b.acquire()).await;
+        assert!(third.is_err());
+        drop(p1);
+        b.acquire().await.unwrap();
+    }
+}
