@@ -1,2 +1,25 @@
-//! File connector.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod coerce;
+mod config;
+mod csv_read;
+mod csv_write;
+mod decode;
+mod find;
+mod flatten;
+mod header;
+mod jsonl_read;
+mod paths;
+mod reader;
+mod shape;
+mod sink;
+mod source;
+mod write;
+
+pub use config::{
+    ENV_COLUMNS, ENV_DELIMITER, ENV_FORMAT, ENV_PATH, FileConfig, FileFormat, OPTION_KEYS,
+};
+pub use sink::{FileSink, MAX_BATCH};
+pub use source::{CHANNEL_CAPACITY, CHECKPOINT_EVERY, FileSource};
