@@ -11,7 +11,7 @@ use csv::ByteRecord;
 
 use crate::decode::{Fault, decode, reject};
 use crate::header::Header;
-use crate::reader::{ReadRecord, beyond_end};
+use crate::reader::{Opened, ReadRecord, beyond_end};
 use crate::shape::value_key;
 
 /// The header, raw (for rejected payloads) and analysed.
@@ -42,6 +42,9 @@ struct Row {
 /// Reads records from a CSV file.
 pub(crate) struct CsvRecords<E> {
     rdr: csv::Reader<Take<File>>,
+    /// The bytes the reader will see, and whether they end with a line break.
+    len: u64,
+    ends_with_newline: bool,
     layout: Option<Layout>,
     delimiter: u8,
     /// Data rows read from the file.
@@ -70,13 +73,13 @@ fn csv_error(e: csv::Error) -> Error {
 
 impl<E: Entity> CsvRecords<E> {
     /// Reads and checks the header, then skips `skip` data rows.
-    pub(crate) fn new(file: Take<File>, delimiter: u8, skip: u64) -> Result<Self> {
+    pub(crate) fn new(opened: Opened, delimiter: u8, skip: u64) -> Result<Self> {
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(64 * 1024)
-            .from_reader(file);
+            .from_reader(opened.file);
         let mut header = ByteRecord::new();
         let layout = if rdr.read_byte_record(&mut header).map_err(csv_error)? {
             let layout = Layout::parse(header, E::KIND).map_err(|message| {
@@ -102,6 +105,8 @@ impl<E: Entity> CsvRecords<E> {
         }
         Ok(Self {
             rdr,
+            len: opened.len,
+            ends_with_newline: opened.ends_with_newline,
             layout,
             delimiter,
             read: skip,
@@ -123,7 +128,14 @@ impl<E: Entity> CsvRecords<E> {
             return Ok(None);
         }
         self.read += 1;
-        let line = record.position().map_or(0, |p| p.line());
+        // csv positions a record where the previous one ended, before any blank lines it
+        // skipped; count back from where this one ends instead: its line breaks inside quoted
+        // cells, and its own line break unless it is the file's unterminated last line.
+        let after = self.rdr.position();
+        let inner: usize =
+            record.iter().map(|cell| cell.iter().filter(|&&b| b == b'\n').count()).sum();
+        let unterminated = after.byte() >= self.len && !self.ends_with_newline;
+        let line = after.line().saturating_sub(inner as u64 + u64::from(!unterminated)).max(1);
         Ok(Some(Row { line, record }))
     }
 

@@ -49,14 +49,25 @@ impl CsvLayout {
         let group = shape(kind).group;
         let mut seen = HashSet::new();
         let mut probe = Tree::default();
-        let (mut own, mut lines) = (Vec::new(), Vec::new());
+        let (mut own, mut lines): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
         for flat in flats {
+            // Where this record's previous column sits, so a new column lands after it and the
+            // header keeps the model's field order (`name`, `tax_number`, `meta.lifecycle`).
+            let (mut after_own, mut after_line) = (None, None);
             for (path, _) in flat {
                 let (name, in_group) = match group.and_then(|g| split_element(path, g)) {
                     Some((_, name)) => (name, true),
                     None => (path.clone(), false),
                 };
+                let (list, after) = if in_group {
+                    (&mut lines, &mut after_line)
+                } else {
+                    (&mut own, &mut after_own)
+                };
                 if seen.contains(&name) {
+                    if let Some(pos) = list.iter().position(|n| *n == name) {
+                        *after = Some(pos);
+                    }
                     continue;
                 }
                 let Ok(parsed) = paths::parse(&name) else { continue };
@@ -64,7 +75,9 @@ impl CsvLayout {
                     continue;
                 }
                 seen.insert(name.clone());
-                if in_group { lines.push(name) } else { own.push(name) }
+                let pos = after.map_or(0, |p| p + 1);
+                list.insert(pos, name);
+                *after = Some(pos);
             }
         }
         own.extend(lines);
@@ -159,17 +172,22 @@ mod tests {
             ("lines.1.quantity", "2"),
             ("currency", "EUR"),
         ]);
-        let b = flat(&[("number", "INV-2"), ("status", "paid"), ("lines.0.unit", "pcs")]);
+        let b = flat(&[
+            ("number", "INV-2"),
+            ("status", "paid"),
+            ("lines.0.quantity", "3"),
+            ("lines.0.unit", "pcs"),
+        ]);
         let layout = CsvLayout::derive([&a[..], &b[..]], EntityKind::Invoice);
         assert_eq!(
             layout.names(),
-            ["number", "currency", "status", "lines.sku", "lines.quantity", "lines.unit"]
+            ["number", "status", "currency", "lines.sku", "lines.quantity", "lines.unit"]
         );
         let (rows, unplaced) = layout.rows(&a);
         assert!(unplaced.is_empty());
         assert_eq!(
             rows,
-            [vec!["INV-1", "EUR", "", "A", "1", ""], vec!["INV-1", "EUR", "", "B", "2", ""]]
+            [vec!["INV-1", "", "EUR", "A", "1", ""], vec!["INV-1", "", "EUR", "B", "2", ""]]
         );
     }
 

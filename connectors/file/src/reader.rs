@@ -38,10 +38,10 @@ pub(crate) enum Records<E> {
 impl<E: Entity> Records<E> {
     /// Opens the file, reads the CSV header, and skips `skip` units.
     pub(crate) fn open(config: &FileConfig, extent: Extent, skip: u64) -> Result<Self> {
-        let file = open_file(&config.path, extent)?;
+        let opened = open_file(&config.path, extent)?;
         Ok(match config.format {
-            FileFormat::Csv => Records::Csv(CsvRecords::new(file, config.delimiter, skip)?),
-            FileFormat::JsonLines => Records::Jsonl(JsonlRecords::new(file, skip)?),
+            FileFormat::Csv => Records::Csv(CsvRecords::new(opened, config.delimiter, skip)?),
+            FileFormat::JsonLines => Records::Jsonl(JsonlRecords::new(opened.file, skip)?),
         })
     }
 
@@ -65,17 +65,39 @@ impl<E: Entity> Iterator for Records<E> {
     }
 }
 
-fn open_file(path: &Path, extent: Extent) -> Result<Take<File>> {
+/// A file opened for reading, limited to what was there when it was opened.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The reader.
+    pub file: Take<File>,
+    /// How many bytes it will yield.
+    pub len: u64,
+    /// Whether those bytes end with a line break.
+    pub ends_with_newline: bool,
+}
+
+/// Opens the file. Reading stops at the size it had when opened (records appended during a
+/// read are for the next one) or, for [`Extent::CompleteLines`], at its last line break.
+fn open_file(path: &Path, extent: Extent) -> Result<Opened> {
+    let read_error = |e: io::Error| io_error(path, "read", &e);
     let mut file = File::open(path).map_err(|e| io_error(path, "open", &e))?;
-    let limit = match extent {
-        Extent::Whole => u64::MAX,
+    let (len, ends_with_newline) = match extent {
+        Extent::Whole => {
+            let len = file.metadata().map_err(read_error)?.len();
+            let mut last = [0u8; 1];
+            if len > 0 {
+                file.seek(SeekFrom::Start(len - 1)).map_err(read_error)?;
+                file.read_exact(&mut last).map_err(read_error)?;
+            }
+            (len, last[0] == b'\n')
+        }
         Extent::CompleteLines => {
-            let len = complete_len(&mut file).map_err(|e| io_error(path, "read", &e))?;
-            file.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, "read", &e))?;
-            len
+            let len = complete_len(&mut file).map_err(read_error)?;
+            (len, len > 0)
         }
     };
-    Ok(file.take(limit))
+    file.seek(SeekFrom::Start(0)).map_err(read_error)?;
+    Ok(Opened { file: file.take(len), len, ends_with_newline })
 }
 
 /// The length of the file up to and including its last line break.
