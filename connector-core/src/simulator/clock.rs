@@ -37,9 +37,11 @@ impl SimClock {
         }
     }
 
-    /// A clock that starts at the system's current time.
+    /// A clock that reads the same wall time as the HTTP layer's
+    /// [`now_utc`](crate::http::now_utc), so times the simulator sends (a rate limit's reset
+    /// as epoch milliseconds, a token's expiry) agree with the client's clock, paused or not.
     pub fn from_system_time() -> Self {
-        Self::new(Utc::now())
+        Self::new(crate::http::now_utc())
     }
 
     /// The current simulated time.
@@ -73,6 +75,13 @@ impl fmt::Debug for SimClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn agrees_with_the_http_clock() {
+        let clock = SimClock::from_system_time();
+        tokio::time::advance(Duration::from_secs(90)).await;
+        assert_eq!(clock.now(), crate::http::now_utc());
+    }
 
     #[tokio::test(start_paused = true)]
     async fn follows_tokio_time_and_manual_advances() {

@@ -270,7 +270,7 @@ impl RateLimiter {
         }
     }
 
-    /// Forgets every count (windows and in-flight requests are kept for requests in flight).
+    /// Empties every window of every key (requests in flight stay counted).
     pub fn reset(&self) {
         for state in lock(&self.shared.keys).values_mut() {
             state.windows.iter_mut().for_each(|w| *w = None);

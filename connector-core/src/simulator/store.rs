@@ -164,7 +164,8 @@ impl CollectionOptions {
     }
 
     /// Runs `stamp` on every write, after the id and version fields are set: write the time
-    /// in the system's own format (`"UpdatedDateUTC": "/Date(…)/"`).
+    /// in the system's own format (`"UpdatedDateUTC": "/Date(…)/"`). It runs under the
+    /// collection's lock, so it must not use the collection.
     #[must_use]
     pub fn stamp(
         mut self,
@@ -335,7 +336,8 @@ impl Collection {
         lock(&self.inner).write(id, |v| merge_patch(v, patch))
     }
 
-    /// Changes the record with `id` in place (`|v| v["Status"] = json!("VOIDED")`).
+    /// Changes the record with `id` in place (`|v| v["Status"] = json!("VOIDED")`). The
+    /// closure runs under the collection's lock, so it must not use this collection.
     pub fn update_with(
         &self,
         id: &str,
@@ -400,8 +402,12 @@ impl State {
         self.versions.fetch_add(1, Ordering::SeqCst).saturating_add(1)
     }
 
+    /// The next free generated id (after 1000 taken ones in a row, the last one tried, which
+    /// the insert then refuses as a conflict: a custom generator that repeats itself).
     fn generate_id(&mut self) -> String {
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             self.next_auto += 1;
             let id = match &self.opts.ids {
                 IdGen::Sequential => self.next_auto.to_string(),
@@ -419,7 +425,7 @@ impl State {
                 }
                 IdGen::Custom(make) => make(self.next_auto),
             };
-            if !self.seq_of.contains_key(&id) {
+            if attempts >= 1000 || !self.seq_of.contains_key(&id) {
                 return id;
             }
         }
