@@ -149,7 +149,7 @@ async fn main() -> ExitCode {
         Command::Check { system, options: o } => io::check(&system, options(&system, o)).await,
         Command::Sync { flow, full, dry_run } => sync::sync(&cli.state, &flow, full, dry_run).await,
         Command::Simulate { system, port } => {
-            connector_sdk::registry::simulate(&system, port).await
+            connector_sdk::registry::simulate(&system, port).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Demo { dir } => demo::run(&cli.state, &dir).await,
         Command::Quarantine { action: QuarantineAction::List { flow, all } } => {
