@@ -39,10 +39,11 @@ impl<E: Entity> Records<E> {
     /// Opens the file, reads the CSV header, and skips `skip` units.
     pub(crate) fn open(config: &FileConfig, extent: Extent, skip: u64) -> Result<Self> {
         let opened = open_file(&config.path, extent)?;
-        Ok(match config.format {
-            FileFormat::Csv => Records::Csv(CsvRecords::new(opened, config.delimiter, skip)?),
-            FileFormat::JsonLines => Records::Jsonl(JsonlRecords::new(opened.file, skip)?),
-        })
+        let records = match config.format {
+            FileFormat::Csv => CsvRecords::new(opened, config.delimiter, skip).map(Records::Csv),
+            FileFormat::JsonLines => JsonlRecords::new(opened.file, skip).map(Records::Jsonl),
+        };
+        records.map_err(|e| e.context(config.path.display()))
     }
 
     /// Units consumed by the records delivered so far.

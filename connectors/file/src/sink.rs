@@ -28,8 +28,10 @@ pub const MAX_BATCH: usize = 500;
 ///   already in the file, else the columns of the first batch (written as the header of a new
 ///   or empty file). Documents are written one line per row when the header has
 ///   `lines.<field>` columns (the default for a new file). A record with a value in a column
-///   the header lacks fails on its own ([`connector_core::Outcome::Failed`], naming the field);
-///   the rest of the batch is written.
+///   the header lacks fails on its own ([`connector_core::Outcome::Failed`], `InvalidInput`,
+///   naming the field) and the rest of the batch is written; a value the model restores by
+///   itself when the row is read back (a default such as `kind` = `company`) is not data and
+///   needs no column.
 ///
 /// An upsert reports `Updated` when the flow knows the record's target id and `Created`
 /// otherwise, with the record's key as the target id. Deactivation is not supported (a file

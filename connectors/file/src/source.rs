@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::FileConfig;
-use crate::reader::{Extent, Records};
+use crate::reader::{Extent, Records, io_error};
 
 /// Records buffered between the reading thread and the stream.
 pub const CHANNEL_CAPACITY: usize = 256;
@@ -103,7 +103,7 @@ fn run_read<E: Entity>(config: &FileConfig, mode: &ReadMode, tx: &Tx<E>) {
             Ok(Ok(record)) => Change::Upsert(record),
             Ok(Err(rejected)) => Change::Rejected(rejected),
             Err(e) => {
-                send(Err(e.with_operation(operation)));
+                send(Err(e.context(config.path.display()).with_operation(operation)));
                 return;
             }
         };
@@ -151,8 +151,8 @@ impl<E: Entity> Source<E> for FileSource<E> {
     async fn check(&self) -> Result<()> {
         let config = self.config.clone();
         tokio::task::spawn_blocking(move || {
-            let metadata = std::fs::metadata(&config.path)
-                .map_err(|e| crate::reader::io_error(&config.path, "open", &e))?;
+            let metadata =
+                std::fs::metadata(&config.path).map_err(|e| io_error(&config.path, "open", &e))?;
             if !metadata.is_file() {
                 return Err(Error::config(format!("{} is not a file", config.path.display()))
                     .with_connector("file"));

@@ -16,6 +16,8 @@ mod find;
 mod invoices;
 #[path = "cases/jsonl.rs"]
 mod jsonl;
+#[path = "cases/readme.rs"]
+mod readme;
 #[path = "cases/round_trip.rs"]
 mod round_trip;
 #[path = "cases/sink.rs"]
