@@ -19,7 +19,7 @@ use super::auth::{Auth, AuthGeneration, AuthTarget, NoAuth};
 use super::feedback::RateFeedback;
 use super::io_hold;
 use super::rate_budget::RateBudget;
-use super::redact::{body_excerpt, redact_headers, redact_url};
+use super::redact::{body_excerpt, redact_headers, redact_url, scrub, secret_values};
 use super::request::{RequestBuilder, Response};
 use super::retry::{RetryPolicy, parse_retry_after};
 
@@ -219,15 +219,15 @@ impl HttpClient {
             },
             None => run.await,
         };
-        result.map_err(|e| self.contextualize(e, &req.operation))
+        result.map_err(|e| self.contextualize(e, req.operation.clone()))
     }
 
-    fn contextualize(&self, mut e: Error, operation: &Cow<'static, str>) -> Error {
+    fn contextualize(&self, mut e: Error, operation: Cow<'static, str>) -> Error {
         if e.connector().is_none() {
             e = e.with_connector(self.inner.connector.clone());
         }
         if e.operation().is_none() {
-            e = e.with_operation(operation.clone());
+            e = e.with_operation(operation);
         }
         e
     }
@@ -309,6 +309,7 @@ impl HttpClient {
             .await
             .map_err(Failure::NotSent)?;
         let shown_url = redact_url(&url);
+        let secrets = secret_values(&headers, &url);
         let mut builder = self.inner.http.request(req.method.clone(), url).headers(headers);
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
@@ -351,7 +352,7 @@ impl HttpClient {
         if (200..300).contains(&status) || status == 304 {
             return finish(Response::new(status, headers, body)).map_err(Failure::Answered);
         }
-        let mut error = self.status_error(status, &headers, &body);
+        let mut error = self.status_error(status, &headers, &scrub(&body, &secrets));
         if status == 429 {
             if let Some(spent) = self.inner.budgets.iter().find_map(|b| b.check_long().err()) {
                 error = spent.with_status(429);

@@ -153,6 +153,53 @@ fn redact_form_text(text: &str) -> String {
     out
 }
 
+/// The secret values a request carries: values of sensitive headers (and each long word
+/// of them, so `Bearer <token>` yields the token) and of sensitive query parameters.
+pub(crate) fn secret_values(headers: &HeaderMap, url: &Url) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for (name, value) in headers {
+        if value.is_sensitive() || is_sensitive_header(name.as_str()) {
+            let bytes = value.as_bytes();
+            out.push(bytes.to_vec());
+            out.extend(
+                bytes.split(u8::is_ascii_whitespace).filter(|w| w.len() >= 8).map(<[u8]>::to_vec),
+            );
+        }
+    }
+    out.extend(
+        url.query_pairs().filter(|(k, _)| is_sensitive_name(k)).map(|(_, v)| v.as_bytes().to_vec()),
+    );
+    out.retain(|s| s.len() >= 4);
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
+}
+
+/// Replaces every occurrence of the given secret values in a body by `REDACTED`, for
+/// servers that echo the credentials they received.
+pub(crate) fn scrub<'a>(body: &'a [u8], secrets: &[Vec<u8>]) -> std::borrow::Cow<'a, [u8]> {
+    let found = secrets.iter().any(|s| body.windows(s.len()).any(|w| w == s.as_slice()));
+    if !found {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut out = body.to_vec();
+    for secret in secrets {
+        let mut scrubbed = Vec::with_capacity(out.len());
+        let mut i = 0;
+        while i < out.len() {
+            if out[i..].starts_with(secret) {
+                scrubbed.extend_from_slice(REDACTED.as_bytes());
+                i += secret.len();
+            } else {
+                scrubbed.push(out[i]);
+                i += 1;
+            }
+        }
+        out = scrubbed;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Cuts `s` to at most `max` characters, marking the cut.
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -215,6 +262,22 @@ mod tests {
         assert!(s.contains("client_id=abc"), "{s}");
         let long = "x".repeat(2000);
         assert!(body_excerpt(long.as_bytes()).chars().count() <= MAX_EXCERPT + 1);
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed() {
+        let mut h = HeaderMap::new();
+        let mut v: reqwest::header::HeaderValue = "Bearer TOKEN-12345".parse().unwrap();
+        v.set_sensitive(true);
+        h.insert("authorization", v);
+        let url = Url::parse("https://h/x?api_key=KEY-999&page=2").unwrap();
+        let secrets = secret_values(&h, &url);
+        let body = b"bad token TOKEN-12345 for key KEY-999 on page 2";
+        let out = scrub(body, &secrets);
+        let out = String::from_utf8_lossy(&out);
+        assert!(!out.contains("TOKEN-12345") && !out.contains("KEY-999"), "{out}");
+        assert!(out.contains("page 2"), "{out}");
+        assert!(matches!(scrub(b"clean", &secrets), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -77,11 +77,8 @@ impl RequestBuilder {
     /// Sets a header (replacing the client's default of the same name). An invalid name
     /// or value makes `send` fail with a configuration error.
     pub fn header(self, name: &str, value: &str) -> Self {
-        let name = match HeaderName::from_bytes(name.as_bytes()) {
-            Ok(n) => n,
-            Err(_) => {
-                return self.fail(Error::config(format!("{name:?} is not a valid header name")));
-            }
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            return self.fail(Error::config(format!("{name:?} is not a valid header name")));
         };
         match HeaderValue::from_str(value) {
             Ok(v) => self.header_value(name, v),
