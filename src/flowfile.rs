@@ -29,7 +29,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use connector_core::flow::{ActivityLevel, Flow, Progress, RunMode, RunReport};
+use connector_core::flow::{ActivityLevel, Flow, ProgressFn, RunMode, RunReport};
 use connector_core::state::StateStore;
 use connector_core::{EntityKind, Error, Result};
 use serde::Deserialize;
@@ -139,7 +139,7 @@ impl FlowFile {
         state: Arc<dyn StateStore>,
         mode: RunMode,
         dry_run: bool,
-        progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+        progress: Option<ProgressFn>,
     ) -> Result<RunReport> {
         let kind = self.entity_kind()?;
         crate::with_entity!(kind, E => {
@@ -158,7 +158,7 @@ impl FlowFile {
     pub fn build<E: connector_core::Entity>(
         &self,
         state: Arc<dyn StateStore>,
-        progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+        progress: Option<ProgressFn>,
     ) -> Result<Flow<E>> {
         let source =
             registry::source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;

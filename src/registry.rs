@@ -61,12 +61,11 @@ macro_rules! with_entity {
 }
 
 /// The names of the systems compiled into this build.
-pub fn systems() -> Vec<&'static str> {
-    #[allow(unused_mut)]
-    let mut names = Vec::new();
-    #[cfg(feature = "file")]
-    names.push("file");
-    names
+pub fn systems() -> &'static [&'static str] {
+    &[
+        #[cfg(feature = "file")]
+        "file",
+    ]
 }
 
 /// The options of `system` from the environment: `CONNECTOR_<SYSTEM>_<KEY>` becomes `key`
