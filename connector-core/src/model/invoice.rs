@@ -35,7 +35,8 @@ pub enum InvoiceStatus {
     Paid,
     /// Voided.
     Void,
-    /// A status of the source without a canonical equivalent.
+    /// A status of the source without a canonical equivalent (serialised as the bare string).
+    #[serde(untagged)]
     Other(String),
 }
 

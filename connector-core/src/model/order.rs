@@ -37,7 +37,8 @@ pub enum OrderStatus {
     Closed,
     /// Cancelled.
     Cancelled,
-    /// A status of the source without a canonical equivalent.
+    /// A status of the source without a canonical equivalent (serialised as the bare string).
+    #[serde(untagged)]
     Other(String),
 }
 

@@ -194,3 +194,14 @@ fn entity_kind_parses_names() {
     assert_eq!(EntityKind::parse("stock_levels"), Some(EntityKind::StockLevel));
     assert_eq!(EntityKind::parse("nope"), None);
 }
+
+#[test]
+fn unknown_statuses_serialise_as_bare_strings() {
+    let order = Order { status: OrderStatus::Other("on_hold".into()), ..Default::default() };
+    let json = serde_json::to_value(&order).unwrap();
+    assert_eq!(json["status"], "on_hold");
+    let back: Order = serde_json::from_value(json).unwrap();
+    assert_eq!(back.status, OrderStatus::Other("on_hold".into()));
+    let paid: Invoice = serde_json::from_str(r#"{"currency":"EUR","status":"paid"}"#).unwrap();
+    assert_eq!(paid.status, InvoiceStatus::Paid);
+}
