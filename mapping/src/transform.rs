@@ -1,0 +1,560 @@
+//! Compiled transforms: each checks at load time which kinds of value it takes and gives, and
+//! at run time turns one value into another. Amount math is exact `Decimal`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use regex::Regex;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::Value;
+
+use crate::catalog::Ty;
+use crate::error::FailureKind;
+use crate::functions::CustomTransform;
+use crate::path::{self, Path};
+use crate::spec::Rounding;
+use crate::value::{V, parse_decimal};
+use crate::value_map::{Looked, ValueMap};
+
+/// The kind of a value as far as load-time checking knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Unknown until run time (raw JSON, custom fields, custom transforms).
+    Any,
+    Text,
+    Decimal,
+    Int,
+    Bool,
+    Date,
+    DateTime,
+    Money,
+    List,
+    Object(&'static str),
+}
+
+impl Kind {
+    pub fn of(ty: &Ty) -> Kind {
+        match ty {
+            Ty::Text | Ty::Enum(_) | Ty::Currency => Kind::Text,
+            Ty::Decimal => Kind::Decimal,
+            Ty::Int => Kind::Int,
+            Ty::Bool => Kind::Bool,
+            Ty::Date => Kind::Date,
+            Ty::DateTime => Kind::DateTime,
+            Ty::Money => Kind::Money,
+            Ty::List(_) => Kind::List,
+            Ty::Object(s) => Kind::Object(s.name),
+            Ty::Custom => Kind::Object("custom fields"),
+            Ty::Json => Kind::Any,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Any => "any value",
+            Kind::Text => "text",
+            Kind::Decimal => "a decimal",
+            Kind::Int => "an integer",
+            Kind::Bool => "a boolean",
+            Kind::Date => "a date",
+            Kind::DateTime => "a date-time",
+            Kind::Money => "Money",
+            Kind::List => "a list",
+            Kind::Object(n) => n,
+        }
+    }
+
+    fn scalar(self) -> bool {
+        matches!(
+            self,
+            Kind::Any
+                | Kind::Text
+                | Kind::Decimal
+                | Kind::Int
+                | Kind::Bool
+                | Kind::Date
+                | Kind::DateTime
+        )
+    }
+
+    fn numeric(self) -> bool {
+        matches!(self, Kind::Any | Kind::Text | Kind::Decimal | Kind::Int | Kind::Money)
+    }
+}
+
+/// A tax rate, as the factor (1 + rate/100) or read per record.
+#[derive(Debug, Clone)]
+pub(crate) enum Rate {
+    Factor(Decimal),
+    From(Path),
+}
+
+/// A compiled transform.
+#[derive(Clone)]
+pub(crate) enum T {
+    Trim,
+    Upper,
+    Lower,
+    Title,
+    DigitsOnly,
+    Street,
+    HouseNumber,
+    Concat(String),
+    RegexExtract(Regex, usize),
+    RegexReplace(Regex, String),
+    Date { formats: Vec<String>, format: Option<String> },
+    Number { decimal: char, group: Option<char> },
+    Round(u32, RoundingStrategy),
+    AddTax(Rate),
+    RemoveTax(Rate),
+    Multiply(Decimal),
+    Divide(Decimal),
+    Truncate(usize),
+    Map(Arc<ValueMap>),
+    Custom(String, CustomTransform),
+}
+
+impl std::fmt::Debug for T {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.op())
+    }
+}
+
+/// Why a transform refused a value.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub rule: String,
+    pub message: String,
+    pub value: Option<String>,
+    pub kind: FailureKind,
+}
+
+fn refuse(rule: impl Into<String>, message: impl Into<String>) -> Refusal {
+    Refusal { rule: rule.into(), message: message.into(), value: None, kind: FailureKind::Invalid }
+}
+
+impl Refusal {
+    fn of(mut self, v: &V<'_>) -> Refusal {
+        self.value = v.describe();
+        self
+    }
+
+    fn of_text(mut self, s: &str) -> Refusal {
+        self.value = V::Text(Cow::Borrowed(s)).describe();
+        self
+    }
+}
+
+/// What a transform may read beside its input.
+pub(crate) struct Ctx<'a> {
+    /// The source record.
+    pub root: &'a Value,
+    /// The current element (the record itself outside per-line rules).
+    pub here: &'a Value,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn read(&self, p: &Path) -> V<'a> {
+        let base = if p.rooted { self.root } else { self.here };
+        V::from_json(path::get(base, &p.segs))
+    }
+}
+
+pub(crate) fn strategy(r: Rounding) -> RoundingStrategy {
+    match r {
+        Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+        Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        Rounding::Down => RoundingStrategy::ToZero,
+        Rounding::Up => RoundingStrategy::AwayFromZero,
+    }
+}
+
+impl T {
+    pub fn op(&self) -> &'static str {
+        match self {
+            T::Trim => "trim",
+            T::Upper => "upper",
+            T::Lower => "lower",
+            T::Title => "title",
+            T::DigitsOnly => "digits_only",
+            T::Street => "street",
+            T::HouseNumber => "house_number",
+            T::Concat(_) => "concat",
+            T::RegexExtract(..) => "regex_extract",
+            T::RegexReplace(..) => "regex_replace",
+            T::Date { .. } => "date",
+            T::Number { .. } => "number",
+            T::Round(..) => "round",
+            T::AddTax(_) => "add_tax",
+            T::RemoveTax(_) => "remove_tax",
+            T::Multiply(_) => "multiply",
+            T::Divide(_) => "divide",
+            T::Truncate(_) => "truncate",
+            T::Map(_) => "map",
+            T::Custom(..) => "custom",
+        }
+    }
+
+    fn rule(&self) -> String {
+        match self {
+            T::Map(m) => format!("map {}", m.name()),
+            T::Custom(n, _) => format!("custom {n}"),
+            other => other.op().to_string(),
+        }
+    }
+
+    /// Load-time check: the kind this transform gives for `input`, or why it cannot take it.
+    pub fn check(&self, input: Kind) -> Result<Kind, String> {
+        let needs = |ok: bool, what: &str, out: Kind| {
+            if ok {
+                Ok(out)
+            } else {
+                Err(format!("`{}` takes {what}, not {}", self.op(), input.name()))
+            }
+        };
+        match self {
+            T::Trim
+            | T::Upper
+            | T::Lower
+            | T::Title
+            | T::DigitsOnly
+            | T::Street
+            | T::HouseNumber
+            | T::RegexExtract(..)
+            | T::RegexReplace(..)
+            | T::Truncate(_)
+            | T::Map(_) => needs(input.scalar(), "text (or a number, date or boolean)", Kind::Text),
+            T::Concat(_) => needs(
+                matches!(input, Kind::List | Kind::Any),
+                "a list (several source paths or a list field)",
+                Kind::Text,
+            ),
+            T::Date { format, .. } => needs(
+                matches!(input, Kind::Any | Kind::Text | Kind::Date | Kind::DateTime),
+                "text, a date or a date-time",
+                if format.is_some() { Kind::Text } else { Kind::Date },
+            ),
+            T::Number { .. } => needs(
+                matches!(input, Kind::Any | Kind::Text | Kind::Decimal | Kind::Int),
+                "text or a number",
+                Kind::Decimal,
+            ),
+            T::Round(..) | T::AddTax(_) | T::RemoveTax(_) | T::Multiply(_) | T::Divide(_) => needs(
+                input.numeric(),
+                "a number or Money",
+                if input == Kind::Money { Kind::Money } else { Kind::Decimal },
+            ),
+            T::Custom(..) => Ok(Kind::Any),
+        }
+    }
+
+    /// Applies the transform. Nothing in gives nothing out (except `concat`, which skips
+    /// empty parts).
+    pub fn apply<'a>(&'a self, v: V<'a>, ctx: &Ctx<'a>) -> Result<V<'a>, Refusal> {
+        if matches!(v, V::Absent) {
+            return Ok(V::Absent);
+        }
+        match self {
+            T::Trim => text_op(self, v, |s| match s {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+            }),
+            T::Upper => text_op(self, v, |s| {
+                if s.chars().any(char::is_lowercase) { Cow::Owned(s.to_uppercase()) } else { s }
+            }),
+            T::Lower => text_op(self, v, |s| {
+                if s.chars().any(char::is_uppercase) { Cow::Owned(s.to_lowercase()) } else { s }
+            }),
+            T::Title => text_op(self, v, |s| Cow::Owned(title_case(&s))),
+            T::DigitsOnly => text_op(self, v, |s| {
+                if s.bytes().all(|b| b.is_ascii_digit()) {
+                    s
+                } else {
+                    Cow::Owned(s.chars().filter(char::is_ascii_digit).collect())
+                }
+            }),
+            T::Street => text_op(self, v, |s| {
+                split_street(&s).0.map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
+            }),
+            T::HouseNumber => text_op(self, v, |s| {
+                split_street(&s).1.map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
+            }),
+            T::Truncate(max) => text_op(self, v, |s| {
+                if s.chars().count() <= *max {
+                    s
+                } else {
+                    Cow::Owned(s.chars().take(*max).collect())
+                }
+            }),
+            T::RegexReplace(re, with) => {
+                text_op(self, v, |s| match re.replace_all(&s, with.as_str()) {
+                    Cow::Borrowed(_) => s,
+                    Cow::Owned(o) => Cow::Owned(o),
+                })
+            }
+            T::RegexExtract(re, group) => {
+                let s = text_of(self, &v)?;
+                let found =
+                    re.captures(&s).and_then(|c| c.get(*group)).map(|m| m.as_str().to_string());
+                Ok(found.map_or(V::Absent, |m| V::Text(Cow::Owned(m))))
+            }
+            T::Concat(sep) => {
+                let parts: Vec<V<'a>> = match v {
+                    V::List(items) => items,
+                    V::Json(j) => match j {
+                        Cow::Borrowed(Value::Array(a)) => {
+                            a.iter().map(|x| V::from_json(Some(x))).collect()
+                        }
+                        Cow::Owned(Value::Array(a)) => {
+                            a.into_iter().map(|x| V::from_json(Some(&x)).into_owned()).collect()
+                        }
+                        other => vec![V::Json(other)],
+                    },
+                    other => vec![other],
+                };
+                let mut out = String::new();
+                for p in &parts {
+                    if p.is_empty() {
+                        continue;
+                    }
+                    let t = p.text().ok_or_else(|| {
+                        refuse(self.rule(), format!("cannot join {}", p.kind_name())).of(p)
+                    })?;
+                    let t = t.trim();
+                    if t.is_empty() {
+                        continue;
+                    }
+                    if !out.is_empty() {
+                        out.push_str(sep);
+                    }
+                    out.push_str(t);
+                }
+                Ok(if out.is_empty() { V::Absent } else { V::Text(Cow::Owned(out)) })
+            }
+            T::Date { formats, format } => {
+                let d = match &v {
+                    V::Date(d) => *d,
+                    _ => {
+                        let s = text_of(self, &v)?;
+                        parse_date(&s, formats).ok_or_else(|| {
+                            let tried = if formats.is_empty() {
+                                "ISO dates".to_string()
+                            } else {
+                                format!("ISO dates and {}", formats.join(", "))
+                            };
+                            refuse(self.rule(), format!("not a date ({tried})")).of_text(&s)
+                        })?
+                    }
+                };
+                Ok(match format {
+                    Some(f) => V::Text(Cow::Owned(d.format(f).to_string())),
+                    None => V::Date(d),
+                })
+            }
+            T::Number { decimal, group } => {
+                if let V::Dec(_) = v {
+                    return Ok(v);
+                }
+                if let V::Json(j) = &v {
+                    if let Value::Number(n) = &**j {
+                        return parse_decimal(n.as_str())
+                            .map(V::Dec)
+                            .map_err(|m| refuse(self.rule(), m).of_text(n.as_str()));
+                    }
+                }
+                let s = text_of(self, &v)?;
+                let mut clean = String::with_capacity(s.len());
+                for c in s.trim().chars() {
+                    if Some(c) == *group || c == ' ' || c == '\u{a0}' || c == '\u{202f}' {
+                        continue;
+                    }
+                    clean.push(if c == *decimal { '.' } else { c });
+                }
+                parse_decimal(&clean).map(V::Dec).map_err(|_| {
+                    refuse(self.rule(), format!("not a number with decimal `{decimal}`"))
+                        .of_text(&s)
+                })
+            }
+            T::Round(scale, strat) => amount_op(self, v, |d| {
+                let mut r = d.round_dp_with_strategy(*scale, *strat);
+                r.rescale(*scale);
+                Some(r)
+            }),
+            T::Multiply(by) => amount_op(self, v, |d| d.checked_mul(*by)),
+            T::Divide(by) => amount_op(self, v, |d| d.checked_div(*by)),
+            T::AddTax(rate) | T::RemoveTax(rate) => {
+                let factor = match rate {
+                    Rate::Factor(f) => *f,
+                    Rate::From(p) => {
+                        let r = ctx.read(p);
+                        if r.is_empty() {
+                            return Err(refuse(self.rule(), format!("no tax rate at `{p}`")));
+                        }
+                        let pct = r.decimal().map_err(|m| {
+                            refuse(self.rule(), format!("tax rate at `{p}`: {m}")).of(&r)
+                        })?;
+                        tax_factor(pct)
+                            .ok_or_else(|| refuse(self.rule(), "tax rate out of range").of(&r))?
+                    }
+                };
+                let add = matches!(self, T::AddTax(_));
+                amount_op(
+                    self,
+                    v,
+                    |d| if add { d.checked_mul(factor) } else { d.checked_div(factor) },
+                )
+            }
+            T::Map(map) => {
+                let key = text_of(self, &v)?;
+                match map.lookup(&key) {
+                    Looked::Value(s) => Ok(V::Text(Cow::Borrowed(s))),
+                    Looked::Pass => Ok(v),
+                    Looked::Fail => Err(refuse(
+                        self.rule(),
+                        format!(
+                            "value map `{}` has no mapping for {key:?} (policy: fail)",
+                            map.name()
+                        ),
+                    )
+                    .of_text(&key)),
+                    Looked::Quarantine => Err(Refusal {
+                        rule: self.rule(),
+                        message: format!(
+                            "value map `{}` has no mapping for {key:?} (policy: quarantine): add it and replay",
+                            map.name()
+                        ),
+                        value: Some(key.to_string()),
+                        kind: FailureKind::Quarantine,
+                    }),
+                }
+            }
+            T::Custom(_, f) => {
+                let input = v.into_json();
+                match f(&input) {
+                    Ok(Value::Null) => Ok(V::Absent),
+                    Ok(Value::String(s)) => Ok(V::Text(Cow::Owned(s))),
+                    Ok(other) => Ok(V::Json(Cow::Owned(other))),
+                    Err(m) => Err(refuse(self.rule(), m).of(&V::Json(Cow::Owned(input)))),
+                }
+            }
+        }
+    }
+}
+
+/// (1 + pct/100), when representable.
+pub(crate) fn tax_factor(pct: Decimal) -> Option<Decimal> {
+    let f = Decimal::ONE.checked_add(pct.checked_div(Decimal::ONE_HUNDRED)?)?;
+    (f > Decimal::ZERO).then_some(f)
+}
+
+fn text_of<'v>(t: &T, v: &'v V<'_>) -> Result<Cow<'v, str>, Refusal> {
+    v.text().ok_or_else(|| refuse(t.rule(), format!("expected text, got {}", v.kind_name())).of(v))
+}
+
+fn text_op<'a>(
+    t: &T,
+    v: V<'a>,
+    f: impl FnOnce(Cow<'a, str>) -> Cow<'a, str>,
+) -> Result<V<'a>, Refusal> {
+    let s: Cow<'a, str> = match v {
+        V::Text(s) => s,
+        V::Json(Cow::Borrowed(Value::String(s))) => Cow::Borrowed(s.as_str()),
+        V::Json(Cow::Borrowed(Value::Number(n))) => Cow::Borrowed(n.as_str()),
+        other => match other.text() {
+            Some(s) => Cow::Owned(s.into_owned()),
+            None => {
+                return Err(refuse(t.rule(), format!("expected text, got {}", other.kind_name()))
+                    .of(&other));
+            }
+        },
+    };
+    let out = f(s);
+    Ok(if out.is_empty() { V::Absent } else { V::Text(out) })
+}
+
+fn amount_op<'a>(
+    t: &T,
+    v: V<'a>,
+    f: impl Fn(Decimal) -> Option<Decimal>,
+) -> Result<V<'a>, Refusal> {
+    let overflow = || refuse(t.rule(), "the result is out of range");
+    if let Some((amount, currency)) = v.money() {
+        let currency = currency.into_owned();
+        let r = f(amount).ok_or_else(|| overflow().of_text(&amount.to_string()))?;
+        return Ok(V::Money(r, Cow::Owned(currency)));
+    }
+    let d = v.decimal().map_err(|m| refuse(t.rule(), m).of(&v))?;
+    f(d).map(V::Dec).ok_or_else(|| overflow().of(&v))
+}
+
+fn title_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c.is_whitespace() || c == '-' || c == '\'' || c == '(';
+    }
+    out
+}
+
+/// Splits "Hoofdstraat 12a", "Laan van Meerdervoort 1001-B", "12 Main St" and
+/// "Main St, 12" into (street, house number). The number is the last word that starts with a
+/// digit, with at most two short words after it ("12 bis"); when only the first word starts
+/// with a digit, it is the number ("12 Main St").
+pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
+    let s = s.trim();
+    if s.is_empty() {
+        return (None, None);
+    }
+    let words: Vec<(usize, &str)> =
+        s.split_whitespace().map(|w| (w.as_ptr() as usize - s.as_ptr() as usize, w)).collect();
+    let starts_digit =
+        |w: &str| w.trim_start_matches([',', '#']).starts_with(|c: char| c.is_ascii_digit());
+    for i in (1..words.len()).rev() {
+        if starts_digit(words[i].1) {
+            let tail = &words[i + 1..];
+            if tail.len() <= 2 && tail.iter().all(|(_, w)| w.chars().count() <= 4) {
+                let at = words[i].0;
+                let number = s[at..].trim_start_matches(['#']);
+                return (clean(&s[..at]), clean(number));
+            }
+        }
+    }
+    if starts_digit(words[0].1) && words.len() > 1 {
+        let end = words[0].0 + words[0].1.len();
+        return (clean(&s[end..]), clean(words[0].1));
+    }
+    (Some(s), None)
+}
+
+fn clean(x: &str) -> Option<&str> {
+    let x = x.trim().trim_matches(',').trim();
+    (!x.is_empty()).then_some(x)
+}
+
+fn parse_date(s: &str, formats: &[String]) -> Option<NaiveDate> {
+    let t = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Some(d);
+    }
+    for f in formats {
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return Some(d);
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
+            return Some(dt.date());
+        }
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.date_naive());
+    }
+    NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|dt| dt.date())
+}
+
+#[cfg(test)]
+mod tests;
