@@ -337,10 +337,9 @@ static INVOICE: Struct = Struct {
         f("number", Ty::Text),
         f("reference", Ty::Text),
         f("kind", Ty::Enum(&["receivable", "payable", "credit_note"])),
-        f(
-            "status",
-            Ty::Enum(&["draft", "submitted", "authorised", "partially_paid", "paid", "void"]),
-        ),
+        // Known: draft, submitted, authorised, partially_paid, paid, void; any other
+        // string is kept as the source's own status.
+        f("status", Ty::Text),
         f("party", Ty::Object(&PARTY)),
         f("issue_date", Ty::Date),
         f("due_date", Ty::Date),
@@ -363,19 +362,9 @@ static ORDER: Struct = Struct {
     fields: &[
         f("number", Ty::Text),
         f("kind", Ty::Enum(&["order", "quote"])),
-        f(
-            "status",
-            Ty::Enum(&[
-                "draft",
-                "pending_approval",
-                "open",
-                "paid",
-                "partially_fulfilled",
-                "completed",
-                "closed",
-                "cancelled",
-            ]),
-        ),
+        // Known: draft, pending_approval, open, paid, partially_fulfilled, completed, closed,
+        // cancelled; any other string is kept as the source's own status.
+        f("status", Ty::Text),
         f("party", Ty::Object(&PARTY)),
         f("order_date", Ty::Date),
         f("delivery_date", Ty::Date),
@@ -497,10 +486,13 @@ pub fn resolve(root: &'static Struct, segs: &[Seg]) -> Result<Resolved, String> 
                 }
                 None => {
                     let near = suggest(k, st.fields.iter().map(|f| f.name));
-                    let at = if walked.is_empty() { st.name.to_string() } else { walked.clone() };
+                    let at = if walked.is_empty() {
+                        st.name.to_string()
+                    } else {
+                        format!("`{walked}` ({})", st.name)
+                    };
                     return Err(format!(
-                        "unknown field `{k}` in {at} ({}){}",
-                        st.name,
+                        "unknown field `{k}` in {at}{}",
                         near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default()
                     ));
                 }
