@@ -13,6 +13,8 @@
 //! system = "file"
 //! options = { path = "crm-customers.jsonl" }
 //!
+//! mapping = "customers.mapping.toml"   # optional; `file.toml#name` picks one mapping
+//!
 //! [options]                  # all optional
 //! batch_size = 100
 //! concurrency = 4
@@ -24,7 +26,10 @@
 //! ```
 //!
 //! Options of a system not given in the file come from `CONNECTOR_<SYSTEM>_<KEY>`
-//! environment variables. A relative `path` option is taken relative to the flow file.
+//! environment variables. A relative `path` option is taken relative to the flow file, and so
+//! is `mapping`: a mapping document (see `connector_mapping`) whose mapping from the flow's
+//! entity to itself becomes the flow's mapping step (its create-only fields set
+//! `prepare_update`). It is loaded and checked with the flow file, before any record flows.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -82,6 +87,10 @@ pub struct FlowFile {
     pub source: Endpoint,
     /// Where they go.
     pub sink: Endpoint,
+    /// A mapping document for the flow's entity, relative to the flow file (`file#name`
+    /// picks a mapping by name).
+    #[serde(default)]
+    pub mapping: Option<String>,
     /// Engine settings.
     #[serde(default)]
     pub options: FlowFileOptions,
@@ -98,7 +107,30 @@ impl FlowFile {
         let mut flow =
             Self::parse(&text).map_err(|e| e.context(format!("flow file {}", path.display())))?;
         flow.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        flow.mapping_plan()?;
         Ok(flow)
+    }
+
+    /// Loads, checks and compiles the flow's mapping, if it has one.
+    pub fn mapping_plan(&self) -> Result<Option<Arc<connector_mapping::MappingPlan>>> {
+        let Some(spec) = &self.mapping else { return Ok(None) };
+        let (file, name) = match spec.split_once('#') {
+            Some((f, n)) => (f, Some(n)),
+            None => (spec.as_str(), None),
+        };
+        let path = self.dir.join(file);
+        let mut set =
+            connector_mapping::Loader::new().load_file(&path).map_err(|e| e.into_error())?;
+        let kind = self.entity_kind()?;
+        let plan = match name {
+            Some(n) => set.take(n).ok_or_else(|| {
+                Error::config(format!("mapping file {} has no mapping named `{n}`", path.display()))
+            })?,
+            None => {
+                set.take_for(kind).map_err(|m| Error::config(format!("{}: {m}", path.display())))?
+            }
+        };
+        Ok(Some(Arc::new(plan)))
     }
 
     /// Parses a flow file's text (relative paths are then taken from the current directory).
@@ -188,6 +220,10 @@ impl FlowFile {
                 }
                 f.activity_retention_days = o.activity_retention_days;
             });
+        if let Some(plan) = self.mapping_plan()? {
+            let prepare = plan.prepare_update::<E>();
+            builder = builder.step(plan.step::<E>()?).configure(|f| f.prepare_update = prepare);
+        }
         if let Some(p) = progress {
             builder = builder.on_progress(move |x| p(x));
         }
