@@ -277,7 +277,7 @@ impl Rule {
         let mut v = match &self.input {
             In::Path(p) => ctx.read(p),
             In::Paths(ps) => V::List(ps.iter().map(|p| ctx.read(p)).collect()),
-            In::Const(c) => c.clone(),
+            In::Const(c) => c.view(),
         };
         for t in &self.transforms {
             match t.apply(v, ctx) {
@@ -296,7 +296,7 @@ impl Rule {
         }
         if v.is_empty() {
             if let Some(d) = &self.default {
-                v = d.clone();
+                v = d.view();
             }
         }
         let mut ok = true;
@@ -323,6 +323,11 @@ impl Rule {
                 // the target's value alone.
                 path::remove(out, &self.target.segs);
             }
+            return;
+        }
+        if let (Out::Text, V::Text(_)) = (&self.out, &v) {
+            let V::Text(s) = v else { unreachable!("matched above") };
+            path::set(out, &self.target.segs, Value::String(s.into_owned()));
             return;
         }
         match self.out.convert(&v, ctx) {

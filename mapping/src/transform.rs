@@ -274,12 +274,8 @@ impl T {
                     Cow::Owned(s.chars().filter(char::is_ascii_digit).collect())
                 }
             }),
-            T::Street => text_op(self, v, |s| {
-                split_street(&s).0.map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
-            }),
-            T::HouseNumber => text_op(self, v, |s| {
-                split_street(&s).1.map_or(Cow::Borrowed(""), |x| Cow::Owned(x.to_string()))
-            }),
+            T::Street => text_op(self, v, |s| part(s, |x| split_street(x).0)),
+            T::HouseNumber => text_op(self, v, |s| part(s, |x| split_street(x).1)),
             T::Truncate(max) => text_op(self, v, |s| {
                 if s.chars().count() <= *max {
                     s
@@ -505,31 +501,59 @@ fn title_case(s: &str) -> String {
 /// Splits "Hoofdstraat 12a", "Laan van Meerdervoort 1001-B", "12 Main St" and
 /// "Main St, 12" into (street, house number). The number is the last word that starts with a
 /// digit, with at most two short words after it ("12 bis"); when only the first word starts
-/// with a digit, it is the number ("12 Main St").
+/// with a digit, it is the number ("12 Main St"). Allocates nothing.
 pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
     let s = s.trim();
     if s.is_empty() {
         return (None, None);
     }
-    let words: Vec<(usize, &str)> =
-        s.split_whitespace().map(|w| (w.as_ptr() as usize - s.as_ptr() as usize, w)).collect();
     let starts_digit =
         |w: &str| w.trim_start_matches([',', '#']).starts_with(|c: char| c.is_ascii_digit());
-    for i in (1..words.len()).rev() {
-        if starts_digit(words[i].1) {
-            let tail = &words[i + 1..];
-            if tail.len() <= 2 && tail.iter().all(|(_, w)| w.chars().count() <= 4) {
-                let at = words[i].0;
-                let number = s[at..].trim_start_matches(['#']);
-                return (clean(&s[..at]), clean(number));
-            }
+    let offset = |w: &str| w.as_ptr() as usize - s.as_ptr() as usize;
+    // The last word (not the first) starting with a digit, and whether what follows it is
+    // at most two short words. An earlier candidate has a longer tail, so only the last one
+    // can qualify.
+    let mut cand: Option<usize> = None;
+    let mut tail = 0usize;
+    let mut tail_ok = true;
+    let mut first: Option<&str> = None;
+    let mut words = 0usize;
+    for (i, w) in s.split_whitespace().enumerate() {
+        words += 1;
+        if i == 0 {
+            first = Some(w);
+            continue;
+        }
+        if starts_digit(w) {
+            cand = Some(offset(w));
+            tail = 0;
+            tail_ok = true;
+        } else if cand.is_some() {
+            tail += 1;
+            tail_ok &= w.chars().count() <= 4;
         }
     }
-    if starts_digit(words[0].1) && words.len() > 1 {
-        let end = words[0].0 + words[0].1.len();
-        return (clean(&s[end..]), clean(words[0].1));
+    if let Some(at) = cand {
+        if tail <= 2 && tail_ok {
+            let number = s[at..].trim_start_matches(['#']);
+            return (clean(&s[..at]), clean(number));
+        }
+    }
+    if let Some(w) = first {
+        if words > 1 && starts_digit(w) {
+            let end = offset(w) + w.len();
+            return (clean(&s[end..]), clean(w));
+        }
     }
     (Some(s), None)
+}
+
+/// A part of a text: borrowed when the text is.
+fn part<'a>(s: Cow<'a, str>, f: impl for<'x> Fn(&'x str) -> Option<&'x str>) -> Cow<'a, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(f(b).unwrap_or("")),
+        Cow::Owned(o) => Cow::Owned(f(&o).unwrap_or("").to_string()),
+    }
 }
 
 fn clean(x: &str) -> Option<&str> {

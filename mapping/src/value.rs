@@ -156,6 +156,21 @@ impl<'a> V<'a> {
         }
     }
 
+    /// A borrowed view of the value (no allocation): for constants and defaults kept in the
+    /// plan.
+    pub fn view(&self) -> V<'_> {
+        match self {
+            V::Absent => V::Absent,
+            V::Json(j) => V::Json(Cow::Borrowed(&**j)),
+            V::Text(s) => V::Text(Cow::Borrowed(&**s)),
+            V::Dec(d) => V::Dec(*d),
+            V::Bool(b) => V::Bool(*b),
+            V::Date(d) => V::Date(*d),
+            V::Money(d, c) => V::Money(*d, Cow::Borrowed(&**c)),
+            V::List(items) => V::List(items.iter().map(V::view).collect()),
+        }
+    }
+
     /// Detaches the value from the source it borrows from.
     pub fn into_owned(self) -> V<'static> {
         match self {

@@ -141,7 +141,7 @@ currency_from = "/currency"
         "{shown}"
     );
 
-    let mut ok = order.clone();
+    let mut ok = order;
     ok["lines"][1]["sku"] = json!("9");
     let out = record(plan.apply(&ok));
     assert!(out.get("memo").is_none());
