@@ -10,7 +10,7 @@ use std::time::Instant;
 use connector_sdk::flow::{ActivityLevel, Flow, RunMode};
 use connector_sdk::memory::{IterSource, NullSink};
 use connector_sdk::model::{Customer, Email};
-use connector_sdk::state::SqliteStore;
+use connector_sdk::state::{MemoryStore, SqliteStore, StateStore};
 
 fn customer(i: usize) -> Customer {
     Customer {
@@ -35,7 +35,14 @@ fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let state = Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).expect("state"));
+    // `STATE=memory` measures the engine without SQLite.
+    let state: Arc<dyn StateStore> = if std::env::var("STATE").as_deref() == Ok("memory") {
+        Arc::new(MemoryStore::new())
+    } else if std::env::var("STATE").as_deref() == Ok("sqlite-memory") {
+        Arc::new(SqliteStore::open_in_memory().expect("state"))
+    } else {
+        Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).expect("state"))
+    };
     let flow = Flow::builder(
         "rss",
         Arc::new(IterSource::new("mem", move || (0..n).map(customer))),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 
 use super::engine::{Flow, is_fatal};
-use super::hash::{content_hash, idempotency_key};
+use super::hash::{content_hash_json, idempotency_key};
 use super::options::ActivityLevel;
 use super::redact::redact_personal;
 use super::report::{Counts, Plan, PlanItem};
@@ -32,6 +32,10 @@ pub(super) struct RunCtx {
     pub can_find: bool,
     pub can_deactivate: bool,
     pub natural_key: String,
+    /// Whether a landing record may have an open quarantine entry to resolve: open entries
+    /// existed when the run started, or the run quarantined records itself. When neither,
+    /// the store is not asked to resolve anything.
+    pub resolve_needed: std::sync::atomic::AtomicBool,
 }
 
 /// One record entering a batch.
@@ -63,15 +67,79 @@ pub(super) struct BatchOutput {
 struct Ready<E> {
     key: String,
     record: E,
+    /// The record as the source sent it, kept when steps changed it.
     received: Option<E>,
     hash: String,
+    /// The record after the steps as JSON (what the hash is of): the activity log's "sent",
+    /// the quarantine payload when there are no steps, and the way back to the record in the
+    /// rare paths (an uncertain write) after the record itself went to the sink.
+    json: String,
 }
 
 /// A write to send.
 struct Pending<E> {
     request: WriteRequest<E>,
+    info: SentInfo<E>,
+}
+
+/// What the engine keeps of a write while the sink holds the record.
+struct SentInfo<E> {
+    key: String,
     hash: Option<String>,
     received: Option<E>,
+    json: Option<String>,
+    is_create: bool,
+    idempotency_key: String,
+    target_id: Option<String>,
+}
+
+/// A record for the activity log or the quarantine: the record itself or its JSON.
+enum Payload<'a, E> {
+    Record(&'a E),
+    Json(&'a str),
+}
+
+impl<E> Clone for Payload<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Payload<'_, E> {}
+
+impl<E: Entity> Payload<'_, E> {
+    fn to_json(self) -> Option<String> {
+        match self {
+            Payload::Record(r) => serde_json::to_string(r).ok(),
+            Payload::Json(j) => Some(j.to_string()),
+        }
+    }
+
+    fn to_value(self) -> Option<serde_json::Value> {
+        match self {
+            Payload::Record(r) => serde_json::to_value(r).ok(),
+            Payload::Json(j) => serde_json::from_str(j).ok(),
+        }
+    }
+}
+
+impl<E> SentInfo<E> {
+    /// What the source sent: the pre-step record, else the sent JSON.
+    fn received(&self) -> Option<Payload<'_, E>> {
+        self.received
+            .as_ref()
+            .map(Payload::Record)
+            .or_else(|| self.json.as_deref().map(Payload::Json))
+    }
+}
+
+impl<E> Ready<E> {
+    fn received(&self) -> Payload<'_, E> {
+        match &self.received {
+            Some(r) => Payload::Record(r),
+            None => Payload::Json(&self.json),
+        }
+    }
 }
 
 impl<E: Entity> Flow<E> {
@@ -139,7 +207,7 @@ impl<E: Entity> Flow<E> {
                             ctx,
                             &mut commit,
                             &r.key,
-                            r.received.as_ref(),
+                            Some(r.received()),
                             None,
                             "unchanged",
                             None,
@@ -168,12 +236,11 @@ impl<E: Entity> Flow<E> {
                         }
                         Err(err) if is_fatal(&err) => return Err(err),
                         Err(err) => {
-                            let payload = r.received.as_ref().unwrap_or(&r.record);
                             self.quarantine(
                                 ctx,
                                 &r.key,
                                 "sink",
-                                payload,
+                                r.received(),
                                 err,
                                 &mut commit,
                                 &mut out,
@@ -192,20 +259,24 @@ impl<E: Entity> Flow<E> {
             match entries.get(&key) {
                 Some(e) if e.status != LedgerStatus::Deactivated && e.target_id.is_some() => {
                     if ctx.can_deactivate {
+                        let idem = idempotency_key(&ctx.scope.flow, &key, "deactivate");
                         writes.push(Pending {
                             request: WriteRequest {
-                                idempotency_key: idempotency_key(
-                                    &ctx.scope.flow,
-                                    &key,
-                                    "deactivate",
-                                ),
-                                key,
+                                idempotency_key: idem.clone(),
+                                key: key.clone(),
                                 target_id: e.target_id.clone(),
                                 action: WriteAction::Deactivate,
                                 is_create: false,
                             },
-                            hash: None,
-                            received: None,
+                            info: SentInfo {
+                                key,
+                                hash: None,
+                                received: None,
+                                json: None,
+                                is_create: false,
+                                idempotency_key: idem,
+                                target_id: e.target_id.clone(),
+                            },
                         });
                     } else {
                         self.skip(
@@ -250,7 +321,7 @@ impl<E: Entity> Flow<E> {
         if !writes.is_empty() {
             let intents: Vec<(String, String)> = writes
                 .iter()
-                .filter_map(|w| w.hash.clone().map(|h| (w.request.key.clone(), h)))
+                .filter_map(|w| w.info.hash.clone().map(|h| (w.info.key.clone(), h)))
                 .collect();
             if !intents.is_empty() {
                 self.state.ledger_mark_pending(&ctx.ledger, &intents).await?;
@@ -281,7 +352,7 @@ impl<E: Entity> Flow<E> {
     ) {
         let received = (!self.steps.is_empty()).then(|| record.clone());
         let mut record = record;
-        if !self.steps.is_empty() {
+        if let Some(original) = &received {
             let sctx = StepContext {
                 flow: ctx.scope.flow.clone(),
                 tenant: ctx.scope.tenant.clone(),
@@ -294,46 +365,55 @@ impl<E: Entity> Flow<E> {
                 match step.apply(record, &sctx).await {
                     StepOutcome::Continue(r) => record = r,
                     StepOutcome::Skip { reason, target_id } => {
-                        self.skip(ctx, &key, reason, target_id, received.as_ref(), commit, out);
+                        let payload = Some(Payload::Record(original));
+                        self.skip(ctx, &key, reason, target_id, payload, commit, out);
                         return;
                     }
                     StepOutcome::Fail(err) => {
                         let err =
                             if err.record().is_some() { err } else { err.with_record(key.clone()) };
-                        let payload =
-                            received.as_ref().expect("received is kept when there are steps");
+                        let payload = Payload::Record(original);
                         self.quarantine(ctx, &key, step.name(), payload, err, commit, out);
                         return;
                     }
                 }
             }
         }
-        match content_hash(&record) {
-            Ok(hash) => ready.push(Ready { key, record, received, hash }),
+        match content_hash_json(&record) {
+            Ok((hash, json)) => ready.push(Ready { key, record, received, hash, json }),
             Err(err) => {
-                let payload = received.as_ref().unwrap_or(&record).clone();
-                self.quarantine(ctx, &key, "hash", &payload, err, commit, out);
+                let payload = Payload::Record(received.as_ref().unwrap_or(&record));
+                self.quarantine(ctx, &key, "hash", payload, err, commit, out);
             }
         }
     }
 
     fn pending(&self, ctx: &RunCtx, r: Ready<E>, target_id: Option<String>) -> Pending<E> {
-        let mut r = r;
+        let mut record = r.record;
         if target_id.is_some() {
             if let Some(prepare) = &self.options.prepare_update {
-                prepare(&mut r.record);
+                prepare(&mut record);
             }
         }
+        let idem = idempotency_key(&ctx.scope.flow, &r.key, &r.hash);
+        let is_create = target_id.is_none();
         Pending {
             request: WriteRequest {
-                idempotency_key: idempotency_key(&ctx.scope.flow, &r.key, &r.hash),
-                is_create: target_id.is_none(),
-                key: r.key,
-                target_id,
-                action: WriteAction::Upsert(r.record),
+                idempotency_key: idem.clone(),
+                is_create,
+                key: r.key.clone(),
+                target_id: target_id.clone(),
+                action: WriteAction::Upsert(record),
             },
-            hash: Some(r.hash),
-            received: r.received,
+            info: SentInfo {
+                key: r.key,
+                hash: Some(r.hash),
+                received: r.received,
+                json: Some(r.json),
+                is_create,
+                idempotency_key: idem,
+                target_id,
+            },
         }
     }
 
@@ -357,7 +437,8 @@ impl<E: Entity> Flow<E> {
         commit: &mut BatchCommit,
         out: &mut BatchOutput,
     ) -> Result<()> {
-        let requests: Vec<WriteRequest<E>> = chunk.iter().map(|p| p.request.clone()).collect();
+        let (requests, infos): (Vec<WriteRequest<E>>, Vec<SentInfo<E>>) =
+            chunk.into_iter().map(|p| (p.request, p.info)).unzip();
         out.sink_calls += 1;
         let result = self.sink.write(requests).await;
         let mut outcomes: HashMap<String, Outcome> = match result {
@@ -372,15 +453,14 @@ impl<E: Entity> Flow<E> {
                         | ErrorKind::Upstream
                 );
                 let e = if uncertain { e.with_kind(ErrorKind::UncertainWrite) } else { e };
-                chunk
+                infos
                     .iter()
-                    .map(|p| (p.request.key.clone(), Outcome::Failed { error: e.clone() }))
+                    .map(|i| (i.key.clone(), Outcome::Failed { error: e.clone() }))
                     .collect()
             }
         };
-        for p in chunk {
-            let key = p.request.key.clone();
-            let mut outcome = outcomes.remove(&key).unwrap_or_else(|| Outcome::Failed {
+        for info in infos {
+            let mut outcome = outcomes.remove(&info.key).unwrap_or_else(|| Outcome::Failed {
                 error: Error::new(
                     ErrorKind::UncertainWrite,
                     "the sink returned no outcome for this record",
@@ -388,10 +468,10 @@ impl<E: Entity> Flow<E> {
             });
             if let Outcome::Failed { error } = &outcome {
                 if error.kind() == ErrorKind::UncertainWrite {
-                    outcome = self.settle_uncertain(ctx, &p, error.clone(), out).await?;
+                    outcome = self.settle_uncertain(ctx, &info, error.clone(), out).await?;
                 }
             }
-            self.record_outcome(ctx, p, outcome, commit, out);
+            self.record_outcome(ctx, info, outcome, commit, out);
         }
         Ok(())
     }
@@ -400,22 +480,36 @@ impl<E: Entity> Flow<E> {
     async fn settle_uncertain(
         &self,
         ctx: &RunCtx,
-        p: &Pending<E>,
+        info: &SentInfo<E>,
         error: Error,
         out: &mut BatchOutput,
     ) -> Result<Outcome> {
-        let WriteAction::Upsert(record) = &p.request.action else {
+        // Deactivations and records whose JSON cannot be read back stay uncertain: the ledger
+        // keeps them pending and the next run looks them up.
+        let Some(Ok(mut record)) = info.json.as_deref().map(serde_json::from_str::<E>) else {
             return Ok(Outcome::Failed { error });
         };
-        match self.look_up(ctx, record, &p.request.key).await {
-            Ok(Some(target_id)) => Ok(if p.request.is_create {
+        match self.look_up(ctx, &record, &info.key).await {
+            Ok(Some(target_id)) => Ok(if info.is_create {
                 Outcome::Created { target_id }
             } else {
                 Outcome::Updated { target_id }
             }),
             Ok(None) if ctx.can_find => {
+                if !info.is_create {
+                    if let Some(prepare) = &self.options.prepare_update {
+                        prepare(&mut record);
+                    }
+                }
+                let request = WriteRequest {
+                    key: info.key.clone(),
+                    target_id: info.target_id.clone(),
+                    action: WriteAction::Upsert(record),
+                    idempotency_key: info.idempotency_key.clone(),
+                    is_create: info.is_create,
+                };
                 out.sink_calls += 1;
-                match self.sink.write(vec![p.request.clone()]).await {
+                match self.sink.write(vec![request]).await {
                     Ok(mut list) if !list.is_empty() => Ok(list.swap_remove(0).outcome),
                     Ok(_) => Ok(Outcome::Failed { error }),
                     Err(e) if is_fatal(&e) => Err(e),
@@ -431,17 +525,14 @@ impl<E: Entity> Flow<E> {
     fn record_outcome(
         &self,
         ctx: &RunCtx,
-        p: Pending<E>,
+        info: SentInfo<E>,
         outcome: Outcome,
         commit: &mut BatchCommit,
         out: &mut BatchOutput,
     ) {
-        let key = p.request.key;
-        let sent = match &p.request.action {
-            WriteAction::Upsert(r) => Some(r),
-            WriteAction::Deactivate => None,
-        };
-        let received = p.received.as_ref().or(sent);
+        let key = info.key.clone();
+        let sent = info.json.as_deref().map(Payload::Json);
+        let received = info.received();
         let (status, count): (LedgerStatus, &mut u64) = match &outcome {
             Outcome::Created { .. } => (LedgerStatus::Committed, &mut out.counts.created),
             Outcome::Updated { .. } => (LedgerStatus::Committed, &mut out.counts.updated),
@@ -459,20 +550,26 @@ impl<E: Entity> Flow<E> {
                 } else {
                     error.clone().with_record(key.clone())
                 };
-                if let Some(payload) = received {
-                    self.quarantine(ctx, &key, "sink", payload, error, commit, out);
-                } else {
-                    out.counts.quarantined += 1;
-                    out.errors.push((key.clone(), error));
+                match received {
+                    Some(payload) => {
+                        self.quarantine(ctx, &key, "sink", payload, error, commit, out)
+                    }
+                    None => {
+                        out.counts.quarantined += 1;
+                        out.errors.push((key.clone(), error));
+                    }
                 }
-                // A failed write leaves the entry pending (uncertain) or failed (refused).
-                commit.ledger.push(LedgerUpdate {
-                    key,
-                    target_id: None,
-                    hash: None,
-                    status: LedgerStatus::Failed,
-                    outcome: "failed".into(),
-                });
+                // An uncertain write stays pending (looked up next run); a refused one fails.
+                let uncertain = matches!(&outcome, Outcome::Failed { error } if error.kind() == ErrorKind::UncertainWrite);
+                if !uncertain {
+                    commit.ledger.push(LedgerUpdate {
+                        key,
+                        target_id: None,
+                        hash: None,
+                        status: LedgerStatus::Failed,
+                        outcome: "failed".into(),
+                    });
+                }
                 return;
             }
         };
@@ -480,7 +577,7 @@ impl<E: Entity> Flow<E> {
         commit.ledger.push(LedgerUpdate {
             key: key.clone(),
             target_id: outcome.target_id().map(str::to_string),
-            hash: p.hash,
+            hash: info.hash.clone(),
             status,
             outcome: outcome.as_str().into(),
         });
@@ -497,7 +594,7 @@ impl<E: Entity> Flow<E> {
         key: &str,
         reason: String,
         target_id: Option<String>,
-        received: Option<&E>,
+        received: Option<Payload<'_, E>>,
         commit: &mut BatchCommit,
         out: &mut BatchOutput,
     ) {
@@ -535,7 +632,7 @@ impl<E: Entity> Flow<E> {
         ctx: &RunCtx,
         key: &str,
         stage: &str,
-        payload: &E,
+        payload: Payload<'_, E>,
         error: Error,
         commit: &mut BatchCommit,
         out: &mut BatchOutput,
@@ -545,6 +642,7 @@ impl<E: Entity> Flow<E> {
         if ctx.dry_run {
             return;
         }
+        ctx.resolve_needed.store(true, std::sync::atomic::Ordering::Relaxed);
         let now = Utc::now();
         commit.quarantine.push(QuarantineEntry {
             id: 0,
@@ -554,7 +652,7 @@ impl<E: Entity> Flow<E> {
             entity: ctx.scope.entity.clone(),
             key: key.to_string(),
             stage: stage.to_string(),
-            payload: serde_json::to_string(payload).ok(),
+            payload: payload.to_json(),
             error: error.clone(),
             attempts: 1,
             status: QuarantineStatus::Open,
@@ -567,6 +665,9 @@ impl<E: Entity> Flow<E> {
     fn resolve(&self, ctx: &RunCtx, key: &str, commit: &mut BatchCommit, out: &mut BatchOutput) {
         if ctx.replay {
             out.counts.resolved += 1;
+        }
+        if !ctx.replay && !ctx.resolve_needed.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
         }
         commit.resolved.push((
             ctx.scope.tenant.clone(),
@@ -582,22 +683,23 @@ impl<E: Entity> Flow<E> {
         ctx: &RunCtx,
         commit: &mut BatchCommit,
         key: &str,
-        received: Option<&E>,
-        sent: Option<&E>,
+        received: Option<Payload<'_, E>>,
+        sent: Option<Payload<'_, E>>,
         outcome: &str,
         message: Option<String>,
     ) {
         if self.options.activity == ActivityLevel::Off || ctx.dry_run {
             return;
         }
-        let render = |r: Option<&E>| {
-            r.and_then(|r| {
-                let mut v = serde_json::to_value(r).ok()?;
-                if self.options.redact_personal_data {
-                    redact_personal(&mut v);
-                }
+        let render = |p: Option<Payload<'_, E>>| {
+            let p = p?;
+            if self.options.redact_personal_data {
+                let mut v = p.to_value()?;
+                redact_personal(&mut v);
                 Some(v.to_string())
-            })
+            } else {
+                p.to_json()
+            }
         };
         commit.activity.push(ActivityEntry {
             run_id: ctx.run_id,

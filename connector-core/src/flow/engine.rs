@@ -233,6 +233,16 @@ impl<E: Entity> Flow<E> {
     ) -> RunReport {
         let replay = matches!(input, Input::Replay(_));
         let caps = self.sink.capabilities();
+        let open_filter = QuarantineFilter {
+            tenant: Some(self.tenant.clone()),
+            flow: Some(self.name.clone()),
+            entity: Some(E::KIND.as_str().to_string()),
+            status: Some(QuarantineStatus::Open),
+            limit: Some(1),
+        };
+        // If the lookup fails, resolve conservatively.
+        let open_entries =
+            self.state.quarantine_list(&open_filter).await.map_or(true, |q| !q.is_empty());
         let ctx = RunCtx {
             run_id,
             dry_run,
@@ -244,6 +254,7 @@ impl<E: Entity> Flow<E> {
             can_find: caps.can_find,
             can_deactivate: caps.can_deactivate,
             natural_key: caps.natural_key.clone(),
+            resolve_needed: std::sync::atomic::AtomicBool::new(open_entries),
         };
         let mut acc = Accumulator::new(dry_run);
         let outcome = self.pump(&ctx, input, &mut acc).await;
@@ -531,6 +542,7 @@ impl<E: Entity> Flow<E> {
         if ctx.dry_run {
             return Ok(());
         }
+        ctx.resolve_needed.store(true, std::sync::atomic::Ordering::Relaxed);
         let now = Utc::now();
         let mut commit = BatchCommit { run_id: ctx.run_id, ..Default::default() };
         commit.quarantine.push(QuarantineEntry {

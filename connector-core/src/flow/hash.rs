@@ -1,30 +1,51 @@
 //! Content hashes for the write ledger.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// The hex SHA-256 (first 16 bytes) of a record's canonical JSON. Two records with the same
-/// content always hash the same, so an unchanged record is never written twice.
+/// The hex XXH3-128 of a record's canonical JSON. Two records with the same content always
+/// hash the same (the function and the serialisation are stable across releases), so an
+/// unchanged record is never written twice. Change detection needs no cryptographic strength;
+/// the hash runs once per record and must not cost more than the record's JSON.
 pub fn content_hash<T: Serialize>(record: &T) -> Result<String> {
-    let mut hasher = Sha256::new();
-    serde_json::to_writer(HashWriter(&mut hasher), record)
+    with_json(record, |json| hex(&xxhash_rust::xxh3::xxh3_128(json).to_be_bytes()))
+}
+
+/// The content hash and the JSON it was taken of.
+pub(crate) fn content_hash_json<T: Serialize>(record: &T) -> Result<(String, String)> {
+    let json = serde_json::to_string(record)
         .map_err(|e| Error::internal(format!("cannot serialise record for hashing: {e}")))?;
-    let digest = hasher.finalize();
-    Ok(hex(&digest[..16]))
+    let hash = hex(&xxhash_rust::xxh3::xxh3_128(json.as_bytes()).to_be_bytes());
+    Ok((hash, json))
+}
+
+fn with_json<T: Serialize, R>(record: &T, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        serde_json::to_writer(&mut *buf, record)
+            .map_err(|e| Error::internal(format!("cannot serialise record for hashing: {e}")))?;
+        let out = f(&buf);
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        Ok(out)
+    })
 }
 
 /// A deterministic idempotency key for a write: the same flow, key and content give the same
-/// key, so a target that deduplicates (Xero) ignores a repeated send.
+/// key, so a target that deduplicates (Xero) ignores a repeated send. 32 hex characters.
 pub fn idempotency_key(flow: &str, key: &str, hash: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(flow.as_bytes());
-    hasher.update([0]);
-    hasher.update(key.as_bytes());
-    hasher.update([0]);
-    hasher.update(hash.as_bytes());
-    hex(&hasher.finalize()[..16])
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [flow, key, hash] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex(&h.digest128().to_be_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -35,18 +56,6 @@ fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

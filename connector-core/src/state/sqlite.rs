@@ -9,7 +9,7 @@
 //! The schema is versioned with `PRAGMA user_version` and migrated on open; a file written by
 //! a newer SDK is refused rather than misread.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -47,24 +47,35 @@ CREATE TABLE checkpoints (
     PRIMARY KEY (tenant, flow, entity)
 ) WITHOUT ROWID;
 
+-- Ledger scopes (tenant, target, entity) get a small integer id, so the ledger's key is
+-- (scope, key): short comparisons on the hot path.
+CREATE TABLE ledger_scopes (
+    id     INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    target TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    UNIQUE (tenant, target, entity)
+);
+
+-- No secondary index: ledger_unseen and ledger_count scan one scope in key order, once per
+-- run, while every batch writes the table; an index over status and seen_run would double
+-- the cost of each write.
 CREATE TABLE ledger (
-    tenant       TEXT NOT NULL,
-    target       TEXT NOT NULL,
-    entity       TEXT NOT NULL,
+    scope        INTEGER NOT NULL REFERENCES ledger_scopes (id),
     key          TEXT NOT NULL,
     target_id    TEXT,
     hash         TEXT,
     pending_hash TEXT,
     status       TEXT NOT NULL
-                 CHECK (status IN ('pending', 'committed', 'failed', 'deactivated')),
+                 -- Written as ORs: SQLite evaluates an IN list of constants through a
+                 -- temporary b-tree on every row it checks.
+                 CHECK (status = 'pending' OR status = 'committed' OR status = 'failed'
+                        OR status = 'deactivated'),
     outcome      TEXT NOT NULL,
     seen_run     INTEGER,
-    updated_at   TEXT NOT NULL,
-    PRIMARY KEY (tenant, target, entity, key)
+    updated_at   INTEGER NOT NULL, -- Unix nanoseconds: cheap to write and read back exactly
+    PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
--- ledger_unseen (committed entries of a scope in key order, filtered on seen_run without
--- touching the table) and ledger_count (covered).
-CREATE INDEX ledger_status ON ledger (tenant, target, entity, status, key, seen_run);
 
 CREATE TABLE quarantine (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,7 +88,7 @@ CREATE TABLE quarantine (
     payload    TEXT,
     error      TEXT NOT NULL,
     attempts   INTEGER NOT NULL,
-    status     TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    status     TEXT NOT NULL CHECK (status = 'open' OR status = 'resolved'),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -114,6 +125,15 @@ CREATE INDEX runs_flow ON runs (flow, started_at);
 CREATE INDEX runs_started ON runs (started_at);
 ";
 
+/// Keys per `ledger_get` statement.
+const GET_CHUNK: usize = 100;
+
+/// Rows per multi-row ledger upsert in `commit`.
+const UPSERT_CHUNK: usize = 50;
+
+/// Rows per multi-row `ledger_mark_pending` statement.
+const PENDING_CHUNK: usize = 50;
+
 const LEDGER_COLUMNS: &str =
     "key, target_id, hash, pending_hash, status, outcome, seen_run, updated_at";
 
@@ -126,6 +146,8 @@ const RUN_COLUMNS: &str = "id, flow, mode, started_at, finished_at, status, repo
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// Ledger scope ids already looked up (they never change once created).
+    scopes: Mutex<HashMap<LedgerScope, i64>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -174,7 +196,32 @@ impl SqliteStore {
             .map_err(|e| sql_error("enable foreign keys", e))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn), path })
+        Ok(Self { conn: Mutex::new(conn), path, scopes: Mutex::new(HashMap::new()) })
+    }
+
+    /// The id of a ledger scope, created on first use.
+    fn scope_id(&self, conn: &Connection, scope: &LedgerScope) -> Result<i64> {
+        if let Some(id) = self.scopes.lock().ok().and_then(|m| m.get(scope).copied()) {
+            return Ok(id);
+        }
+        conn.prepare_cached(
+            "INSERT INTO ledger_scopes (tenant, target, entity) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant, target, entity) DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![scope.tenant, scope.target, scope.entity]))
+        .map_err(sql("create ledger scope"))?;
+        let id: i64 = conn
+            .prepare_cached(
+                "SELECT id FROM ledger_scopes WHERE tenant = ?1 AND target = ?2 AND entity = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![scope.tenant, scope.target, scope.entity], |r| r.get(0))
+            })
+            .map_err(sql("read ledger scope"))?;
+        if let Ok(mut m) = self.scopes.lock() {
+            m.insert(scope.clone(), id);
+        }
+        Ok(id)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -228,6 +275,11 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// Unix nanoseconds (saturating outside 1677..2262).
+fn nanos(at: &DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 { i64::MIN } else { i64::MAX })
+}
+
 fn ts(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
@@ -271,7 +323,7 @@ fn ledger_row(row: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
         status,
         outcome: row.get(5)?,
         seen_run: row.get(6)?,
-        updated_at: get_ts(row, 7)?,
+        updated_at: DateTime::from_timestamp_nanos(row.get(7)?),
     })
 }
 
@@ -347,50 +399,92 @@ fn save_checkpoint(conn: &Connection, scope: &Scope, cursor: &Cursor, now: &str)
     Ok(())
 }
 
-/// Writes a batch inside an open transaction.
-fn write_batch(conn: &Connection, batch: &BatchCommit, now: &str) -> Result<()> {
-    if let Some(scope) = &batch.ledger_scope {
+/// Writes a batch inside an open transaction; `scope` is the id of `batch.ledger_scope`.
+fn write_batch(
+    conn: &Connection,
+    batch: &BatchCommit,
+    scope: Option<i64>,
+    now: &str,
+) -> Result<()> {
+    let now_nanos = nanos(&Utc::now());
+    if let Some(scope) = scope {
+        let seen: HashSet<&str> = batch.seen.iter().map(String::as_str).collect();
         if !batch.ledger.is_empty() {
-            let mut stmt = conn
-                .prepare_cached(
-                    "INSERT INTO ledger (tenant, target, entity, key, target_id, hash,
-                                         pending_hash, status, outcome, seen_run, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, NULL, ?9)
-                     ON CONFLICT (tenant, target, entity, key) DO UPDATE SET
+            // One entry per key (the last update wins), written by multi-row upserts.
+            let mut last: HashMap<&str, &LedgerUpdate> = HashMap::with_capacity(batch.ledger.len());
+            for u in &batch.ledger {
+                last.insert(u.key.as_str(), u);
+            }
+            let mut once = HashSet::with_capacity(last.len());
+            let updates: Vec<&LedgerUpdate> = batch
+                .ledger
+                .iter()
+                .filter(|u| once.insert(u.key.as_str()))
+                .map(|u| last[u.key.as_str()])
+                .collect();
+            let upsert = |rows: usize| {
+                let values = vec!["(?, ?, ?, ?, NULL, ?, ?, ?, ?)"; rows].join(", ");
+                format!(
+                    "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status, outcome,
+                                         seen_run, updated_at)
+                     VALUES {values}
+                     ON CONFLICT (scope, key) DO UPDATE SET
                          target_id = COALESCE(excluded.target_id, target_id),
                          hash = COALESCE(excluded.hash, hash),
                          pending_hash = CASE WHEN excluded.status = 'pending'
                                              THEN pending_hash ELSE NULL END,
                          status = excluded.status,
                          outcome = excluded.outcome,
-                         updated_at = excluded.updated_at",
+                         seen_run = COALESCE(excluded.seen_run, seen_run),
+                         updated_at = excluded.updated_at"
                 )
-                .map_err(sql("prepare ledger upsert"))?;
-            for LedgerUpdate { key, target_id, hash, status, outcome } in &batch.ledger {
-                stmt.execute(params![
-                    scope.tenant,
-                    scope.target,
-                    scope.entity,
-                    key,
-                    target_id,
-                    hash,
-                    status.as_str(),
-                    outcome,
-                    now
-                ])
-                .map_err(sql("ledger upsert"))?;
+            };
+            let seen_runs: Vec<Option<i64>> = updates
+                .iter()
+                .map(|u| seen.contains(u.key.as_str()).then_some(batch.run_id))
+                .collect();
+            let statuses: Vec<&str> = updates.iter().map(|u| u.status.as_str()).collect();
+            let mut start = 0;
+            while start < updates.len() {
+                let rows = if updates.len() - start >= UPSERT_CHUNK { UPSERT_CHUNK } else { 1 };
+                let mut stmt =
+                    conn.prepare_cached(&upsert(rows)).map_err(sql("prepare ledger upsert"))?;
+                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows * 8);
+                for i in start..start + rows {
+                    let u = updates[i];
+                    values.extend([
+                        &scope as &dyn ToSql,
+                        &u.key,
+                        &u.target_id,
+                        &u.hash,
+                        &statuses[i],
+                        &u.outcome,
+                        &seen_runs[i],
+                        &now_nanos,
+                    ]);
+                }
+                stmt.execute(rusqlite::params_from_iter(values)).map_err(sql("ledger upsert"))?;
+                start += rows;
             }
         }
         if !batch.seen.is_empty() {
+            let written: HashSet<&str> = batch.ledger.iter().map(|u| u.key.as_str()).collect();
+            let unwritten: Vec<&String> =
+                batch.seen.iter().filter(|k| !written.contains(k.as_str())).collect();
+            let placeholders = vec!["?"; GET_CHUNK].join(", ");
             let mut stmt = conn
-                .prepare_cached(
-                    "UPDATE ledger SET seen_run = ?5
-                     WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4",
-                )
+                .prepare_cached(&format!(
+                    "UPDATE ledger SET seen_run = ? WHERE scope = ? AND key IN ({placeholders})"
+                ))
                 .map_err(sql("prepare ledger seen"))?;
-            for key in &batch.seen {
-                stmt.execute(params![scope.tenant, scope.target, scope.entity, key, batch.run_id])
-                    .map_err(sql("mark ledger entry seen"))?;
+            for chunk in unwritten.chunks(GET_CHUNK) {
+                let last = chunk[chunk.len() - 1];
+                let padded = chunk.iter().copied().chain(std::iter::repeat(last)).take(GET_CHUNK);
+                let values = [&batch.run_id as &dyn ToSql, &scope as &dyn ToSql]
+                    .into_iter()
+                    .chain(padded.map(|k| k as &dyn ToSql));
+                stmt.execute(rusqlite::params_from_iter(values))
+                    .map_err(sql("mark ledger entries seen"))?;
             }
         }
     }
@@ -520,29 +614,41 @@ impl StateStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut conn = self.lock()?;
+        let scope_id = self.scope_id(&conn, scope)?;
         // One read transaction: a consistent view and no per-statement transaction overhead.
         let tx = conn.transaction().map_err(sql("begin ledger read"))?;
-        let mut out = Vec::with_capacity(keys.len());
+        let mut found: HashMap<String, LedgerEntry> = HashMap::with_capacity(keys.len());
         {
+            // Keys go in chunks of a fixed size (the last chunk padded with repeats), so one
+            // cached statement serves every batch.
+            let placeholders = vec!["?"; GET_CHUNK].join(", ");
             let mut stmt = tx
                 .prepare_cached(&format!(
-                    "SELECT {LEDGER_COLUMNS} FROM ledger
-                     WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4"
+                    "SELECT {LEDGER_COLUMNS} FROM ledger WHERE scope = ? AND key IN ({placeholders})"
                 ))
                 .map_err(sql("prepare ledger read"))?;
-            let mut done = HashSet::with_capacity(keys.len());
-            for key in keys {
-                if !done.insert(key.as_str()) {
-                    continue;
+            for chunk in keys.chunks(GET_CHUNK) {
+                let last = &chunk[chunk.len() - 1];
+                let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
+                let values =
+                    std::iter::once(&scope_id as &dyn ToSql).chain(padded.map(|k| k as &dyn ToSql));
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(values), ledger_row)
+                    .map_err(sql("read ledger entries"))?;
+                for row in rows {
+                    let entry = row.map_err(sql("read ledger entry"))?;
+                    found.insert(entry.key.clone(), entry);
                 }
-                let entry = stmt
-                    .query_row(params![scope.tenant, scope.target, scope.entity, key], ledger_row)
-                    .optional()
-                    .map_err(sql("read ledger entry"))?;
-                out.extend(entry);
             }
         }
         tx.commit().map_err(sql("end ledger read"))?;
+        // In the order asked, once per distinct key.
+        let mut out = Vec::with_capacity(found.len());
+        for key in keys {
+            if let Some(entry) = found.remove(key) {
+                out.push(entry);
+            }
+        }
         Ok(out)
     }
 
@@ -554,25 +660,54 @@ impl StateStore for SqliteStore {
         if pending.is_empty() {
             return Ok(());
         }
-        let now = ts(&Utc::now());
+        let now = nanos(&Utc::now());
         let mut conn = self.lock()?;
+        let scope_id = self.scope_id(&conn, scope)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("begin ledger mark pending"))?;
         {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO ledger (tenant, target, entity, key, target_id, hash,
-                                         pending_hash, status, outcome, seen_run, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, 'pending', '', NULL, ?6)
-                     ON CONFLICT (tenant, target, entity, key) DO UPDATE SET
+            let upsert = |rows: usize| {
+                let values = vec!["(?, ?, NULL, NULL, ?, 'pending', '', NULL, ?)"; rows].join(", ");
+                format!(
+                    "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status,
+                                         outcome, seen_run, updated_at)
+                     VALUES {values}
+                     ON CONFLICT (scope, key) DO UPDATE SET
                          pending_hash = excluded.pending_hash,
                          status = 'pending',
-                         updated_at = excluded.updated_at",
+                         updated_at = excluded.updated_at"
                 )
-                .map_err(sql("prepare ledger mark pending"))?;
+            };
+            // The same key twice in one multi-row upsert is an error: keep the last intent.
+            let mut last: HashMap<&str, &str> = HashMap::with_capacity(pending.len());
             for (key, hash) in pending {
-                stmt.execute(params![scope.tenant, scope.target, scope.entity, key, hash, now])
+                last.insert(key, hash);
+            }
+            let mut seen = HashSet::with_capacity(last.len());
+            let rows: Vec<(&str, &str)> = pending
+                .iter()
+                .filter(|(k, _)| seen.insert(k.as_str()))
+                .map(|(k, _)| (k.as_str(), last[k.as_str()]))
+                .collect();
+            let mut chunks = rows.chunks_exact(PENDING_CHUNK);
+            {
+                let mut stmt = tx
+                    .prepare_cached(&upsert(PENDING_CHUNK))
+                    .map_err(sql("prepare ledger mark pending"))?;
+                for chunk in chunks.by_ref() {
+                    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 4);
+                    for (key, hash) in chunk {
+                        values.extend([&scope_id as &dyn ToSql, key, hash, &now]);
+                    }
+                    stmt.execute(rusqlite::params_from_iter(values))
+                        .map_err(sql("mark ledger entries pending"))?;
+                }
+            }
+            let mut one =
+                tx.prepare_cached(&upsert(1)).map_err(sql("prepare ledger mark pending"))?;
+            for (key, hash) in chunks.remainder() {
+                one.execute(params![scope_id, key, hash, now])
                     .map_err(sql("mark ledger entry pending"))?;
             }
         }
@@ -584,11 +719,15 @@ impl StateStore for SqliteStore {
         validate_batch(&batch)?;
         let now = ts(&Utc::now());
         let mut conn = self.lock()?;
+        let scope_id = match &batch.ledger_scope {
+            Some(scope) => Some(self.scope_id(&conn, scope)?),
+            None => None,
+        };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("begin batch commit"))?;
         // On error the transaction is dropped, which rolls it back.
-        write_batch(&tx, &batch, &now)?;
+        write_batch(&tx, &batch, scope_id, &now)?;
         tx.commit().map_err(sql("commit batch"))?;
         Ok(())
     }
@@ -600,19 +739,17 @@ impl StateStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<LedgerEntry>> {
         let conn = self.lock()?;
+        let scope_id = self.scope_id(&conn, scope)?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {LEDGER_COLUMNS} FROM ledger
-                 WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND status = 'committed'
-                   AND (seen_run IS NULL OR seen_run <> ?4)
-                 ORDER BY key LIMIT ?5"
+                 WHERE scope = ?1 AND status = 'committed'
+                   AND (seen_run IS NULL OR seen_run <> ?2)
+                 ORDER BY key LIMIT ?3"
             ))
             .map_err(sql("prepare ledger unseen"))?;
         let rows = stmt
-            .query_map(
-                params![scope.tenant, scope.target, scope.entity, run_id, to_i64(limit)],
-                ledger_row,
-            )
+            .query_map(params![scope_id, run_id, to_i64(limit)], ledger_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(sql("read unseen ledger entries"))?;
         Ok(rows)
@@ -620,14 +757,10 @@ impl StateStore for SqliteStore {
 
     async fn ledger_count(&self, scope: &LedgerScope) -> Result<u64> {
         let conn = self.lock()?;
+        let scope_id = self.scope_id(&conn, scope)?;
         let n: i64 = conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM ledger
-                 WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND status = 'committed'",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![scope.tenant, scope.target, scope.entity], |r| r.get(0))
-            })
+            .prepare_cached("SELECT COUNT(*) FROM ledger WHERE scope = ?1 AND status = 'committed'")
+            .and_then(|mut s| s.query_row(params![scope_id], |r| r.get(0)))
             .map_err(sql("count ledger entries"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -850,14 +983,13 @@ mod tests {
         let conn = store.lock().unwrap();
         for q in [
             // ledger_unseen
-            "SELECT key, seen_run FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3
-             AND status = 'committed' AND (seen_run IS NULL OR seen_run <> ?4)
-             ORDER BY key LIMIT ?5",
+            "SELECT key, seen_run FROM ledger WHERE scope = ?1
+             AND status = 'committed' AND (seen_run IS NULL OR seen_run <> ?2)
+             ORDER BY key LIMIT ?3",
             // ledger_count
-            "SELECT COUNT(*) FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3
-             AND status = 'committed'",
+            "SELECT COUNT(*) FROM ledger WHERE scope = ?1 AND status = 'committed'",
             // ledger_get
-            "SELECT * FROM ledger WHERE tenant = ?1 AND target = ?2 AND entity = ?3 AND key = ?4",
+            "SELECT * FROM ledger WHERE scope = ?1 AND key = ?2",
             // activity, prune_activity, runs
             "SELECT * FROM activity WHERE run_id = ?1 ORDER BY id",
             "DELETE FROM activity WHERE at < ?1",
