@@ -1,6 +1,18 @@
 //! The connector command-line tool: read, write, check, sync, simulate, demo, quarantine,
 //! runs. `cargo run --example connector --features full -- --help`.
 
+/// Prints a line to stdout; a closed pipe (`connector runs | head`) ends the program quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 #[path = "connector/demo.rs"]
 mod demo;
 #[path = "connector/io.rs"]

@@ -65,7 +65,7 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     let customers = FlowFile::load(dir.join("customers.toml"))?;
     let invoices = FlowFile::load(dir.join("invoices.toml"))?;
 
-    println!(
+    say!(
         "1. Customers and invoices, file to file, full snapshot. One customer row has a malformed amount."
     );
     let r = customers.run(state.clone(), RunMode::Full, false, None).await?;
@@ -78,14 +78,12 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     output::summary(&r);
     expect(r.counts.created == 2, "2 invoices created from 3 line rows")?;
 
-    println!("\n2. The same snapshot again: nothing is sent.");
+    say!("\n2. The same snapshot again: nothing is sent.");
     let r = customers.run(state.clone(), RunMode::Full, false, None).await?;
     output::summary(&r);
     expect(r.counts.unchanged == 3 && r.counts.created + r.counts.updated == 0, "3 unchanged")?;
 
-    println!(
-        "\n3. Åsa moves and the malformed amount is fixed: a dry run plans, then the sync sends."
-    );
+    say!("\n3. Åsa moves and the malformed amount is fixed: a dry run plans, then the sync sends.");
     let changed = CUSTOMERS
         .replace("Storgatan 1,903 25,Umeå", "Kungsgatan 7,111 43,Stockholm")
         .replace("\"12,3x\"", "12.30");
@@ -103,7 +101,7 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
         .await?;
     expect(open.is_empty(), "the quarantined row is resolved once it lands")?;
 
-    println!(
+    say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",
         dir.display(),
         dir.join("connector-state.sqlite").display(),

@@ -22,6 +22,14 @@ pub fn entity_kind(name: &str) -> Result<EntityKind> {
     })
 }
 
+/// Writes to stdout; a closed pipe (`connector read ... | head`) ends the program quietly.
+async fn emit(out: &mut tokio::io::Stdout, bytes: &[u8]) -> Result<()> {
+    match out.write_all(bytes).await {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
+}
+
 pub async fn read(
     system: &str,
     entity: &str,
@@ -51,7 +59,7 @@ async fn read_entity<E: Entity>(
             Change::Upsert(record) => {
                 let mut line = serde_json::to_vec(&record)?;
                 line.push(b'\n');
-                stdout.write_all(&line).await?;
+                emit(&mut stdout, &line).await?;
             }
             Change::Delete { key } => eprintln!("deleted: {key}"),
             Change::Checkpoint(c) => cursor = Some(c),
@@ -152,7 +160,7 @@ async fn write_entity<E: Entity>(
                         }
                         None => serde_json::json!({"key": r.key, "outcome": "would_create"}),
                     };
-                    stdout.write_all(format!("{plan}\n").as_bytes()).await?;
+                    emit(&mut stdout, format!("{plan}\n").as_bytes()).await?;
                 }
             } else {
                 for o in sink.write(requests).await? {
@@ -174,12 +182,11 @@ async fn write_entity<E: Entity>(
 async fn print(out: &mut tokio::io::Stdout, o: &WriteOutcome) -> Result<()> {
     let mut line = serde_json::to_vec(o)?;
     line.push(b'\n');
-    out.write_all(&line).await?;
-    Ok(())
+    emit(out, &line).await
 }
 
 pub async fn check(system: &str, options: Options) -> Result<ExitCode> {
     registry::check(system, &options).await?;
-    println!("{system}: ok");
+    say!("{system}: ok");
     Ok(ExitCode::SUCCESS)
 }

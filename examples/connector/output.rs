@@ -27,7 +27,7 @@ pub fn show(bar: &ProgressBar, p: &Progress) {
 /// Prints a run's summary table.
 pub fn summary(report: &RunReport) {
     let c = &report.counts;
-    println!("flow {} (run {}, {}): {}", report.flow, report.run_id, report.mode, report.status);
+    say!("flow {} (run {}, {}): {}", report.flow, report.run_id, report.mode, report.status);
     let rows = [
         ("received", c.received),
         ("created", c.created),
@@ -40,23 +40,23 @@ pub fn summary(report: &RunReport) {
         ("sink calls", report.batches),
         ("checkpoints", report.checkpoints),
     ];
-    println!("  ┌─────────────┬──────────┐");
+    say!("  ┌─────────────┬──────────┐");
     for (name, n) in rows {
-        println!("  │ {name:<11} │ {n:>8} │");
+        say!("  │ {name:<11} │ {n:>8} │");
     }
-    println!("  └─────────────┴──────────┘");
-    println!("  took {} ms", report.duration.as_millis());
+    say!("  └─────────────┴──────────┘");
+    say!("  took {} ms", report.duration.as_millis());
     for note in &report.notes {
-        println!("  note: {note}");
+        say!("  note: {note}");
     }
     for (key, e) in report.errors.iter().take(10) {
-        println!("  quarantined {key}: {e}");
+        say!("  quarantined {key}: {e}");
     }
     if let Some(f) = &report.failure {
-        println!("  FAILED: {f}");
+        say!("  FAILED: {f}");
     }
     if let Some(plan) = &report.plan {
-        println!(
+        say!(
             "  plan: {} creates, {} updates, {} skips, {} deactivations (counts above are exact)",
             plan.creates.len(),
             plan.updates.len(),
@@ -64,12 +64,12 @@ pub fn summary(report: &RunReport) {
             plan.deactivations.len()
         );
         for item in &plan.creates {
-            println!("    create {}", item.key);
+            say!("    create {}", item.key);
         }
         for item in &plan.updates {
-            println!("    update {}", item.key);
+            say!("    update {}", item.key);
             for d in &item.changes {
-                println!(
+                say!(
                     "      {}: {} → {}",
                     d.path,
                     d.before.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(none)".into()),
@@ -78,10 +78,10 @@ pub fn summary(report: &RunReport) {
             }
         }
         for item in &plan.skips {
-            println!("    skip {}: {}", item.key, item.reason.as_deref().unwrap_or(""));
+            say!("    skip {}: {}", item.key, item.reason.as_deref().unwrap_or(""));
         }
         for item in &plan.deactivations {
-            println!("    deactivate {}", item.key);
+            say!("    deactivate {}", item.key);
         }
     }
 }

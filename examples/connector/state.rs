@@ -21,12 +21,19 @@ pub async fn quarantine_list(path: &Path, flow: Option<String>, all: bool) -> Re
     };
     let entries = state.quarantine_list(&filter).await?;
     if entries.is_empty() {
-        println!("no quarantined records");
+        say!("no quarantined records");
     }
     for e in entries {
-        println!(
+        say!(
             "#{} {} {} {} [{}] attempts {} {:?}: {}",
-            e.id, e.flow, e.entity, e.key, e.stage, e.attempts, e.status, e.error
+            e.id,
+            e.flow,
+            e.entity,
+            e.key,
+            e.stage,
+            e.attempts,
+            e.status,
+            e.error
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -41,7 +48,7 @@ pub async fn runs(path: &Path, flow: Option<String>, limit: usize) -> Result<Exi
             .and_then(|v| v.get("counts"))
             .map(|c| c.to_string())
             .unwrap_or_default();
-        println!(
+        say!(
             "run {} {} {} {} started {} {}",
             r.id,
             r.flow,
