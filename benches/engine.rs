@@ -5,28 +5,17 @@
 //! created; second run: every record is unchanged), and decoding a canonical invoice with
 //! three lines from JSON.
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::Arc;
 
-use connector_sdk::flow::{ActivityLevel, Flow, RunMode};
-use connector_sdk::memory::{IterSource, NullSink};
-use connector_sdk::model::{Customer, Email, Invoice};
+use connector_sdk::flow::RunMode;
+use connector_sdk::model::Invoice;
 use connector_sdk::state::SqliteStore;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const RECORDS: usize = 100_000;
-
-fn customer(i: usize) -> Customer {
-    Customer {
-        number: Some(format!("C-{i:07}")),
-        name: Some(format!("Customer {i}")),
-        emails: vec![Email {
-            address: format!("c{i}@example.com"),
-            kind: Default::default(),
-            primary: true,
-        }],
-        ..Default::default()
-    }
-}
 
 fn engine(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -38,18 +27,7 @@ fn engine(c: &mut Criterion) {
             || tempfile::tempdir().unwrap(),
             |dir| {
                 let state = Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).unwrap());
-                let flow = Flow::builder(
-                    "bench",
-                    Arc::new(IterSource::new("mem", || (0..RECORDS).map(customer))),
-                    Arc::new(NullSink::new()),
-                    state,
-                )
-                .configure(|o| {
-                    o.batch_size = 1000;
-                    o.activity = ActivityLevel::Off;
-                })
-                .build();
-                let report = rt.block_on(flow.run(RunMode::Full));
+                let report = rt.block_on(support::flow(RECORDS, state).run(RunMode::Full));
                 assert_eq!(report.counts.created, RECORDS as u64);
                 dir
             },
@@ -58,17 +36,7 @@ fn engine(c: &mut Criterion) {
     });
     let dir = tempfile::tempdir().unwrap();
     let state = Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).unwrap());
-    let flow = Flow::builder(
-        "bench",
-        Arc::new(IterSource::new("mem", || (0..RECORDS).map(customer))),
-        Arc::new(NullSink::new()),
-        state,
-    )
-    .configure(|o| {
-        o.batch_size = 1000;
-        o.activity = ActivityLevel::Off;
-    })
-    .build();
+    let flow = support::flow(RECORDS, state);
     rt.block_on(flow.run(RunMode::Full));
     group.bench_function("unchanged_resync_100k", |b| {
         b.iter(|| {

@@ -4,26 +4,14 @@
 //! ledger into a no-op sink, twice (create, then unchanged), and prints records per second
 //! and the peak RSS the kernel reports (VmHWM).
 
+#[path = "support.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use connector_sdk::flow::{ActivityLevel, Flow, RunMode};
-use connector_sdk::memory::{IterSource, NullSink};
-use connector_sdk::model::{Customer, Email};
+use connector_sdk::flow::RunMode;
 use connector_sdk::state::{MemoryStore, SqliteStore, StateStore};
-
-fn customer(i: usize) -> Customer {
-    Customer {
-        number: Some(format!("C-{i:07}")),
-        name: Some(format!("Customer {i}")),
-        emails: vec![Email {
-            address: format!("c{i}@example.com"),
-            kind: Default::default(),
-            primary: true,
-        }],
-        ..Default::default()
-    }
-}
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -43,17 +31,7 @@ fn main() {
     } else {
         Arc::new(SqliteStore::open(dir.path().join("state.sqlite")).expect("state"))
     };
-    let flow = Flow::builder(
-        "rss",
-        Arc::new(IterSource::new("mem", move || (0..n).map(customer))),
-        Arc::new(NullSink::new()),
-        state,
-    )
-    .configure(|o| {
-        o.batch_size = 1000;
-        o.activity = ActivityLevel::Off;
-    })
-    .build();
+    let flow = support::flow(n, state);
     for label in ["create", "unchanged"] {
         let t = Instant::now();
         let report = rt.block_on(flow.run(RunMode::Full));

@@ -1,15 +1,15 @@
 //! [`Flow`]: one source, its steps and one sink, run against a state store.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use futures_util::stream::{BoxStream, FuturesOrdered};
+use futures_util::stream::BoxStream;
 use futures_util::{Future, StreamExt};
 
 use super::batch::{BatchOutput, Item, RunCtx};
 use super::options::{FlowOptions, RunMode};
+use super::pipeline::Pipeline;
 use super::report::{Alert, AlertFn, AlertKind, Plan, PlanItem, Progress, ProgressFn, RunReport};
 use super::step::Step;
 use crate::error::{Error, ErrorKind, Result};
@@ -288,16 +288,7 @@ impl<E: Entity> Flow<E> {
     /// Reads the input and drives batches through the pipeline. Returns whether the source
     /// reported a complete snapshot.
     async fn pump(&self, ctx: &RunCtx, input: Input<'_, E>, acc: &mut Accumulator) -> Result<bool> {
-        let batch_size = self.options.batch_size.clamp(1, ctx.max_batch);
-        let concurrency =
-            self.options.concurrency.clamp(1, self.sink.capabilities().max_concurrency.max(1));
-        let mut inflight: FuturesOrdered<BatchFuture<'_>> = FuturesOrdered::new();
-        let mut inflight_keys: HashMap<String, usize> = HashMap::new();
-        let mut batch: Vec<Item<E>> = Vec::with_capacity(batch_size);
-        let mut batch_keys: HashSet<String> = HashSet::new();
-        let mut dispatched: u64 = 0;
-        let mut done: u64 = 0;
-        let mut checkpoints: VecDeque<(u64, Cursor)> = VecDeque::new();
+        let mut pipeline = Pipeline::new(self, ctx);
         let mut snapshot_complete = false;
         let mut seq: u64 = 0;
 
@@ -323,18 +314,14 @@ impl<E: Entity> Flow<E> {
 
         loop {
             // Wait for a slot, or take a finished batch while reading on.
-            if inflight.len() >= concurrency {
-                if let Some(out) = inflight.next().await {
-                    done += 1;
-                    self.settle(out?, &mut inflight_keys, acc, ctx, &mut checkpoints, done).await?;
-                }
+            if pipeline.is_full() {
+                pipeline.land_one(acc).await?;
                 continue;
             }
             let next = tokio::select! {
                 biased;
-                Some(out) = inflight.next(), if !inflight.is_empty() => {
-                    done += 1;
-                    self.settle(out?, &mut inflight_keys, acc, ctx, &mut checkpoints, done).await?;
+                Some(out) = pipeline.next_landed() => {
+                    pipeline.settle(out?, acc).await?;
                     continue;
                 }
                 item = stream.next() => item,
@@ -374,22 +361,7 @@ impl<E: Entity> Flow<E> {
                     continue;
                 }
                 Change::Checkpoint(cursor) => {
-                    if !batch.is_empty() {
-                        self.dispatch(
-                            ctx,
-                            &mut batch,
-                            &mut batch_keys,
-                            &mut inflight,
-                            &mut inflight_keys,
-                            &mut dispatched,
-                            &mut done,
-                            acc,
-                            &mut checkpoints,
-                        )
-                        .await?;
-                    }
-                    checkpoints.push_back((dispatched, cursor));
-                    self.save_ready_checkpoints(ctx, &mut checkpoints, done, acc).await?;
+                    pipeline.checkpoint(cursor, acc).await?;
                     continue;
                 }
                 Change::SnapshotComplete => {
@@ -398,132 +370,10 @@ impl<E: Entity> Flow<E> {
                 }
             };
             acc.report.counts.received += 1;
-            // The same key twice in one batch: send the first version first.
-            if batch_keys.contains(item.key()) {
-                self.dispatch(
-                    ctx,
-                    &mut batch,
-                    &mut batch_keys,
-                    &mut inflight,
-                    &mut inflight_keys,
-                    &mut dispatched,
-                    &mut done,
-                    acc,
-                    &mut checkpoints,
-                )
-                .await?;
-            }
-            batch_keys.insert(item.key().to_string());
-            batch.push(item);
-            if batch.len() >= batch_size {
-                self.dispatch(
-                    ctx,
-                    &mut batch,
-                    &mut batch_keys,
-                    &mut inflight,
-                    &mut inflight_keys,
-                    &mut dispatched,
-                    &mut done,
-                    acc,
-                    &mut checkpoints,
-                )
-                .await?;
-            }
+            pipeline.push(item, acc).await?;
         }
-        if !batch.is_empty() {
-            self.dispatch(
-                ctx,
-                &mut batch,
-                &mut batch_keys,
-                &mut inflight,
-                &mut inflight_keys,
-                &mut dispatched,
-                &mut done,
-                acc,
-                &mut checkpoints,
-            )
-            .await?;
-        }
-        while let Some(out) = inflight.next().await {
-            done += 1;
-            self.settle(out?, &mut inflight_keys, acc, ctx, &mut checkpoints, done).await?;
-        }
-        self.save_ready_checkpoints(ctx, &mut checkpoints, done, acc).await?;
+        pipeline.finish(acc).await?;
         Ok(snapshot_complete)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn dispatch<'s>(
-        &'s self,
-        ctx: &'s RunCtx,
-        batch: &mut Vec<Item<E>>,
-        batch_keys: &mut HashSet<String>,
-        inflight: &mut FuturesOrdered<BatchFuture<'s>>,
-        inflight_keys: &mut HashMap<String, usize>,
-        dispatched: &mut u64,
-        done: &mut u64,
-        acc: &mut Accumulator,
-        checkpoints: &mut VecDeque<(u64, Cursor)>,
-    ) -> Result<()> {
-        // A key still in flight in an earlier batch: let that batch land first.
-        if batch_keys.iter().any(|k| inflight_keys.contains_key(k)) {
-            while let Some(out) = inflight.next().await {
-                *done += 1;
-                self.settle(out?, inflight_keys, acc, ctx, checkpoints, *done).await?;
-            }
-        }
-        for k in batch_keys.drain() {
-            *inflight_keys.entry(k).or_insert(0) += 1;
-        }
-        let items = std::mem::take(batch);
-        *dispatched += 1;
-        inflight.push_back(Box::pin(self.process_batch(ctx, items)));
-        Ok(())
-    }
-
-    async fn settle(
-        &self,
-        out: BatchOutput,
-        inflight_keys: &mut HashMap<String, usize>,
-        acc: &mut Accumulator,
-        ctx: &RunCtx,
-        checkpoints: &mut VecDeque<(u64, Cursor)>,
-        done: u64,
-    ) -> Result<()> {
-        for k in &out.keys {
-            if let Some(n) = inflight_keys.get_mut(k) {
-                *n -= 1;
-                if *n == 0 {
-                    inflight_keys.remove(k);
-                }
-            }
-        }
-        acc.absorb(out, self.options.plan_limit);
-        if let Some(progress) = &self.progress {
-            progress(&Progress { flow: self.name.clone(), counts: acc.report.counts.clone() });
-        }
-        self.save_ready_checkpoints(ctx, checkpoints, done, acc).await
-    }
-
-    async fn save_ready_checkpoints(
-        &self,
-        ctx: &RunCtx,
-        checkpoints: &mut VecDeque<(u64, Cursor)>,
-        done: u64,
-        acc: &mut Accumulator,
-    ) -> Result<()> {
-        let mut latest = None;
-        while checkpoints.front().is_some_and(|(after, _)| *after <= done) {
-            latest = checkpoints.pop_front().map(|(_, c)| c);
-        }
-        if let Some(cursor) = latest {
-            if !ctx.dry_run && !ctx.replay {
-                self.state.save_checkpoint(&ctx.scope, &cursor).await?;
-                acc.report.checkpoints += 1;
-            }
-            acc.last_cursor = Some(cursor);
-        }
-        Ok(())
     }
 
     async fn quarantine_now(
@@ -731,16 +581,17 @@ pub(super) fn is_fatal(e: &Error) -> bool {
     )
 }
 
-type BatchFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<BatchOutput>> + Send + 'a>>;
+pub(super) type BatchFuture<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<BatchOutput>> + Send + 'a>>;
 
 /// What the run collects as batches land.
-struct Accumulator {
-    report: RunReport,
-    plan: Option<Plan>,
-    last_cursor: Option<Cursor>,
-    keyless_rejects: u64,
-    rejected_seen: Vec<String>,
-    unreplayable: u64,
+pub(super) struct Accumulator {
+    pub report: RunReport,
+    pub plan: Option<Plan>,
+    pub last_cursor: Option<Cursor>,
+    pub keyless_rejects: u64,
+    pub rejected_seen: Vec<String>,
+    pub unreplayable: u64,
 }
 
 impl Accumulator {
@@ -755,7 +606,7 @@ impl Accumulator {
         }
     }
 
-    fn absorb(&mut self, out: BatchOutput, plan_limit: usize) {
+    pub fn absorb(&mut self, out: BatchOutput, plan_limit: usize) {
         let c = &mut self.report.counts;
         c.created += out.counts.created;
         c.updated += out.counts.updated;

@@ -20,6 +20,7 @@ mod diff;
 mod engine;
 mod hash;
 mod options;
+mod pipeline;
 mod redact;
 mod report;
 mod step;
