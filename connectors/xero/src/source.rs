@@ -1,0 +1,519 @@
+//! Sources: Contacts → Customer, Items → Product / StockLevel / PriceList, Invoices (ACCREC)
+//! → Invoice, Quotes → Order (quote).
+//!
+//! Listings are ordered `UpdatedDateUTC ASC` and walked as a keyset on that timestamp: each
+//! request sends `If-Modified-Since` = the newest timestamp seen so far and `page=1`
+//! (moving to `page=2, 3, …` only while a whole page shares one timestamp). A record edited
+//! during the sync moves to the end of the order and is read again instead of shifting an
+//! unread record onto a page already read. The boundary is inclusive, so records at the
+//! boundary that were already delivered are skipped by id. The cursor is
+//! `<last UpdatedDateUTC, RFC 3339>|<ids at that instant>`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use connector_core::http::dates;
+use connector_core::model::{Customer, Invoice, Order, PriceList, Product, StockLevel};
+use connector_core::source::{
+    Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Rejected, Source, SourceCapabilities,
+};
+use connector_core::{Error, ErrorKind, Result};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::client::{NAME, XeroClient};
+use crate::convert::{self, Ctx};
+use crate::wire;
+
+/// Quotes take `page` only: Xero's fixed page size.
+const QUOTES_PAGE_SIZE: u32 = 100;
+
+/// Reads every Xero dataset. One value implements [`Source`] for each canonical entity.
+#[derive(Debug, Clone)]
+pub struct XeroSource {
+    client: XeroClient,
+}
+
+/// Where a listing stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XeroCursor {
+    /// The newest `UpdatedDateUTC` delivered.
+    pub at: Option<DateTime<Utc>>,
+    /// Records delivered within a second of `at`, with their `UpdatedDateUTC` (Xero may
+    /// compare `If-Modified-Since` at whole seconds, so they come again).
+    pub recent: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl XeroCursor {
+    /// Parses `<instant>|<id>@<epoch ms>,…`.
+    pub fn parse(c: &Cursor) -> Result<Self> {
+        let s = c.as_str();
+        if s.is_empty() {
+            return Ok(Self::default());
+        }
+        let bad = || Error::decode(format!("not a Xero cursor: {s:?}"));
+        let (at, ids) = s.split_once('|').unwrap_or((s, ""));
+        let at = dates::parse_instant(at).map_err(|e| e.context("the Xero cursor"))?;
+        let mut recent = BTreeMap::new();
+        for part in ids.split(',').filter(|i| !i.is_empty()) {
+            let (id, ms) = part.rsplit_once('@').ok_or_else(bad)?;
+            let ms: i64 = ms.parse().map_err(|_| bad())?;
+            recent.insert(id.to_owned(), DateTime::from_timestamp_millis(ms).ok_or_else(bad)?);
+        }
+        Ok(Self { at: Some(at), recent })
+    }
+
+    /// The cursor's text.
+    pub fn to_cursor(&self) -> Cursor {
+        match self.at {
+            None => Cursor::new(""),
+            Some(at) => Cursor::new(format!(
+                "{}|{}",
+                dates::format_rfc3339(at),
+                self.recent
+                    .iter()
+                    .map(|(id, t)| format!("{id}@{}", t.timestamp_millis()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+        }
+    }
+
+    /// Whether this version of the record was delivered already.
+    pub fn seen(&self, at: DateTime<Utc>, id: &str) -> bool {
+        self.recent.get(id).is_some_and(|t| *t == at)
+    }
+
+    /// Records a delivered record.
+    pub fn advance(&mut self, at: DateTime<Utc>, id: &str) {
+        if self.at.is_none_or(|c| at > c) {
+            self.at = Some(at);
+        }
+        let floor = self.at.unwrap_or(at) - ChronoDuration::seconds(1);
+        if at >= floor {
+            self.recent.insert(id.to_owned(), at);
+        }
+        self.recent.retain(|_, t| *t >= floor);
+    }
+}
+
+/// One endpoint's listing rules.
+#[derive(Debug, Clone, Copy)]
+struct Listing {
+    path: &'static str,
+    collection: &'static str,
+    id_field: &'static str,
+    filter: Option<&'static str>,
+    page_size: Option<u32>,
+    archived: bool,
+}
+
+struct Walk {
+    cursor: XeroCursor,
+    page: u32,
+    done: bool,
+    snapshot: bool,
+}
+
+impl XeroSource {
+    /// A source over a connection.
+    pub fn new(client: XeroClient) -> Self {
+        Self { client }
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx {
+            currency: self.client.currency(),
+            rep_category: self.client.config().rep_tracking_category.clone(),
+        }
+    }
+
+    async fn fetch_page(
+        &self,
+        l: Listing,
+        since: Option<DateTime<Utc>>,
+        page: Option<u32>,
+    ) -> Result<Vec<Value>> {
+        let mut req = self
+            .client
+            .http()
+            .get(l.path)
+            .operation(format!("GET /{}", l.path))
+            .query("order", "UpdatedDateUTC ASC")
+            .query("unitdp", 4);
+        if let Some(p) = page {
+            req = req.query("page", p);
+        }
+        if let (Some(size), Some(_)) = (l.page_size, page) {
+            if l.path != "Quotes" {
+                req = req.query("pageSize", size);
+            }
+        }
+        if let Some(f) = l.filter {
+            req = req.query("where", f);
+        }
+        if l.archived {
+            req = req.query("includeArchived", "true");
+        }
+        if let Some(at) = since {
+            req = req.header("If-Modified-Since", &dates::format_rfc3339(at));
+        }
+        let mut body: Value = match req.send_json().await {
+            Ok(b) => b,
+            // Not Modified: nothing changed since the cursor.
+            Err(e) if e.status() == Some(304) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        match body.get_mut(l.collection).map(Value::take) {
+            Some(Value::Array(items)) => Ok(items),
+            Some(Value::Null) | None => Ok(Vec::new()),
+            Some(_) => {
+                Err(Error::decode(format!("`{}` in the answer is not a list", l.collection))
+                    .with_connector(NAME)
+                    .with_operation(format!("GET /{}", l.path)))
+            }
+        }
+    }
+
+    /// Walks a listing as described in the module docs, converting each record with `conv`.
+    fn walk<'a, E, W>(
+        &'a self,
+        l: Listing,
+        mode: ReadMode,
+        conv: fn(&W, &Ctx) -> Result<E>,
+    ) -> BoxStream<'a, Result<Change<E>>>
+    where
+        E: Send + 'static,
+        W: DeserializeOwned + Send + 'static,
+    {
+        let (cursor, snapshot) = match &mode {
+            ReadMode::Full => (Ok(XeroCursor::default()), true),
+            ReadMode::Changes { since } => (
+                since.as_ref().map(XeroCursor::parse).unwrap_or_else(|| Ok(XeroCursor::default())),
+                false,
+            ),
+        };
+        let cursor = match cursor {
+            Ok(c) => c,
+            Err(e) => return stream::iter([Err(e)]).boxed(),
+        };
+        let ctx = self.ctx();
+        let paged = l.page_size.is_some();
+        let start = Walk { cursor, page: 1, done: false, snapshot };
+        stream::unfold(start, move |mut st| {
+            let ctx = ctx.clone();
+            async move {
+                if st.done {
+                    return None;
+                }
+                let page_arg = paged.then_some(st.page);
+                let items = match self.fetch_page(l, st.cursor.at, page_arg).await {
+                    Ok(items) => items,
+                    Err(e) => {
+                        st.done = true;
+                        return Some((vec![Err(e)], st));
+                    }
+                };
+                let full_page = paged && l.page_size.is_some_and(|s| items.len() >= s as usize);
+                let before = st.cursor.at;
+                let mut out = Vec::with_capacity(items.len() + 2);
+                for raw in items {
+                    let id =
+                        raw.get(l.id_field).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let at = raw
+                        .get("UpdatedDateUTC")
+                        .and_then(Value::as_str)
+                        .and_then(|s| dates::parse_ms_json(s).ok());
+                    if let Some(at) = at {
+                        if st.cursor.seen(at, &id) {
+                            continue;
+                        }
+                    }
+                    let converted = serde_json::from_value::<W>(raw.clone())
+                        .map_err(|e| Error::decode(format!("{}: {e}", l.collection)))
+                        .and_then(|w| conv(&w, &ctx));
+                    match converted {
+                        Ok(rec) => out.push(Ok(Change::Upsert(rec))),
+                        Err(e) => out.push(Ok(Change::Rejected(Rejected {
+                            key: (!id.is_empty()).then(|| id.clone()),
+                            payload: Some(raw.to_string()),
+                            error: e.with_connector(NAME).with_record(id.clone()),
+                        }))),
+                    }
+                    if let Some(at) = at {
+                        st.cursor.advance(at, &id);
+                    }
+                }
+                if !full_page {
+                    st.done = true;
+                } else if st.cursor.at != before {
+                    st.page = 1;
+                } else {
+                    st.page += 1;
+                }
+                if st.cursor.at.is_some() {
+                    out.push(Ok(Change::Checkpoint(st.cursor.to_cursor())));
+                }
+                if st.done && st.snapshot {
+                    out.push(Ok(Change::SnapshotComplete));
+                }
+                Some((out, st))
+            }
+        })
+        .flat_map(stream::iter)
+        .boxed()
+    }
+
+    fn items_listing() -> Listing {
+        Listing {
+            path: "Items",
+            collection: "Items",
+            id_field: "ItemID",
+            filter: None,
+            page_size: None,
+            archived: false,
+        }
+    }
+
+    fn caps(
+        &self,
+        entity: connector_core::EntityKind,
+        deletes: DeleteSignal,
+        page: Option<u32>,
+    ) -> SourceCapabilities {
+        SourceCapabilities {
+            entity,
+            changes: ChangeDetection::Timestamp,
+            deletes,
+            page_size: page.map(|p| p as usize),
+        }
+    }
+}
+
+fn customer_conv(w: &wire::Contact, ctx: &Ctx) -> Result<Customer> {
+    convert::customer(w, ctx)
+}
+fn product_conv(w: &wire::Item, ctx: &Ctx) -> Result<Product> {
+    convert::product(w, ctx)
+}
+fn invoice_conv(w: &wire::Invoice, ctx: &Ctx) -> Result<Invoice> {
+    convert::invoice(w, ctx)
+}
+fn quote_conv(w: &wire::Quote, ctx: &Ctx) -> Result<Order> {
+    convert::quote(w, ctx)
+}
+
+#[async_trait]
+impl Source<Customer> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.caps(
+            connector_core::EntityKind::Customer,
+            DeleteSignal::Lifecycle,
+            Some(self.client.config().page_size),
+        )
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Customer>>> {
+        let l = Listing {
+            path: "Contacts",
+            collection: "Contacts",
+            id_field: "ContactID",
+            filter: None,
+            page_size: Some(self.client.config().page_size),
+            archived: true,
+        };
+        self.walk(l, mode, customer_conv)
+    }
+}
+
+#[async_trait]
+impl Source<Product> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.caps(connector_core::EntityKind::Product, DeleteSignal::AbsenceOnly, None)
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
+        self.walk(Self::items_listing(), mode, product_conv)
+    }
+}
+
+#[async_trait]
+impl Source<StockLevel> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.caps(connector_core::EntityKind::StockLevel, DeleteSignal::AbsenceOnly, None)
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<StockLevel>>> {
+        // Untracked items are not stock: they are left out, not rejected.
+        fn conv(w: &wire::Item, _ctx: &Ctx) -> Result<Option<StockLevel>> {
+            convert::stock_level(w)
+        }
+        self.walk(Self::items_listing(), mode, conv)
+            .filter_map(|c| async move {
+                match c {
+                    Ok(Change::Upsert(None)) => None,
+                    Ok(Change::Upsert(Some(s))) => Some(Ok(Change::Upsert(s))),
+                    Ok(Change::Checkpoint(c)) => Some(Ok(Change::Checkpoint(c))),
+                    Ok(Change::SnapshotComplete) => Some(Ok(Change::SnapshotComplete)),
+                    Ok(Change::Rejected(r)) => Some(Ok(Change::Rejected(r))),
+                    Ok(Change::Delete { key }) => Some(Ok(Change::Delete { key })),
+                    Err(e) => Some(Err(e)),
+                }
+            })
+            .boxed()
+    }
+}
+
+#[async_trait]
+impl Source<PriceList> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities {
+            entity: connector_core::EntityKind::PriceList,
+            changes: ChangeDetection::None,
+            deletes: DeleteSignal::AbsenceOnly,
+            page_size: None,
+        }
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    /// Xero keeps one sales price per item: the whole set is one price list, read in full
+    /// whatever the mode (a change to one price changes the list).
+    fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<PriceList>>> {
+        let ctx = self.ctx();
+        let fut = async move {
+            let items = self.fetch_page(Self::items_listing(), None, None).await?;
+            let mut list = PriceList {
+                code: self.client.config().price_list_code.clone(),
+                name: Some("Xero sales prices".to_owned()),
+                currency: ctx.currency,
+                tax_inclusive: false,
+                valid_from: None,
+                valid_to: None,
+                customers: Vec::new(),
+                entries: Vec::new(),
+                meta: Default::default(),
+            };
+            let mut out = Vec::new();
+            for raw in items {
+                match serde_json::from_value::<wire::Item>(raw.clone()) {
+                    Ok(i) => list.entries.extend(convert::price_entry(&i, &ctx)),
+                    Err(e) => out.push(Ok(Change::Rejected(Rejected {
+                        key: raw.get("ItemID").and_then(Value::as_str).map(str::to_owned),
+                        payload: Some(raw.to_string()),
+                        error: Error::decode(format!("Items: {e}")).with_connector(NAME),
+                    }))),
+                }
+            }
+            list.entries.sort_by(|a, b| a.sku.cmp(&b.sku));
+            out.push(Ok(Change::Upsert(list)));
+            out.push(Ok(Change::SnapshotComplete));
+            Ok::<_, Error>(out)
+        };
+        stream::once(fut)
+            .flat_map(|r| match r {
+                Ok(v) => stream::iter(v).left_stream(),
+                Err(e) => stream::iter(vec![Err(e)]).right_stream(),
+            })
+            .boxed()
+    }
+}
+
+#[async_trait]
+impl Source<Invoice> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.caps(
+            connector_core::EntityKind::Invoice,
+            DeleteSignal::Lifecycle,
+            Some(self.client.config().page_size),
+        )
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Invoice>>> {
+        let l = Listing {
+            path: "Invoices",
+            collection: "Invoices",
+            id_field: "InvoiceID",
+            filter: Some("Type==\"ACCREC\""),
+            page_size: Some(self.client.config().page_size),
+            archived: false,
+        };
+        self.walk(l, mode, invoice_conv)
+    }
+}
+
+#[async_trait]
+impl Source<Order> for XeroSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        self.caps(
+            connector_core::EntityKind::Order,
+            DeleteSignal::Lifecycle,
+            Some(QUOTES_PAGE_SIZE),
+        )
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.check().await
+    }
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
+        let l = Listing {
+            path: "Quotes",
+            collection: "Quotes",
+            id_field: "QuoteID",
+            filter: None,
+            page_size: Some(QUOTES_PAGE_SIZE),
+            archived: false,
+        };
+        self.walk(l, mode, quote_conv)
+    }
+}
+
+/// A sales rep as Xero knows them: an option of the rep tracking category.
+pub async fn rep_options(client: &XeroClient) -> Result<Vec<String>> {
+    let Some(cat) = client.config().rep_tracking_category.clone() else { return Ok(Vec::new()) };
+    let body: Value = client
+        .http()
+        .get("TrackingCategories")
+        .operation("GET /TrackingCategories")
+        .send_json()
+        .await?;
+    let cats = body["TrackingCategories"].as_array().cloned().unwrap_or_default();
+    let found =
+        cats.iter().find(|c| c["Name"].as_str() == Some(cat.as_str())).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("the Xero organisation has no tracking category {cat:?}"),
+            )
+        })?;
+    Ok(found["Options"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|o| o["Name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default())
+}
