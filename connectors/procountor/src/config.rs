@@ -1,0 +1,330 @@
+//! Configuration: where the API is, the credentials, and the invoice settings.
+
+use std::fmt;
+
+use connector_core::{Error, Result};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// `CONNECTOR_PROCOUNTOR_API_URL`: the host (`https://api.procountor.com`), or a full API
+/// base ending in `/api`.
+pub const ENV_API_URL: &str = "CONNECTOR_PROCOUNTOR_API_URL";
+/// `CONNECTOR_PROCOUNTOR_API_VERSION`: `latest`, `supported` or a pinned `v2401`; empty for
+/// the plain `/api` path.
+pub const ENV_API_VERSION: &str = "CONNECTOR_PROCOUNTOR_API_VERSION";
+/// `CONNECTOR_PROCOUNTOR_CLIENT_ID`.
+pub const ENV_CLIENT_ID: &str = "CONNECTOR_PROCOUNTOR_CLIENT_ID";
+/// `CONNECTOR_PROCOUNTOR_CLIENT_SECRET`.
+pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_PROCOUNTOR_CLIENT_SECRET";
+/// `CONNECTOR_PROCOUNTOR_API_KEY`: the company's API key for this integration.
+pub const ENV_API_KEY: &str = "CONNECTOR_PROCOUNTOR_API_KEY";
+/// `CONNECTOR_PROCOUNTOR_REDIRECT_URI`: the client's registered redirect URI (sent with the
+/// token request, as Procountor expects).
+pub const ENV_REDIRECT_URI: &str = "CONNECTOR_PROCOUNTOR_REDIRECT_URI";
+
+/// The production host.
+pub const PRODUCTION_HOST: &str = "https://api.procountor.com";
+/// The test environment host.
+pub const TEST_HOST: &str = "https://pts-api.procountor.com";
+
+/// The invoice channel (`invoiceChannel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvoiceChannel {
+    /// E-mail to the billing address.
+    Email,
+    /// Printed and posted (needs street, zip and city).
+    Mail,
+    /// Finnish e-invoice (needs the e-invoice address and operator).
+    ElectronicInvoice,
+    /// Not sent by Procountor.
+    NoSending,
+}
+
+impl InvoiceChannel {
+    /// Procountor's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceChannel::Email => "EMAIL",
+            InvoiceChannel::Mail => "MAIL",
+            InvoiceChannel::ElectronicInvoice => "ELECTRONIC_INVOICE",
+            InvoiceChannel::NoSending => "NO_SENDING",
+        }
+    }
+
+    /// From Procountor's name or a loose spelling (`e-invoice`, `email`). EDIFACT and
+    /// PAPER_INVOICE are refused: the API rejects them on POST and PUT.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_uppercase().replace(['-', ' '], "_").as_str() {
+            "EMAIL" | "E_MAIL" => Ok(InvoiceChannel::Email),
+            "MAIL" | "POST" | "LETTER" => Ok(InvoiceChannel::Mail),
+            "ELECTRONIC_INVOICE" | "E_INVOICE" | "EINVOICE" => {
+                Ok(InvoiceChannel::ElectronicInvoice)
+            }
+            "NO_SENDING" | "NONE" => Ok(InvoiceChannel::NoSending),
+            "EDIFACT" | "PAPER_INVOICE" => Err(Error::config(format!(
+                "invoice channel {s} is rejected by Procountor's API on create and update"
+            ))),
+            _ => Err(Error::config(format!("unknown invoice channel `{s}`"))),
+        }
+    }
+}
+
+/// How the invoice channel is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "channel")]
+pub enum ChannelPolicy {
+    /// From the order's data: a billing e-mail → EMAIL; else an e-invoice address →
+    /// ELECTRONIC_INVOICE; else a full postal address → MAIL.
+    #[default]
+    FromOrder,
+    /// One channel for every order.
+    Forced(InvoiceChannel),
+}
+
+/// Where the customer details on the invoice come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetailsFrom {
+    /// The order's customer data (name, address, e-mail, e-invoice address).
+    #[default]
+    Order,
+    /// Procountor's customer register, when the customer was matched.
+    Register,
+}
+
+/// An action run after the invoice is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    /// `PUT /invoices/{id}/verify`.
+    Verify,
+    /// `PUT /invoices/{id}/approve`.
+    Approve,
+    /// `PUT /invoices/{id}/send`.
+    Send,
+}
+
+impl FollowUp {
+    /// The action's path segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUp::Verify => "verify",
+            FollowUp::Approve => "approve",
+            FollowUp::Send => "send",
+        }
+    }
+}
+
+/// The Flashnode-style settings of the orders → sales invoices transfer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceSettings {
+    /// How the invoice channel is chosen.
+    pub channel: ChannelPolicy,
+    /// Match customers to the register (by customer number, then business ID).
+    pub match_customers: bool,
+    /// Create a business partner when no customer matches.
+    pub create_partners: bool,
+    /// Update a matched partner from the order's customer data.
+    pub update_register: bool,
+    /// Where the invoice's customer details come from.
+    pub details_from: DetailsFrom,
+    /// Match rows to the product register by product code; otherwise free rows.
+    pub match_products: bool,
+    /// `paymentInfo.paymentMethod` (BANK_TRANSFER by default).
+    pub payment_method: String,
+    /// The company's IBAN for `paymentInfo.bankAccount` (spaces are removed).
+    pub bank_account: Option<String>,
+    /// Days from the invoice date to the due date when the order sets no payment date.
+    pub payment_days: u32,
+    /// `language` (FINNISH, SWEDISH, ENGLISH).
+    pub language: String,
+    /// `vatStatus` code (from `GET /vats/default`; 1 is domestic sales).
+    pub vat_status: i64,
+    /// Actions after creating the invoice, in order.
+    pub follow_up: Vec<FollowUp>,
+}
+
+impl Default for InvoiceSettings {
+    fn default() -> Self {
+        Self {
+            channel: ChannelPolicy::FromOrder,
+            match_customers: true,
+            create_partners: true,
+            update_register: false,
+            details_from: DetailsFrom::Order,
+            match_products: true,
+            payment_method: "BANK_TRANSFER".to_owned(),
+            bank_account: None,
+            payment_days: 14,
+            language: "FINNISH".to_owned(),
+            vat_status: 1,
+            follow_up: Vec::new(),
+        }
+    }
+}
+
+/// Everything the connector needs (deserialisable from a settings file; never serialised,
+/// so secrets cannot leak through it).
+#[derive(Clone, Deserialize)]
+pub struct ProcountorConfig {
+    /// The API base, ending in `/api` (`https://api.procountor.com/latest/api`).
+    pub api_url: String,
+    /// The token endpoint; `{api_url}/oauth/token` when `None`.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret.
+    pub client_secret: SecretString,
+    /// The company's API key.
+    pub api_key: SecretString,
+    /// The registered redirect URI, sent with the token request.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// Requests per minute (Procountor publishes no limit; modest by default).
+    #[serde(default = "default_per_minute")]
+    pub requests_per_minute: u64,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub max_concurrency: usize,
+    /// The invoice settings.
+    #[serde(default)]
+    pub invoices: InvoiceSettings,
+}
+
+fn default_per_minute() -> u64 {
+    600
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+impl fmt::Debug for ProcountorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcountorConfig")
+            .field("api_url", &self.api_url)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("api_key", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("invoices", &self.invoices)
+            .finish()
+    }
+}
+
+/// The API base for a host and an optional version (`latest`, `supported`, `v2401`).
+/// A URL already ending in `/api` is kept as it is.
+pub fn api_base(host: &str, version: Option<&str>) -> String {
+    let host = host.trim().trim_end_matches('/');
+    if host.ends_with("/api") {
+        return host.to_owned();
+    }
+    match version.map(str::trim).map(|v| v.trim_matches('/')).filter(|v| !v.is_empty()) {
+        Some(v) => format!("{host}/{v}/api"),
+        None => format!("{host}/api"),
+    }
+}
+
+impl ProcountorConfig {
+    /// A configuration with default settings.
+    pub fn new(
+        api_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+        api_key: SecretString,
+    ) -> Self {
+        Self {
+            api_url: api_url.into(),
+            token_url: None,
+            client_id: client_id.into(),
+            client_secret,
+            api_key,
+            redirect_uri: None,
+            requests_per_minute: default_per_minute(),
+            max_concurrency: default_concurrency(),
+            invoices: InvoiceSettings::default(),
+        }
+    }
+
+    /// From `CONNECTOR_PROCOUNTOR_*` variables. The API URL defaults to production.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Whether the credentials are set in the environment.
+    pub fn env_present() -> bool {
+        [ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_API_KEY]
+            .iter()
+            .all(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
+    }
+
+    /// From a lookup (environment or CLI options).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let need = |k: &str| {
+            get(k)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::config(format!("{k} is not set")))
+        };
+        let host = get(ENV_API_URL).unwrap_or_else(|| PRODUCTION_HOST.to_owned());
+        let version = get(ENV_API_VERSION);
+        let mut cfg = Self::new(
+            api_base(&host, version.as_deref()),
+            need(ENV_CLIENT_ID)?,
+            SecretString::from(need(ENV_CLIENT_SECRET)?),
+            SecretString::from(need(ENV_API_KEY)?),
+        );
+        cfg.redirect_uri = get(ENV_REDIRECT_URI).filter(|v| !v.trim().is_empty());
+        Ok(cfg)
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_endpoint_url(&self) -> String {
+        self.token_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/oauth/token", self.api_url.trim_end_matches('/')))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bases() {
+        assert_eq!(api_base("https://api.procountor.com", None), "https://api.procountor.com/api");
+        assert_eq!(
+            api_base("https://api.procountor.com/", Some("latest")),
+            "https://api.procountor.com/latest/api"
+        );
+        assert_eq!(api_base("https://h/v2401/api", Some("latest")), "https://h/v2401/api");
+    }
+
+    #[test]
+    fn from_lookup_and_debug_hides_secrets() {
+        let cfg = ProcountorConfig::from_lookup(|k| match k {
+            ENV_CLIENT_ID => Some("cid".into()),
+            ENV_CLIENT_SECRET => Some("s3cret".into()),
+            ENV_API_KEY => Some("k3y".into()),
+            ENV_API_VERSION => Some("v2401".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.api_url, "https://api.procountor.com/v2401/api");
+        assert_eq!(cfg.token_endpoint_url(), "https://api.procountor.com/v2401/api/oauth/token");
+        let dbg = format!("{cfg:?}");
+        assert!(!dbg.contains("s3cret") && !dbg.contains("k3y"));
+        let missing = ProcountorConfig::from_lookup(|_| None).unwrap_err();
+        assert!(missing.message().contains(ENV_CLIENT_ID));
+    }
+
+    #[test]
+    fn channels() {
+        assert_eq!(InvoiceChannel::parse("e-invoice").unwrap(), InvoiceChannel::ElectronicInvoice);
+        assert!(InvoiceChannel::parse("EDIFACT").is_err());
+        assert!(InvoiceChannel::parse("PAPER_INVOICE").is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! Integration tests of the Procountor connector against its simulator: one binary, one
+//! module per concern. The simulator's JSON is hand-written from Procountor's documented
+//! shapes, never produced by the connector's own code.
+
+#[path = "cases/support.rs"]
+mod support;
+
+#[path = "cases/auth.rs"]
+mod auth;
+#[path = "cases/channels.rs"]
+mod channels;
+#[path = "cases/dedupe.rs"]
+mod dedupe;
+#[path = "cases/matching.rs"]
+mod matching;
+#[path = "cases/simulator.rs"]
+mod simulator;
+#[path = "cases/sink.rs"]
+mod sink;
+#[path = "cases/source.rs"]
+mod source;
