@@ -158,6 +158,7 @@ impl<'a> Compiler<'a> {
             }
             keep
         });
+        let in_place = crate::in_place::order(&rules);
         MappingPlan {
             name: name.to_string(),
             source: m.source,
@@ -171,6 +172,7 @@ impl<'a> Compiler<'a> {
             update_keep,
             maps: used_maps,
             hooks: Vec::new(),
+            in_place,
         }
     }
 

@@ -8,6 +8,7 @@ mod coverage;
 mod document;
 mod error;
 mod functions;
+mod in_place;
 mod path;
 mod plan;
 mod rules;

@@ -121,6 +121,19 @@ pub fn get<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
     Some(v)
 }
 
+/// The value at `segs`, to change in place; `None` when any step is missing or of another
+/// shape.
+pub fn get_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
 /// Writes `value` at `segs`, creating objects and arrays on the way (arrays are padded with
 /// empty objects, arrays or strings as the path's next step needs). A step into a value of
 /// another shape replaces it.

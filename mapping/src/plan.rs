@@ -43,6 +43,9 @@ pub struct MappingPlan {
     pub(crate) update_keep: Option<Vec<String>>,
     pub(crate) maps: Vec<Arc<ValueMap>>,
     pub(crate) hooks: Vec<(String, Hook)>,
+    /// The order to run the rules in when applying in place, if there is one (see
+    /// `in_place`).
+    pub(crate) in_place: Option<Vec<usize>>,
 }
 
 impl fmt::Debug for MappingPlan {
@@ -80,7 +83,7 @@ pub(crate) enum Cond {
 }
 
 impl Cond {
-    fn holds(&self, src: &Value) -> bool {
+    pub(crate) fn holds(&self, src: &Value) -> bool {
         let empty = |p: &Path| V::from_json(path::get(src, &p.segs)).is_empty();
         let text_in = |p: &Path, values: &[String]| {
             let v = V::from_json(path::get(src, &p.segs));
@@ -148,7 +151,7 @@ pub(crate) struct Each {
 
 /// The name of a field in an error: `name`, or `lines[2].sku` inside per-line rules.
 #[derive(Clone, Copy)]
-struct Prefix<'p>(Option<(&'p str, usize)>);
+pub(crate) struct Prefix<'p>(pub(crate) Option<(&'p str, usize)>);
 
 impl Prefix<'_> {
     fn name(&self, target: &Path) -> String {
@@ -161,7 +164,7 @@ impl Prefix<'_> {
 
 impl Out {
     /// Turns a value into the target field's JSON.
-    fn convert<'a>(&self, v: &V<'a>, ctx: &Ctx<'a>) -> Result<Value, String> {
+    pub(crate) fn convert<'a>(&self, v: &V<'a>, ctx: &Ctx<'a>) -> Result<Value, String> {
         let text = |v: &V<'_>| -> Result<String, String> {
             v.text()
                 .map(Cow::into_owned)
@@ -258,7 +261,8 @@ impl Out {
         })
     }
 
-    fn empty(&self) -> Value {
+    /// The value `keep_empty` writes for an empty result.
+    pub(crate) fn empty(&self) -> Value {
         match self {
             Out::Text | Out::Any => Value::String(String::new()),
             _ => Value::Null,
@@ -267,13 +271,14 @@ impl Out {
 }
 
 impl Rule {
-    fn apply<'a>(
+    /// Reads, transforms, defaults and validates the rule's value; `None` when the rule
+    /// failed (the failures are pushed).
+    pub(crate) fn value<'a>(
         &'a self,
         ctx: &Ctx<'a>,
-        out: &mut Value,
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
-    ) {
+    ) -> Option<V<'a>> {
         let mut v = match &self.input {
             In::Path(p) => ctx.read(p),
             In::Paths(ps) => V::List(ps.iter().map(|p| ctx.read(p)).collect()),
@@ -290,7 +295,7 @@ impl Rule {
                         message: r.message,
                         kind: r.kind,
                     });
-                    return;
+                    return None;
                 }
             }
         }
@@ -312,9 +317,33 @@ impl Rule {
                 ok = false;
             }
         }
-        if !ok {
-            return;
+        ok.then_some(v)
+    }
+
+    /// The failure of a value that does not convert to the target field's type.
+    pub(crate) fn type_failure(
+        &self,
+        v: &V<'_>,
+        prefix: Prefix<'_>,
+        message: String,
+    ) -> FieldFailure {
+        FieldFailure {
+            field: prefix.name(&self.target),
+            rule: "type".into(),
+            value: v.describe(),
+            message,
+            kind: FailureKind::Invalid,
         }
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &Ctx<'a>,
+        out: &mut Value,
+        prefix: Prefix<'_>,
+        failures: &mut Vec<FieldFailure>,
+    ) {
+        let Some(v) = self.value(ctx, prefix, failures) else { return };
         if v.is_empty() {
             if self.keep_empty {
                 path::set(out, &self.target.segs, self.out.empty());
@@ -332,13 +361,7 @@ impl Rule {
         }
         match self.out.convert(&v, ctx) {
             Ok(json) => path::set(out, &self.target.segs, json),
-            Err(message) => failures.push(FieldFailure {
-                field: prefix.name(&self.target),
-                rule: "type".into(),
-                value: v.describe(),
-                message,
-                kind: FailureKind::Invalid,
-            }),
+            Err(message) => failures.push(self.type_failure(&v, prefix, message)),
         }
     }
 }

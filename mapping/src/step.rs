@@ -49,7 +49,7 @@ impl<E: Entity> MappingStep<E> {
                 )));
             }
         };
-        match self.plan.apply(&source) {
+        match self.plan.apply_owned(source) {
             Ok(Applied::Record(v)) => match serde_json::from_value::<E>(v) {
                 Ok(mapped) => StepOutcome::Continue(mapped),
                 Err(e) => StepOutcome::Fail(

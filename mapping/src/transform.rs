@@ -475,10 +475,16 @@ fn amount_op<'a>(
     f: impl Fn(Decimal) -> Option<Decimal>,
 ) -> Result<V<'a>, Refusal> {
     let overflow = || refuse(t.rule(), "the result is out of range");
-    if let Some((amount, currency)) = v.money() {
-        let currency = currency.into_owned();
+    // The currency stays borrowed when the source object is.
+    let money: Option<(Decimal, Cow<'a, str>)> = match &v {
+        V::Json(Cow::Borrowed(j)) => V::from_json(Some(*j))
+            .money()
+            .and_then(|(a, _)| Some((a, Cow::Borrowed(j.get("currency")?.as_str()?)))),
+        other => other.money().map(|(a, c)| (a, Cow::Owned(c.into_owned()))),
+    };
+    if let Some((amount, currency)) = money {
         let r = f(amount).ok_or_else(|| overflow().of_text(&amount.to_string()))?;
-        return Ok(V::Money(r, Cow::Owned(currency)));
+        return Ok(V::Money(r, currency));
     }
     let d = v.decimal().map_err(|m| refuse(t.rule(), m).of(&v))?;
     f(d).map(V::Dec).ok_or_else(|| overflow().of(&v))

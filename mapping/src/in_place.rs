@@ -1,0 +1,274 @@
+//! Applying a `copy = "source"` plan in place on a record the caller gives away: no copy of
+//! the record, existing keys and strings are reused, and only the fields the rules write are
+//! touched. Rules still read the record's *original* values, as with [`MappingPlan::apply`]:
+//! at load time the rules are put in an order where a rule that reads a field runs before
+//! any rule that writes it (and writes to one place keep their order); when no such order
+//! exists, or the plan has per-line rules or hooks, [`MappingPlan::apply_owned`] falls back
+//! to [`MappingPlan::apply`].
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::error::{FieldFailure, RecordFailure};
+use crate::path::{self, Path, Seg};
+use crate::plan::{Applied, CurrencySrc, In, MappingPlan, Out, Prefix, Rule};
+use crate::spec::CopyMode;
+use crate::transform::{Ctx, Rate, T};
+use crate::value::{V, money_json};
+
+thread_local! {
+    /// A reused buffer for text copied out of the record before it is written back.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Whether writing at `w` may change what reading `r` gives (or what a write at `r` leaves):
+/// always, unless the two paths part at two different object keys.
+fn touches(w: &[Seg], r: &[Seg]) -> bool {
+    for (a, b) in w.iter().zip(r) {
+        if a != b {
+            return !matches!((a, b), (Seg::Key(_), Seg::Key(_)));
+        }
+    }
+    true
+}
+
+/// Every path a rule reads.
+fn reads(rule: &Rule) -> Vec<&Path> {
+    let mut out = Vec::new();
+    match &rule.input {
+        In::Path(p) => out.push(p),
+        In::Paths(ps) => out.extend(ps),
+        In::Const(_) => {}
+    }
+    for t in &rule.transforms {
+        if let T::AddTax(Rate::From(p)) | T::RemoveTax(Rate::From(p)) = t {
+            out.push(p);
+        }
+    }
+    if let Out::Money(Some(CurrencySrc::From(p))) = &rule.out {
+        out.push(p);
+    }
+    out
+}
+
+/// The order in which the rules can run in place with the same result as on a copy, or
+/// `None` when there is none (a cycle of reads and writes). Lowest index first among the
+/// rules that are free to run.
+pub(crate) fn order(rules: &[Rule]) -> Option<Vec<usize>> {
+    let n = rules.len();
+    let reads: Vec<Vec<&Path>> = rules.iter().map(reads).collect();
+    let writes_into =
+        |w: usize, r: usize| reads[r].iter().any(|p| touches(&rules[w].target.segs, &p.segs));
+    // before[j] lists the rules that must run before rule j.
+    let mut before: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        for j in i + 1..n {
+            if writes_into(i, j) {
+                before[i].push(j); // j must read the original value: j runs first.
+            }
+            if writes_into(j, i) || touches(&rules[i].target.segs, &rules[j].target.segs) {
+                before[j].push(i);
+            }
+        }
+    }
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let next = (0..n).find(|&k| !done[k] && before[k].iter().all(|&b| done[b]))?;
+        done[next] = true;
+        out.push(next);
+    }
+    Some(out)
+}
+
+/// What a rule writes, decided while the record is only read.
+enum Write {
+    /// The rule failed: nothing.
+    Nothing,
+    /// The target already holds exactly this text.
+    Keep,
+    /// Remove the target (never overwrite with empty).
+    Remove,
+    /// Write this value.
+    Set(Value),
+    /// Keep the byte range `start..end` of the target's own text (`trim`, `street`).
+    Slice(usize, usize),
+    /// Write the text in the scratch buffer.
+    Text,
+    /// Write Money: this amount, the currency in the scratch buffer.
+    Money(Decimal),
+}
+
+fn text_write(b: &str, slot: Option<&Value>, scratch: &mut String) -> Write {
+    if let Some(Value::String(t)) = slot {
+        let (tp, bp) = (t.as_ptr() as usize, b.as_ptr() as usize);
+        if bp >= tp && bp + b.len() <= tp + t.len() {
+            let start = bp - tp;
+            return if b.len() == t.len() {
+                Write::Keep
+            } else {
+                Write::Slice(start, start + b.len())
+            };
+        }
+        if t == b {
+            return Write::Keep;
+        }
+    }
+    scratch.clear();
+    scratch.push_str(b);
+    Write::Text
+}
+
+impl Rule {
+    fn decide<'a>(
+        &'a self,
+        ctx: &Ctx<'a>,
+        scratch: &mut String,
+        failures: &mut Vec<FieldFailure>,
+    ) -> Write {
+        let Some(v) = self.value(ctx, Prefix(None), failures) else { return Write::Nothing };
+        if v.is_empty() {
+            return if self.keep_empty { Write::Set(self.out.empty()) } else { Write::Remove };
+        }
+        let v = match (&self.out, v) {
+            (Out::Text | Out::Any, V::Text(Cow::Owned(s))) => return Write::Set(Value::String(s)),
+            (Out::Text | Out::Any, V::Text(Cow::Borrowed(b))) => {
+                return text_write(b, path::get(ctx.here, &self.target.segs), scratch);
+            }
+            (_, v) => v,
+        };
+        if let Out::Money(_) = self.out {
+            if let Some((amount, currency)) = v.money() {
+                scratch.clear();
+                scratch.push_str(&currency);
+                return Write::Money(amount);
+            }
+        }
+        match self.out.convert(&v, ctx) {
+            Ok(json) => Write::Set(json),
+            Err(message) => {
+                failures.push(self.type_failure(&v, Prefix(None), message));
+                Write::Nothing
+            }
+        }
+    }
+
+    fn write(&self, record: &mut Value, w: Write, scratch: &str) {
+        let segs = &self.target.segs;
+        match w {
+            Write::Nothing | Write::Keep => {}
+            Write::Remove => path::remove(record, segs),
+            Write::Set(json) => path::set(record, segs, json),
+            Write::Slice(start, end) => {
+                if let Some(Value::String(t)) = path::get_mut(record, segs) {
+                    t.truncate(end);
+                    t.drain(..start);
+                }
+            }
+            Write::Text => match path::get_mut(record, segs) {
+                Some(Value::String(t)) => {
+                    t.clear();
+                    t.push_str(scratch);
+                }
+                _ => path::set(record, segs, Value::String(scratch.to_string())),
+            },
+            Write::Money(amount) => {
+                if !money_in_place(path::get_mut(record, segs), amount, scratch) {
+                    path::set(record, segs, money_json(amount, scratch));
+                }
+            }
+        }
+    }
+}
+
+/// Overwrites an existing `{"amount", "currency"}` object's strings; `false` when the slot
+/// is not exactly such an object.
+fn money_in_place(slot: Option<&mut Value>, amount: Decimal, currency: &str) -> bool {
+    let Some(Value::Object(m)) = slot else { return false };
+    let fits = m.len() == 2
+        && matches!(m.get("amount"), Some(Value::String(_)))
+        && matches!(m.get("currency"), Some(Value::String(_)));
+    if !fits {
+        return false;
+    }
+    if let Some(Value::String(a)) = m.get_mut("amount") {
+        a.clear();
+        write!(a, "{amount}").expect("writing to a String cannot fail");
+    }
+    if let Some(Value::String(c)) = m.get_mut("currency") {
+        if c != currency {
+            c.clear();
+            c.push_str(currency);
+        }
+    }
+    true
+}
+
+impl MappingPlan {
+    /// Whether [`MappingPlan::apply_owned`] works in place (no copy of the record): a
+    /// `copy = "source"` plan without per-line rules or hooks whose rules can be ordered so
+    /// that every rule reads original values.
+    pub fn applies_in_place(&self) -> bool {
+        self.in_place.is_some()
+            && self.enabled
+            && self.copy == CopyMode::Source
+            && self.each.is_empty()
+            && self.hooks.is_empty()
+    }
+
+    /// Applies the mapping to a source record's JSON that the caller gives away. The result
+    /// is the same as [`MappingPlan::apply`]'s; when [`MappingPlan::applies_in_place`], the
+    /// record is changed in place instead of copied first.
+    pub fn apply_owned(&self, mut record: Value) -> Result<Applied, RecordFailure> {
+        let order = match &self.in_place {
+            Some(order) if self.applies_in_place() => order,
+            _ => return self.apply(&record),
+        };
+        if let Some(s) = self.skips.iter().find(|s| s.when.holds(&record)) {
+            return Ok(Applied::Skip(s.reason.clone()));
+        }
+        let mut scratch = SCRATCH.take();
+        let mut failures: Vec<(usize, FieldFailure)> = Vec::new();
+        let mut pending = Vec::new();
+        for &i in order {
+            let rule = &self.rules[i];
+            let w = {
+                let ctx = Ctx { root: &record, here: &record };
+                rule.decide(&ctx, &mut scratch, &mut pending)
+            };
+            rule.write(&mut record, w, &scratch);
+            failures.extend(pending.drain(..).map(|f| (i, f)));
+        }
+        SCRATCH.set(scratch);
+        if failures.is_empty() {
+            return Ok(Applied::Record(record));
+        }
+        // Report in rule order, as `apply` does.
+        failures.sort_by_key(|(i, _)| *i);
+        Err(RecordFailure { failures: failures.into_iter().map(|(_, f)| f).collect() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(p: &str) -> Vec<Seg> {
+        Path::parse(p).unwrap().segs
+    }
+
+    #[test]
+    fn paths_touch_unless_they_part_at_different_keys() {
+        assert!(touches(&segs("a.b"), &segs("a.b")));
+        assert!(touches(&segs("a"), &segs("a.b")));
+        assert!(touches(&segs("a.b[0]"), &segs("a")));
+        assert!(touches(&segs("a[0].x"), &segs("a[1].y")));
+        assert!(touches(&segs("a.x"), &segs("a[0]")));
+        assert!(!touches(&segs("a.b"), &segs("a.c")));
+        assert!(!touches(&segs("a[0].b"), &segs("a[0].c.d")));
+    }
+}

@@ -1,0 +1,257 @@
+//! `apply_owned` (in place on the record, for `copy = "source"` plans) gives exactly what
+//! `apply` (on a copy) gives: for the example mappings, for a mapping where a rule reads a
+//! field an earlier rule writes, and for arbitrary JSON.
+
+use std::sync::OnceLock;
+
+use connector_core::EntityKind;
+use connector_mapping::{Applied, Format, Loader, MappingPlan, RecordFailure};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+/// Both results, in a comparable form (`RecordFailure` has no `PartialEq`).
+fn both(plan: &MappingPlan, src: &Value) -> (String, String) {
+    let show = |r: Result<Applied, RecordFailure>| format!("{r:?}");
+    (show(plan.apply(src)), show(plan.apply_owned(src.clone())))
+}
+
+fn examples_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mappings")
+}
+
+/// Every plan of every example mapping.
+fn example_plans() -> &'static [MappingPlan] {
+    static PLANS: OnceLock<Vec<MappingPlan>> = OnceLock::new();
+    PLANS.get_or_init(|| {
+        let mut plans = Vec::new();
+        for entry in std::fs::read_dir(examples_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml" || e == "json") {
+                let set = Loader::new().load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+                plans.extend(
+                    set.into_arcs()
+                        .into_iter()
+                        .map(|p| std::sync::Arc::try_unwrap(p).expect("one owner")),
+                );
+            }
+        }
+        plans
+    })
+}
+
+/// The keys the example mappings read and write, so arbitrary records hit their rules.
+fn example_keys() -> &'static [String] {
+    static KEYS: OnceLock<Vec<String>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys = Vec::new();
+        for entry in std::fs::read_dir(examples_dir()).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in text.lines().filter(|l| l.contains("source") || l.contains("target")) {
+                for quoted in line.split('"').skip(1).step_by(2) {
+                    for k in quoted.split(['.', '[', ']', '/', ' ']) {
+                        if !k.is_empty() && k.parse::<usize>().is_err() {
+                            keys.push(k.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        keys.extend(
+            ["amount", "currency", "meta", "raw", "custom", "value", "type"].map(String::from),
+        );
+        keys.sort();
+        keys.dedup();
+        keys
+    })
+}
+
+const OVERLAPPING: &str = r#"
+[maps.reps]
+unmapped = "quarantine"
+entries = { JV = "jan.vermeer", PB = "piet.bos" }
+
+[[mapping]]
+source = "customers"
+target = "customers"
+
+[[mapping.field]]
+target = "addresses[0].lines[0]"
+source = "addresses[0].lines[0]"
+transforms = ["street"]
+
+[[mapping.field]]
+target = "addresses[0].street_number"
+source = "addresses[0].lines[0]"
+transforms = ["house_number"]
+
+[[mapping.field]]
+target = "name"
+source = ["first_name", "last_name", "name"]
+transforms = [{ op = "concat" }, "trim", { op = "truncate", max = 12 }]
+validate = ["required"]
+
+[[mapping.field]]
+target = "meta.custom.display"
+source = "name"
+transforms = ["title"]
+
+[[mapping.field]]
+target = "number"
+source = "number"
+transforms = ["trim", "upper"]
+validate = ["required", "digits"]
+
+[[mapping.field]]
+target = "sales_rep.key"
+source = "sales_rep.key"
+map = "reps"
+
+[[mapping.field]]
+target = "credit_limit"
+source = "credit_limit"
+transforms = [{ op = "round", scale = 1 }]
+
+[[mapping.field]]
+target = "meta.custom.segment"
+source = "meta.custom.segment"
+default = "retail"
+
+[[mapping.field]]
+target = "tax_number"
+source = "tax_number"
+keep_empty = true
+"#;
+
+fn overlapping() -> &'static MappingPlan {
+    static PLAN: OnceLock<MappingPlan> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        let mut set = Loader::new()
+            .load_str(OVERLAPPING, Format::Toml, "overlap.toml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        set.take_for(EntityKind::Customer).unwrap()
+    })
+}
+
+#[test]
+fn a_rule_reads_the_original_value_of_a_field_an_earlier_rule_writes() {
+    let plan = overlapping();
+    assert!(plan.applies_in_place());
+    let src = json!({
+        "number": " 0042 ", "name": "  jan  ", "first_name": "Jan", "last_name": "de Vries",
+        "addresses": [{"lines": ["Hoofdstraat 12a"], "city": "Delft"}],
+        "sales_rep": {"key": "PB"}, "credit_limit": {"amount": "10.25", "currency": "EUR"},
+        "tax_number": " ", "kind": "person",
+    });
+    let (copied, in_place) = both(plan, &src);
+    assert_eq!(copied, in_place);
+    let Ok(Applied::Record(v)) = plan.apply_owned(src) else { panic!("{in_place}") };
+    assert_eq!(v["addresses"][0]["lines"][0], json!("Hoofdstraat"));
+    assert_eq!(v["addresses"][0]["street_number"], json!("12a"));
+    assert_eq!(
+        v["meta"]["custom"]["display"]["value"],
+        json!({"type": "text", "value": "  Jan  "})
+    );
+    assert_eq!(v["name"], json!("Jan de Vries"));
+    assert_eq!(v["number"], json!("0042"));
+    assert_eq!(v["credit_limit"], json!({"amount": "10.2", "currency": "EUR"}));
+    assert_eq!(v["tax_number"], json!(""));
+    assert_eq!(v["kind"], json!("person"));
+}
+
+#[test]
+fn rules_that_swap_two_fields_are_applied_on_a_copy() {
+    let mut set = Loader::new()
+        .load_str(
+            r#"
+source = "customers"
+target = "customers"
+
+[[field]]
+target = "first_name"
+source = "last_name"
+
+[[field]]
+target = "last_name"
+source = "first_name"
+"#,
+            Format::Toml,
+            "swap.toml",
+        )
+        .unwrap();
+    let plan = set.take_for(EntityKind::Customer).unwrap();
+    assert!(!plan.applies_in_place());
+    let src = json!({"first_name": "Jan", "last_name": "Bos"});
+    let Ok(Applied::Record(v)) = plan.apply_owned(src) else { panic!("no record") };
+    assert_eq!(v, json!({"first_name": "Bos", "last_name": "Jan"}));
+}
+
+#[test]
+fn failures_come_in_rule_order() {
+    let plan = overlapping();
+    let src =
+        json!({"number": "A-1", "sales_rep": {"key": "XX"}, "addresses": [{"lines": ["x 1"]}]});
+    let (copied, in_place) = both(plan, &src);
+    assert_eq!(copied, in_place);
+    assert!(copied.contains("digits") && copied.contains("quarantine"), "{copied}");
+}
+
+#[test]
+fn example_mappings_give_the_same_result_in_place() {
+    let plans = example_plans();
+    assert!(plans.iter().any(MappingPlan::applies_in_place));
+    let samples = [
+        json!({}),
+        json!({"name": " Acme  B.V. ", "number": " c-1 ", "kind": "company", "currency": "eur",
+            "addresses": [{"lines": ["Hoofdstraat 12a"], "postal_code": "1234 ab", "country": "nl",
+            "city": " Delft "}], "emails": [{"address": " A@B.NL "}], "sku": "AB-12 34",
+            "description": "  x ", "sales_price": {"amount": "12.345", "currency": "EUR"},
+            "meta": {"custom": {"category": "A", "rep": "JV"}, "raw": {"Street": "Main St, 12"}}}),
+    ];
+    for plan in plans {
+        for src in &samples {
+            let (copied, in_place) = both(plan, src);
+            assert_eq!(copied, in_place, "plan {}", plan.name());
+        }
+    }
+}
+
+fn json_with(keys: &'static [String]) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::Number(n.into())),
+        "-?[0-9]{1,8}(\\.[0-9]{1,4})?"
+            .prop_map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
+        ".{0,12}".prop_map(Value::String),
+        "[0-9 .,A-Za-z-]{0,16}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "JV",
+            "PB",
+            "NL",
+            "fi",
+            " Hoofdstraat 12a ",
+            "2024-01-31",
+            "EUR"
+        ])
+        .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 64, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(keys), inner), 0..8)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<String, Value>>())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, .. ProptestConfig::default() })]
+
+    #[test]
+    fn in_place_equals_copy_on_arbitrary_json(src in json_with(example_keys())) {
+        for plan in example_plans().iter().chain([overlapping()]) {
+            let (copied, in_place) = both(plan, &src);
+            prop_assert_eq!(copied, in_place, "plan {}", plan.name());
+        }
+    }
+}
