@@ -1,0 +1,116 @@
+//! Settings: from the environment (`CONNECTOR_SKYNAMO_*`) or from code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use connector_core::Error;
+use secrecy::SecretString;
+
+/// `CONNECTOR_SKYNAMO_API_KEY`: the integration token.
+pub const ENV_API_KEY: &str = "CONNECTOR_SKYNAMO_API_KEY";
+/// `CONNECTOR_SKYNAMO_INSTANCE`: the instance name (`demo` of `demo.za.skynamo.me`).
+pub const ENV_INSTANCE: &str = "CONNECTOR_SKYNAMO_INSTANCE";
+/// `CONNECTOR_SKYNAMO_REGION`: the region (`za`, `eu`, `us`, `au`).
+pub const ENV_REGION: &str = "CONNECTOR_SKYNAMO_REGION";
+/// `CONNECTOR_SKYNAMO_API_URL`: the API base URL, overriding the region.
+pub const ENV_API_URL: &str = "CONNECTOR_SKYNAMO_API_URL";
+
+/// Records per page (Skynamo's maximum).
+pub const PAGE_SIZE: u32 = 200;
+/// Records per array write (what the official SDK sends).
+pub const WRITE_BATCH: usize = 20;
+
+/// Everything the Skynamo connector needs.
+#[derive(Clone)]
+pub struct SkynamoConfig {
+    /// The integration token (`x-api-key`).
+    pub api_key: SecretString,
+    /// The instance name (`x-api-client`).
+    pub instance: String,
+    /// The API base URL.
+    pub api_url: String,
+    /// The order unit used for prices and stock when a product names none.
+    pub default_order_unit: String,
+    /// Custom-field ids by the key used in `meta.custom` (`address` → `12`). Keys not listed
+    /// are matched to the instance's custom fields by name (`GET /customfields`).
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for SkynamoConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SkynamoConfig")
+            .field("api_key", &"[REDACTED]")
+            .field("instance", &self.instance)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The base URL of a region (`https://api.za.skynamo.me/v1`), or the spec's global one.
+pub fn region_url(region: Option<&str>) -> String {
+    match region.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => format!("https://api.{}.skynamo.me/v1", r.to_ascii_lowercase()),
+        None => "https://api.skynamo.me/v1".to_owned(),
+    }
+}
+
+impl SkynamoConfig {
+    /// A configuration for `instance` in `region` (`None`: the spec's global host).
+    pub fn new(api_key: SecretString, instance: impl Into<String>, region: Option<&str>) -> Self {
+        Self {
+            api_key,
+            instance: instance.into(),
+            api_url: region_url(region),
+            default_order_unit: "Each".to_owned(),
+            custom_fields: BTreeMap::new(),
+        }
+    }
+
+    /// Reads `CONNECTOR_SKYNAMO_*` from the environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the settings through `get` (environment-style names).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let need = |k: &str| {
+            get(k)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::config(format!("{k} is not set")))
+        };
+        let mut c = Self::new(
+            SecretString::from(need(ENV_API_KEY)?),
+            need(ENV_INSTANCE)?,
+            get(ENV_REGION).as_deref(),
+        );
+        if let Some(url) = get(ENV_API_URL).filter(|v| !v.trim().is_empty()) {
+            c.api_url = url;
+        }
+        Ok(c)
+    }
+
+    /// Whether the environment holds Skynamo credentials.
+    pub fn env_present() -> bool {
+        std::env::var(ENV_API_KEY).is_ok_and(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_from_region_or_override() {
+        assert_eq!(region_url(Some("ZA")), "https://api.za.skynamo.me/v1");
+        assert_eq!(region_url(None), "https://api.skynamo.me/v1");
+        let c = SkynamoConfig::from_lookup(|k| match k {
+            ENV_API_KEY => Some("k".into()),
+            ENV_INSTANCE => Some("demo".into()),
+            ENV_REGION => Some("eu".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.api_url, "https://api.eu.skynamo.me/v1");
+        assert!(!format!("{c:?}").contains('k') || !format!("{c:?}").contains("\"k\""));
+    }
+}

@@ -1,0 +1,298 @@
+//! Sinks.
+
+use std::collections::BTreeMap;
+
+use connector_core::model::{
+    Currency, CustomField, CustomValue, Customer, EntityRef, Invoice, InvoiceStatus, Lifecycle,
+    Money, PriceList, PriceListEntry, Product, StockLevel,
+};
+use connector_core::simulator::Method;
+use connector_core::sink::{Outcome, Sink, WriteAction, WriteRequest};
+use connector_skynamo::simulator::{API_KEY, INSTANCE, SkynamoSimulator};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::support::{sink, upsert, writes};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn customer(code: &str, name: &str, rep: Option<&str>) -> Customer {
+    let mut c =
+        Customer { number: Some(code.into()), name: Some(name.into()), ..Default::default() };
+    c.sales_rep = rep.map(EntityRef::by_key);
+    c.meta.custom.insert(
+        "address".into(),
+        CustomField {
+            value: CustomValue::Text("148 Bay Harbour Road\nRidge Heights\n\n21391".into()),
+            source: None,
+        },
+    );
+    c
+}
+
+async fn seed_products(sim: &SkynamoSimulator, codes: &[&str]) {
+    let s = sink(sim);
+    let batch = codes
+        .iter()
+        .map(|c| {
+            upsert(Product {
+                sku: (*c).into(),
+                name: Some(format!("Product {c}")),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let out = Sink::<Product>::write(&s, batch).await.unwrap();
+    assert!(out.iter().all(|o| o.outcome.is_success()), "{out:?}");
+}
+
+#[tokio::test]
+async fn customers_by_code_with_rep_and_custom_fields_then_patched_then_inactive() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    let out = Sink::<Customer>::write(
+        &s,
+        vec![
+            upsert(customer("C-1001", "Bayside Club", Some("john.doe@example.com"))),
+            upsert(customer("C-1002", "City Agency", Some("Nobody Known"))),
+        ],
+    )
+    .await
+    .unwrap();
+    let get = |k: &str| out.iter().find(|o| o.key == k).unwrap().outcome.clone();
+    let id = match get("C-1001") {
+        Outcome::Created { target_id } => target_id,
+        other => panic!("{other:?}"),
+    };
+    match get("C-1002") {
+        Outcome::Failed { error } => assert_eq!(error.field(), Some("sales_rep")),
+        other => panic!("{other:?}"),
+    }
+    let rec = sim.customers().get(&id).unwrap().value;
+    assert_eq!(rec["assigned_users"], json!([1]));
+    assert_eq!(
+        rec["custom_fields"],
+        json!([{"id": 12, "value": "148 Bay Harbour Road\nRidge Heights\n\n21391"}])
+    );
+    assert_eq!(rec["active"], true);
+
+    // Written again without a known target id (a rerun after a crash): found by code, patched.
+    let mut renamed = customer("C-1001", "Bayside Club Inc", Some("JOHN.DOE@example.com"));
+    renamed.meta.lifecycle = Lifecycle::Active;
+    let out = Sink::<Customer>::write(&s, vec![upsert(renamed)]).await.unwrap();
+    assert_eq!(out[0].outcome, Outcome::Updated { target_id: id.clone() });
+    assert_eq!(sim.customers().len(), 1);
+    assert_eq!(sim.customers().get(&id).unwrap().value["name"], "Bayside Club Inc");
+
+    // Deleted (archived) in the ERP: inactive, never deleted.
+    let out = Sink::<Customer>::write(
+        &s,
+        vec![WriteRequest {
+            key: "C-1001".into(),
+            target_id: Some(id.clone()),
+            action: WriteAction::Deactivate,
+            idempotency_key: "x".into(),
+            is_create: false,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(out[0].outcome, Outcome::Deactivated { target_id: id.clone() });
+    assert_eq!(sim.customers().get(&id).unwrap().value["active"], false);
+
+    let calls = writes(&sim);
+    assert!(calls.iter().all(|e| e.method != Method::PUT), "PATCH, never PUT");
+    assert!(calls.iter().any(|e| e.method == Method::PATCH));
+    assert!(
+        sim.journal().entries().iter().all(|e| e.header("x-api-key") == Some(API_KEY)
+            && e.header("x-api-client") == Some(INSTANCE))
+    );
+}
+
+#[tokio::test]
+async fn arrays_of_twenty_with_one_bad_row_fail_only_that_row() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    let mut batch: Vec<_> = (0..20)
+        .map(|i| {
+            upsert(Product {
+                sku: format!("P-{i:02}"),
+                name: Some(format!("Product {i}")),
+                ..Default::default()
+            })
+        })
+        .collect();
+    batch[7] = upsert(Product { sku: "P-07".into(), name: None, ..Default::default() });
+    let out = Sink::<Product>::write(&s, batch).await.unwrap();
+    assert_eq!(out.len(), 20);
+    let failed: Vec<_> = out.iter().filter(|o| !o.outcome.is_success()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].key, "P-07");
+    match &failed[0].outcome {
+        Outcome::Failed { error } => {
+            assert!(error.message().contains("name is required"), "{}", error.message())
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.products().len(), 19);
+    for e in writes(&sim) {
+        let n =
+            serde_json::from_slice::<serde_json::Value>(&e.body).unwrap().as_array().unwrap().len();
+        assert!(n <= 20);
+    }
+    let p = sim.products().find(|r| r.value["code"] == "P-01").unwrap().value;
+    assert_eq!(p["order_units"][0]["name"], "Each");
+    assert_eq!(p["order_units"][0]["multiplier"], 1);
+}
+
+#[tokio::test]
+async fn price_lists_prices_and_stock_are_exact_and_never_price_less() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    seed_products(&sim, &["GB1-WHITE", "UMB-1"]).await;
+    let s = sink(&sim);
+    let entry = |sku: &str, p: &str| PriceListEntry {
+        sku: sku.into(),
+        unit: None,
+        unit_price: Money::new(d(p), Currency::NZD),
+        min_quantity: Decimal::ONE,
+        discount_percent: None,
+        valid_from: None,
+        valid_to: None,
+    };
+    let list = PriceList {
+        code: "xero-sales".into(),
+        name: None,
+        currency: Currency::NZD,
+        tax_inclusive: false,
+        valid_from: None,
+        valid_to: None,
+        customers: vec![],
+        entries: vec![entry("GB1-WHITE", "5.9500"), entry("UMB-1", "19.9875"), entry("NOPE", "1")],
+        meta: Default::default(),
+    };
+    let out = Sink::<PriceList>::write(&s, vec![upsert(list.clone())]).await.unwrap();
+    match &out[0].outcome {
+        Outcome::Failed { error } => {
+            assert_eq!(error.field_errors().len(), 1);
+            assert_eq!(error.field_errors()[0].field, "entries[2]");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.pricelists().len(), 1);
+    let price = |code: &str| {
+        sim.prices().find(|r| r.value["product_code"] == code).unwrap().value["price"].to_string()
+    };
+    assert_eq!(price("UMB-1"), "19.9875");
+    assert_eq!(price("GB1-WHITE"), "5.95");
+    let mut fixed = list;
+    fixed.entries.pop();
+    let out = Sink::<PriceList>::write(&s, vec![upsert(fixed)]).await.unwrap();
+    assert!(matches!(out[0].outcome, Outcome::Updated { .. }), "{:?}", out[0]);
+    assert_eq!(sim.pricelists().len(), 1);
+    assert_eq!(sim.prices().len(), 2);
+    for e in writes(&sim).iter().filter(|e| e.path.ends_with("/prices")) {
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&e.body).unwrap();
+        assert!(rows.iter().all(|r| r.get("price").is_some()), "a price-less row deletes");
+    }
+
+    let level = |sku: &str, w: Option<&str>, q: &str| StockLevel {
+        sku: sku.into(),
+        warehouse: w.map(str::to_owned),
+        on_hand: Some(d(q)),
+        reserved: None,
+        available: Some(d(q)),
+        incoming: None,
+        as_of: None,
+        meta: Default::default(),
+    };
+    let out = Sink::<StockLevel>::write(
+        &s,
+        vec![
+            upsert(level("UMB-1", None, "12.5")),
+            upsert(level("GB1-WHITE", Some("CPT"), "368")),
+            upsert(level("GB1-WHITE", Some("Mars"), "1")),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.iter().filter(|o| o.outcome.is_success()).count(), 2);
+    let by_key: BTreeMap<String, String> =
+        sim.stocklevels().all().into_iter().map(|r| (r.id, r.value["level"].to_string())).collect();
+    assert_eq!(by_key.get("UMB-1|Each|null").map(String::as_str), Some("12.5"));
+    assert_eq!(by_key.get("GB1-WHITE|Each|2").map(String::as_str), Some("368"));
+}
+
+#[tokio::test]
+async fn invoices_by_external_id_are_upserted_not_duplicated() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    Sink::<Customer>::write(
+        &s,
+        vec![upsert(Customer {
+            number: Some("C-1001".into()),
+            name: Some("Bayside".into()),
+            ..Default::default()
+        })],
+    )
+    .await
+    .unwrap();
+    let inv = Invoice {
+        number: Some("INV-0001".into()),
+        status: InvoiceStatus::Authorised,
+        currency: Currency::NZD,
+        issue_date: chrono::NaiveDate::from_ymd_opt(2019, 11, 14),
+        party: connector_core::model::DocumentParty {
+            customer: EntityRef::by_key("C-1001"),
+            ..Default::default()
+        },
+        lines: vec![connector_core::model::DocumentLine {
+            sku: Some("UMB-1".into()),
+            quantity: d("1.0000"),
+            net_amount: Some(Money::new(d("19.99"), Currency::NZD)),
+            tax_amount: Some(Money::new(d("3.00"), Currency::NZD)),
+            ..Default::default()
+        }],
+        totals: connector_core::model::Totals {
+            total: Some(Money::new(d("187.21"), Currency::NZD)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let out = Sink::<Invoice>::write(&s, vec![upsert(inv.clone())]).await.unwrap();
+    assert!(matches!(out[0].outcome, Outcome::Created { .. }), "{:?}", out[0]);
+    let mut paid = inv;
+    paid.status = InvoiceStatus::Paid;
+    Sink::<Invoice>::write(&s, vec![upsert(paid)]).await.unwrap();
+    assert_eq!(sim.invoices().len(), 1);
+    let v = sim.invoices().all()[0].value.clone();
+    assert_eq!(v["status"], "Paid");
+    assert_eq!(v["total"].to_string(), "187.21");
+    assert_eq!(v["items"][0]["value"].to_string(), "19.99");
+    assert!(
+        Sink::<Invoice>::find(&s, &connector_core::sink::LookupKey::new("external_id", "INV-0001"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        Sink::<Invoice>::find(&s, &connector_core::sink::LookupKey::new("external_id", "INV-9"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_a_clear_error() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let mut config = sim.config();
+    config.api_key = secrecy::SecretString::from("wrong");
+    let s =
+        connector_skynamo::SkynamoSink::new(connector_skynamo::SkynamoClient::new(config).unwrap());
+    let e = Sink::<Customer>::check(&s).await.unwrap_err();
+    assert_eq!(e.kind(), connector_core::ErrorKind::Permission);
+    assert!(e.to_string().contains("invalid region, instance name or API key"), "{e}");
+    assert!(!e.to_string().contains("wrong"));
+}
