@@ -9,5 +9,9 @@ pub use connector_mapping as mapping;
 #[cfg_attr(docsrs, doc(cfg(feature = "file")))]
 pub use connector_file as file;
 
+#[cfg(feature = "procountor")]
+#[cfg_attr(docsrs, doc(cfg(feature = "procountor")))]
+pub use connector_procountor as procountor;
+
 pub mod flowfile;
 pub mod registry;

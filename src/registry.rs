@@ -65,6 +65,8 @@ pub fn systems() -> &'static [&'static str] {
     &[
         #[cfg(feature = "file")]
         "file",
+        #[cfg(feature = "procountor")]
+        "procountor",
     ]
 }
 
@@ -101,6 +103,8 @@ pub fn source<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sour
             let config = connector_file::FileConfig::from_options(options)?;
             Ok(Arc::new(connector_file::FileSource::<E>::new(config)))
         }
+        #[cfg(feature = "procountor")]
+        "procountor" => procountor_system::source::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -114,6 +118,8 @@ pub fn sink<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sink<E
             let config = connector_file::FileConfig::from_options(options)?;
             Ok(Arc::new(connector_file::FileSink::<E>::new(config)))
         }
+        #[cfg(feature = "procountor")]
+        "procountor" => procountor_system::sink::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -137,6 +143,8 @@ pub async fn check(system: &str, options: &Options) -> Result<()> {
                 .await
             }
         }
+        #[cfg(feature = "procountor")]
+        "procountor" => procountor_system::client(options)?.check().await,
         _ => Err(unknown(system)),
     }
 }
@@ -149,7 +157,88 @@ pub async fn simulate(system: &str, port: u16) -> Result<()> {
         "file" => Err(Error::unsupported(
             "the file connector reads and writes local files: it needs no simulator",
         )),
+        #[cfg(feature = "procountor")]
+        "procountor" => procountor_system::simulate(port).await,
         _ => Err(unknown(system)),
+    }
+}
+
+/// Procountor: customers, products and invoices to read; orders to write as sales invoices.
+#[cfg(feature = "procountor")]
+mod procountor_system {
+    use std::any::Any;
+    use std::sync::Arc;
+
+    use connector_core::model::{Customer, Invoice, Order, Product};
+    use connector_core::{Entity, EntityKind, Error, Result, Sink, Source};
+    use connector_procountor as pc;
+
+    use super::Options;
+
+    /// `Arc<dyn Source<Customer>>` as `Arc<dyn Source<E>>` when `E` is `Customer`.
+    fn cast<T: 'static, U: 'static>(value: T) -> Result<U> {
+        (Box::new(value) as Box<dyn Any>)
+            .downcast::<U>()
+            .map(|b| *b)
+            .map_err(|_| Error::internal("procountor: entity type mismatch"))
+    }
+
+    pub fn client(options: &Options) -> Result<pc::ProcountorClient> {
+        pc::ProcountorClient::new(pc::ProcountorConfig::from_options(options)?)
+    }
+
+    pub fn source<E: Entity>(options: &Options) -> Result<Arc<dyn Source<E>>> {
+        match E::KIND {
+            EntityKind::Customer => {
+                let s: Arc<dyn Source<Customer>> =
+                    Arc::new(pc::CustomerSource::new(client(options)?));
+                cast(s)
+            }
+            EntityKind::Product => {
+                let s: Arc<dyn Source<Product>> =
+                    Arc::new(pc::ProductSource::new(client(options)?));
+                cast(s)
+            }
+            EntityKind::Invoice => {
+                let s: Arc<dyn Source<Invoice>> =
+                    Arc::new(pc::InvoiceSource::new(client(options)?));
+                cast(s)
+            }
+            other => Err(Error::unsupported(format!(
+                "procountor reads customers, products and invoices, not {other}"
+            ))),
+        }
+    }
+
+    pub fn sink<E: Entity>(options: &Options) -> Result<Arc<dyn Sink<E>>> {
+        match E::KIND {
+            EntityKind::Order => {
+                let s: Arc<dyn Sink<Order>> = Arc::new(pc::ProcountorSink::new(client(options)?));
+                cast(s)
+            }
+            other => Err(Error::unsupported(format!(
+                "procountor takes orders (written as sales invoices), not {other}"
+            ))),
+        }
+    }
+
+    pub async fn simulate(port: u16) -> Result<()> {
+        let sim = pc::simulator::ProcountorSimulator::start_on(port)
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Procountor simulator: {e}")))?;
+        sim.seed_demo_data();
+        println!("Procountor simulator at {}", sim.api_url());
+        println!(
+            "  CONNECTOR_PROCOUNTOR_API_URL={} CONNECTOR_PROCOUNTOR_CLIENT_ID={} \\",
+            sim.api_url(),
+            pc::simulator::SIM_CLIENT_ID
+        );
+        println!(
+            "  CONNECTOR_PROCOUNTOR_CLIENT_SECRET={} CONNECTOR_PROCOUNTOR_API_KEY={}",
+            pc::simulator::SIM_CLIENT_SECRET,
+            pc::simulator::SIM_API_KEY
+        );
+        sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
     }
 }
 

@@ -30,6 +30,24 @@ INV-1001,C-001,2026-11-01,2026-12-01,EUR,TABLE-01,Table,1,299.00,EUR,19
 INV-1002,C-002,2026-11-03,2026-12-03,SEK,LAMP-02,Lamp,2.5,199.9900,SEK,25
 ";
 
+/// A webshop export for Procountor: an e-mail, an e-invoice and a mail order, and one with a
+/// bad business ID (Y-tunnus check digit).
+const WEBSHOP_ORDERS: &str = "\
+number,order_date,currency,party.customer.key,party.company_name,party.email,party.registration_number,party.e_invoice_address,meta.custom.einvoice_operator.value.type,meta.custom.einvoice_operator.value.value,billing_address.lines.0,billing_address.postal_code,billing_address.city,billing_address.country,lines.sku,lines.description,lines.quantity,lines.unit,lines.unit_price.amount,lines.unit_price.currency,lines.tax_rate.key
+WEB-1001,2026-05-04,EUR,1001,Asiakas Oy,laskut@asiakas.example,0112038-9,,,,Katu 1,00100,Helsinki,FI,WID-1,Widget,2,pcs,10.00,EUR,standard
+WEB-1001,2026-05-04,EUR,1001,Asiakas Oy,laskut@asiakas.example,0112038-9,,,,Katu 1,00100,Helsinki,FI,GIFT,Gift wrap,1,pcs,3.50,EUR,standard
+WEB-1002,2026-05-05,EUR,,Kauppa Ab,,0109862-8,003701098628,text,003721291126,Gatan 2,65100,Vaasa,FI,GAD-2,Gadget,1,pcs,24.90,EUR,standard
+WEB-1003,2026-05-05,EUR,W-77,Matti Meikäläinen,,,,,,Kotikatu 3 B 12,33100,Tampere,FI,SRV-H,Installation,1.5,h,85.00,EUR,standard
+WEB-1004,2026-05-06,EUR,W-78,Virhe Oy,virhe@virhe.example,0112038-8,,,,Virhetie 1,00200,Helsinki,FI,WID-1,Widget,1,pcs,10.00,EUR,standard
+";
+
+fn procountor_flow_file(api_url: &str) -> String {
+    use connector_sdk::procountor::simulator::{SIM_API_KEY, SIM_CLIENT_ID, SIM_CLIENT_SECRET};
+    format!(
+        "name = \"demo-orders-to-procountor\"\nentity = \"orders\"\nmapping = \"procountor.mapping.toml#orders-to-invoices\"\n\n[source]\nsystem = \"file\"\noptions = {{ path = \"webshop-orders.csv\" }}\n\n[sink]\nsystem = \"procountor\"\noptions = {{ api_url = \"{api_url}\", client_id = \"{SIM_CLIENT_ID}\", client_secret = \"{SIM_CLIENT_SECRET}\", api_key = \"{SIM_API_KEY}\" }}\n"
+    )
+}
+
 fn flow_file(name: &str, entity: &str, input: &str, output: &str) -> String {
     format!(
         "name = \"{name}\"\nentity = \"{entity}\"\n\n[source]\nsystem = \"file\"\noptions = {{ path = \"{input}\" }}\n\n[sink]\nsystem = \"file\"\noptions = {{ path = \"{output}\" }}\n\n[options]\nbatch_size = 100\nredact_personal_data = true\n"
@@ -100,6 +118,33 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
         })
         .await?;
     expect(open.is_empty(), "the quarantined row is resolved once it lands")?;
+
+    say!(
+        "\n4. Webshop orders into Procountor (its simulator) as sales invoices: e-mail, e-invoice and mail\n   channels from the order data, customers and products matched to the registers; an order with\n   a bad business ID is quarantined."
+    );
+    let sim = connector_sdk::procountor::simulator::ProcountorSimulator::with_demo_data()
+        .await
+        .map_err(|e| Error::internal(format!("cannot start the Procountor simulator: {e}")))?;
+    write(dir, "webshop-orders.csv", WEBSHOP_ORDERS)?;
+    write(dir, "procountor.mapping.toml", include_str!("../mappings/procountor.toml"))?;
+    write(dir, "procountor.toml", &procountor_flow_file(&sim.api_url()))?;
+    let orders = FlowFile::load(dir.join("procountor.toml"))?;
+    let r = orders.run(state.clone(), RunMode::Full, false, None).await?;
+    output::summary(&r);
+    expect(r.counts.created == 3 && r.counts.quarantined == 1, "3 invoices created, 1 quarantined")?;
+    let r = orders.run(state.clone(), RunMode::Full, false, None).await?;
+    output::summary(&r);
+    expect(r.counts.created == 0 && sim.invoices().len() == 3, "the rerun creates no invoice")?;
+    for inv in sim.invoices() {
+        say!(
+            "   invoice {} for {}: {} via {}",
+            inv["id"],
+            inv["originalInvoiceNumber"],
+            inv["status"],
+            inv["invoiceChannel"]
+        );
+    }
+    sim.shutdown().await;
 
     say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",

@@ -146,6 +146,80 @@ pub struct InvoiceSettings {
     pub follow_up: Vec<FollowUp>,
 }
 
+impl InvoiceSettings {
+    /// The settings named in `options` over the defaults (keys as in
+    /// [`ProcountorConfig::from_options`]).
+    pub fn from_options(options: &std::collections::BTreeMap<String, String>) -> Result<Self> {
+        let mut s = Self::default();
+        let flag = |key: &str, default: bool| -> Result<bool> {
+            match options.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if matches!(v.as_str(), "true" | "yes" | "on" | "1") => Ok(true),
+                Some(v) if matches!(v.as_str(), "false" | "no" | "off" | "0") => Ok(false),
+                Some(v) => {
+                    Err(Error::config(format!("option `{key}`: `{v}` is not true or false")))
+                }
+            }
+        };
+        s.match_customers = flag("match_customers", s.match_customers)?;
+        s.create_partners = flag("create_partners", s.create_partners)?;
+        s.update_register = flag("update_register", s.update_register)?;
+        s.match_products = flag("match_products", s.match_products)?;
+        if let Some(c) = options.get("channel") {
+            s.channel = match c.trim().to_ascii_lowercase().as_str() {
+                "" | "auto" | "from_order" | "order" => ChannelPolicy::FromOrder,
+                other => ChannelPolicy::Forced(InvoiceChannel::parse(other)?),
+            };
+        }
+        if let Some(d) = options.get("details_from") {
+            s.details_from = match d.trim().to_ascii_lowercase().as_str() {
+                "order" => DetailsFrom::Order,
+                "register" => DetailsFrom::Register,
+                other => {
+                    return Err(Error::config(format!(
+                        "option `details_from`: `{other}` is not order or register"
+                    )));
+                }
+            };
+        }
+        if let Some(v) = options.get("payment_method") {
+            s.payment_method = v.trim().to_ascii_uppercase();
+        }
+        if let Some(v) = options.get("bank_account") {
+            s.bank_account = Some(v.clone()).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = options.get("language") {
+            s.language = v.trim().to_ascii_uppercase();
+        }
+        if let Some(v) = options.get("payment_days") {
+            s.payment_days = v.trim().parse().map_err(|_| {
+                Error::config(format!("option `payment_days`: `{v}` is not a number"))
+            })?;
+        }
+        if let Some(v) = options.get("vat_status") {
+            s.vat_status = v.trim().parse().map_err(|_| {
+                Error::config(format!("option `vat_status`: `{v}` is not a number"))
+            })?;
+        }
+        if let Some(v) = options.get("follow_up") {
+            s.follow_up = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| match a.to_ascii_lowercase().as_str() {
+                    "verify" => Ok(FollowUp::Verify),
+                    "approve" => Ok(FollowUp::Approve),
+                    "send" => Ok(FollowUp::Send),
+                    other => Err(Error::config(format!(
+                        "option `follow_up`: `{other}` is not verify, approve or send"
+                    ))),
+                })
+                .collect::<Result<_>>()?;
+        }
+        Ok(s)
+    }
+}
+
 impl Default for InvoiceSettings {
     fn default() -> Self {
         Self {
@@ -281,6 +355,22 @@ impl ProcountorConfig {
         Ok(cfg)
     }
 
+    /// From string options (the CLI's and flow files' `key = value` settings, merged with
+    /// `CONNECTOR_PROCOUNTOR_<KEY>`): `api_url`, `api_version`, `client_id`,
+    /// `client_secret`, `api_key`, `redirect_uri`, and the invoice settings `channel`
+    /// (`auto`, `email`, `mail`, `e-invoice`, `no_sending`), `match_customers`,
+    /// `create_partners`, `update_register`, `details_from` (`order`, `register`),
+    /// `match_products`, `payment_method`, `bank_account`, `payment_days`, `language`,
+    /// `vat_status`, `follow_up` (`verify,approve,send`).
+    pub fn from_options(options: &std::collections::BTreeMap<String, String>) -> Result<Self> {
+        let mut cfg = Self::from_lookup(|env| {
+            let key = env.strip_prefix("CONNECTOR_PROCOUNTOR_").unwrap_or(env).to_ascii_lowercase();
+            options.get(&key).cloned()
+        })?;
+        cfg.invoices = InvoiceSettings::from_options(options)?;
+        Ok(cfg)
+    }
+
     /// The token endpoint's URL.
     pub fn token_endpoint_url(&self) -> String {
         self.token_url
@@ -319,6 +409,32 @@ mod tests {
         assert!(!dbg.contains("s3cret") && !dbg.contains("k3y"));
         let missing = ProcountorConfig::from_lookup(|_| None).unwrap_err();
         assert!(missing.message().contains(ENV_CLIENT_ID));
+    }
+
+    #[test]
+    fn options() {
+        let opts: std::collections::BTreeMap<String, String> = [
+            ("client_id", "cid"),
+            ("client_secret", "sec"),
+            ("api_key", "key"),
+            ("api_url", "https://pts-api.procountor.com"),
+            ("channel", "e-invoice"),
+            ("create_partners", "no"),
+            ("details_from", "register"),
+            ("follow_up", "verify, send"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let cfg = ProcountorConfig::from_options(&opts).unwrap();
+        assert_eq!(cfg.api_url, "https://pts-api.procountor.com/api");
+        assert_eq!(cfg.invoices.channel, ChannelPolicy::Forced(InvoiceChannel::ElectronicInvoice));
+        assert!(!cfg.invoices.create_partners);
+        assert_eq!(cfg.invoices.details_from, DetailsFrom::Register);
+        assert_eq!(cfg.invoices.follow_up, vec![FollowUp::Verify, FollowUp::Send]);
+        let mut bad = opts.clone();
+        bad.insert("channel".into(), "EDIFACT".into());
+        assert!(ProcountorConfig::from_options(&bad).is_err());
     }
 
     #[test]

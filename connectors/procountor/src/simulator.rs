@@ -122,6 +122,14 @@ impl ProcountorSimulator {
     /// Starts a simulator with a small register: two customers and three products.
     pub async fn with_demo_data() -> io::Result<Self> {
         let s = Self::start().await?;
+        s.seed_demo_data();
+        Ok(s)
+    }
+
+    /// Adds the demo register: customers 1001 (Asiakas Oy, e-mail) and 1002 (Kauppa Ab,
+    /// e-invoice), and products WID-1, GAD-2 and SRV-H.
+    pub fn seed_demo_data(&self) {
+        let s = self;
         s.add_partner(json!({
             "type": "CUSTOMER", "name": "Asiakas Oy", "identifier": "0112038-9",
             "customerNumber": "1001", "email": "laskut@asiakas.example",
@@ -149,7 +157,6 @@ impl ProcountorSimulator {
                 "vat": 25.5, "currency": "EUR", "active": true
             }));
         }
-        Ok(s)
     }
 
     /// The API base (`http://127.0.0.1:port/api`).
