@@ -95,6 +95,15 @@ impl SkynamoConfig {
     }
 }
 
+impl SkynamoConfig {
+    /// Reads the settings from CLI-style options (`api_key`, `instance`, `region`, `api_url`).
+    pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
+        Self::from_lookup(|k| {
+            options.get(&k.trim_start_matches("CONNECTOR_SKYNAMO_").to_ascii_lowercase()).cloned()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,12 @@ impl SkynamoSink {
         }
         let mut fields = Vec::new();
         for (key, f) in &c.meta.custom {
+            let text = convert::custom_text(f);
+            if matches!(f.value, connector_core::model::CustomValue::Json(serde_json::Value::Null))
+                || text.trim().is_empty()
+            {
+                continue; // nothing to say: an empty value is not sent
+            }
             let Some(fid) = self.client.custom_field_id(key).await? else {
                 return Err(Error::invalid_field(
                     format!("meta.custom.{key}"),
@@ -136,7 +142,7 @@ impl SkynamoSink {
                 ));
             };
             let fid = fid.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(fid));
-            fields.push(json!({"id": fid, "value": convert::custom_text(f)}));
+            fields.push(json!({"id": fid, "value": text}));
         }
         if !fields.is_empty() {
             m.insert("custom_fields".into(), Value::Array(fields));

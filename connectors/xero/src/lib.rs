@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod lazy;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;
@@ -12,5 +13,6 @@ pub mod wire;
 
 pub use client::{NAME, XeroClient, exchange_authorization_code};
 pub use config::{OrderInvoiceStatus, TenantSelector, XeroConfig};
+pub use lazy::{FileTokenStore, XeroConnector};
 pub use sink::XeroSink;
 pub use source::{XeroCursor, XeroSource};
