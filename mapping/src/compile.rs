@@ -9,6 +9,7 @@ use regex::Regex;
 use rust_decimal::Decimal;
 
 use crate::catalog::{self, Struct, Ty};
+use crate::char_class::CharClass;
 use crate::error::{LoadError, Location, SourceText};
 use crate::functions::Functions;
 use crate::path::{Path, Seg};
@@ -604,7 +605,9 @@ impl<'a> Compiler<'a> {
                 T::RegexExtract(re, g)
             }
             TransformSpec::RegexReplace { pattern, with } => {
-                T::RegexReplace(regex(self, pattern)?, with.clone())
+                let re = regex(self, pattern)?;
+                let fast = CharClass::new(&re, with);
+                T::RegexReplace(re, with.clone(), fast)
             }
             TransformSpec::Date { formats, format } => {
                 for fm in formats.iter().chain(format) {

@@ -55,10 +55,20 @@ fn reads(rule: &Rule) -> Vec<&Path> {
     out
 }
 
+/// One rule in the in-place order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    /// The rule's index.
+    pub rule: usize,
+    /// The rule reads nothing but its own target (`name` ← `name`): its slot is looked up
+    /// once, taken out while the rule works, and written back.
+    pub own_slot: bool,
+}
+
 /// The order in which the rules can run in place with the same result as on a copy, or
 /// `None` when there is none (a cycle of reads and writes). Lowest index first among the
 /// rules that are free to run.
-pub(crate) fn order(rules: &[Rule]) -> Option<Vec<usize>> {
+pub(crate) fn order(rules: &[Rule]) -> Option<Vec<Step>> {
     let n = rules.len();
     let reads: Vec<Vec<&Path>> = rules.iter().map(reads).collect();
     let writes_into =
@@ -80,7 +90,11 @@ pub(crate) fn order(rules: &[Rule]) -> Option<Vec<usize>> {
     while out.len() < n {
         let next = (0..n).find(|&k| !done[k] && before[k].iter().all(|&b| done[b]))?;
         done[next] = true;
-        out.push(next);
+        let rule = &rules[next];
+        let own_slot = matches!(&rule.input, In::Path(p) if p.segs == rule.target.segs)
+            && reads[next].len() == 1
+            && !rule.target.segs.is_empty();
+        out.push(Step { rule: next, own_slot });
     }
     Some(out)
 }
@@ -124,20 +138,24 @@ fn text_write(b: &str, slot: Option<&Value>, scratch: &mut String) -> Write {
 }
 
 impl Rule {
-    fn decide<'a>(
+    /// What to write for the rule's final value `v` (`None`: the rule failed); `target`
+    /// gives the target's current value, for text that may be a part of it.
+    fn decide<'a, 't>(
         &'a self,
+        v: Option<V<'a>>,
         ctx: &Ctx<'a>,
+        target: impl FnOnce() -> Option<&'t Value>,
         scratch: &mut String,
         failures: &mut Vec<FieldFailure>,
     ) -> Write {
-        let Some(v) = self.value(ctx, Prefix(None), failures) else { return Write::Nothing };
+        let Some(v) = v else { return Write::Nothing };
         if v.is_empty() {
             return if self.keep_empty { Write::Set(self.out.empty()) } else { Write::Remove };
         }
         let v = match (&self.out, v) {
             (Out::Text | Out::Any, V::Text(Cow::Owned(s))) => return Write::Set(Value::String(s)),
             (Out::Text | Out::Any, V::Text(Cow::Borrowed(b))) => {
-                return text_write(b, path::get(ctx.here, &self.target.segs), scratch);
+                return text_write(b, target(), scratch);
             }
             (_, v) => v,
         };
@@ -155,6 +173,41 @@ impl Rule {
                 Write::Nothing
             }
         }
+    }
+
+    /// Runs the rule on the record.
+    fn run(
+        &self,
+        record: &mut Value,
+        own_slot: bool,
+        scratch: &mut String,
+        failures: &mut Vec<FieldFailure>,
+    ) {
+        if own_slot {
+            if let Some(slot) = path::get_mut(record, &self.target.segs) {
+                let taken = std::mem::take(slot);
+                let w = {
+                    // The rule reads nothing else: the context is never consulted.
+                    static NOTHING: Value = Value::Null;
+                    let ctx = Ctx { root: &NOTHING, here: &NOTHING };
+                    let v = self.finish(V::from_json(Some(&taken)), &ctx, Prefix(None), failures);
+                    self.decide(v, &ctx, || Some(&taken), scratch, failures)
+                };
+                if let Write::Remove = w {
+                    *slot = taken;
+                    path::remove(record, &self.target.segs);
+                } else {
+                    write_slot(slot, taken, w, scratch);
+                }
+                return;
+            }
+        }
+        let w = {
+            let ctx = Ctx { root: &*record, here: &*record };
+            let v = self.value(&ctx, Prefix(None), failures);
+            self.decide(v, &ctx, || path::get(&*record, &self.target.segs), scratch, failures)
+        };
+        self.write(record, w, scratch);
     }
 
     fn write(&self, record: &mut Value, w: Write, scratch: &str) {
@@ -208,6 +261,36 @@ fn money_in_place(slot: Option<&mut Value>, amount: Decimal, currency: &str) -> 
     true
 }
 
+/// Writes into the rule's own slot, from which `taken` (its value) was taken.
+fn write_slot(slot: &mut Value, mut taken: Value, w: Write, scratch: &str) {
+    match w {
+        Write::Nothing | Write::Keep | Write::Remove => *slot = taken,
+        Write::Set(json) => *slot = json,
+        Write::Slice(start, end) => {
+            if let Value::String(t) = &mut taken {
+                t.truncate(end);
+                t.drain(..start);
+            }
+            *slot = taken;
+        }
+        Write::Text => {
+            if let Value::String(t) = &mut taken {
+                t.clear();
+                t.push_str(scratch);
+                *slot = taken;
+            } else {
+                *slot = Value::String(scratch.to_string());
+            }
+        }
+        Write::Money(amount) => {
+            *slot = taken;
+            if !money_in_place(Some(slot), amount, scratch) {
+                *slot = money_json(amount, scratch);
+            }
+        }
+    }
+}
+
 impl MappingPlan {
     /// Whether [`MappingPlan::apply_owned`] works in place (no copy of the record): a
     /// `copy = "source"` plan without per-line rules or hooks whose rules can be ordered so
@@ -234,14 +317,9 @@ impl MappingPlan {
         let mut scratch = SCRATCH.take();
         let mut failures: Vec<(usize, FieldFailure)> = Vec::new();
         let mut pending = Vec::new();
-        for &i in order {
-            let rule = &self.rules[i];
-            let w = {
-                let ctx = Ctx { root: &record, here: &record };
-                rule.decide(&ctx, &mut scratch, &mut pending)
-            };
-            rule.write(&mut record, w, &scratch);
-            failures.extend(pending.drain(..).map(|f| (i, f)));
+        for step in order {
+            self.rules[step.rule].run(&mut record, step.own_slot, &mut scratch, &mut pending);
+            failures.extend(pending.drain(..).map(|f| (step.rule, f)));
         }
         SCRATCH.set(scratch);
         if failures.is_empty() {

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod catalog;
+mod char_class;
 mod compile;
 mod countries;
 mod coverage;

@@ -45,7 +45,7 @@ pub struct MappingPlan {
     pub(crate) hooks: Vec<(String, Hook)>,
     /// The order to run the rules in when applying in place, if there is one (see
     /// `in_place`).
-    pub(crate) in_place: Option<Vec<usize>>,
+    pub(crate) in_place: Option<Vec<crate::in_place::Step>>,
 }
 
 impl fmt::Debug for MappingPlan {
@@ -279,11 +279,22 @@ impl Rule {
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
     ) -> Option<V<'a>> {
-        let mut v = match &self.input {
+        let v = match &self.input {
             In::Path(p) => ctx.read(p),
             In::Paths(ps) => V::List(ps.iter().map(|p| ctx.read(p)).collect()),
             In::Const(c) => c.view(),
         };
+        self.finish(v, ctx, prefix, failures)
+    }
+
+    /// [`Rule::value`] from the input value already read.
+    pub(crate) fn finish<'a>(
+        &'a self,
+        mut v: V<'a>,
+        ctx: &Ctx<'a>,
+        prefix: Prefix<'_>,
+        failures: &mut Vec<FieldFailure>,
+    ) -> Option<V<'a>> {
         for t in &self.transforms {
             match t.apply(v, ctx) {
                 Ok(x) => v = x,

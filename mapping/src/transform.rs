@@ -10,6 +10,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 use crate::catalog::Ty;
+use crate::char_class::CharClass;
 use crate::error::FailureKind;
 use crate::functions::CustomTransform;
 use crate::path::{self, Path};
@@ -102,9 +103,16 @@ pub(crate) enum T {
     HouseNumber,
     Concat(String),
     RegexExtract(Regex, usize),
-    RegexReplace(Regex, String),
-    Date { formats: Vec<String>, format: Option<String> },
-    Number { decimal: char, group: Option<char> },
+    /// The regex, the replacement, and the character-by-character form when there is one.
+    RegexReplace(Regex, String, Option<CharClass>),
+    Date {
+        formats: Vec<String>,
+        format: Option<String>,
+    },
+    Number {
+        decimal: char,
+        group: Option<char>,
+    },
     Round(u32, RoundingStrategy),
     AddTax(Rate),
     RemoveTax(Rate),
@@ -283,7 +291,8 @@ impl T {
                     Cow::Owned(s.chars().take(*max).collect())
                 }
             }),
-            T::RegexReplace(re, with) => {
+            T::RegexReplace(_, _, Some(fast)) => text_op(self, v, |s| fast.replace(s)),
+            T::RegexReplace(re, with, None) => {
                 text_op(self, v, |s| match re.replace_all(&s, with.as_str()) {
                     Cow::Borrowed(_) => s,
                     Cow::Owned(o) => Cow::Owned(o),

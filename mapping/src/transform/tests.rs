@@ -83,7 +83,7 @@ fn regex_transforms() {
     let ex = T::RegexExtract(Regex::new(r"(\d{4})\s*([A-Z]{2})").unwrap(), 1);
     assert_eq!(run(&ex, text("1234 AB Amsterdam"), &r).unwrap(), text("1234"));
     assert_eq!(run(&ex, text("no code"), &r).unwrap(), V::Absent);
-    let rep = T::RegexReplace(Regex::new(r"\s+").unwrap(), "".into());
+    let rep = T::RegexReplace(Regex::new(r"\s+").unwrap(), "".into(), None);
     assert_eq!(run(&rep, text("NL91 ABNA 0417"), &r).unwrap(), text("NL91ABNA0417"));
     assert!(run(&rep, V::Bool(true), &r).is_ok());
     assert!(run(&rep, V::List(vec![]), &r).is_err());
