@@ -432,7 +432,7 @@ mod tests {
         assert!(!cfg.invoices.create_partners);
         assert_eq!(cfg.invoices.details_from, DetailsFrom::Register);
         assert_eq!(cfg.invoices.follow_up, vec![FollowUp::Verify, FollowUp::Send]);
-        let mut bad = opts.clone();
+        let mut bad = opts;
         bad.insert("channel".into(), "EDIFACT".into());
         assert!(ProcountorConfig::from_options(&bad).is_err());
     }

@@ -11,6 +11,8 @@ mod auth;
 mod channels;
 #[path = "cases/dedupe.rs"]
 mod dedupe;
+#[path = "cases/faults.rs"]
+mod faults;
 #[path = "cases/matching.rs"]
 mod matching;
 #[path = "cases/simulator.rs"]
