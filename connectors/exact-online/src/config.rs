@@ -1,0 +1,210 @@
+//! Settings: from the environment (`CONNECTOR_EXACT_ONLINE_*`) or from code.
+
+use std::fmt;
+
+use connector_core::Error;
+use connector_core::model::Currency;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// `CONNECTOR_EXACT_ONLINE_CLIENT_ID`: the app's OAuth2 client id.
+pub const ENV_CLIENT_ID: &str = "CONNECTOR_EXACT_ONLINE_CLIENT_ID";
+/// `CONNECTOR_EXACT_ONLINE_CLIENT_SECRET`: the app's OAuth2 client secret.
+pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_EXACT_ONLINE_CLIENT_SECRET";
+/// `CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN`: the refresh token to start from (rotated on use).
+pub const ENV_REFRESH_TOKEN: &str = "CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN";
+/// `CONNECTOR_EXACT_ONLINE_COUNTRY`: the country host (`nl`, `be`, `de`, `co.uk`, `com`, `fr`,
+/// `es`).
+pub const ENV_COUNTRY: &str = "CONNECTOR_EXACT_ONLINE_COUNTRY";
+/// `CONNECTOR_EXACT_ONLINE_DIVISION`: the division (administration) number; read from
+/// `current/Me` when unset.
+pub const ENV_DIVISION: &str = "CONNECTOR_EXACT_ONLINE_DIVISION";
+/// `CONNECTOR_EXACT_ONLINE_API_URL`: the host the REST API lives on (overrides the country).
+pub const ENV_API_URL: &str = "CONNECTOR_EXACT_ONLINE_API_URL";
+/// `CONNECTOR_EXACT_ONLINE_TOKEN_URL`: the OAuth2 token endpoint.
+pub const ENV_TOKEN_URL: &str = "CONNECTOR_EXACT_ONLINE_TOKEN_URL";
+/// `CONNECTOR_EXACT_ONLINE_CURRENCY`: the division's currency (`EUR`).
+pub const ENV_CURRENCY: &str = "CONNECTOR_EXACT_ONLINE_CURRENCY";
+/// `CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR`: the account code receiving unmatched orders.
+pub const ENV_DEFAULT_DEBTOR: &str = "CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR";
+/// `CONNECTOR_EXACT_ONLINE_ORDER_TARGET`: `sales_order` or `sales_invoice`.
+pub const ENV_ORDER_TARGET: &str = "CONNECTOR_EXACT_ONLINE_ORDER_TARGET";
+
+/// The host of a country (`nl` → `https://start.exactonline.nl`).
+pub fn country_host(country: &str) -> Result<String, Error> {
+    let c = country.trim().trim_start_matches('.').to_ascii_lowercase();
+    match c.as_str() {
+        "nl" | "be" | "de" | "co.uk" | "com" | "fr" | "es" => {
+            Ok(format!("https://start.exactonline.{c}"))
+        }
+        "uk" | "gb" => Ok("https://start.exactonline.co.uk".to_owned()),
+        "us" => Ok("https://start.exactonline.com".to_owned()),
+        _ => Err(Error::config(format!(
+            "unknown Exact Online country {country:?}: use nl, be, de, co.uk, com, fr or es"
+        ))),
+    }
+}
+
+/// What an order becomes in Exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderTarget {
+    /// `salesorder/SalesOrders` (the default).
+    #[default]
+    SalesOrder,
+    /// `salesinvoice/SalesInvoices` (a draft invoice).
+    SalesInvoice,
+}
+
+impl OrderTarget {
+    /// Parses `sales_order` / `sales_invoice` (also `SalesOrder`, `invoice`).
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().replace(['_', '-', ' '], "").as_str() {
+            "salesorder" | "order" | "salesorders" => Ok(OrderTarget::SalesOrder),
+            "salesinvoice" | "invoice" | "salesinvoices" => Ok(OrderTarget::SalesInvoice),
+            _ => Err(Error::config(format!(
+                "unknown order target {s:?}: use sales_order or sales_invoice"
+            ))),
+        }
+    }
+}
+
+/// Everything the Exact Online connector needs.
+#[derive(Clone)]
+pub struct ExactConfig {
+    /// OAuth2 client id.
+    pub client_id: String,
+    /// OAuth2 client secret.
+    pub client_secret: SecretString,
+    /// The refresh token to start from when the token store holds none.
+    pub refresh_token: Option<SecretString>,
+    /// The REST host (`https://start.exactonline.nl`); paths go under `/api/v1/`.
+    pub api_url: String,
+    /// The token endpoint (`{api_url}/api/oauth2/token`).
+    pub token_url: String,
+    /// The division; `None` reads `CurrentDivision` from `current/Me`.
+    pub division: Option<i64>,
+    /// The division's currency (amounts without a `Currency` field).
+    pub currency: Currency,
+    /// What an order becomes.
+    pub order_target: OrderTarget,
+    /// The VAT code put on order lines that carry none (`None`: Exact's item default).
+    pub default_vat_code: Option<String>,
+    /// The tracking URL of a goods delivery, with `{code}` for the tracking number.
+    pub tracking_url_template: Option<String>,
+    /// The code of the price list built from the default sales prices.
+    pub price_list_code: String,
+    /// The account code of the debtor that receives orders matching no customer (`None`:
+    /// such orders fail, naming the customer).
+    pub default_debtor: Option<String>,
+}
+
+impl fmt::Debug for ExactConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExactConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field("api_url", &self.api_url)
+            .field("token_url", &self.token_url)
+            .field("division", &self.division)
+            .field("order_target", &self.order_target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExactConfig {
+    /// A configuration for the Dutch host (`start.exactonline.nl`).
+    pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
+        let api = "https://start.exactonline.nl".to_owned();
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            refresh_token: None,
+            token_url: format!("{api}/api/oauth2/token"),
+            api_url: api,
+            division: None,
+            currency: Currency::EUR,
+            order_target: OrderTarget::SalesOrder,
+            default_vat_code: None,
+            tracking_url_template: None,
+            price_list_code: "exact-sales".to_owned(),
+            default_debtor: None,
+        }
+    }
+
+    /// Points the API and token URLs at a country's host.
+    pub fn with_country(mut self, country: &str) -> Result<Self, Error> {
+        let host = country_host(country)?;
+        self.token_url = format!("{host}/api/oauth2/token");
+        self.api_url = host;
+        Ok(self)
+    }
+
+    /// Reads `CONNECTOR_EXACT_ONLINE_*` from the environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the settings through `get` (environment-style names).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let need = |k: &str| opt(k).ok_or_else(|| Error::config(format!("{k} is not set")));
+        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(need(ENV_CLIENT_SECRET)?));
+        c.refresh_token = opt(ENV_REFRESH_TOKEN).map(SecretString::from);
+        if let Some(country) = opt(ENV_COUNTRY) {
+            c = c.with_country(&country)?;
+        }
+        if let Some(v) = opt(ENV_API_URL) {
+            c.token_url = format!("{}/api/oauth2/token", v.trim_end_matches('/'));
+            c.api_url = v.trim_end_matches('/').to_owned();
+        }
+        if let Some(v) = opt(ENV_TOKEN_URL) {
+            c.token_url = v;
+        }
+        if let Some(v) = opt(ENV_DIVISION) {
+            c.division = Some(v.trim().parse().map_err(|_| {
+                Error::config(format!("{ENV_DIVISION} is not a division number: {v:?}"))
+            })?);
+        }
+        if let Some(v) = opt(ENV_CURRENCY) {
+            c.currency = Currency::new(v.trim()).map_err(|e| e.context(ENV_CURRENCY))?;
+        }
+        c.default_debtor = opt(ENV_DEFAULT_DEBTOR).map(|v| v.trim().to_owned());
+        if let Some(v) = opt(ENV_ORDER_TARGET) {
+            c.order_target = OrderTarget::parse(&v)?;
+        }
+        Ok(c)
+    }
+
+    /// Whether the environment holds Exact Online credentials.
+    pub fn env_present() -> bool {
+        std::env::var(ENV_CLIENT_ID).is_ok_and(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_hosts_and_overrides() {
+        assert_eq!(country_host("be").unwrap(), "https://start.exactonline.be");
+        assert_eq!(country_host("uk").unwrap(), "https://start.exactonline.co.uk");
+        assert!(country_host("xx").is_err());
+        let c = ExactConfig::from_lookup(|k| match k {
+            ENV_CLIENT_ID => Some("id".into()),
+            ENV_CLIENT_SECRET => Some("secret".into()),
+            ENV_COUNTRY => Some("de".into()),
+            ENV_DIVISION => Some("123456".into()),
+            ENV_ORDER_TARGET => Some("sales_invoice".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.api_url, "https://start.exactonline.de");
+        assert_eq!(c.token_url, "https://start.exactonline.de/api/oauth2/token");
+        assert_eq!(c.division, Some(123_456));
+        assert_eq!(c.order_target, OrderTarget::SalesInvoice);
+        assert!(!format!("{c:?}").contains("secret\""));
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod convert;
+#[cfg(feature = "simulator")]
+pub mod simulator;
+pub mod sink;
+pub mod source;
+pub mod wire;
+
+pub use client::{ExactClient, NAME, exchange_authorization_code};
+pub use config::{ExactConfig, OrderTarget};
+pub use sink::ExactSink;
+pub use source::{ExactSource, ModifiedCursor, SyncCursor};
