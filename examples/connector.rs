@@ -15,6 +15,9 @@ macro_rules! say {
 
 #[path = "connector/demo.rs"]
 mod demo;
+#[allow(dead_code)]
+#[path = "xero_to_skynamo/link.rs"]
+mod link;
 #[path = "connector/io.rs"]
 mod io;
 #[path = "connector/output.rs"]

@@ -13,5 +13,13 @@ pub use connector_file as file;
 #[cfg_attr(docsrs, doc(cfg(feature = "procountor")))]
 pub use connector_procountor as procountor;
 
+#[cfg(feature = "xero")]
+#[cfg_attr(docsrs, doc(cfg(feature = "xero")))]
+pub use connector_xero as xero;
+
+#[cfg(feature = "skynamo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "skynamo")))]
+pub use connector_skynamo as skynamo;
+
 pub mod flowfile;
 pub mod registry;

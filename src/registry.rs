@@ -67,6 +67,10 @@ pub fn systems() -> &'static [&'static str] {
         "file",
         #[cfg(feature = "procountor")]
         "procountor",
+        #[cfg(feature = "xero")]
+        "xero",
+        #[cfg(feature = "skynamo")]
+        "skynamo",
     ]
 }
 
@@ -105,6 +109,10 @@ pub fn source<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sour
         }
         #[cfg(feature = "procountor")]
         "procountor" => procountor_system::source::<E>(options),
+        #[cfg(feature = "xero")]
+        "xero" => xero_system::source::<E>(options),
+        #[cfg(feature = "skynamo")]
+        "skynamo" => skynamo_system::source::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -120,6 +128,10 @@ pub fn sink<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sink<E
         }
         #[cfg(feature = "procountor")]
         "procountor" => procountor_system::sink::<E>(options),
+        #[cfg(feature = "xero")]
+        "xero" => xero_system::sink::<E>(options),
+        #[cfg(feature = "skynamo")]
+        "skynamo" => skynamo_system::sink::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -145,6 +157,10 @@ pub async fn check(system: &str, options: &Options) -> Result<()> {
         }
         #[cfg(feature = "procountor")]
         "procountor" => procountor_system::client(options)?.check().await,
+        #[cfg(feature = "xero")]
+        "xero" => xero_system::check(options).await,
+        #[cfg(feature = "skynamo")]
+        "skynamo" => skynamo_system::client(options)?.check().await,
         _ => Err(unknown(system)),
     }
 }
@@ -159,6 +175,10 @@ pub async fn simulate(system: &str, port: u16) -> Result<()> {
         )),
         #[cfg(feature = "procountor")]
         "procountor" => procountor_system::simulate(port).await,
+        #[cfg(feature = "xero")]
+        "xero" => xero_system::simulate(port).await,
+        #[cfg(feature = "skynamo")]
+        "skynamo" => skynamo_system::simulate(port).await,
         _ => Err(unknown(system)),
     }
 }
@@ -237,6 +257,162 @@ mod procountor_system {
             "  CONNECTOR_PROCOUNTOR_CLIENT_SECRET={} CONNECTOR_PROCOUNTOR_API_KEY={}",
             pc::simulator::SIM_CLIENT_SECRET,
             pc::simulator::SIM_API_KEY
+        );
+        sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+/// `Arc<dyn Source<Customer>>` as `Arc<dyn Source<E>>` when `E` is `Customer`.
+#[cfg(any(feature = "xero", feature = "skynamo"))]
+fn cast_to<T: 'static, U: 'static>(value: T, system: &str) -> Result<U> {
+    (Box::new(value) as Box<dyn std::any::Any>)
+        .downcast::<U>()
+        .map(|b| *b)
+        .map_err(|_| Error::internal(format!("{system}: entity type mismatch")))
+}
+
+/// Xero: customers, products, price lists, stock levels, invoices and quotes (as orders) to
+/// read; orders (as draft invoices), quotes and customers to write. Option `token_file`
+/// keeps the rotating refresh token between runs.
+#[cfg(feature = "xero")]
+mod xero_system {
+    use std::sync::Arc;
+
+    use connector_core::http::TokenStore;
+    use connector_core::model::{Customer, Invoice, Order, PriceList, Product, StockLevel};
+    use connector_core::{Entity, EntityKind, Error, Result, Sink, Source};
+    use connector_xero as xr;
+
+    use super::{Options, cast_to};
+
+    fn connector(options: &Options) -> Result<Arc<xr::XeroConnector>> {
+        let config = xr::XeroConfig::from_options(options)?;
+        let store: Option<Arc<dyn TokenStore>> = options
+            .get("token_file")
+            .map(|p| Arc::new(xr::FileTokenStore::new(p)) as Arc<dyn TokenStore>);
+        Ok(Arc::new(xr::XeroConnector::new(config, store)))
+    }
+
+    pub fn source<E: Entity>(options: &Options) -> Result<Arc<dyn Source<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Customer => cast_to(c as Arc<dyn Source<Customer>>, "xero"),
+            EntityKind::Product => cast_to(c as Arc<dyn Source<Product>>, "xero"),
+            EntityKind::PriceList => cast_to(c as Arc<dyn Source<PriceList>>, "xero"),
+            EntityKind::StockLevel => cast_to(c as Arc<dyn Source<StockLevel>>, "xero"),
+            EntityKind::Invoice => cast_to(c as Arc<dyn Source<Invoice>>, "xero"),
+            EntityKind::Order => cast_to(c as Arc<dyn Source<Order>>, "xero"),
+            other => Err(Error::unsupported(format!(
+                "xero reads customers, products, price-lists, stock-levels, invoices and orders (quotes), not {other}"
+            ))),
+        }
+    }
+
+    pub fn sink<E: Entity>(options: &Options) -> Result<Arc<dyn Sink<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Order => cast_to(c as Arc<dyn Sink<Order>>, "xero"),
+            EntityKind::Customer => cast_to(c as Arc<dyn Sink<Customer>>, "xero"),
+            other => Err(Error::unsupported(format!(
+                "xero takes orders and quotes (as draft invoices and quotes) and customers, not {other}"
+            ))),
+        }
+    }
+
+    pub async fn check(options: &Options) -> Result<()> {
+        Source::<Customer>::check(connector(options)?.as_ref()).await
+    }
+
+    pub async fn simulate(port: u16) -> Result<()> {
+        let sim = xr::simulator::XeroSimulator::builder()
+            .port(port)
+            .start()
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Xero simulator: {e}")))?;
+        let c = sim.config();
+        println!("Xero simulator at {}", sim.base_url());
+        println!(
+            "  CONNECTOR_XERO_API_URL={} CONNECTOR_XERO_TOKEN_URL={} \\",
+            c.api_url, c.token_url
+        );
+        println!(
+            "  CONNECTOR_XERO_CONNECTIONS_URL={} CONNECTOR_XERO_TENANT_ID={} \\",
+            c.connections_url,
+            xr::simulator::TENANT_ID
+        );
+        println!(
+            "  CONNECTOR_XERO_CLIENT_ID={} CONNECTOR_XERO_CLIENT_SECRET={} CONNECTOR_XERO_REFRESH_TOKEN=<see below>",
+            xr::simulator::CLIENT_ID,
+            xr::simulator::CLIENT_SECRET
+        );
+        println!(
+            "  (refresh tokens rotate: exchange authorization code {} or use CONNECTOR_XERO_TOKEN_FILE)",
+            xr::simulator::AUTH_CODE
+        );
+        if let Some(rt) = c.refresh_token.as_ref() {
+            use connector_core::reexports::secrecy::ExposeSecret;
+            println!("  first refresh token: {}", rt.expose_secret());
+        }
+        sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+/// Skynamo: customers, products, price lists, stock levels and invoices to write; orders
+/// and quotes (option `currency`, default ZAR, for documents without one), customers and
+/// products to read.
+#[cfg(feature = "skynamo")]
+mod skynamo_system {
+    use std::sync::Arc;
+
+    use connector_core::model::{
+        Currency, Customer, Invoice, Order, PriceList, Product, StockLevel,
+    };
+    use connector_core::{Entity, EntityKind, Error, Result, Sink, Source};
+    use connector_skynamo as sk;
+
+    use super::{Options, cast_to};
+
+    pub fn client(options: &Options) -> Result<sk::SkynamoClient> {
+        sk::SkynamoClient::new(sk::SkynamoConfig::from_options(options)?)
+    }
+
+    pub fn source<E: Entity>(options: &Options) -> Result<Arc<dyn Source<E>>> {
+        let currency = Currency::new(options.get("currency").map(String::as_str).unwrap_or("ZAR"))?;
+        let s = Arc::new(sk::SkynamoSource::new(client(options)?, currency));
+        match E::KIND {
+            EntityKind::Order => cast_to(s as Arc<dyn Source<Order>>, "skynamo"),
+            EntityKind::Customer => cast_to(s as Arc<dyn Source<Customer>>, "skynamo"),
+            EntityKind::Product => cast_to(s as Arc<dyn Source<Product>>, "skynamo"),
+            other => Err(Error::unsupported(format!(
+                "skynamo reads orders (and quotes), customers and products, not {other}"
+            ))),
+        }
+    }
+
+    pub fn sink<E: Entity>(options: &Options) -> Result<Arc<dyn Sink<E>>> {
+        let s = Arc::new(sk::SkynamoSink::new(client(options)?));
+        match E::KIND {
+            EntityKind::Customer => cast_to(s as Arc<dyn Sink<Customer>>, "skynamo"),
+            EntityKind::Product => cast_to(s as Arc<dyn Sink<Product>>, "skynamo"),
+            EntityKind::PriceList => cast_to(s as Arc<dyn Sink<PriceList>>, "skynamo"),
+            EntityKind::StockLevel => cast_to(s as Arc<dyn Sink<StockLevel>>, "skynamo"),
+            EntityKind::Invoice => cast_to(s as Arc<dyn Sink<Invoice>>, "skynamo"),
+            other => Err(Error::unsupported(format!(
+                "skynamo takes customers, products, price-lists, stock-levels and invoices, not {other}"
+            ))),
+        }
+    }
+
+    pub async fn simulate(port: u16) -> Result<()> {
+        let sim = sk::simulator::SkynamoSimulator::start_on(port)
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Skynamo simulator: {e}")))?;
+        println!("Skynamo simulator at {}", sim.config().api_url);
+        println!(
+            "  CONNECTOR_SKYNAMO_API_URL={} CONNECTOR_SKYNAMO_API_KEY={} CONNECTOR_SKYNAMO_INSTANCE={}",
+            sim.config().api_url,
+            sk::simulator::API_KEY,
+            sk::simulator::INSTANCE
         );
         sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
     }

@@ -131,7 +131,10 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     let orders = FlowFile::load(dir.join("procountor.toml"))?;
     let r = orders.run(state.clone(), RunMode::Full, false, None).await?;
     output::summary(&r);
-    expect(r.counts.created == 3 && r.counts.quarantined == 1, "3 invoices created, 1 quarantined")?;
+    expect(
+        r.counts.created == 3 && r.counts.quarantined == 1,
+        "3 invoices created, 1 quarantined",
+    )?;
     let r = orders.run(state.clone(), RunMode::Full, false, None).await?;
     output::summary(&r);
     expect(r.counts.created == 0 && sim.invoices().len() == 3, "the rerun creates no invoice")?;
@@ -146,6 +149,8 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     }
     sim.shutdown().await;
 
+    skynamo_link(dir, state.clone()).await?;
+
     say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",
         dir.display(),
@@ -153,6 +158,71 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
         dir.join("connector-state.sqlite").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Skynamo Link on the Xero and Skynamo simulators (`examples/xero_to_skynamo.rs`).
+async fn skynamo_link(dir: &Path, state: Arc<dyn StateStore>) -> Result<()> {
+    use connector_sdk::skynamo::SkynamoClient;
+    use connector_sdk::skynamo::simulator::SkynamoSimulator;
+    use connector_sdk::xero::XeroClient;
+    use connector_sdk::xero::simulator::XeroSimulator;
+
+    say!(
+        "\n5. Skynamo Link on the Xero and Skynamo simulators: customers, products, prices, stock and\n   invoices from Xero into Skynamo (an archived contact becomes inactive, a nameless one is\n   dropped, an unmapped rep code waits in quarantine), then an order placed in Skynamo into\n   Xero as a draft invoice, once, and acknowledged in Skynamo."
+    );
+    let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
+    let xero = XeroSimulator::start().await.map_err(sim)?;
+    let sky = SkynamoSimulator::start().await.map_err(sim)?;
+    write(dir, "skynamo-link.toml", include_str!("../mappings/skynamo-link.toml"))?;
+    let link = crate::link::SkynamoLink {
+        xero: XeroClient::connect(xero.config(), None).await?,
+        skynamo: SkynamoClient::new(sky.config())?,
+        mapping: dir.join("skynamo-link.toml"),
+        state,
+    };
+    let reports = link.erp_to_crm(RunMode::Full).await?;
+    for r in &reports {
+        output::summary(r);
+    }
+    let inactive =
+        sky.customers().find(|c| c.value["code"] == "C-1003").map(|c| c.value["active"] == false);
+    expect(
+        sky.customers().len() == 3 && inactive == Some(true),
+        "3 customers in Skynamo, the archived one inactive",
+    )?;
+    expect(
+        sky.invoices().len() == 2 && sky.prices().len() == 3,
+        "2 invoices and 3 prices in Skynamo",
+    )?;
+    let order = sky.place(
+        false,
+        "C-1001",
+        1,
+        &[("GB1-WHITE", "12.5", "5.9525"), ("UMB-1", "2", "19.9875")],
+    );
+    for _ in 0..2 {
+        for r in &link.crm_to_erp().await? {
+            output::summary(r);
+        }
+    }
+    let number = format!("SO-{order}");
+    let written = xero
+        .invoices()
+        .query(|i| i.value["Reference"].as_str().is_some_and(|r| r.starts_with(&number)));
+    expect(written.len() == 1, "the order is in Xero once after two runs")?;
+    say!(
+        "   Xero draft invoice {} for {} = {} (lines {} × {} and {} × {})",
+        written[0].value["InvoiceNumber"],
+        number,
+        written[0].value["Total"],
+        written[0].value["LineItems"][0]["Quantity"],
+        written[0].value["LineItems"][0]["UnitAmount"],
+        written[0].value["LineItems"][1]["Quantity"],
+        written[0].value["LineItems"][1]["UnitAmount"]
+    );
+    xero.shutdown().await;
+    sky.shutdown().await;
+    Ok(())
 }
 
 fn expect(ok: bool, what: &str) -> Result<()> {

@@ -87,8 +87,14 @@ fn skynamo_time(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl SkynamoSimulator {
-    /// Starts an empty instance (users, custom fields and warehouses are seeded).
+    /// Starts an empty instance (users, custom fields and warehouses are seeded) on any
+    /// free port.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// Starts on this port of 127.0.0.1 (0: any free port).
+    pub async fn start_on(port: u16) -> std::io::Result<Self> {
         let store = SimStore::new(SimClock::from_system_time());
         let stamp = |meta: &RecordMeta, v: &mut Value| {
             if let Ok(n) = meta.id.parse::<i64>() {
@@ -136,6 +142,7 @@ impl SkynamoSimulator {
         let server = SimServer::builder_shared(state.clone())
             .faults(Faults::new())
             .journal(Journal::new())
+            .port(port)
             .start()
             .await?;
         Ok(Self { server, state })
@@ -244,6 +251,11 @@ impl SkynamoSimulator {
     /// Stops the server.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
+    }
+
+    /// Serves until Ctrl-C.
+    pub async fn run_until_ctrl_c(self) -> std::io::Result<()> {
+        self.server.run_until_ctrl_c().await
     }
 }
 

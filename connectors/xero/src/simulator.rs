@@ -84,6 +84,7 @@ pub struct XeroSimulatorBuilder {
     concurrent: u32,
     access_ttl: Duration,
     page_size_default: usize,
+    port: u16,
 }
 
 impl Default for XeroSimulatorBuilder {
@@ -95,6 +96,7 @@ impl Default for XeroSimulatorBuilder {
             concurrent: 5,
             access_ttl: Duration::from_secs(30 * 60),
             page_size_default: 100,
+            port: 0,
         }
     }
 }
@@ -117,6 +119,12 @@ impl XeroSimulatorBuilder {
     /// Sets how long access tokens live (30 minutes).
     pub fn access_ttl(mut self, ttl: Duration) -> Self {
         self.access_ttl = ttl;
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
@@ -175,6 +183,7 @@ impl XeroSimulatorBuilder {
             .faults(faults)
             .journal(journal)
             .rate_limiter(limiter)
+            .port(self.port)
             .start()
             .await?;
         Ok(XeroSimulator {
@@ -284,6 +293,11 @@ impl XeroSimulator {
     /// Stops the server.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
+    }
+
+    /// Serves until Ctrl-C.
+    pub async fn run_until_ctrl_c(self) -> std::io::Result<()> {
+        self.server.run_until_ctrl_c().await
     }
 }
 
