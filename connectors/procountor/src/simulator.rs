@@ -217,6 +217,16 @@ impl ProcountorSimulator {
         }
     }
 
+    /// Changes a business partner as a user in Procountor would (a new `version`).
+    pub fn touch_partner(&self, id: i64, field: &str, value: Value) {
+        let mut st = lock(&self.sim.state);
+        let version = st.version();
+        if let Some(p) = st.partners.get_mut(&id) {
+            p[field] = value;
+            p["version"] = json!(version);
+        }
+    }
+
     /// Sets the VAT percentages in use for the company.
     pub fn set_vat_percentages(&self, vats: &[&str]) {
         lock(&self.sim.state).vats = vats.iter().map(|s| (*s).to_owned()).collect();

@@ -36,9 +36,42 @@ enum Item {
     Checkpoint(String),
 }
 
-/// Pages of `/businesspartners` or `/invoices` (0-based `page`, `size` ≤ 200), with
-/// `versionStartDate` and `orderByVersion=ASC` in changes mode and a checkpoint after each
-/// page.
+/// Reads one page and turns it into items: the records, then (in changes mode) a
+/// checkpoint with the newest `version` seen. Also returns the record count and the
+/// `version` of the last record.
+fn page_items(body: ListResponse<Value>, changes: bool) -> (Vec<Item>, u64, Option<String>) {
+    let n = body.results.len() as u64;
+    let last = body
+        .results
+        .last()
+        .and_then(|r| r.get("version"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut items: Vec<Item> = Vec::with_capacity(body.results.len() + 1);
+    let mut latest: Option<String> = None;
+    for r in body.results {
+        if let Some(v) = r.get("version").and_then(Value::as_str)
+            && latest.as_deref().is_none_or(|l| v > l)
+        {
+            latest = Some(v.to_owned());
+        }
+        items.push(Item::Record(r));
+    }
+    if changes && let Some(l) = latest {
+        items.push(Item::Checkpoint(l));
+    }
+    (items, n, last)
+}
+
+/// Pages of `/businesspartners` or `/invoices`, `size` ≤ 200.
+///
+/// A full read pages by 0-based `page`. A changes read orders by version
+/// (`orderByVersion=ASC`) and pages by version instead of by offset: each next page asks
+/// again from the last version seen (`versionStartDate`, inclusive; `page` counts on only
+/// while a whole page shares one second). An offset would skip records when one changes
+/// during the read, since it moves to the end of the order and shifts the others back.
+/// Records at a boundary come twice; the ledger drops the repeat. A checkpoint follows
+/// each page.
 fn paged(
     client: &ProcountorClient,
     path: &'static str,
@@ -48,9 +81,7 @@ fn paged(
 ) -> BoxStream<'static, Result<Item>> {
     let client = client.clone();
     let size = page_size.clamp(1, MAX_PAGE_SIZE);
-    let changes = since.is_some();
-    let start = since.flatten();
-    paginate::page_numbers(PageNumbers::zero_based(size).max_pages(MAX_PAGES), move |page| {
+    let request = move |page: u64, from: Option<&str>, changes: bool| {
         let mut req = client
             .http()
             .get(path)
@@ -62,29 +93,45 @@ fn paged(
         }
         if changes {
             req = req.query("orderByVersion", "ASC");
-            if let Some(s) = &start {
+            if let Some(s) = from {
                 req = req.query("versionStartDate", s);
             }
         }
+        req
+    };
+    let Some(start) = since else {
+        return paginate::page_numbers(
+            PageNumbers::zero_based(size).max_pages(MAX_PAGES),
+            move |page| {
+                let req = request(page, None, false);
+                async move {
+                    let body: ListResponse<Value> = req.send_json().await?;
+                    let total = body.meta.total_count;
+                    let (items, n, _) = page_items(body, false);
+                    let more = n == size && total.is_none_or(|t| (page + 1) * size < t);
+                    Ok(NumberedPage::new(items).with_has_more(more))
+                }
+            },
+        )
+        .boxed();
+    };
+    paginate::keyset(MAX_PAGES, move |key: Option<(Option<String>, u64)>| {
+        let (from, page) = key.unwrap_or_else(|| (start.clone(), 0));
+        let req = request(page, from.as_deref(), true);
         async move {
             let body: ListResponse<Value> = req.send_json().await?;
-            let n = body.results.len() as u64;
-            let total = body.meta.total_count;
-            let mut items: Vec<Item> = Vec::with_capacity(body.results.len() + 1);
-            let mut latest: Option<String> = None;
-            for r in body.results {
-                if let Some(v) = r.get("version").and_then(Value::as_str)
-                    && latest.as_deref().is_none_or(|l| v > l)
-                {
-                    latest = Some(v.to_owned());
+            let (items, n, last) = page_items(body, true);
+            let next = if n < size {
+                None
+            } else {
+                let last = last.map(|v| v.get(..19).unwrap_or(&v).to_owned());
+                if last.is_some() && last != from {
+                    Some((last, 0))
+                } else {
+                    Some((from, page + 1))
                 }
-                items.push(Item::Record(r));
-            }
-            if changes && let Some(l) = &latest {
-                items.push(Item::Checkpoint(l.clone()));
-            }
-            let more = n == size && total.is_none_or(|t| (page + 1) * size < t);
-            Ok(NumberedPage::new(items).with_has_more(more))
+            };
+            Ok(Page::new(items, next))
         }
     })
     .boxed()
