@@ -233,3 +233,148 @@ async fn an_order_placed_in_skynamo_arrives_in_xero_once() {
             .any(|a| a.value["document_id"] == killed && a.value["status"] == "Logged")
     );
 }
+
+fn codes(sim: &SkynamoSimulator) -> Vec<String> {
+    let mut v: Vec<String> = sim
+        .customers()
+        .all()
+        .iter()
+        .map(|c| c.value["code"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn seed_contacts(xero: &XeroSimulator, n: usize) {
+    for i in 0..n {
+        xero.contacts()
+            .insert(serde_json::json!({
+                "ContactNumber": format!("K-{i:03}"),
+                "ContactStatus": "ACTIVE",
+                "Name": format!("Killed Run {i:03}"),
+                "SalesTrackingCategories": [{"TrackingCategoryName": "Sales Rep", "TrackingOptionName": "JD"}],
+            }))
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_sync_killed_midway_and_rerun_loses_and_doubles_nothing() {
+    let r = rig().await;
+    seed_contacts(&r.xero, 120);
+    // Kill the run once Skynamo holds some of the customers (the future is dropped mid-flight).
+    let run = r.link.erp_to_crm(RunMode::Full);
+    let watch = async {
+        while r.sky.customers().len() < 30 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    tokio::select! {
+        _ = run => panic!("the run should have been killed first"),
+        _ = watch => {}
+    }
+    let partial = r.sky.customers().len();
+    assert!(partial >= 30 && partial < 123, "{partial}");
+    let reports = r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    println!("{}", link::summary(&reports));
+    let all = codes(&r.sky);
+    let mut dedup = all.clone();
+    dedup.dedup();
+    assert_eq!(all, dedup, "no customer twice");
+    assert_eq!(all.len(), 123, "120 new + C-1001, C-1002, C-1003");
+}
+
+#[tokio::test]
+async fn every_7th_skynamo_call_failing_then_a_rerun_delivers_everything_once() {
+    let r = rig().await;
+    seed_contacts(&r.xero, 45);
+    r.sky.faults().fail_every(7, 500);
+    let first = r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    println!("{}", link::summary(&first));
+    assert!(r.sky.journal().count_status(500) > 0);
+    assert!(first.iter().map(|r| r.counts.quarantined).sum::<u64>() > 2, "some writes failed");
+    r.sky.faults().clear();
+    let second = r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    println!("{}", link::summary(&second));
+    let all = codes(&r.sky);
+    let mut dedup = all.clone();
+    dedup.dedup();
+    assert_eq!(all, dedup);
+    assert_eq!(all.len(), 48);
+    assert_eq!(r.sky.invoices().len(), 2);
+    assert_eq!(r.sky.prices().len(), 3);
+    assert_eq!(r.sky.stocklevels().len(), 2);
+}
+
+#[tokio::test]
+async fn a_429_storm_and_an_expiring_token_at_xero_lose_nothing() {
+    let r = rig().await;
+    seed_contacts(&r.xero, 30);
+    r.xero.faults().storm_429(3, std::time::Duration::from_secs(1));
+    r.xero.faults().expire_tokens();
+    let reports = r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    println!("{}", link::summary(&reports));
+    assert!(reports.iter().all(|r| r.failure.is_none()));
+    assert_eq!(codes(&r.sky).len(), 33);
+    assert_eq!(r.xero.journal().count_status(429), 3);
+    assert!(r.xero.journal().count_status(401) >= 1);
+}
+
+#[tokio::test]
+async fn the_registry_opens_both_systems() {
+    use connector_sdk::http::TokenStore;
+    use connector_sdk::registry::{self, Options};
+    use secrecy::ExposeSecret;
+
+    let xero = XeroSimulator::start().await.unwrap();
+    let sky = SkynamoSimulator::start().await.unwrap();
+    let x = xero.config();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("xero-tokens.json");
+    let xo: Options = [
+        ("client_id", x.client_id.clone()),
+        ("client_secret", x.client_secret.expose_secret().to_owned()),
+        ("refresh_token", x.refresh_token.as_ref().unwrap().expose_secret().to_owned()),
+        ("tenant_id", connector_sdk::xero::simulator::TENANT_NAME.to_owned()),
+        ("api_url", x.api_url.clone()),
+        ("token_url", x.token_url.clone()),
+        ("connections_url", x.connections_url.clone()),
+        ("token_file", token_file.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    registry::check("xero", &xo).await.unwrap();
+    let saved =
+        connector_sdk::xero::FileTokenStore::new(&token_file).load().await.unwrap().unwrap();
+    assert_ne!(
+        saved.refresh_token.unwrap().expose_secret(),
+        x.refresh_token.as_ref().unwrap().expose_secret(),
+        "the rotated refresh token is kept in the file"
+    );
+    // A second connector in a new process reads the rotated token from the file.
+    let source = registry::source::<connector_sdk::model::Invoice>("xero", &xo).unwrap();
+    let mut st = source.read(connector_sdk::ReadMode::Full);
+    use futures_util::StreamExt;
+    let mut n = 0;
+    while let Some(c) = st.next().await {
+        if let connector_sdk::Change::Upsert(_) = c.unwrap() {
+            n += 1;
+        }
+    }
+    assert_eq!(n, 2);
+    assert!(registry::sink::<connector_sdk::model::Product>("xero", &xo).is_err());
+
+    let so: Options = [
+        ("api_key", connector_sdk::skynamo::simulator::API_KEY.to_owned()),
+        ("instance", connector_sdk::skynamo::simulator::INSTANCE.to_owned()),
+        ("api_url", sky.config().api_url),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    registry::check("skynamo", &so).await.unwrap();
+    assert!(registry::sink::<connector_sdk::model::StockLevel>("skynamo", &so).is_ok());
+    assert!(registry::source::<connector_sdk::model::Order>("skynamo", &so).is_ok());
+    assert!(registry::systems().contains(&"xero") && registry::systems().contains(&"skynamo"));
+}
