@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod lazy;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;
@@ -12,5 +13,6 @@ pub mod wire;
 
 pub use client::{ExactClient, NAME, exchange_authorization_code};
 pub use config::{ExactConfig, OrderTarget};
+pub use lazy::{ExactConnector, FileTokenStore};
 pub use sink::ExactSink;
 pub use source::{ExactSource, ModifiedCursor, SyncCursor};

@@ -82,11 +82,18 @@ pub struct ExactSimulatorBuilder {
     per_minute: u32,
     per_day: u32,
     access_ttl: Duration,
+    port: u16,
 }
 
 impl Default for ExactSimulatorBuilder {
     fn default() -> Self {
-        Self { demo: true, per_minute: 60, per_day: 5_000, access_ttl: Duration::from_secs(600) }
+        Self {
+            demo: true,
+            per_minute: 60,
+            per_day: 5_000,
+            access_ttl: Duration::from_secs(600),
+            port: 0,
+        }
     }
 }
 
@@ -101,6 +108,12 @@ impl ExactSimulatorBuilder {
     pub fn limits(mut self, per_minute: u32, per_day: u32) -> Self {
         self.per_minute = per_minute;
         self.per_day = per_day;
+        self
+    }
+
+    /// Listens on this port (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
@@ -203,6 +216,7 @@ impl ExactSimulatorBuilder {
             .faults(faults)
             .journal(journal)
             .rate_limiter(limiter)
+            .port(self.port)
             .start()
             .await?;
         *lock(&state.base) = server.base_url().trim_end_matches('/').to_owned();
@@ -405,6 +419,11 @@ impl ExactSimulator {
     /// Stops the server.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
+    }
+
+    /// Serves until Ctrl-C (the CLI's `simulate`).
+    pub async fn run_until_ctrl_c(self) -> std::io::Result<()> {
+        self.server.run_until_ctrl_c().await
     }
 }
 

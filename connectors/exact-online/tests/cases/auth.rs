@@ -87,3 +87,46 @@ async fn an_authorization_code_works_once() {
     let client = ExactClient::connect(config, Some(store)).await.unwrap();
     client.check().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_registry_connector_connects_lazily_and_keeps_the_rotated_token_in_a_file() {
+    use connector_exact_online::{ExactConfig, ExactConnector, FileTokenStore};
+    let _io = hold();
+    let sim = ExactSimulator::start().await.unwrap();
+    let c = sim.config();
+    let options: std::collections::BTreeMap<String, String> = [
+        ("client_id", c.client_id.clone()),
+        ("client_secret", connector_exact_online::simulator::CLIENT_SECRET.to_owned()),
+        ("refresh_token", c.refresh_token.as_ref().unwrap().expose_secret().to_owned()),
+        ("api_url", c.api_url.clone()),
+        ("order_target", "sales_invoice".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = ExactConfig::from_options(&options).unwrap();
+    assert_eq!(config.token_url, format!("{}/api/oauth2/token", c.api_url));
+    assert_eq!(config.order_target, connector_exact_online::OrderTarget::SalesInvoice);
+    let dir = std::env::temp_dir().join(format!("exact-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token.json");
+    let _ = std::fs::remove_file(&file);
+    let store: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new(&file));
+    let connector = ExactConnector::new(config, Some(store.clone()));
+    assert!(sim.journal().is_empty(), "nothing happens before first use");
+    let mut stream = connector_core::source::Source::<Customer>::read(&connector, ReadMode::Full);
+    let mut n = 0;
+    while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
+        if let connector_core::source::Change::Upsert(_) = item.unwrap() {
+            n += 1;
+        }
+    }
+    assert_eq!(n, 3);
+    let saved = store.load().await.unwrap().unwrap();
+    assert_ne!(
+        saved.refresh_token.unwrap().expose_secret(),
+        c.refresh_token.unwrap().expose_secret(),
+        "the rotated token is in the file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
