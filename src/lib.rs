@@ -21,5 +21,9 @@ pub use connector_xero as xero;
 #[cfg_attr(docsrs, doc(cfg(feature = "skynamo")))]
 pub use connector_skynamo as skynamo;
 
+#[cfg(feature = "exact-online")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exact-online")))]
+pub use connector_exact_online as exact_online;
+
 pub mod flowfile;
 pub mod registry;

@@ -71,6 +71,8 @@ pub fn systems() -> &'static [&'static str] {
         "xero",
         #[cfg(feature = "skynamo")]
         "skynamo",
+        #[cfg(feature = "exact-online")]
+        "exact-online",
     ]
 }
 
@@ -113,6 +115,8 @@ pub fn source<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sour
         "xero" => xero_system::source::<E>(options),
         #[cfg(feature = "skynamo")]
         "skynamo" => skynamo_system::source::<E>(options),
+        #[cfg(feature = "exact-online")]
+        "exact-online" => exact_online_system::source::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -132,6 +136,8 @@ pub fn sink<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sink<E
         "xero" => xero_system::sink::<E>(options),
         #[cfg(feature = "skynamo")]
         "skynamo" => skynamo_system::sink::<E>(options),
+        #[cfg(feature = "exact-online")]
+        "exact-online" => exact_online_system::sink::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -161,6 +167,8 @@ pub async fn check(system: &str, options: &Options) -> Result<()> {
         "xero" => xero_system::check(options).await,
         #[cfg(feature = "skynamo")]
         "skynamo" => skynamo_system::client(options)?.check().await,
+        #[cfg(feature = "exact-online")]
+        "exact-online" => exact_online_system::check(options).await,
         _ => Err(unknown(system)),
     }
 }
@@ -179,6 +187,8 @@ pub async fn simulate(system: &str, port: u16) -> Result<()> {
         "xero" => xero_system::simulate(port).await,
         #[cfg(feature = "skynamo")]
         "skynamo" => skynamo_system::simulate(port).await,
+        #[cfg(feature = "exact-online")]
+        "exact-online" => exact_online_system::simulate(port).await,
         _ => Err(unknown(system)),
     }
 }
@@ -263,7 +273,7 @@ mod procountor_system {
 }
 
 /// `Arc<dyn Source<Customer>>` as `Arc<dyn Source<E>>` when `E` is `Customer`.
-#[cfg(any(feature = "xero", feature = "skynamo"))]
+#[cfg(any(feature = "xero", feature = "skynamo", feature = "exact-online"))]
 fn cast_to<T: 'static, U: 'static>(value: T, system: &str) -> Result<U> {
     (Box::new(value) as Box<dyn std::any::Any>)
         .downcast::<U>()
@@ -434,5 +444,86 @@ mod tests {
         let err = source::<connector_core::model::Customer>("nope", &Options::new()).err().unwrap();
         assert_eq!(err.kind(), connector_core::ErrorKind::Config);
         assert!(err.to_string().contains("unknown system `nope`"));
+    }
+}
+
+/// Exact Online: customers (accounts), products (items), price lists, stock levels, invoices
+/// and shipments (goods deliveries) to read; orders (sales orders, or sales invoices with
+/// option `order_target`) and customers to write. Option `token_file` keeps the rotating
+/// refresh token between runs.
+#[cfg(feature = "exact-online")]
+mod exact_online_system {
+    use std::sync::Arc;
+
+    use connector_core::http::TokenStore;
+    use connector_core::model::{
+        Customer, Invoice, Order, PriceList, Product, Shipment, StockLevel,
+    };
+    use connector_core::{Entity, EntityKind, Error, Result, Sink, Source};
+    use connector_exact_online as eo;
+
+    use super::{Options, cast_to};
+
+    fn connector(options: &Options) -> Result<Arc<eo::ExactConnector>> {
+        let config = eo::ExactConfig::from_options(options)?;
+        let store: Option<Arc<dyn TokenStore>> = options
+            .get("token_file")
+            .map(|p| Arc::new(eo::FileTokenStore::new(p)) as Arc<dyn TokenStore>);
+        Ok(Arc::new(eo::ExactConnector::new(config, store)))
+    }
+
+    pub fn source<E: Entity>(options: &Options) -> Result<Arc<dyn Source<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Customer => cast_to(c as Arc<dyn Source<Customer>>, "exact-online"),
+            EntityKind::Product => cast_to(c as Arc<dyn Source<Product>>, "exact-online"),
+            EntityKind::PriceList => cast_to(c as Arc<dyn Source<PriceList>>, "exact-online"),
+            EntityKind::StockLevel => cast_to(c as Arc<dyn Source<StockLevel>>, "exact-online"),
+            EntityKind::Invoice => cast_to(c as Arc<dyn Source<Invoice>>, "exact-online"),
+            EntityKind::Shipment => cast_to(c as Arc<dyn Source<Shipment>>, "exact-online"),
+            other => Err(Error::unsupported(format!(
+                "exact-online reads customers, products, price-lists, stock-levels, invoices and shipments, not {other}"
+            ))),
+        }
+    }
+
+    pub fn sink<E: Entity>(options: &Options) -> Result<Arc<dyn Sink<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Order => cast_to(c as Arc<dyn Sink<Order>>, "exact-online"),
+            EntityKind::Customer => cast_to(c as Arc<dyn Sink<Customer>>, "exact-online"),
+            other => Err(Error::unsupported(format!(
+                "exact-online takes orders (as sales orders or invoices, quotes as quotations) and customers, not {other}"
+            ))),
+        }
+    }
+
+    pub async fn check(options: &Options) -> Result<()> {
+        Source::<Customer>::check(connector(options)?.as_ref()).await
+    }
+
+    pub async fn simulate(port: u16) -> Result<()> {
+        let sim =
+            eo::simulator::ExactSimulator::builder().port(port).start().await.map_err(|e| {
+                Error::internal(format!("cannot start the Exact Online simulator: {e}"))
+            })?;
+        let c = sim.config();
+        println!("Exact Online simulator at {}", sim.base_url());
+        println!(
+            "  CONNECTOR_EXACT_ONLINE_API_URL={} CONNECTOR_EXACT_ONLINE_CLIENT_ID={} CONNECTOR_EXACT_ONLINE_CLIENT_SECRET={} \\",
+            c.api_url,
+            eo::simulator::CLIENT_ID,
+            eo::simulator::CLIENT_SECRET
+        );
+        println!(
+            "  (division {} from current/Me; refresh tokens rotate: exchange authorization code {} or keep them in a token_file)",
+            eo::simulator::DIVISION,
+            eo::simulator::AUTH_CODE
+        );
+        if let Some(rt) = c.refresh_token.as_ref() {
+            use connector_core::reexports::secrecy::ExposeSecret;
+            println!("  CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN={}", rt.expose_secret());
+        }
+        sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
     }
 }
