@@ -29,7 +29,7 @@ use connector_sdk::model::Order;
 use connector_sdk::procountor::simulator::ProcountorSimulator;
 use connector_sdk::procountor::{ProcountorClient, ProcountorConfig, ProcountorSink};
 use connector_sdk::state::{MemoryStore, SqliteStore, StateStore};
-use connector_sdk::{Error, Result};
+use connector_sdk::{Error, Result, Source};
 
 /// A webshop export: one row per order line, orders grouped by number.
 pub const WEBSHOP_ORDERS: &str = "\
@@ -41,9 +41,10 @@ WEB-1003,2026-05-05,EUR,W-77,Matti Meikäläinen,,,,,,Kotikatu 3 B 12,33100,Tamp
 WEB-1004,2026-05-06,EUR,W-78,Virhe Oy,virhe@virhe.example,0112038-8,,,,Virhetie 1,00200,Helsinki,FI,WID-1,Widget,1,pcs,10.00,EUR,standard
 ";
 
-/// Builds the orders → Procountor flow over a CSV file.
+/// Builds the orders → Procountor flow from any order source (here a webshop CSV through
+/// the file connector; a Skynamo or other `Source<Order>` fits the same way).
 pub fn orders_flow(
-    orders_csv: PathBuf,
+    source: Arc<dyn Source<Order>>,
     sink: Arc<ProcountorSink>,
     state: Arc<dyn StateStore>,
 ) -> Result<Flow<Order>> {
@@ -56,7 +57,6 @@ pub fn orders_flow(
         set.take("orders-to-invoices")
             .ok_or_else(|| Error::config("procountor.toml has no `orders-to-invoices` mapping"))?,
     );
-    let source = Arc::new(FileSource::<Order>::new(FileConfig::csv(orders_csv)));
     let mut builder =
         Flow::builder("orders-to-procountor", source, sink, state).step(plan.step::<Order>()?);
     if let Some(prepare) = plan.prepare_update::<Order>() {
@@ -115,7 +115,9 @@ async fn run() -> Result<()> {
     } else {
         Arc::new(SqliteStore::open(dir.join("state.sqlite"))?)
     };
-    let flow = orders_flow(orders, sink, state)?;
+    let source: Arc<dyn Source<Order>> =
+        Arc::new(FileSource::<Order>::new(FileConfig::csv(orders)));
+    let flow = orders_flow(source, sink, state)?;
     print(&flow.run(RunMode::Full).await);
     println!("Again (nothing new is created):");
     print(&flow.run(RunMode::Full).await);

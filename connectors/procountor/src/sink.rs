@@ -13,7 +13,7 @@ use connector_core::{Error, ErrorKind, Result};
 use serde_json::Value;
 
 use crate::client::{CONNECTOR, ProcountorClient};
-use crate::config::{DetailsFrom, InvoiceSettings};
+use crate::config::{DetailsFrom, FollowUp, InvoiceSettings};
 use crate::convert::{PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party};
 use crate::wire::{BusinessPartner, InvoiceBasicInfo, ListResponse, WireInvoice, WireProduct};
 
@@ -146,8 +146,8 @@ impl ProcountorSink {
         Ok(out)
     }
 
-    async fn follow_up(&self, id: &str) -> Result<()> {
-        for action in &self.settings.follow_up {
+    async fn follow_up(&self, id: &str, actions: &[FollowUp]) -> Result<()> {
+        for action in actions {
             self.client
                 .http()
                 .put(&format!("invoices/{id}/{}", action.as_str()))
@@ -231,10 +231,21 @@ impl ProcountorSink {
     async fn create(&self, order: &Order, number: &str) -> Result<Outcome> {
         if let Some(existing) = self.find_invoice(number).await? {
             let id = existing.id.to_string();
-            if existing.status.as_deref() == Some("UNFINISHED")
-                && !self.settings.follow_up.is_empty()
-            {
-                self.follow_up(&id).await?;
+            // Follow-ups a failed earlier run left undone: all of them while the invoice is
+            // UNFINISHED, the send once it is verified (NOT_SENT).
+            let pending: Vec<FollowUp> = match existing.status.as_deref() {
+                Some("UNFINISHED") => self.settings.follow_up.clone(),
+                Some("NOT_SENT") => self
+                    .settings
+                    .follow_up
+                    .iter()
+                    .copied()
+                    .filter(|a| *a == FollowUp::Send)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !pending.is_empty() {
+                self.follow_up(&id, &pending).await?;
                 return Ok(Outcome::Updated { target_id: id });
             }
             return Ok(Outcome::Unchanged { target_id: id });
@@ -259,7 +270,7 @@ impl ProcountorSink {
             }
             Err(e) => return Err(e),
         };
-        self.follow_up(&id).await?;
+        self.follow_up(&id, &self.settings.follow_up).await?;
         Ok(Outcome::Created { target_id: id })
     }
 

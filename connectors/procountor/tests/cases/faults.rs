@@ -5,7 +5,7 @@ use std::time::Duration;
 use connector_core::simulator::{Fault, FaultRule, Method, SimResponse};
 use connector_core::sink::{Outcome, Sink};
 use connector_core::source::{ReadMode, Source};
-use connector_procountor::{CustomerSource, InvoiceSettings};
+use connector_procountor::{CustomerSource, FollowUp, InvoiceSettings};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -67,4 +67,23 @@ async fn a_concurrent_edit_during_an_update_is_read_again_and_retried() {
     assert_eq!(out[0].outcome, Outcome::Updated { target_id: id.clone() });
     assert_eq!(sim.journal().count_call("PUT", &path), 2);
     assert_eq!(sim.invoices()[0]["invoiceRows"][0]["quantity"].to_string(), "5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_follow_up_is_resumed_by_the_next_write_without_a_second_invoice() {
+    let sim = sim().await;
+    // The first invoice gets id 1006 (the demo register holds 1001–1005). A 400 is not
+    // retried by the client.
+    sim.faults().add(FaultRule::new(Fault::status(400)).next(1).on_path("/api/invoices/1006/send"));
+    let settings =
+        InvoiceSettings { follow_up: vec![FollowUp::Verify, FollowUp::Send], ..Default::default() };
+    let sink = sink(&sim, settings);
+    let e = failed(write(&sink, order("F-4")).await);
+    assert_eq!(e.status(), Some(400));
+    assert!(e.to_string().contains("send failed"), "{e}");
+    assert_eq!(sim.invoices()[0]["status"], "NOT_SENT", "verified, not sent");
+    let again = write(&sink, order("F-4")).await;
+    assert!(matches!(again, Outcome::Updated { .. }), "{again:?}");
+    assert_eq!(sim.invoices().len(), 1);
+    assert_eq!(sim.invoices()[0]["status"], "SENT");
 }
