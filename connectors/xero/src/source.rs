@@ -27,6 +27,9 @@ use crate::client::{NAME, XeroClient};
 use crate::convert::{self, Ctx};
 use crate::wire;
 
+/// The most boundary ids a saved cursor keeps.
+pub const CURSOR_IDS: usize = 256;
+
 /// Quotes take `page` only: Xero's fixed page size.
 const QUOTES_PAGE_SIZE: u32 = 100;
 
@@ -65,19 +68,22 @@ impl XeroCursor {
         Ok(Self { at: Some(at), recent })
     }
 
-    /// The cursor's text.
+    /// The cursor's text. At most [`CURSOR_IDS`] ids are kept (the newest): beyond that, a
+    /// resumed read delivers some boundary records again, which the flow's ledger finds
+    /// unchanged; nothing is skipped.
     pub fn to_cursor(&self) -> Cursor {
         match self.at {
             None => Cursor::new(""),
-            Some(at) => Cursor::new(format!(
-                "{}|{}",
-                dates::format_rfc3339(at),
-                self.recent
-                    .iter()
-                    .map(|(id, t)| format!("{id}@{}", t.timestamp_millis()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )),
+            Some(at) => {
+                let mut newest: Vec<(&String, &DateTime<Utc>)> = self.recent.iter().collect();
+                if newest.len() > CURSOR_IDS {
+                    newest.sort_by(|a, b| b.1.cmp(a.1));
+                    newest.truncate(CURSOR_IDS);
+                }
+                let ids: Vec<String> =
+                    newest.iter().map(|(id, t)| format!("{id}@{}", t.timestamp_millis())).collect();
+                Cursor::new(format!("{}|{}", dates::format_rfc3339(at), ids.join(",")))
+            }
         }
     }
 
@@ -88,14 +94,18 @@ impl XeroCursor {
 
     /// Records a delivered record.
     pub fn advance(&mut self, at: DateTime<Utc>, id: &str) {
-        if self.at.is_none_or(|c| at > c) {
+        let moved = self.at.is_none_or(|c| at > c);
+        if moved {
             self.at = Some(at);
         }
         let floor = self.at.unwrap_or(at) - ChronoDuration::seconds(1);
         if at >= floor {
             self.recent.insert(id.to_owned(), at);
         }
-        self.recent.retain(|_, t| *t >= floor);
+        if moved {
+            // Only a newer maximum can push older entries out of the last second.
+            self.recent.retain(|_, t| *t >= floor);
+        }
     }
 }
 
@@ -231,7 +241,7 @@ impl XeroSource {
                             continue;
                         }
                     }
-                    let converted = serde_json::from_value::<W>(raw.clone())
+                    let converted = W::deserialize(&raw)
                         .map_err(|e| Error::decode(format!("{}: {e}", l.collection)))
                         .and_then(|w| conv(&w, &ctx));
                     match converted {
