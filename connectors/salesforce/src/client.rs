@@ -1,0 +1,314 @@
+//! The connection: OAuth2 (refresh token or client credentials) whose answer names the
+//! `instance_url` every later call goes to, the configurable API version, SOQL queries
+//! followed through `nextRecordsUrl` until `done`, `Sforce-Limit-Info` fed to the budget, and
+//! Salesforce's error arrays (`REQUEST_LIMIT_EXCEEDED` is a spent daily budget).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use connector_core::http::{
+    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, Method, OAuth2, RateBudget,
+    RateFeedback, RetryPolicy, TokenEndpoint, TokenSet, TokenStore, Url, body_excerpt,
+};
+use connector_core::{Error, ErrorKind, FieldError, Result};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::SalesforceConfig;
+
+/// The connector's name.
+pub const NAME: &str = "salesforce";
+
+/// A connection to one org.
+#[derive(Debug, Clone)]
+pub struct SalesforceClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: HttpClient,
+    instance_url: String,
+    config: SalesforceConfig,
+    auth: Arc<OAuth2>,
+}
+
+fn shared_budget(key: String) -> RateBudget {
+    static BUDGETS: OnceLock<Mutex<HashMap<String, RateBudget>>> = OnceLock::new();
+    let map = BUDGETS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key).or_insert_with(RateBudget::salesforce).clone()
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    #[serde(default)]
+    message: String,
+    #[serde(default, rename = "errorCode")]
+    error_code: String,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+/// Turns a non-2xx answer into an error: the `[{"message","errorCode","fields"}]` array
+/// becomes the message and field errors; `REQUEST_LIMIT_EXCEEDED` is a spent daily budget.
+pub fn refine_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Error {
+    let list: Vec<ApiError> = serde_json::from_slice::<Vec<ApiError>>(body)
+        .or_else(|_| serde_json::from_slice::<ApiError>(body).map(|e| vec![e]))
+        .unwrap_or_default();
+    if list.is_empty() || list.iter().all(|e| e.message.is_empty()) {
+        return Error::from_status(
+            status,
+            format!("Salesforce answered {status}: {}", body_excerpt(body)),
+        );
+    }
+    let text = list
+        .iter()
+        .map(|e| format!("{}: {}", e.error_code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut e = Error::from_status(status, format!("Salesforce answered {status}: {text}"));
+    let fe: Vec<FieldError> = list
+        .iter()
+        .flat_map(|a| {
+            let fields =
+                if a.fields.is_empty() { vec!["record".to_owned()] } else { a.fields.clone() };
+            fields.into_iter().map(move |f| FieldError::new(f, a.message.clone()))
+        })
+        .collect();
+    if (400..500).contains(&status) {
+        e = e.with_field_errors(fe);
+    }
+    if list.iter().any(|a| a.error_code == "REQUEST_LIMIT_EXCEEDED") {
+        e = e.with_kind(ErrorKind::BudgetExhausted).context("the org's API request allowance");
+    }
+    e
+}
+
+/// Removes `attributes` from a record and from the records of nested subqueries.
+pub fn strip_attributes(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("attributes");
+            for (_, x) in m.iter_mut() {
+                strip_attributes(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_attributes),
+        _ => {}
+    }
+}
+
+impl SalesforceClient {
+    /// Connects: one token call (refresh token when configured or stored, else client
+    /// credentials) whose `instance_url` is where every later call goes.
+    pub async fn connect(
+        config: SalesforceConfig,
+        store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self> {
+        let endpoint = TokenEndpoint::new(&config.token_url(), config.client_id.clone())?
+            .client_secret(config.client_secret.clone())
+            .client_auth(ClientAuthMethod::RequestBody)
+            .connector(NAME);
+        let stored = match &store {
+            Some(s) => s.load().await?.and_then(|t| t.refresh_token),
+            None => None,
+        };
+        let refresh = stored.or_else(|| config.refresh_token.clone());
+        let (auth, instance) = match refresh {
+            Some(rt) => {
+                let answer = endpoint.refresh(&rt).await?;
+                let set = TokenSet::new(
+                    answer.tokens.access_token.clone(),
+                    answer.tokens.refresh_token.clone().or(Some(rt)),
+                    answer.tokens.expires_at,
+                );
+                let store: Arc<dyn TokenStore> = match store {
+                    Some(s) => s,
+                    None => Arc::new(MemoryTokenStore::new(None)),
+                };
+                store.save(&set).await?;
+                (OAuth2::refresh_token(endpoint, store).build(), answer.instance_url)
+            }
+            None => {
+                let answer = endpoint.client_credentials().await?;
+                let seeded = MemoryTokenStore::new(Some(answer.tokens.clone()));
+                (
+                    OAuth2::client_credentials(endpoint).token_store(seeded).build(),
+                    answer.instance_url,
+                )
+            }
+        };
+        let instance = config
+            .instance_url
+            .clone()
+            .or(instance)
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .ok_or_else(|| Error::config("the Salesforce token answer has no instance_url; set CONNECTOR_SALESFORCE_INSTANCE_URL"))?;
+        let auth = Arc::new(auth);
+        let http = HttpClient::builder(
+            NAME,
+            format!("{instance}/services/data/v{}/", config.api_version),
+        )
+        .auth(auth.clone())
+        .rate_budget(shared_budget(format!("{instance}:{}", config.client_id)))
+        .retry(
+            RetryPolicy::default()
+                .with_backoff(Duration::from_millis(500), Duration::from_secs(60)),
+        )
+        .attempt_timeout(Duration::from_secs(120))
+        .deadline(Duration::from_secs(600))
+        .error_refiner(refine_error)
+        .rate_feedback(RateFeedback::salesforce)
+        .default_header("accept", "application/json")
+        .build()?;
+        Ok(Self { inner: Arc::new(Inner { http, instance_url: instance, config, auth }) })
+    }
+
+    /// The HTTP client, based at `{instance_url}/services/data/v{version}/`.
+    pub fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
+    /// The org's instance URL.
+    pub fn instance_url(&self) -> &str {
+        &self.inner.instance_url
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SalesforceConfig {
+        &self.inner.config
+    }
+
+    /// How many times tokens were obtained after connecting.
+    pub fn token_refreshes(&self) -> u64 {
+        self.inner.auth.refreshes()
+    }
+
+    /// A connection test: `GET limits`.
+    pub async fn check(&self) -> Result<()> {
+        self.http().get("limits").operation("GET /limits").send().await.map(|_| ())
+    }
+
+    /// Runs a SOQL query and streams its batches (records without `attributes`), following
+    /// `nextRecordsUrl` until `done`.
+    pub fn query(&self, soql: String) -> BoxStream<'_, Result<Vec<Value>>> {
+        let first = match self.http().url("query") {
+            Ok(mut u) => {
+                u.query_pairs_mut().append_pair("q", &soql);
+                u
+            }
+            Err(e) => return stream::iter([Err(e)]).boxed(),
+        };
+        let batch = format!("batchSize={}", self.config().batch_size.clamp(200, 2000));
+        stream::unfold(Some(first), move |url: Option<Url>| {
+            let batch = batch.clone();
+            async move {
+                let url = url?;
+                let body: Result<Value> = self
+                    .http()
+                    .request_url(Method::GET, url)
+                    .operation("GET /query")
+                    .header("Sforce-Query-Options", &batch)
+                    .send_json()
+                    .await;
+                let mut body = match body {
+                    Ok(b) => b,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                let done = body.get("done").and_then(Value::as_bool).unwrap_or(true);
+                let next = if done {
+                    None
+                } else {
+                    match body.get("nextRecordsUrl").and_then(Value::as_str) {
+                        Some(link) => match self.http().resolve(link) {
+                            Ok(u) => Some(u),
+                            Err(e) => return Some((Err(e), None)),
+                        },
+                        None => {
+                            return Some((
+                                Err(Error::decode("`done` is false but there is no nextRecordsUrl").with_connector(NAME)),
+                                None,
+                            ));
+                        }
+                    }
+                };
+                match body.get_mut("records").map(Value::take) {
+                    Some(Value::Array(mut rows)) => {
+                        rows.iter_mut().for_each(strip_attributes);
+                        Some((Ok(rows), next))
+                    }
+                    _ => Some((Err(Error::decode("the query answer has no `records`").with_connector(NAME)), None)),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// The first record of a query.
+    pub async fn query_one(&self, soql: String) -> Result<Option<Value>> {
+        let mut s = self.query(soql);
+        match s.next().await {
+            Some(Ok(rows)) => Ok(rows.into_iter().next()),
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A SOQL string literal (`'O\'Brien'`).
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Converts a 15-character id to its 18-character case-insensitive form (18-character ids
+/// are returned as they are).
+pub fn id18(id: &str) -> String {
+    let id = id.trim();
+    if id.len() != 15 {
+        return id.to_owned();
+    }
+    const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    let bytes = id.as_bytes();
+    let mut suffix = String::with_capacity(3);
+    for chunk in bytes.chunks(5) {
+        let mut n = 0usize;
+        for (i, b) in chunk.iter().enumerate() {
+            if b.is_ascii_uppercase() {
+                n |= 1 << i;
+            }
+        }
+        suffix.push(ALPHA[n] as char);
+    }
+    format!("{id}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_errors_and_literals() {
+        assert_eq!(id18("001D000000IRFma"), "001D000000IRFmaIAH");
+        assert_eq!(id18("001D000000IRFmaIAH"), "001D000000IRFmaIAH");
+        let e = refine_error(
+            400,
+            &HeaderMap::new(),
+            br#"[{"message":"Required fields are missing: [Name]","errorCode":"REQUIRED_FIELD_MISSING","fields":["Name"]}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.field(), Some("Name"));
+        let e = refine_error(
+            403,
+            &HeaderMap::new(),
+            br#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
+        assert_eq!(literal("O'Brien"), "'O\\'Brien'");
+        let mut v = serde_json::json!({"attributes":{"type":"Order"},"Id":"x","OrderItems":{"records":[{"attributes":{},"Id":"y"}]}});
+        strip_attributes(&mut v);
+        assert_eq!(v, serde_json::json!({"Id":"x","OrderItems":{"records":[{"Id":"y"}]}}));
+    }
+}

@@ -1,0 +1,194 @@
+//! Settings: from the environment (`CONNECTOR_SALESFORCE_*`), from CLI options, or from code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use connector_core::Error;
+use connector_core::model::Currency;
+use secrecy::SecretString;
+
+/// `CONNECTOR_SALESFORCE_CLIENT_ID`: the connected app's consumer key.
+pub const ENV_CLIENT_ID: &str = "CONNECTOR_SALESFORCE_CLIENT_ID";
+/// `CONNECTOR_SALESFORCE_CLIENT_SECRET`: the connected app's consumer secret.
+pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_SALESFORCE_CLIENT_SECRET";
+/// `CONNECTOR_SALESFORCE_REFRESH_TOKEN`: a refresh token (else client credentials are used).
+pub const ENV_REFRESH_TOKEN: &str = "CONNECTOR_SALESFORCE_REFRESH_TOKEN";
+/// `CONNECTOR_SALESFORCE_LOGIN_URL`: `https://login.salesforce.com`, `https://test…` or My
+/// Domain.
+pub const ENV_LOGIN_URL: &str = "CONNECTOR_SALESFORCE_LOGIN_URL";
+/// `CONNECTOR_SALESFORCE_INSTANCE_URL`: overrides the token answer's `instance_url`.
+pub const ENV_INSTANCE_URL: &str = "CONNECTOR_SALESFORCE_INSTANCE_URL";
+/// `CONNECTOR_SALESFORCE_API_VERSION`: `59.0` by default.
+pub const ENV_API_VERSION: &str = "CONNECTOR_SALESFORCE_API_VERSION";
+
+/// The names of the custom object and fields that hold shipments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentObject {
+    /// The object (`Shipment__c`).
+    pub object: String,
+    /// Its external id: the shipment number (`Shipment_Number__c`).
+    pub number: String,
+    /// The lookup to the order (`Order__c`).
+    pub order: String,
+    /// The carrier (`Carrier__c`).
+    pub carrier: String,
+    /// The tracking code (`Tracking_Code__c`).
+    pub tracking_code: String,
+    /// The tracking URL (`Tracking_Url__c`).
+    pub tracking_url: String,
+}
+
+impl Default for ShipmentObject {
+    fn default() -> Self {
+        Self {
+            object: "Shipment__c".into(),
+            number: "Shipment_Number__c".into(),
+            order: "Order__c".into(),
+            carrier: "Carrier__c".into(),
+            tracking_code: "Tracking_Code__c".into(),
+            tracking_url: "Tracking_Url__c".into(),
+        }
+    }
+}
+
+/// Everything the Salesforce connector needs.
+#[derive(Clone)]
+pub struct SalesforceConfig {
+    /// Consumer key.
+    pub client_id: String,
+    /// Consumer secret.
+    pub client_secret: SecretString,
+    /// A refresh token; `None` uses the client-credentials flow.
+    pub refresh_token: Option<SecretString>,
+    /// The login host (the token endpoint is `{login_url}/services/oauth2/token`).
+    pub login_url: String,
+    /// Overrides the `instance_url` of the token answer.
+    pub instance_url: Option<String>,
+    /// The REST API version (`59.0`).
+    pub api_version: String,
+    /// The org currency (amounts without `CurrencyIsoCode`).
+    pub currency: Currency,
+    /// The External ID field of `Product2` that holds the SKU (`SKU__c`).
+    pub product_sku_field: String,
+    /// The External ID field of `Account` that holds the ERP customer number (`ERP_Id__c`).
+    pub account_number_field: String,
+    /// Whether the org manages stock at all; `false` leaves stock alone.
+    pub manage_stock: bool,
+    /// The `Product2` field that holds the stock (`Stock_Quantity__c`).
+    pub stock_field: String,
+    /// Where shipments go.
+    pub shipment: ShipmentObject,
+    /// Records per query batch (`Sforce-Query-Options: batchSize`, 200–2000).
+    pub batch_size: u32,
+}
+
+impl fmt::Debug for SalesforceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field("login_url", &self.login_url)
+            .field("instance_url", &self.instance_url)
+            .field("api_version", &self.api_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SalesforceConfig {
+    /// A configuration for `login.salesforce.com`, API 59.0.
+    pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            refresh_token: None,
+            login_url: "https://login.salesforce.com".into(),
+            instance_url: None,
+            api_version: "59.0".into(),
+            currency: Currency::EUR,
+            product_sku_field: "SKU__c".into(),
+            account_number_field: "ERP_Id__c".into(),
+            manage_stock: true,
+            stock_field: "Stock_Quantity__c".into(),
+            shipment: ShipmentObject::default(),
+            batch_size: 2000,
+        }
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/services/oauth2/token", self.login_url.trim_end_matches('/'))
+    }
+
+    /// Reads `CONNECTOR_SALESFORCE_*` from the environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads CLI-style options (`client_id`, `client_secret`, `refresh_token`, `login_url`,
+    /// `instance_url`, `api_version`, `currency`, `manage_stock`).
+    pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
+        Self::from_lookup(|k| {
+            options
+                .get(&k.trim_start_matches("CONNECTOR_SALESFORCE_").to_ascii_lowercase())
+                .cloned()
+        })
+    }
+
+    /// Reads the settings through `get` (environment-style names).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let need = |k: &str| opt(k).ok_or_else(|| Error::config(format!("{k} is not set")));
+        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(need(ENV_CLIENT_SECRET)?));
+        c.refresh_token = opt(ENV_REFRESH_TOKEN).map(SecretString::from);
+        if let Some(v) = opt(ENV_LOGIN_URL) {
+            c.login_url = v.trim_end_matches('/').to_owned();
+        }
+        c.instance_url = opt(ENV_INSTANCE_URL).map(|v| v.trim_end_matches('/').to_owned());
+        if let Some(v) = opt(ENV_API_VERSION) {
+            let v = v.trim().trim_start_matches('v').to_owned();
+            if v.split('.').count() != 2 || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                return Err(Error::config(format!(
+                    "{ENV_API_VERSION} is not a version like 59.0: {v:?}"
+                )));
+            }
+            c.api_version = v;
+        }
+        if let Some(v) = opt("CONNECTOR_SALESFORCE_CURRENCY") {
+            c.currency = Currency::new(v.trim())?;
+        }
+        if let Some(v) = opt("CONNECTOR_SALESFORCE_MANAGE_STOCK") {
+            c.manage_stock = matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes");
+        }
+        Ok(c)
+    }
+
+    /// Whether the environment holds Salesforce credentials.
+    pub fn env_present() -> bool {
+        std::env::var(ENV_CLIENT_ID).is_ok_and(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_and_versions() {
+        let o: BTreeMap<String, String> = [
+            ("client_id", "id"),
+            ("client_secret", "s"),
+            ("login_url", "https://test.salesforce.com/"),
+            ("api_version", "v60.0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let c = SalesforceConfig::from_options(&o).unwrap();
+        assert_eq!(c.token_url(), "https://test.salesforce.com/services/oauth2/token");
+        assert_eq!(c.api_version, "60.0");
+        let mut bad = o;
+        bad.insert("api_version".into(), "latest".into());
+        assert!(SalesforceConfig::from_options(&bad).is_err());
+    }
+}

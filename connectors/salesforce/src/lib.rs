@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod config;
+#[cfg(feature = "simulator")]
+pub mod simulator;
+pub mod sink;
+pub mod source;
+
+pub use client::{NAME, SalesforceClient, id18};
+pub use config::{SalesforceConfig, ShipmentObject};
+pub use sink::SalesforceSink;
+pub use source::{SalesforceSource, SfCursor};

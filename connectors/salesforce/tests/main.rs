@@ -1,0 +1,6 @@
+//! Integration tests of the Salesforce connector against its simulator.
+
+#[path = "cases/read.rs"]
+mod read;
+#[path = "cases/write.rs"]
+mod write;
