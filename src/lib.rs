@@ -25,5 +25,9 @@ pub use connector_skynamo as skynamo;
 #[cfg_attr(docsrs, doc(cfg(feature = "exact-online")))]
 pub use connector_exact_online as exact_online;
 
+#[cfg(feature = "salesforce")]
+#[cfg_attr(docsrs, doc(cfg(feature = "salesforce")))]
+pub use connector_salesforce as salesforce;
+
 pub mod flowfile;
 pub mod registry;

@@ -73,6 +73,8 @@ pub fn systems() -> &'static [&'static str] {
         "skynamo",
         #[cfg(feature = "exact-online")]
         "exact-online",
+        #[cfg(feature = "salesforce")]
+        "salesforce",
     ]
 }
 
@@ -117,6 +119,8 @@ pub fn source<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sour
         "skynamo" => skynamo_system::source::<E>(options),
         #[cfg(feature = "exact-online")]
         "exact-online" => exact_online_system::source::<E>(options),
+        #[cfg(feature = "salesforce")]
+        "salesforce" => salesforce_system::source::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -138,6 +142,8 @@ pub fn sink<E: Entity>(system: &str, options: &Options) -> Result<Arc<dyn Sink<E
         "skynamo" => skynamo_system::sink::<E>(options),
         #[cfg(feature = "exact-online")]
         "exact-online" => exact_online_system::sink::<E>(options),
+        #[cfg(feature = "salesforce")]
+        "salesforce" => salesforce_system::sink::<E>(options),
         _ => Err(unknown(system)),
     }
 }
@@ -169,6 +175,8 @@ pub async fn check(system: &str, options: &Options) -> Result<()> {
         "skynamo" => skynamo_system::client(options)?.check().await,
         #[cfg(feature = "exact-online")]
         "exact-online" => exact_online_system::check(options).await,
+        #[cfg(feature = "salesforce")]
+        "salesforce" => salesforce_system::check(options).await,
         _ => Err(unknown(system)),
     }
 }
@@ -189,6 +197,8 @@ pub async fn simulate(system: &str, port: u16) -> Result<()> {
         "skynamo" => skynamo_system::simulate(port).await,
         #[cfg(feature = "exact-online")]
         "exact-online" => exact_online_system::simulate(port).await,
+        #[cfg(feature = "salesforce")]
+        "salesforce" => salesforce_system::simulate(port).await,
         _ => Err(unknown(system)),
     }
 }
@@ -273,7 +283,12 @@ mod procountor_system {
 }
 
 /// `Arc<dyn Source<Customer>>` as `Arc<dyn Source<E>>` when `E` is `Customer`.
-#[cfg(any(feature = "xero", feature = "skynamo", feature = "exact-online"))]
+#[cfg(any(
+    feature = "xero",
+    feature = "skynamo",
+    feature = "exact-online",
+    feature = "salesforce"
+))]
 fn cast_to<T: 'static, U: 'static>(value: T, system: &str) -> Result<U> {
     (Box::new(value) as Box<dyn std::any::Any>)
         .downcast::<U>()
@@ -524,6 +539,76 @@ mod exact_online_system {
             use connector_core::reexports::secrecy::ExposeSecret;
             println!("  CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN={}", rt.expose_secret());
         }
+        sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+/// Salesforce: customers (accounts), orders and products to read; products (with standard
+/// prices), stock levels, shipments and customers to write.
+#[cfg(feature = "salesforce")]
+mod salesforce_system {
+    use std::sync::Arc;
+
+    use connector_core::model::{Customer, Order, Product, Shipment, StockLevel};
+    use connector_core::{Entity, EntityKind, Error, Result, Sink, Source};
+    use connector_salesforce as sf;
+
+    use super::{Options, cast_to};
+
+    fn connector(options: &Options) -> Result<Arc<sf::SalesforceConnector>> {
+        Ok(Arc::new(sf::SalesforceConnector::new(
+            sf::SalesforceConfig::from_options(options)?,
+            None,
+        )))
+    }
+
+    pub fn source<E: Entity>(options: &Options) -> Result<Arc<dyn Source<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Customer => cast_to(c as Arc<dyn Source<Customer>>, "salesforce"),
+            EntityKind::Order => cast_to(c as Arc<dyn Source<Order>>, "salesforce"),
+            EntityKind::Product => cast_to(c as Arc<dyn Source<Product>>, "salesforce"),
+            other => Err(Error::unsupported(format!(
+                "salesforce reads customers, orders and products, not {other}"
+            ))),
+        }
+    }
+
+    pub fn sink<E: Entity>(options: &Options) -> Result<Arc<dyn Sink<E>>> {
+        let c = connector(options)?;
+        match E::KIND {
+            EntityKind::Product => cast_to(c as Arc<dyn Sink<Product>>, "salesforce"),
+            EntityKind::StockLevel => cast_to(c as Arc<dyn Sink<StockLevel>>, "salesforce"),
+            EntityKind::Shipment => cast_to(c as Arc<dyn Sink<Shipment>>, "salesforce"),
+            EntityKind::Customer => cast_to(c as Arc<dyn Sink<Customer>>, "salesforce"),
+            other => Err(Error::unsupported(format!(
+                "salesforce takes products, stock-levels, shipments and customers, not {other}"
+            ))),
+        }
+    }
+
+    pub async fn check(options: &Options) -> Result<()> {
+        Source::<Customer>::check(connector(options)?.as_ref()).await
+    }
+
+    pub async fn simulate(port: u16) -> Result<()> {
+        let sim =
+            sf::simulator::SalesforceSimulator::builder().port(port).start().await.map_err(
+                |e| Error::internal(format!("cannot start the Salesforce simulator: {e}")),
+            )?;
+        let c = sim.config();
+        println!("Salesforce simulator at {}", sim.base_url());
+        println!(
+            "  CONNECTOR_SALESFORCE_LOGIN_URL={} CONNECTOR_SALESFORCE_CLIENT_ID={} CONNECTOR_SALESFORCE_CLIENT_SECRET={} \\",
+            c.login_url,
+            sf::simulator::CLIENT_ID,
+            sf::simulator::CLIENT_SECRET
+        );
+        if let Some(rt) = c.refresh_token.as_ref() {
+            use connector_core::reexports::secrecy::ExposeSecret;
+            println!("  CONNECTOR_SALESFORCE_REFRESH_TOKEN={}", rt.expose_secret());
+        }
+        println!("  (or leave the refresh token out to use client credentials)");
         sim.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
     }
 }

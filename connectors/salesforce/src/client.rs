@@ -148,22 +148,20 @@ impl SalesforceClient {
             .map(|u| u.trim_end_matches('/').to_owned())
             .ok_or_else(|| Error::config("the Salesforce token answer has no instance_url; set CONNECTOR_SALESFORCE_INSTANCE_URL"))?;
         let auth = Arc::new(auth);
-        let http = HttpClient::builder(
-            NAME,
-            format!("{instance}/services/data/v{}/", config.api_version),
-        )
-        .auth(auth.clone())
-        .rate_budget(shared_budget(format!("{instance}:{}", config.client_id)))
-        .retry(
-            RetryPolicy::default()
-                .with_backoff(Duration::from_millis(500), Duration::from_secs(60)),
-        )
-        .attempt_timeout(Duration::from_secs(120))
-        .deadline(Duration::from_secs(600))
-        .error_refiner(refine_error)
-        .rate_feedback(RateFeedback::salesforce)
-        .default_header("accept", "application/json")
-        .build()?;
+        let http =
+            HttpClient::builder(NAME, format!("{instance}/services/data/v{}/", config.api_version))
+                .auth(auth.clone())
+                .rate_budget(shared_budget(format!("{instance}:{}", config.client_id)))
+                .retry(
+                    RetryPolicy::default()
+                        .with_backoff(Duration::from_millis(500), Duration::from_secs(60)),
+                )
+                .attempt_timeout(Duration::from_secs(120))
+                .deadline(Duration::from_secs(600))
+                .error_refiner(refine_error)
+                .rate_feedback(RateFeedback::salesforce)
+                .default_header("accept", "application/json")
+                .build()?;
         Ok(Self { inner: Arc::new(Inner { http, instance_url: instance, config, auth }) })
     }
 

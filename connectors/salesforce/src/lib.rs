@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod lazy;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;
@@ -10,5 +11,6 @@ pub mod source;
 
 pub use client::{NAME, SalesforceClient, id18};
 pub use config::{SalesforceConfig, ShipmentObject};
+pub use lazy::SalesforceConnector;
 pub use sink::SalesforceSink;
 pub use source::{SalesforceSource, SfCursor};

@@ -155,3 +155,31 @@ async fn client_credentials_work_without_a_refresh_token() {
         sim.journal().entries().into_iter().find(|e| e.path == "/services/oauth2/token").unwrap();
     assert!(String::from_utf8_lossy(&token.body).contains("grant_type=client_credentials"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_registry_connector_connects_on_first_use_from_options() {
+    let _io = hold();
+    let sim = SalesforceSimulator::start().await.unwrap();
+    let c = sim.config();
+    use secrecy::ExposeSecret;
+    let options: std::collections::BTreeMap<String, String> = [
+        ("client_id", c.client_id.clone()),
+        ("client_secret", connector_salesforce::simulator::CLIENT_SECRET.to_owned()),
+        ("refresh_token", c.refresh_token.as_ref().unwrap().expose_secret().to_owned()),
+        ("login_url", c.login_url.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = connector_salesforce::SalesforceConfig::from_options(&options).unwrap();
+    let connector = connector_salesforce::SalesforceConnector::new(config, None);
+    assert!(sim.journal().is_empty(), "nothing before first use");
+    let mut n = 0;
+    let mut st = Source::<Order>::read(&connector, ReadMode::Full);
+    while let Some(c) = st.next().await {
+        if let Change::Upsert(_) = c.unwrap() {
+            n += 1;
+        }
+    }
+    assert_eq!(n, 3);
+}
