@@ -20,6 +20,7 @@ use connector_core::source::{
 };
 use connector_core::{Error, ErrorKind, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -109,6 +110,21 @@ impl XeroCursor {
     }
 }
 
+/// A page's records: decoded in one go, or as JSON values to decode one by one.
+enum PageRows<W> {
+    Typed(Vec<W>),
+    Raw(Vec<Value>),
+}
+
+impl<W> PageRows<W> {
+    fn len(&self) -> usize {
+        match self {
+            PageRows::Typed(v) => v.len(),
+            PageRows::Raw(v) => v.len(),
+        }
+    }
+}
+
 /// One endpoint's listing rules.
 #[derive(Debug, Clone, Copy)]
 struct Listing {
@@ -140,12 +156,12 @@ impl XeroSource {
         }
     }
 
-    async fn fetch_page(
+    async fn fetch_raw(
         &self,
         l: Listing,
         since: Option<DateTime<Utc>>,
         page: Option<u32>,
-    ) -> Result<Vec<Value>> {
+    ) -> Result<Option<Vec<u8>>> {
         let mut req = self
             .client
             .http()
@@ -170,19 +186,53 @@ impl XeroSource {
         if let Some(at) = since {
             req = req.header("If-Modified-Since", &dates::format_rfc3339(at));
         }
-        let mut body: Value = match req.send_json().await {
-            Ok(b) => b,
+        match req.send().await {
+            Ok(r) => Ok(Some(r.into_body())),
             // Not Modified: nothing changed since the cursor.
-            Err(e) if e.status() == Some(304) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        match body.get_mut(l.collection).map(Value::take) {
-            Some(Value::Array(items)) => Ok(items),
-            Some(Value::Null) | None => Ok(Vec::new()),
-            Some(_) => {
-                Err(Error::decode(format!("`{}` in the answer is not a list", l.collection))
-                    .with_connector(NAME)
-                    .with_operation(format!("GET /{}", l.path)))
+            Err(e) if e.status() == Some(304) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page: decoded straight into wire records when every record fits, else record by
+    /// record (each bad one becomes a rejection). A body that is not JSON at all is fetched
+    /// again, up to three times, then fails with a decode error naming the endpoint.
+    async fn fetch_page<W: DeserializeOwned + wire::Listed>(
+        &self,
+        l: Listing,
+        since: Option<DateTime<Utc>>,
+        page: Option<u32>,
+    ) -> Result<PageRows<W>> {
+        let mut attempt = 0;
+        loop {
+            let Some(body) = self.fetch_raw(l, since, page).await? else {
+                return Ok(PageRows::Typed(Vec::new()));
+            };
+            if let Ok(env) = serde_json::from_slice::<wire::Envelope<W>>(&body) {
+                return Ok(PageRows::Typed(env.records()));
+            }
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(mut v) => {
+                    return match v.get_mut(l.collection).map(Value::take) {
+                        Some(Value::Array(items)) => Ok(PageRows::Raw(items)),
+                        Some(Value::Null) | None => Ok(PageRows::Typed(Vec::new())),
+                        Some(_) => Err(Error::decode(format!(
+                            "`{}` in the answer is not a list",
+                            l.collection
+                        ))
+                        .with_connector(NAME)
+                        .with_operation(format!("GET /{}", l.path))),
+                    };
+                }
+                Err(e) if attempt >= 3 => {
+                    return Err(Error::decode(format!("the answer is not JSON: {e}"))
+                        .with_connector(NAME)
+                        .with_operation(format!("GET /{}", l.path)));
+                }
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(endpoint = l.path, error = %e, attempt, "Xero sent a malformed page; fetching it again");
+                }
             }
         }
     }
@@ -196,7 +246,7 @@ impl XeroSource {
     ) -> BoxStream<'a, Result<Change<E>>>
     where
         E: Send + 'static,
-        W: DeserializeOwned + Send + 'static,
+        W: DeserializeOwned + wire::Listed + std::fmt::Debug + Send + 'static,
     {
         let (cursor, snapshot) = match &mode {
             ReadMode::Full => (Ok(XeroCursor::default()), true),
@@ -219,7 +269,7 @@ impl XeroSource {
                     return None;
                 }
                 let page_arg = paged.then_some(st.page);
-                let items = match self.fetch_page(l, st.cursor.at, page_arg).await {
+                let items: PageRows<W> = match self.fetch_page(l, st.cursor.at, page_arg).await {
                     Ok(items) => items,
                     Err(e) => {
                         st.done = true;
@@ -229,31 +279,52 @@ impl XeroSource {
                 let full_page = paged && l.page_size.is_some_and(|s| items.len() >= s as usize);
                 let before = st.cursor.at;
                 let mut out = Vec::with_capacity(items.len() + 2);
-                for raw in items {
-                    let id =
-                        raw.get(l.id_field).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    let at = raw
-                        .get("UpdatedDateUTC")
-                        .and_then(Value::as_str)
-                        .and_then(|s| dates::parse_ms_json(s).ok());
-                    if let Some(at) = at {
-                        if st.cursor.seen(at, &id) {
-                            continue;
+                // One record: skip it when this version was delivered, else convert it.
+                let mut emit =
+                    |id: String,
+                     at: Option<DateTime<Utc>>,
+                     wire: std::result::Result<&W, Error>,
+                     payload: &dyn Fn() -> Option<String>| {
+                        if at.is_some_and(|at| st.cursor.seen(at, &id)) {
+                            return;
+                        }
+                        match wire.and_then(|w| conv(w, &ctx)) {
+                            Ok(rec) => out.push(Ok(Change::Upsert(rec))),
+                            Err(e) => out.push(Ok(Change::Rejected(Rejected {
+                                key: (!id.is_empty()).then(|| id.clone()),
+                                payload: payload(),
+                                error: e.with_connector(NAME).with_record(id.clone()),
+                            }))),
+                        }
+                        if let Some(at) = at {
+                            st.cursor.advance(at, &id);
+                        }
+                    };
+                match items {
+                    PageRows::Typed(rows) => {
+                        for w in rows {
+                            let id = w.id().to_owned();
+                            let at = w.updated().and_then(|s| dates::parse_ms_json(s).ok());
+                            emit(id, at, Ok(&w), &|| Some(format!("{w:?}")));
                         }
                     }
-                    let converted = W::deserialize(&raw)
-                        .map_err(|e| Error::decode(format!("{}: {e}", l.collection)))
-                        .and_then(|w| conv(&w, &ctx));
-                    match converted {
-                        Ok(rec) => out.push(Ok(Change::Upsert(rec))),
-                        Err(e) => out.push(Ok(Change::Rejected(Rejected {
-                            key: (!id.is_empty()).then(|| id.clone()),
-                            payload: Some(raw.to_string()),
-                            error: e.with_connector(NAME).with_record(id.clone()),
-                        }))),
-                    }
-                    if let Some(at) = at {
-                        st.cursor.advance(at, &id);
+                    PageRows::Raw(rows) => {
+                        for raw in rows {
+                            let id = raw
+                                .get(l.id_field)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned();
+                            let at = raw
+                                .get("UpdatedDateUTC")
+                                .and_then(Value::as_str)
+                                .and_then(|s| dates::parse_ms_json(s).ok());
+                            let wire = W::deserialize(&raw)
+                                .map_err(|e| Error::decode(format!("{}: {e}", l.collection)));
+                            emit(id, at, wire.as_ref().map_err(Clone::clone), &|| {
+                                Some(raw.to_string())
+                            });
+                        }
                     }
                 }
                 if !full_page {
@@ -412,7 +483,7 @@ impl Source<PriceList> for XeroSource {
     fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<PriceList>>> {
         let ctx = self.ctx();
         let fut = async move {
-            let items = self.fetch_page(Self::items_listing(), None, None).await?;
+            let items = self.fetch_page::<wire::Item>(Self::items_listing(), None, None).await?;
             let mut list = PriceList {
                 code: self.client.config().price_list_code.clone(),
                 name: Some("Xero sales prices".to_owned()),
@@ -425,14 +496,21 @@ impl Source<PriceList> for XeroSource {
                 meta: Default::default(),
             };
             let mut out = Vec::new();
-            for raw in items {
-                match serde_json::from_value::<wire::Item>(raw.clone()) {
-                    Ok(i) => list.entries.extend(convert::price_entry(&i, &ctx)),
-                    Err(e) => out.push(Ok(Change::Rejected(Rejected {
-                        key: raw.get("ItemID").and_then(Value::as_str).map(str::to_owned),
-                        payload: Some(raw.to_string()),
-                        error: Error::decode(format!("Items: {e}")).with_connector(NAME),
-                    }))),
+            match items {
+                PageRows::Typed(rows) => {
+                    list.entries.extend(rows.iter().filter_map(|i| convert::price_entry(i, &ctx)));
+                }
+                PageRows::Raw(rows) => {
+                    for raw in rows {
+                        match wire::Item::deserialize(&raw) {
+                            Ok(i) => list.entries.extend(convert::price_entry(&i, &ctx)),
+                            Err(e) => out.push(Ok(Change::Rejected(Rejected {
+                                key: raw.get("ItemID").and_then(Value::as_str).map(str::to_owned),
+                                payload: Some(raw.to_string()),
+                                error: Error::decode(format!("Items: {e}")).with_connector(NAME),
+                            }))),
+                        }
+                    }
                 }
             }
             list.entries.sort_by(|a, b| a.sku.cmp(&b.sku));

@@ -210,3 +210,19 @@ async fn a_record_edited_during_a_sync_is_neither_lost_nor_skipped() {
     assert_eq!(seen["E-02"], 2, "the edited record comes again with its new content");
     assert!(seen.iter().filter(|(k, _)| k.as_str() != "E-02").all(|(_, n)| *n == 1), "{seen:?}");
 }
+
+#[tokio::test]
+async fn a_record_of_the_wrong_shape_is_rejected_alone_with_its_payload() {
+    let sim = XeroSimulator::builder().empty().start().await.unwrap();
+    seed_contacts(&sim, 3);
+    sim.contacts()
+        .insert(serde_json::json!({"ContactNumber": "BAD-1", "Name": "Bad Shape", "Phones": "not a list"}))
+        .unwrap();
+    let source = XeroSource::new(connect(&sim).await);
+    let r = read::<Customer>(&source, ReadMode::Full).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.by_key().len(), 3);
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].error.kind(), connector_core::ErrorKind::Decode);
+    assert!(r.rejected[0].payload.as_deref().unwrap().contains("not a list"));
+}
