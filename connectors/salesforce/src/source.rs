@@ -202,6 +202,17 @@ pub fn order(v: &Value, currency: Currency) -> Result<Order> {
     o.party.first_name = s(v, "BillToContact.FirstName");
     o.party.last_name = s(v, "BillToContact.LastName");
     o.party.phone = s(v, "BillToContact.Phone");
+    // An account named exactly as its bill-to person is a private customer (a B2C org
+    // without person accounts): no company.
+    let person = format!(
+        "{} {}",
+        o.party.first_name.as_deref().unwrap_or(""),
+        o.party.last_name.as_deref().unwrap_or("")
+    );
+    if o.party.company_name.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(person.trim()))
+    {
+        o.party.company_name = None;
+    }
     for (i, it) in children(v, "OrderItems").iter().enumerate() {
         let q = dec(it, "Quantity").map_err(|e| e.context(format!("OrderItems[{i}]")))?;
         let p = dec(it, "UnitPrice").map_err(|e| e.context(format!("OrderItems[{i}]")))?;
