@@ -111,3 +111,121 @@ async fn an_unknown_sku_is_quarantined_naming_it_and_replays_once_the_product_ex
     let so = eo.orders().find(|r| r.value["YourRef"] == number.as_str()).expect("the order landed");
     assert_eq!(so.value["SalesOrderLines"][0]["ItemCode"], "EBIKE-X");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_salesforce() {
+    use connector_sdk::exact_online::ExactSource;
+    use connector_sdk::model::Shipment;
+    use connector_sdk::salesforce::SalesforceSink;
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let tokens = token_store();
+    let orders = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), tokens.clone()).await;
+    assert!(orders.run(RunMode::Full).await.failure.is_none());
+    let so = eo
+        .orders()
+        .find(|r| r.value["SalesOrderLines"].as_array().is_some_and(|l| l.len() == 2))
+        .unwrap();
+    let number = so.value["OrderNumber"].as_i64().unwrap();
+    let your_ref = so.value["YourRef"].as_str().unwrap().to_owned();
+    eo.deliver(number, &[("BIKE-CITY-M", "1"), ("LOCK-CHAIN", "2")], "3SABCD0001", "PostNL")
+        .unwrap();
+    eo.deliver(number, &[("BIKE-CITY-M", "1")], "3SABCD0002", "PostNL").unwrap();
+
+    let source =
+        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
+    let sink =
+        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
+    let flow = Flow::builder(
+        "exact-shipments-to-salesforce",
+        source,
+        sink as Arc<dyn Sink<Shipment>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 2, "{report:?}");
+    let order_id =
+        sf.object("Order").find(|r| r.value["OrderNumber"] == your_ref.as_str()).unwrap().id;
+    let mut codes: Vec<String> = sf
+        .object("Shipment__c")
+        .all()
+        .into_iter()
+        .inspect(|r| assert_eq!(r.value["Order__c"], order_id.as_str()))
+        .map(|r| r.value["Tracking_Code__c"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["3SABCD0001", "3SABCD0002"]);
+    // Run again: nothing changes, nothing doubles.
+    let again = flow.run(RunMode::Changes).await;
+    assert!(again.failure.is_none(), "{:?}", again.failure);
+    assert_eq!(sf.object("Shipment__c").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goes_inactive() {
+    use connector_sdk::exact_online::ExactSource;
+    use connector_sdk::model::{Product, StockLevel};
+    use connector_sdk::salesforce::SalesforceSink;
+    let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let tokens = token_store();
+    let source =
+        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
+    let sink =
+        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
+    let flow = Flow::builder(
+        "exact-products-to-salesforce",
+        source.clone(),
+        sink.clone() as Arc<dyn Sink<Product>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .configure(|o| {
+        // The long description goes on create only: enrichment in Salesforce stays.
+        o.prepare_update = Some(Arc::new(|p: &mut Product| {
+            p.long_description = None;
+            p.description = None;
+        }));
+        o.deactivate_absent = true;
+        o.max_deactivate_percent = 50;
+    })
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 4, "{report:?}");
+    let products = sf.object("Product2");
+    let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
+    assert!(bike.value["Description"].as_str().unwrap().starts_with("Aluminium"));
+    assert_eq!(sf.object("PricebookEntry").len(), 4);
+
+    products
+        .update(&bike.id, &serde_json::json!({"Description": "Enriched by marketing"}))
+        .unwrap();
+    let item = eo.items().find(|r| r.value["Code"] == "BIKE-CITY-M").unwrap();
+    eo.items().update(&item.id, &serde_json::json!({"Description": "City bike, 53 cm (2026)", "Notes": "Changed in Exact"})).unwrap();
+    assert!(eo.delete_item("LOCK-CHAIN"));
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let bike = products.get(&bike.id).unwrap().value;
+    assert_eq!(bike["Name"], "City bike, 53 cm (2026)");
+    assert_eq!(bike["Description"], "Enriched by marketing", "left alone on update");
+    let lock = products.find(|r| r.value["SKU__c"] == "LOCK-CHAIN").unwrap();
+    assert_eq!(
+        lock.value["IsActive"], false,
+        "deleted in Exact, inactive in Salesforce: {report:?}"
+    );
+
+    // Stock: available = on hand − reserved.
+    let stock = Flow::builder(
+        "exact-stock-to-salesforce",
+        source,
+        sink as Arc<dyn Sink<StockLevel>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .build();
+    let report = stock.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
+    assert_eq!(bike.value["Stock_Quantity__c"].to_string(), "9");
+}
