@@ -229,3 +229,50 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
     assert_eq!(bike.value["Stock_Quantity__c"].to_string(), "9");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_follow_every_change_with_the_mandatory_target_settings() {
+    use connector_sdk::exact_online::ExactSource;
+    use connector_sdk::model::{CustomField, CustomValue};
+    use connector_sdk::salesforce::SalesforceSink;
+    let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let source = Arc::new(ExactSource::new(
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+    ));
+    let sink =
+        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
+    // A setting the target requires on every account (a posting group, here a picklist).
+    let settings = step_fn("target-settings", |mut c: Customer, _ctx: &_| {
+        c.meta.custom.insert(
+            "salesforce:Posting_Group__c".into(),
+            CustomField { value: CustomValue::Choice("DOMESTIC".into()), source: None },
+        );
+        StepOutcome::Continue(c)
+    });
+    let flow = Flow::builder(
+        "exact-customers-to-salesforce",
+        source,
+        sink as Arc<dyn Sink<Customer>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .step(settings)
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 3, "{report:?}");
+    let accounts = sf.object("Account");
+    let ketting = accounts.find(|r| r.value["ERP_Id__c"] == "1068").expect("by the trimmed code");
+    assert_eq!(ketting.value["Posting_Group__c"], "DOMESTIC");
+    assert_eq!(ketting.value["BillingCity"], "Amsterdam");
+
+    // A change in Exact reaches Salesforce on the next change run, updating in place.
+    let acc =
+        eo.accounts().find(|r| r.value["Code"].as_str().map(str::trim) == Some("1068")).unwrap();
+    eo.accounts().update(&acc.id, &serde_json::json!({"City": "Haarlem"})).unwrap();
+    let report = flow.run(RunMode::Changes).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.updated, 1, "{report:?}");
+    assert_eq!(accounts.len(), 3);
+    assert_eq!(accounts.get(&ketting.id).unwrap().value["BillingCity"], "Haarlem");
+}
