@@ -13,13 +13,15 @@ macro_rules! say {
     }};
 }
 
+#[path = "salesforce_to_exact/flows.rs"]
+mod apicenter;
 #[path = "connector/demo.rs"]
 mod demo;
+#[path = "connector/io.rs"]
+mod io;
 #[allow(dead_code)]
 #[path = "xero_to_skynamo/link.rs"]
 mod link;
-#[path = "connector/io.rs"]
-mod io;
 #[path = "connector/output.rs"]
 mod output;
 #[path = "connector/state.rs"]

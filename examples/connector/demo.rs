@@ -150,6 +150,7 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     sim.shutdown().await;
 
     skynamo_link(dir, state.clone()).await?;
+    apicenter().await?;
 
     say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",
@@ -222,6 +223,59 @@ async fn skynamo_link(dir: &Path, state: Arc<dyn StateStore>) -> Result<()> {
     );
     xero.shutdown().await;
     sky.shutdown().await;
+    Ok(())
+}
+
+/// APIcenter on the Salesforce and Exact Online simulators
+/// (`examples/salesforce_to_exact.rs`).
+async fn apicenter() -> Result<()> {
+    use connector_sdk::exact_online::ExactClient;
+    use connector_sdk::exact_online::simulator::ExactSimulator;
+    use connector_sdk::http::{MemoryTokenStore, TokenStore};
+    use connector_sdk::salesforce::SalesforceClient;
+    use connector_sdk::salesforce::simulator::SalesforceSimulator;
+
+    say!(
+        "\n6. APIcenter on the Salesforce and Exact Online simulators: products (long description on\n   create only) and customers from Exact into Salesforce, paid Salesforce orders into Exact\n   (the draft one ignored, a private buyer as a person debtor), a split delivery back as two\n   shipments, and stock (on hand minus reservations)."
+    );
+    let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
+    let sf = SalesforceSimulator::start().await.map_err(sim)?;
+    let eo = ExactSimulator::start().await.map_err(sim)?;
+    let tokens: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new(None));
+    let exact = ExactClient::connect(eo.config(), Some(tokens)).await?;
+    let crm = SalesforceClient::connect(sf.config(), None).await?;
+    output::summary(
+        &crate::apicenter::products_flow(exact.clone(), crm.clone()).run(RunMode::Full).await,
+    );
+    output::summary(
+        &crate::apicenter::customers_flow(exact.clone(), crm.clone()).run(RunMode::Full).await,
+    );
+    let orders = crate::apicenter::orders_flow(crm.clone(), exact.clone());
+    let r = orders.run(RunMode::Full).await;
+    output::summary(&r);
+    expect(
+        r.counts.created == 2 && r.counts.skipped == 1,
+        "2 paid orders in Exact, the draft ignored",
+    )?;
+    let so = eo
+        .orders()
+        .all()
+        .into_iter()
+        .find(|o| o.value["SalesOrderLines"].as_array().is_some_and(|l| l.len() == 2));
+    if let Some(so) = so {
+        let number = so.value["OrderNumber"].as_i64().unwrap_or_default();
+        eo.deliver(number, &[("BIKE-CITY-M", "1"), ("LOCK-CHAIN", "2")], "3SDEMO0001", "PostNL");
+        eo.deliver(number, &[("BIKE-CITY-M", "1")], "3SDEMO0002", "PostNL");
+    }
+    let r = crate::apicenter::shipments_flow(exact.clone(), crm.clone()).run(RunMode::Full).await;
+    output::summary(&r);
+    expect(
+        sf.object("Shipment__c").len() == 2,
+        "the split delivery is two shipments in Salesforce",
+    )?;
+    output::summary(&crate::apicenter::stock_flow(exact, crm).run(RunMode::Full).await);
+    sf.shutdown().await;
+    eo.shutdown().await;
     Ok(())
 }
 
