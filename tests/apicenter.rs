@@ -276,3 +276,56 @@ async fn customers_follow_every_change_with_the_mandatory_target_settings() {
     assert_eq!(accounts.len(), 3);
     assert_eq!(accounts.get(&ketting.id).unwrap().value["BillingCity"], "Haarlem");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantined() {
+    use connector_sdk::mapping::Loader;
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let orders = sf.object("Order");
+    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Paid");
+    orders
+        .update(
+            &paid[0].id,
+            &serde_json::json!({"Payment_Term__c": "Net 30", "Payment_Method__c": "Bank transfer"}),
+        )
+        .unwrap();
+    orders.update(&paid[1].id, &serde_json::json!({"Payment_Term__c": "Net 45"})).unwrap();
+    let mut config = sf.config();
+    config.order_payment_term_field = Some("Payment_Term__c".into());
+    config.order_payment_method_field = Some("Payment_Method__c".into());
+    let source =
+        Arc::new(SalesforceSource::new(SalesforceClient::connect(config, None).await.unwrap()));
+    let exact = Arc::new(ExactSink::new(
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+    ));
+    let mapping = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/mappings/apicenter.toml");
+    let mut set = Loader::new().load_file(&mapping).unwrap();
+    let plan = Arc::new(set.take("orders").unwrap());
+    let drop_ids = step_fn("drop-source-ids", |mut o: Order, _ctx: &_| {
+        o.party.customer.id = None;
+        StepOutcome::Continue(o)
+    });
+    let customers =
+        FindOrCreateCustomer::new(exact.clone() as Arc<dyn Sink<Customer>>).into_step::<Order>();
+    let flow = Flow::builder(
+        "orders-with-mapping",
+        source,
+        exact as Arc<dyn Sink<Order>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .step(plan.step::<Order>().unwrap())
+    .step(drop_ids)
+    .step(customers)
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 1, "{report:?}");
+    assert_eq!(report.counts.skipped, 1, "the draft order, by the mapping's skip rule: {report:?}");
+    assert_eq!(report.counts.quarantined, 1, "{report:?}");
+    let (_, error) = &report.errors[0];
+    assert!(error.to_string().contains("Net 45"), "{error}");
+    let so = eo.orders().all().into_iter().next().unwrap().value;
+    assert_eq!(so["PaymentCondition"], "30", "Net 30 through the value map");
+}

@@ -80,6 +80,11 @@ pub struct SalesforceConfig {
     pub shipment: ShipmentObject,
     /// Records per query batch (`Sforce-Query-Options: batchSize`, 200–2000).
     pub batch_size: u32,
+    /// The `Order` field holding the payment term (a custom picklist such as
+    /// `Payment_Term__c`); `None` reads none.
+    pub order_payment_term_field: Option<String>,
+    /// The `Order` field holding the payment method; `None` reads none.
+    pub order_payment_method_field: Option<String>,
 }
 
 impl fmt::Debug for SalesforceConfig {
@@ -112,6 +117,8 @@ impl SalesforceConfig {
             stock_field: "Stock_Quantity__c".into(),
             shipment: ShipmentObject::default(),
             batch_size: 2000,
+            order_payment_term_field: None,
+            order_payment_method_field: None,
         }
     }
 

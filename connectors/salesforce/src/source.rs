@@ -16,7 +16,8 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use connector_core::http::{dates, now_utc};
 use connector_core::model::{
     Address, AddressKind, ContactKind, ContactPerson, Currency, Customer, CustomerKind,
-    DocumentLine, Email, Lifecycle, Money, Order, OrderStatus, Phone, Product, ProductKind,
+    DocumentLine, Email, EntityRef, Lifecycle, Money, Order, OrderStatus, Phone, Product,
+    ProductKind,
 };
 use connector_core::source::{
     Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Rejected, Source, SourceCapabilities,
@@ -171,14 +172,15 @@ pub fn customer(v: &Value, number_field: &str) -> Result<Customer> {
     Ok(c)
 }
 
-/// An order with its items.
-pub fn order(v: &Value, currency: Currency) -> Result<Order> {
+/// An order with its items; `terms` names the payment term and method fields, if any.
+pub fn order(v: &Value, currency: Currency, terms: (Option<&str>, Option<&str>)) -> Result<Order> {
     let id = s(v, "Id").ok_or_else(|| Error::invalid_field("Id", "missing"))?;
     let number =
         s(v, "OrderNumber").ok_or_else(|| Error::invalid_field("OrderNumber", "missing"))?;
     let status = match s(v, "Status").as_deref() {
         Some("Draft") | None => OrderStatus::Draft,
         Some("Activated") => OrderStatus::Open,
+        Some(p) if p.eq_ignore_ascii_case("paid") => OrderStatus::Paid,
         Some(other) => OrderStatus::Other(other.to_owned()),
     };
     let mut o = Order {
@@ -228,6 +230,12 @@ pub fn order(v: &Value, currency: Currency) -> Result<Order> {
         });
     }
     o.totals.total = dec(v, "TotalAmount")?.map(|t| Money::new(t, currency));
+    if let Some(f) = terms.0 {
+        o.payment_term = s(v, f).map(EntityRef::by_key);
+    }
+    if let Some(f) = terms.1 {
+        o.payment_method = s(v, f).map(EntityRef::by_key);
+    }
     o.meta.refs.set(NAME, id18(&id));
     o.meta.updated_at = Some(modstamp(v)?);
     Ok(o)
@@ -447,8 +455,17 @@ impl Source<Order> for SalesforceSource {
         self.client.check().await
     }
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
-        let currency = self.client.config().currency;
-        self.walk("Order", ORDER_FIELDS.to_owned(), mode, move |v| order(v, currency))
+        let cfg = self.client.config();
+        let currency = cfg.currency;
+        let (term, method) =
+            (cfg.order_payment_term_field.clone(), cfg.order_payment_method_field.clone());
+        let mut fields = ORDER_FIELDS.to_owned();
+        for f in [&term, &method].into_iter().flatten() {
+            fields = fields.replacen(", SystemModstamp", &format!(", {f}, SystemModstamp"), 1);
+        }
+        self.walk("Order", fields, mode, move |v| {
+            order(v, currency, (term.as_deref(), method.as_deref()))
+        })
     }
 }
 

@@ -72,7 +72,7 @@ async fn accounts_and_orders_come_with_their_children_from_the_instance_url() {
     assert!(o.error.is_none(), "{:?}", o.error);
     assert_eq!(o.upserts.len(), 3);
     let first = o.upserts.iter().find(|o| o.lines.len() == 2).unwrap();
-    assert_eq!(first.status, OrderStatus::Other("Paid".into()));
+    assert_eq!(first.status, OrderStatus::Paid);
     assert_eq!(first.party.email.as_deref(), Some("inkoop@deketting.example"));
     assert_eq!(first.party.company_name.as_deref(), Some("Fietsenwinkel De Ketting BV"));
     assert_eq!(first.lines[0].sku.as_deref(), Some("BIKE-CITY-M"));
