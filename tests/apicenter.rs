@@ -329,3 +329,56 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
     let so = eo.orders().all().into_iter().next().unwrap().value;
     assert_eq!(so["PaymentCondition"], "30", "Net 30 through the value map");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_on_both_sides_lose_nothing_and_double_nothing_across_reruns() {
+    use connector_sdk::simulator::{Fault, FaultRule, Method};
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let tokens = token_store();
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let flow = orders_flow(&sf, &eo, state.clone(), tokens.clone()).await;
+    // Salesforce: a 503 and malformed batches; Exact: the token dies and the
+    // first sales-order POST lands but its answer is lost (a 500 after the write).
+    sf.faults().fail_next(1, 503);
+    sf.faults().malform_every(2);
+    eo.faults().expire_tokens();
+    eo.faults().add(
+        FaultRule::new(Fault::status(500))
+            .on_method(Method::POST)
+            .on_path(&format!(
+                "/api/v1/{}/salesorder/SalesOrders",
+                connector_sdk::exact_online::simulator::DIVISION
+            ))
+            .after_handler()
+            .next(1),
+    );
+    let first = flow.run(RunMode::Full).await;
+    // Rerun until settled (a killed or partial run is rerun the same way).
+    sf.faults().clear();
+    eo.faults().clear();
+    let second = flow.run(RunMode::Full).await;
+    let third = flow.replay().await;
+    assert!(second.failure.is_none(), "{first:?}\n{second:?}");
+    assert!(third.failure.is_none(), "{third:?}");
+    let mut refs: Vec<String> = eo
+        .orders()
+        .all()
+        .into_iter()
+        .map(|r| r.value["YourRef"].as_str().unwrap().to_owned())
+        .collect();
+    refs.sort();
+    let n = refs.len();
+    refs.dedup();
+    assert_eq!(n, refs.len(), "no order twice in Exact: {refs:?}");
+    assert_eq!(n, 2, "both paid orders landed: {first:?}\n{second:?}\n{third:?}");
+    // The faults did happen.
+    assert_eq!(eo.journal().count_status(500), 1, "the lost answer");
+    assert!(eo.journal().count_status(401) >= 1, "the expired token");
+    assert!(sf.journal().count_status(503) >= 1, "the Salesforce 503s");
+    assert_eq!(
+        eo.journal().count(|e| e.is_client_error() && e.status != Some(401)),
+        0,
+        "no 4xx at Exact but the expired token's 401 (renewed, then sent again)"
+    );
+}
