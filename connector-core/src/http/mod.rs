@@ -31,6 +31,7 @@ mod client;
 mod clock;
 pub mod dates;
 mod feedback;
+mod file_token_store;
 mod io_hold;
 mod oauth;
 pub mod paginate;
@@ -47,6 +48,7 @@ pub use client::{
 };
 pub use clock::now_utc;
 pub use feedback::{RateFeedback, WindowFeedback};
+pub use file_token_store::FileTokenStore;
 pub use oauth::{Grant, OAuth2, OAuth2Builder};
 pub use rate_budget::{BudgetPermit, RateBudget, RateBudgetBuilder, Window};
 pub use redact::{
