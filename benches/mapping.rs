@@ -17,7 +17,8 @@
 //! [`MappingPlan::apply`] of the same rules under `copy = "empty"` (the previous benchmark).
 //!
 //! `cargo bench --bench mapping` (with `MAPPING_BASELINE=1`, also prints the cost of cloning
-//! one source record and the cost per record at 1, 5, 10 and 15 rules).
+//! one source record and the cost per record at 1, 5, 10 and 15 rules; with
+//! `MAPPING_PROFILE=1`, runs only the timed loop once, for a profiler).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -147,11 +148,11 @@ fn load_plan(text: &str) -> MappingPlan {
 
 /// Applies the plan to `RECORDS` owned records; returns how many mapped and the time spent
 /// in `apply_owned` alone (see the module comment).
-fn run_owned(plan: &MappingPlan, sources: &[Value]) -> (usize, Duration) {
+fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, Duration) {
     let mut mapped = 0;
     let mut timed = Duration::ZERO;
     let mut outputs: Vec<Result<Applied, _>> = Vec::with_capacity(CHUNK);
-    for start in (0..RECORDS).step_by(CHUNK) {
+    for start in (0..records).step_by(CHUNK) {
         let inputs: Vec<Value> =
             (start..start + CHUNK).map(|i| sources[i % DISTINCT].clone()).collect();
         let t = Instant::now();
@@ -232,8 +233,16 @@ fn mapping(c: &mut Criterion) {
             println!("{n} rules: {:.0} ns/record", t.elapsed().as_nanos() as f64 / RECORDS as f64);
         }
     }
+    if let Ok(n) = std::env::var("MAPPING_PROFILE") {
+        // Only the timed loop, for a profiler (`perf record`, `valgrind --tool=callgrind`).
+        let n = n.parse().unwrap_or(RECORDS);
+        let (mapped, timed) = run_owned(&plan, &sources, n);
+        assert_eq!(mapped, n);
+        println!("mapping (apply_owned, in place): {}", per_second(timed.as_secs_f64()));
+        return;
+    }
     // Plain measurements, printed as records per second.
-    let (mapped, timed) = run_owned(&plan, &sources);
+    let (mapped, timed) = run_owned(&plan, &sources, RECORDS);
     assert_eq!(mapped, RECORDS);
     println!("mapping (apply_owned, in place): {} (one thread)", per_second(timed.as_secs_f64()));
     let started = Instant::now();
@@ -255,7 +264,7 @@ fn mapping(c: &mut Criterion) {
         b.iter_custom(|iters| {
             (0..iters)
                 .map(|_| {
-                    let (mapped, timed) = run_owned(&plan, &sources);
+                    let (mapped, timed) = run_owned(&plan, &sources, RECORDS);
                     assert_eq!(mapped, RECORDS);
                     timed
                 })

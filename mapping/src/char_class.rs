@@ -56,6 +56,24 @@ impl CharClass {
 
     /// Replaces every character of the class; the text itself when there is none.
     pub fn replace<'a>(&self, s: Cow<'a, str>) -> Cow<'a, str> {
+        if s.is_ascii() {
+            let hit = |b: &u8| self.ascii[usize::from(*b)];
+            if !s.as_bytes().iter().any(hit) {
+                return s;
+            }
+            let mut out = String::with_capacity(s.len());
+            for run in s.as_bytes().split_inclusive(hit) {
+                let (last, keep) = run.split_last().expect("split_inclusive gives no empty runs");
+                // `run` is ASCII, so each part of it is valid UTF-8.
+                if hit(last) {
+                    out.push_str(std::str::from_utf8(keep).expect("ASCII"));
+                    out.push_str(&self.with);
+                } else {
+                    out.push_str(std::str::from_utf8(run).expect("ASCII"));
+                }
+            }
+            return Cow::Owned(out);
+        }
         if !s.chars().any(|c| self.hit(c)) {
             return s;
         }

@@ -319,7 +319,9 @@ impl MappingPlan {
         let mut pending = Vec::new();
         for step in order {
             self.rules[step.rule].run(&mut record, step.own_slot, &mut scratch, &mut pending);
-            failures.extend(pending.drain(..).map(|f| (step.rule, f)));
+            if !pending.is_empty() {
+                failures.extend(pending.drain(..).map(|f| (step.rule, f)));
+            }
         }
         SCRATCH.set(scratch);
         if failures.is_empty() {

@@ -15,6 +15,7 @@ mod plan;
 mod rules;
 mod spec;
 mod step;
+mod text;
 mod transform;
 mod value;
 mod value_map;

@@ -15,6 +15,7 @@ use crate::error::FailureKind;
 use crate::functions::CustomTransform;
 use crate::path::{self, Path};
 use crate::spec::Rounding;
+use crate::text;
 use crate::value::{V, parse_decimal};
 use crate::value_map::{Looked, ValueMap};
 
@@ -265,16 +266,15 @@ impl T {
         }
         match self {
             T::Trim => text_op(self, v, |s| match s {
-                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                Cow::Borrowed(b) => Cow::Borrowed(text::trim(b)),
+                Cow::Owned(o) => {
+                    let t = text::trim(&o);
+                    if t.len() == o.len() { Cow::Owned(o) } else { Cow::Owned(t.to_string()) }
+                }
             }),
-            T::Upper => text_op(self, v, |s| {
-                if s.chars().any(char::is_lowercase) { Cow::Owned(s.to_uppercase()) } else { s }
-            }),
-            T::Lower => text_op(self, v, |s| {
-                if s.chars().any(char::is_uppercase) { Cow::Owned(s.to_lowercase()) } else { s }
-            }),
-            T::Title => text_op(self, v, |s| Cow::Owned(title_case(&s))),
+            T::Upper => text_op(self, v, text::upper),
+            T::Lower => text_op(self, v, text::lower),
+            T::Title => text_op(self, v, text::title),
             T::DigitsOnly => text_op(self, v, |s| {
                 if s.bytes().all(|b| b.is_ascii_digit()) {
                     s
@@ -499,26 +499,12 @@ fn amount_op<'a>(
     f(d).map(V::Dec).ok_or_else(|| overflow().of(&v))
 }
 
-fn title_case(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut start = true;
-    for c in s.chars() {
-        if start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-        start = c.is_whitespace() || c == '-' || c == '\'' || c == '(';
-    }
-    out
-}
-
 /// Splits "Hoofdstraat 12a", "Laan van Meerdervoort 1001-B", "12 Main St" and
 /// "Main St, 12" into (street, house number). The number is the last word that starts with a
 /// digit, with at most two short words after it ("12 bis"); when only the first word starts
 /// with a digit, it is the number ("12 Main St"). Allocates nothing.
 pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
-    let s = s.trim();
+    let s = text::trim(s);
     if s.is_empty() {
         return (None, None);
     }
@@ -572,7 +558,7 @@ fn part<'a>(s: Cow<'a, str>, f: impl for<'x> Fn(&'x str) -> Option<&'x str>) -> 
 }
 
 fn clean(x: &str) -> Option<&str> {
-    let x = x.trim().trim_matches(',').trim();
+    let x = text::trim(text::trim(x).trim_matches(','));
     (!x.is_empty()).then_some(x)
 }
 

@@ -44,11 +44,11 @@ impl<'a> V<'a> {
     pub fn is_empty(&self) -> bool {
         match self {
             V::Absent => true,
-            V::Text(s) => s.trim().is_empty(),
+            V::Text(s) => crate::text::is_blank(s),
             V::List(items) => items.iter().all(V::is_empty),
             V::Json(j) => match &**j {
                 Value::Null => true,
-                Value::String(s) => s.trim().is_empty(),
+                Value::String(s) => crate::text::is_blank(s),
                 Value::Array(a) => a.is_empty(),
                 Value::Object(m) => m.is_empty(),
                 _ => false,
@@ -196,7 +196,7 @@ pub(crate) fn money_json(amount: Decimal, currency: &str) -> Value {
 
 /// Parses a decimal in plain or scientific notation, never through a float.
 pub(crate) fn parse_decimal(s: &str) -> Result<Decimal, String> {
-    let t = s.trim();
+    let t = crate::text::trim(s);
     Decimal::from_str(t)
         .or_else(|_| Decimal::from_scientific(t))
         .map_err(|_| format!("{s:?} is not a number"))

@@ -43,9 +43,15 @@ mod imp {
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use imp::{hold, set_limit};
 
-/// Without `test-util` there is never a hold.
+/// Without `test-util` there is never a hold (a `Drop` type all the same, so that callers
+/// can end a hold with `drop` under every feature set).
 #[cfg(not(any(test, feature = "test-util")))]
 pub(crate) struct IoHold;
+
+#[cfg(not(any(test, feature = "test-util")))]
+impl Drop for IoHold {
+    fn drop(&mut self) {}
+}
 
 /// Without `test-util` there is never a hold.
 #[cfg(not(any(test, feature = "test-util")))]

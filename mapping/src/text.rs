@@ -1,0 +1,155 @@
+//! Text helpers on the mapping's hot path: the same results as `str::trim`,
+//! `str::to_uppercase` and friends, with a byte loop for ASCII text (nearly every field of a
+//! business record) and the `std` functions for anything else.
+
+use std::borrow::Cow;
+
+/// Whether `b` is an ASCII byte that `char::is_whitespace` calls whitespace (space, tab, line
+/// feed, vertical tab, form feed, carriage return).
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// `s.trim()`.
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut start = 0;
+    let mut end = b.len();
+    while start < end && ascii_space(b[start]) {
+        start += 1;
+    }
+    while end > start && ascii_space(b[end - 1]) {
+        end -= 1;
+    }
+    // A non-ASCII edge may be Unicode whitespace (no-break space, em space): ask `std`.
+    if start < end && (b[start] >= 0x80 || b[end - 1] >= 0x80) {
+        return s[start..end].trim();
+    }
+    &s[start..end]
+}
+
+/// `s.trim().is_empty()`.
+pub(crate) fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(&b) if b < 0x80 && !ascii_space(b) => false,
+        _ => trim(s).is_empty(),
+    }
+}
+
+/// `s.to_uppercase()`, borrowing `s` when nothing changes.
+pub(crate) fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+            return s;
+        }
+        let mut o = s.into_owned();
+        o.make_ascii_uppercase();
+        return Cow::Owned(o);
+    }
+    if s.chars().any(char::is_lowercase) { Cow::Owned(s.to_uppercase()) } else { s }
+}
+
+/// `s.to_lowercase()`, borrowing `s` when nothing changes.
+pub(crate) fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return s;
+        }
+        let mut o = s.into_owned();
+        o.make_ascii_lowercase();
+        return Cow::Owned(o);
+    }
+    if s.chars().any(char::is_uppercase) { Cow::Owned(s.to_lowercase()) } else { s }
+}
+
+/// Whether a word starts after `c` in title case.
+fn starts_word(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '-' | '\'' | '(')
+}
+
+/// Title case: the first letter of every word upper case, the rest lower case (words start
+/// after whitespace, `-`, `'` and `(`); borrows `s` when it already is.
+pub(crate) fn title(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        let fits = |bytes: &[u8]| {
+            let mut start = true;
+            bytes.iter().all(|&b| {
+                let ok = if start { !b.is_ascii_lowercase() } else { !b.is_ascii_uppercase() };
+                start = starts_word(b as char);
+                ok
+            })
+        };
+        if fits(s.as_bytes()) {
+            return s;
+        }
+        let mut bytes = s.into_owned().into_bytes();
+        let mut start = true;
+        for b in &mut bytes {
+            let was = *b;
+            *b = if start { was.to_ascii_uppercase() } else { was.to_ascii_lowercase() };
+            start = starts_word(was as char);
+        }
+        return Cow::Owned(String::from_utf8(bytes).expect("ASCII case changes keep ASCII"));
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = starts_word(c);
+    }
+    if out == *s { s } else { Cow::Owned(out) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: &[&str] = &[
+        "",
+        " ",
+        "  Customer 1 B.V. ",
+        "\t\n\x0b\x0c\r x \r\n",
+        "\u{a0}no-break\u{a0}",
+        "\u{2003}em\u{2003} ",
+        "äö ü",
+        " ÄÖ",
+        "jan",
+        "DE VRIES",
+        "o'brien-smith (jr)",
+        "Info1@Example.COM",
+        "İstanbul",
+        "straße",
+        "x\u{85}",
+    ];
+
+    #[test]
+    fn same_as_std() {
+        for s in SAMPLES {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+            assert_eq!(upper(Cow::Borrowed(s)), s.to_uppercase(), "{s:?}");
+            assert_eq!(lower(Cow::Borrowed(s)), s.to_lowercase(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn title_case_of_ascii_and_unicode() {
+        assert_eq!(title("jan".into()), "Jan");
+        assert_eq!(title("DE VRIES".into()), "De Vries");
+        assert_eq!(title("o'brien-smith (jr)".into()), "O'Brien-Smith (Jr)");
+        assert_eq!(title("ÄNNE ölund".into()), "Änne Ölund");
+        assert!(matches!(title("Jan De Vries".into()), Cow::Borrowed(_)));
+        assert!(matches!(title("Änne".into()), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unchanged_text_stays_borrowed() {
+        assert!(matches!(upper("ABC 1".into()), Cow::Borrowed(_)));
+        assert!(matches!(lower("abc 1".into()), Cow::Borrowed(_)));
+    }
+}
