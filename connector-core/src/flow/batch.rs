@@ -1,7 +1,7 @@
 //! One batch through the pipeline: steps, ledger, lookup of uncertain writes, the sink, and
 //! one state commit.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Utc;
 
@@ -162,7 +162,7 @@ impl<E: Entity> Flow<E> {
         // 1. What the ledger knows of these keys (create or update, unchanged content).
         let lookup_keys: Vec<String> = items.iter().map(|i| i.key().to_string()).collect();
         let entries: HashMap<String, LedgerEntry> = if lookup_keys.is_empty() {
-            HashMap::new()
+            HashMap::default()
         } else {
             self.state
                 .ledger_get(&ctx.ledger, &lookup_keys)

@@ -14,10 +14,13 @@ pub fn content_hash<T: Serialize>(record: &T) -> Result<String> {
 
 /// The content hash and the JSON it was taken of.
 pub(crate) fn content_hash_json<T: Serialize>(record: &T) -> Result<(String, String)> {
-    let json = serde_json::to_string(record)
-        .map_err(|e| Error::internal(format!("cannot serialise record for hashing: {e}")))?;
-    let hash = hex(&xxhash_rust::xxh3::xxh3_128(json.as_bytes()).to_be_bytes());
-    Ok((hash, json))
+    // Written into the reused buffer, then copied once into a string of the exact size.
+    with_json(record, |json| {
+        let hash = hex(&xxhash_rust::xxh3::xxh3_128(json).to_be_bytes());
+        let json = String::from_utf8(json.to_vec())
+            .map_err(|e| Error::internal(format!("record JSON is not UTF-8: {e}")))?;
+        Ok((hash, json))
+    })?
 }
 
 fn with_json<T: Serialize, R>(record: &T, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
@@ -40,12 +43,14 @@ fn with_json<T: Serialize, R>(record: &T, f: impl FnOnce(&[u8]) -> R) -> Result<
 /// A deterministic idempotency key for a write: the same flow, key and content give the same
 /// key, so a target that deduplicates (Xero) ignores a repeated send. 32 hex characters.
 pub fn idempotency_key(flow: &str, key: &str, hash: &str) -> String {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    // Length-prefixed parts in one buffer, hashed in one call (the same bytes a streaming
+    // hasher would see).
+    let mut buf = Vec::with_capacity(24 + flow.len() + key.len() + hash.len());
     for part in [flow, key, hash] {
-        h.update(&(part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+        buf.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        buf.extend_from_slice(part.as_bytes());
     }
-    hex(&h.digest128().to_be_bytes())
+    hex(&xxhash_rust::xxh3::xxh3_128(&buf).to_be_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,7 +1,9 @@
 //! The in-flight side of a run: the batch being filled, batches at the sink, and the
 //! checkpoints waiting for the batches before them to land.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
@@ -42,9 +44,9 @@ impl<'s, E: Entity> Pipeline<'s, E> {
             batch_size,
             concurrency,
             batch: Vec::with_capacity(batch_size),
-            batch_keys: HashSet::new(),
+            batch_keys: HashSet::default(),
             inflight: FuturesOrdered::new(),
-            inflight_keys: HashMap::new(),
+            inflight_keys: HashMap::default(),
             dispatched: 0,
             done: 0,
             checkpoints: VecDeque::new(),

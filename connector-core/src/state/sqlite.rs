@@ -9,7 +9,7 @@
 //! The schema is versioned with `PRAGMA user_version` and migrated on open; a file written by
 //! a newer SDK is refused rather than misread.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 64;
 
 /// Schema migrations; `user_version` = how many have been applied.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE checkpoints (
@@ -125,6 +125,20 @@ CREATE INDEX runs_flow ON runs (flow, started_at);
 CREATE INDEX runs_started ON runs (started_at);
 ";
 
+/// Write intents apart from the ledger: a record about to be sent, until the outcome of the
+/// send is committed. A created record's ledger row is then written once, at commit, rather
+/// than inserted as pending and rewritten; the intents table stays as small as the batches in
+/// flight. (Files from schema 1 may still hold `pending` ledger rows; they read as before.)
+const SCHEMA_V2: &str = "
+CREATE TABLE ledger_intents (
+    scope INTEGER NOT NULL,
+    key   TEXT NOT NULL,
+    hash  TEXT NOT NULL,
+    at    INTEGER NOT NULL, -- Unix nanoseconds
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+";
+
 /// Keys per `ledger_get` statement.
 const GET_CHUNK: usize = 100;
 
@@ -196,7 +210,7 @@ impl SqliteStore {
             .map_err(|e| sql_error("enable foreign keys", e))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn), path, scopes: Mutex::new(HashMap::new()) })
+        Ok(Self { conn: Mutex::new(conn), path, scopes: Mutex::new(HashMap::default()) })
     }
 
     /// The id of a ledger scope, created on first use.
@@ -411,19 +425,35 @@ fn write_batch(
         let seen: HashSet<&str> = batch.seen.iter().map(String::as_str).collect();
         if !batch.ledger.is_empty() {
             // One entry per key (the last update wins), written by multi-row upserts.
-            let mut last: HashMap<&str, &LedgerUpdate> = HashMap::with_capacity(batch.ledger.len());
+            let mut last: HashMap<&str, &LedgerUpdate> =
+                HashMap::with_capacity_and_hasher(batch.ledger.len(), Default::default());
             for u in &batch.ledger {
                 last.insert(u.key.as_str(), u);
             }
-            let mut once = HashSet::with_capacity(last.len());
+            let mut once = HashSet::with_capacity_and_hasher(last.len(), Default::default());
             let updates: Vec<&LedgerUpdate> = batch
                 .ledger
                 .iter()
                 .filter(|u| once.insert(u.key.as_str()))
                 .map(|u| last[u.key.as_str()])
                 .collect();
+            // ?1 is the scope and ?2 the time, shared by every row; six parameters per row.
             let upsert = |rows: usize| {
-                let values = vec!["(?, ?, ?, ?, NULL, ?, ?, ?, ?)"; rows].join(", ");
+                let values = (0..rows)
+                    .map(|r| {
+                        let b = 3 + r * 6;
+                        format!(
+                            "(?1, ?{}, ?{}, ?{}, NULL, ?{}, ?{}, ?{}, ?2)",
+                            b,
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!(
                     "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status, outcome,
                                          seen_run, updated_at)
@@ -444,27 +474,50 @@ fn write_batch(
                 .map(|u| seen.contains(u.key.as_str()).then_some(batch.run_id))
                 .collect();
             let statuses: Vec<&str> = updates.iter().map(|u| u.status.as_str()).collect();
+            // The statement texts are made once per batch, not once per chunk.
+            let (chunk_sql, one_sql) = (upsert(UPSERT_CHUNK), upsert(1));
             let mut start = 0;
             while start < updates.len() {
                 let rows = if updates.len() - start >= UPSERT_CHUNK { UPSERT_CHUNK } else { 1 };
-                let mut stmt =
-                    conn.prepare_cached(&upsert(rows)).map_err(sql("prepare ledger upsert"))?;
-                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows * 8);
+                let text = if rows == UPSERT_CHUNK { &chunk_sql } else { &one_sql };
+                let mut stmt = conn.prepare_cached(text).map_err(sql("prepare ledger upsert"))?;
+                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 + rows * 6);
+                values.extend([&scope as &dyn ToSql, &now_nanos]);
                 for i in start..start + rows {
                     let u = updates[i];
                     values.extend([
-                        &scope as &dyn ToSql,
-                        &u.key,
+                        &u.key as &dyn ToSql,
                         &u.target_id,
                         &u.hash,
                         &statuses[i],
                         &u.outcome,
                         &seen_runs[i],
-                        &now_nanos,
                     ]);
                 }
                 stmt.execute(rusqlite::params_from_iter(values)).map_err(sql("ledger upsert"))?;
                 start += rows;
+            }
+            // An outcome ends the write intent; a `pending` outcome keeps it.
+            let settled: Vec<&str> = updates
+                .iter()
+                .filter(|u| u.status != LedgerStatus::Pending)
+                .map(|u| u.key.as_str())
+                .collect();
+            if !settled.is_empty() {
+                let placeholders = vec!["?"; GET_CHUNK].join(", ");
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "DELETE FROM ledger_intents WHERE scope = ? AND key IN ({placeholders})"
+                    ))
+                    .map_err(sql("prepare write intent delete"))?;
+                for chunk in settled.chunks(GET_CHUNK) {
+                    let last = &chunk[chunk.len() - 1];
+                    let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
+                    let values = std::iter::once(&scope as &dyn ToSql)
+                        .chain(padded.map(|k| k as &dyn ToSql));
+                    stmt.execute(rusqlite::params_from_iter(values))
+                        .map_err(sql("delete write intents"))?;
+                }
             }
         }
         if !batch.seen.is_empty() {
@@ -617,7 +670,8 @@ impl StateStore for SqliteStore {
         let scope_id = self.scope_id(&conn, scope)?;
         // One read transaction: a consistent view and no per-statement transaction overhead.
         let tx = conn.transaction().map_err(sql("begin ledger read"))?;
-        let mut found: HashMap<String, LedgerEntry> = HashMap::with_capacity(keys.len());
+        let mut found: HashMap<String, LedgerEntry> =
+            HashMap::with_capacity_and_hasher(keys.len(), Default::default());
         {
             // Keys go in chunks of a fixed size (the last chunk padded with repeats), so one
             // cached statement serves every batch.
@@ -638,6 +692,56 @@ impl StateStore for SqliteStore {
                 for row in rows {
                     let entry = row.map_err(sql("read ledger entry"))?;
                     found.insert(entry.key.clone(), entry);
+                }
+            }
+        }
+        // Open write intents make their keys pending (and are the only trace of a record
+        // whose first send has not been committed yet).
+        let any_intents: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM ledger_intents WHERE scope = ?1)")
+            .and_then(|mut s| s.query_row(params![scope_id], |r| r.get(0)))
+            .map_err(sql("look for write intents"))?;
+        if any_intents {
+            let placeholders = vec!["?"; GET_CHUNK].join(", ");
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT key, hash, at FROM ledger_intents
+                     WHERE scope = ? AND key IN ({placeholders})"
+                ))
+                .map_err(sql("prepare write intent read"))?;
+            for chunk in keys.chunks(GET_CHUNK) {
+                let last = &chunk[chunk.len() - 1];
+                let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
+                let values =
+                    std::iter::once(&scope_id as &dyn ToSql).chain(padded.map(|k| k as &dyn ToSql));
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(values), |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                    })
+                    .map_err(sql("read write intents"))?;
+                for row in rows {
+                    let (key, hash, at) = row.map_err(sql("read write intent"))?;
+                    let at = DateTime::from_timestamp_nanos(at);
+                    match found.get_mut(&key) {
+                        Some(e) => {
+                            e.status = LedgerStatus::Pending;
+                            e.pending_hash = Some(hash);
+                            e.updated_at = at;
+                        }
+                        None => {
+                            let entry = LedgerEntry {
+                                key: key.clone(),
+                                target_id: None,
+                                hash: None,
+                                pending_hash: Some(hash),
+                                status: LedgerStatus::Pending,
+                                outcome: String::new(),
+                                seen_run: None,
+                                updated_at: at,
+                            };
+                            found.insert(key, entry);
+                        }
+                    }
                 }
             }
         }
@@ -668,23 +772,25 @@ impl StateStore for SqliteStore {
             .map_err(sql("begin ledger mark pending"))?;
         {
             let upsert = |rows: usize| {
-                let values = vec!["(?, ?, NULL, NULL, ?, 'pending', '', NULL, ?)"; rows].join(", ");
+                // ?1 is the scope and ?2 the time, shared by every row.
+                let values = (0..rows)
+                    .map(|r| format!("(?1, ?{}, ?{}, ?2)", 3 + r * 2, 4 + r * 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!(
-                    "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status,
-                                         outcome, seen_run, updated_at)
-                     VALUES {values}
+                    "INSERT INTO ledger_intents (scope, key, hash, at) VALUES {values}
                      ON CONFLICT (scope, key) DO UPDATE SET
-                         pending_hash = excluded.pending_hash,
-                         status = 'pending',
-                         updated_at = excluded.updated_at"
+                         hash = excluded.hash,
+                         at = excluded.at"
                 )
             };
             // The same key twice in one multi-row upsert is an error: keep the last intent.
-            let mut last: HashMap<&str, &str> = HashMap::with_capacity(pending.len());
+            let mut last: HashMap<&str, &str> =
+                HashMap::with_capacity_and_hasher(pending.len(), Default::default());
             for (key, hash) in pending {
                 last.insert(key, hash);
             }
-            let mut seen = HashSet::with_capacity(last.len());
+            let mut seen = HashSet::with_capacity_and_hasher(last.len(), Default::default());
             let rows: Vec<(&str, &str)> = pending
                 .iter()
                 .filter(|(k, _)| seen.insert(k.as_str()))
@@ -696,9 +802,10 @@ impl StateStore for SqliteStore {
                     .prepare_cached(&upsert(PENDING_CHUNK))
                     .map_err(sql("prepare ledger mark pending"))?;
                 for chunk in chunks.by_ref() {
-                    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 4);
+                    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 + chunk.len() * 2);
+                    values.extend([&scope_id as &dyn ToSql, &now]);
                     for (key, hash) in chunk {
-                        values.extend([&scope_id as &dyn ToSql, key, hash, &now]);
+                        values.extend([key as &dyn ToSql, hash]);
                     }
                     stmt.execute(rusqlite::params_from_iter(values))
                         .map_err(sql("mark ledger entries pending"))?;
@@ -707,7 +814,7 @@ impl StateStore for SqliteStore {
             let mut one =
                 tx.prepare_cached(&upsert(1)).map_err(sql("prepare ledger mark pending"))?;
             for (key, hash) in chunks.remainder() {
-                one.execute(params![scope_id, key, hash, now])
+                one.execute(params![scope_id, now, key, hash])
                     .map_err(sql("mark ledger entry pending"))?;
             }
         }
@@ -745,6 +852,8 @@ impl StateStore for SqliteStore {
                 "SELECT {LEDGER_COLUMNS} FROM ledger
                  WHERE scope = ?1 AND status = 'committed'
                    AND (seen_run IS NULL OR seen_run <> ?2)
+                   AND NOT EXISTS (SELECT 1 FROM ledger_intents i
+                                   WHERE i.scope = ledger.scope AND i.key = ledger.key)
                  ORDER BY key LIMIT ?3"
             ))
             .map_err(sql("prepare ledger unseen"))?;
@@ -759,7 +868,12 @@ impl StateStore for SqliteStore {
         let conn = self.lock()?;
         let scope_id = self.scope_id(&conn, scope)?;
         let n: i64 = conn
-            .prepare_cached("SELECT COUNT(*) FROM ledger WHERE scope = ?1 AND status = 'committed'")
+            .prepare_cached(
+                "SELECT (SELECT COUNT(*) FROM ledger WHERE scope = ?1 AND status = 'committed')
+                      - (SELECT COUNT(*) FROM ledger_intents i JOIN ledger l
+                           ON l.scope = i.scope AND l.key = i.key
+                         WHERE i.scope = ?1 AND l.status = 'committed')",
+            )
             .and_then(|mut s| s.query_row(params![scope_id], |r| r.get(0)))
             .map_err(sql("count ledger entries"))?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -985,7 +1099,12 @@ mod tests {
             // ledger_unseen
             "SELECT key, seen_run FROM ledger WHERE scope = ?1
              AND status = 'committed' AND (seen_run IS NULL OR seen_run <> ?2)
+             AND NOT EXISTS (SELECT 1 FROM ledger_intents i
+                             WHERE i.scope = ledger.scope AND i.key = ledger.key)
              ORDER BY key LIMIT ?3",
+            // ledger_get's intents, write intent deletes
+            "SELECT key, hash, at FROM ledger_intents WHERE scope = ?1 AND key = ?2",
+            "DELETE FROM ledger_intents WHERE scope = ?1 AND key = ?2",
             // ledger_count
             "SELECT COUNT(*) FROM ledger WHERE scope = ?1 AND status = 'committed'",
             // ledger_get
