@@ -31,6 +31,10 @@ use crate::wire;
 /// The most boundary ids a saved cursor keeps.
 pub const CURSOR_IDS: usize = 256;
 
+/// The most ids a walk keeps in memory for skipping boundary records (see
+/// [`XeroCursor::advance`]).
+const RECENT_IDS: usize = 10_000;
+
 /// Quotes take `page` only: Xero's fixed page size.
 const QUOTES_PAGE_SIZE: u32 = 100;
 
@@ -78,8 +82,14 @@ impl XeroCursor {
             Some(at) => {
                 let mut newest: Vec<(&String, &DateTime<Utc>)> = self.recent.iter().collect();
                 if newest.len() > CURSOR_IDS {
-                    newest.sort_by(|a, b| b.1.cmp(a.1));
+                    // Newest first, ids in order among equal times: the first CURSOR_IDS are
+                    // picked in linear time (a cursor is made after every page).
+                    let order = |a: &(&String, &DateTime<Utc>), b: &(&String, &DateTime<Utc>)| {
+                        b.1.cmp(a.1).then_with(|| a.0.cmp(b.0))
+                    };
+                    newest.select_nth_unstable_by(CURSOR_IDS - 1, order);
                     newest.truncate(CURSOR_IDS);
+                    newest.sort_by(order);
                 }
                 let ids: Vec<String> =
                     newest.iter().map(|(id, t)| format!("{id}@{}", t.timestamp_millis())).collect();
@@ -106,6 +116,27 @@ impl XeroCursor {
         if moved {
             // Only a newer maximum can push older entries out of the last second.
             self.recent.retain(|_, t| *t >= floor);
+        }
+        if self.recent.len() > 2 * RECENT_IDS {
+            self.keep_newest(RECENT_IDS);
+        }
+    }
+
+    /// Drops all but `keep` ids, the oldest first (memory stays flat however many records
+    /// share one second; a dropped id's record may come twice after a boundary re-read,
+    /// which the flow's ledger finds unchanged, and is never skipped).
+    fn keep_newest(&mut self, keep: usize) {
+        let Some(cut) = self.recent.len().checked_sub(keep).filter(|c| *c > 0) else { return };
+        let mut times: Vec<DateTime<Utc>> = self.recent.values().copied().collect();
+        let threshold = *times.select_nth_unstable(cut - 1).1;
+        let mut excess = cut;
+        // Strictly older first, then as many at the threshold as still must go.
+        for strictly_older in [true, false] {
+            self.recent.retain(|_, t| {
+                let goes = excess > 0 && (*t < threshold || (!strictly_older && *t == threshold));
+                excess -= usize::from(goes);
+                !goes
+            });
         }
     }
 }
@@ -604,4 +635,37 @@ pub async fn rep_options(client: &XeroClient) -> Result<Vec<String>> {
         .as_array()
         .map(|o| o.iter().filter_map(|o| o["Name"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_ids_stay_bounded_oldest_first() {
+        let t0 = DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+        let t1 = t0 + ChronoDuration::milliseconds(100);
+        let mut c = XeroCursor::default();
+        for i in 0..=RECENT_IDS {
+            c.advance(t0, &format!("old-{i:06}"));
+        }
+        for i in 0..RECENT_IDS {
+            c.advance(t1, &format!("new-{i:06}"));
+        }
+        assert_eq!(c.recent.len(), RECENT_IDS);
+        assert!(c.recent.values().all(|t| *t == t1), "the older ids went first");
+        assert!(c.seen(t1, "new-000000"));
+
+        // Every record in one instant: memory stays bounded, the cursor keeps its share.
+        let mut c = XeroCursor::default();
+        for i in 0..5 * RECENT_IDS {
+            c.advance(t0, &format!("id-{i:06}"));
+        }
+        assert!(c.recent.len() <= 2 * RECENT_IDS);
+        c.advance(t1, "late");
+        let back = XeroCursor::parse(&c.to_cursor()).unwrap();
+        assert_eq!(back.recent.len(), CURSOR_IDS);
+        assert_eq!(back.recent.get("late"), Some(&t1), "the newest id is kept");
+        assert_eq!(back.at, Some(t1));
+    }
 }
