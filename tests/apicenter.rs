@@ -305,8 +305,12 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
         .join("examples/mappings/apicenter.toml");
     let mut set = Loader::new().load_file(&mapping).unwrap();
     let plan = Arc::new(set.take("orders").unwrap());
-    let drop_ids = step_fn("drop-source-ids", |mut o: Order, _ctx: &_| {
+    let methods = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = methods.clone();
+    let drop_ids = step_fn("drop-source-ids", move |mut o: Order, _ctx: &_| {
         o.party.customer.id = None;
+        let method = o.payment_method.as_ref().and_then(|m| m.key.clone());
+        seen.lock().unwrap().push((o.number.clone().unwrap_or_default(), method));
         StepOutcome::Continue(o)
     });
     let customers =
@@ -330,6 +334,14 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
     assert!(error.to_string().contains("Net 45"), "{error}");
     let so = eo.orders().all().into_iter().next().unwrap().value;
     assert_eq!(so["PaymentCondition"], "30", "Net 30 through the value map");
+    // "Bank transfer" went through the value map to Exact's code "B"; an order with no
+    // method gets the map's default. Exact has no payment-method field on sales orders (the
+    // method belongs to the payment condition), so nothing invented is sent.
+    let mut methods = methods.lock().unwrap().clone();
+    methods.sort();
+    let landed = so["YourRef"].as_str().unwrap();
+    assert!(methods.contains(&(landed.to_owned(), Some("B".to_owned()))), "{methods:?}");
+    assert!(so.get("PaymentMethod").is_none(), "{so}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
