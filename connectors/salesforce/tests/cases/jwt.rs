@@ -42,6 +42,15 @@ async fn a_good_assertion_gets_a_token_and_queries_work_and_renews_after_expiry(
     assert!(!rows.is_empty(), "the demo accounts");
     let tokens_before = sf.journal().count(|e| e.path == "/services/oauth2/token");
     assert_eq!(tokens_before, 1, "one JWT grant to connect");
+    // The grant carries the assertion alone: no client secret, no client id in the form.
+    let grant = sf.journal().entries().into_iter().find(|e| e.path == "/services/oauth2/token");
+    let form = String::from_utf8(grant.unwrap().body.to_vec()).unwrap();
+    assert!(
+        form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"),
+        "{form}"
+    );
+    assert!(form.contains("assertion=ey"), "{form}");
+    assert!(!form.contains("client_secret") && !form.contains("client_id"), "{form}");
 
     // The session dies: a 401, a fresh assertion, the same query succeeds.
     sf.faults().expire_tokens();
