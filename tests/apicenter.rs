@@ -479,9 +479,10 @@ async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_re
 #[tokio::test(start_paused = true)]
 async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
     use connector_sdk::simulator::{Fault, FaultRule, Faults, Method};
-    // A request on the wire keeps the paused clock still for at most 300 ms of real time;
-    // then it counts as hung and the clock runs on to the client's attempt timeout.
-    let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_millis(300));
+    // A request on the wire keeps the paused clock still for at most 1 s of real time (so a
+    // slow machine does not fake a timeout); then it counts as hung and the clock runs on
+    // to the client's attempt timeout.
+    let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(1));
     let sf = SalesforceSimulator::start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
