@@ -19,7 +19,10 @@
 //!
 //! With no `CONNECTOR_SALESFORCE_*` / `CONNECTOR_EXACT_ONLINE_*` credentials it starts both
 //! simulators; with them (and optionally `CONNECTOR_EXACT_ONLINE_API_URL`,
-//! `CONNECTOR_SALESFORCE_INSTANCE_URL`, …) it works on the real systems.
+//! `CONNECTOR_SALESFORCE_INSTANCE_URL`, …) it works on the real systems. Salesforce signs
+//! in with the JWT bearer flow when `CONNECTOR_SALESFORCE_PRIVATE_KEY` (or `_PRIVATE_KEY_PATH`)
+//! and `CONNECTOR_SALESFORCE_USERNAME` are set, else with a refresh token or client
+//! credentials.
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -4,7 +4,9 @@
 //! quarantined naming the SKU and replayed once the product exists.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use connector_sdk::ErrorKind;
 use connector_sdk::exact_online::simulator::ExactSimulator;
 use connector_sdk::exact_online::{ExactClient, ExactSink};
 use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
@@ -303,8 +305,12 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
         .join("examples/mappings/apicenter.toml");
     let mut set = Loader::new().load_file(&mapping).unwrap();
     let plan = Arc::new(set.take("orders").unwrap());
-    let drop_ids = step_fn("drop-source-ids", |mut o: Order, _ctx: &_| {
+    let methods = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = methods.clone();
+    let drop_ids = step_fn("drop-source-ids", move |mut o: Order, _ctx: &_| {
         o.party.customer.id = None;
+        let method = o.payment_method.as_ref().and_then(|m| m.key.clone());
+        seen.lock().unwrap().push((o.number.clone().unwrap_or_default(), method));
         StepOutcome::Continue(o)
     });
     let customers =
@@ -328,6 +334,14 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
     assert!(error.to_string().contains("Net 45"), "{error}");
     let so = eo.orders().all().into_iter().next().unwrap().value;
     assert_eq!(so["PaymentCondition"], "30", "Net 30 through the value map");
+    // "Bank transfer" went through the value map to Exact's code "B"; an order with no
+    // method gets the map's default. Exact has no payment-method field on sales orders (the
+    // method belongs to the payment condition), so nothing invented is sent.
+    let mut methods = methods.lock().unwrap().clone();
+    methods.sort();
+    let landed = so["YourRef"].as_str().unwrap();
+    assert!(methods.contains(&(landed.to_owned(), Some("B".to_owned()))), "{methods:?}");
+    assert!(so.get("PaymentMethod").is_none(), "{so}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -381,4 +395,221 @@ async fn faults_on_both_sides_lose_nothing_and_double_nothing_across_reruns() {
         0,
         "no 4xx at Exact but the expired token's 401 (renewed, then sent again)"
     );
+}
+
+/// The numbers of the paid orders in Salesforce: what must be in Exact, once each.
+fn paid_order_numbers(sf: &SalesforceSimulator) -> Vec<String> {
+    let mut n: Vec<String> = sf
+        .object("Order")
+        .query(|r| r.value["Status"] == "Paid")
+        .into_iter()
+        .map(|r| r.value["OrderNumber"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+/// The `YourRef` of every sales order in Exact, sorted, duplicates kept.
+fn exact_order_refs(eo: &ExactSimulator) -> Vec<String> {
+    let mut refs: Vec<String> = eo
+        .orders()
+        .all()
+        .into_iter()
+        .map(|r| r.value["YourRef"].as_str().unwrap().to_owned())
+        .collect();
+    refs.sort();
+    refs
+}
+
+/// Reruns (a full run, a replay of what was held back, a full run) and returns the last.
+async fn settle(flow: &Flow<Order>) -> connector_sdk::flow::RunReport {
+    let _ = flow.run(RunMode::Full).await;
+    let _ = flow.replay().await;
+    flow.run(RunMode::Full).await
+}
+
+/// Exact's own 429 once the minute is spent: its error body and only the minutely
+/// `X-RateLimit-*` headers, the reset in epoch milliseconds (here one second ahead).
+fn exact_minutely_429() -> connector_sdk::simulator::Fault {
+    use connector_sdk::simulator::{Fault, SimResponse};
+    let reset = connector_sdk::http::now_utc().timestamp_millis() + 1_000;
+    Fault::Respond(
+        SimResponse::raw_json(
+            429,
+            r#"{"error":{"code":"","message":{"lang":"","value":"API rate limit exceeded."}}}"#,
+        )
+        .with_header("X-RateLimit-Minutely-Limit", 60)
+        .with_header("X-RateLimit-Minutely-Remaining", 0)
+        .with_header("X-RateLimit-Minutely-Reset", reset),
+    )
+}
+
+// A paused clock: Retry-After, rate-limit resets and timeouts pass in virtual time.
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_resent_to_exact() {
+    use connector_sdk::simulator::FaultRule;
+    let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
+    // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its minutely 429s.
+    sf.faults().storm_429(3, Duration::from_secs(1));
+    eo.faults().add(FaultRule::new(exact_minutely_429()).next(2));
+    let first = flow.run(RunMode::Full).await;
+
+    assert_eq!(sf.journal().count_status(429), 3, "the Salesforce storm happened");
+    assert_eq!(eo.journal().count_status(429), 2, "the Exact storm happened: {first:?}");
+    assert_eq!(first.counts.created, 0, "{first:?}");
+    assert!(first.errors.iter().all(|(_, e)| e.kind() == ErrorKind::RateLimited), "{first:?}");
+    // Salesforce's 429s are waited out and resent; Exact's never are (ten errors an
+    // hour per endpoint block the key): the run leaves those records for the next run.
+    let resent = eo.journal().retried_client_errors();
+    assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
+    let sf_resent = sf.journal().retried_client_errors();
+    assert_eq!(sf_resent.len(), 3, "each Salesforce 429 was resent once");
+
+    let last = settle(&flow).await;
+    assert!(last.failure.is_none(), "{first:?}\n{last:?}");
+    let expected = paid_order_numbers(&sf);
+    assert_eq!(expected.len(), 2);
+    assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}\n{last:?}");
+    assert_eq!(eo.journal().count_status(429), 2, "no further 429: the budget waited");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
+    use connector_sdk::simulator::{Fault, FaultRule, Faults, Method};
+    // A request on the wire keeps the paused clock still for at most 1 s of real time (so a
+    // slow machine does not fake a timeout); then it counts as hung and the clock runs on
+    // to the client's attempt timeout.
+    let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(1));
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
+
+    /// Lifts the hang `id` once it has caught `caught` requests and `after` has passed.
+    fn release(
+        faults: &Faults,
+        id: connector_sdk::simulator::FaultId,
+        caught: u64,
+        after: Duration,
+    ) {
+        let faults = faults.clone();
+        tokio::spawn(async move {
+            while faults.fired(id) < caught {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(after).await;
+            faults.remove(id);
+        });
+    }
+    let hang = || FaultRule::new(Fault::Hang(None));
+    // Salesforce: the query hangs past the 120 s attempt timeout, is sent again, and the
+    // second attempt is answered once the upstream recovers.
+    let sf_hang = sf.faults().add(hang().on_path("/services/data"));
+    release(sf.faults(), sf_hang, 2, Duration::ZERO);
+    // Exact: the first lookup hangs past the 60 s timeout and is sent again (a GET); a
+    // sales-order POST hangs past its timeout (uncertain: not resent) and lands later.
+    let division = connector_sdk::exact_online::simulator::DIVISION;
+    let eo_get =
+        eo.faults().add(hang().on_method(Method::GET).on_path(&format!("/api/v1/{division}")));
+    release(eo.faults(), eo_get, 2, Duration::ZERO);
+    let eo_post = eo.faults().add(
+        hang()
+            .on_method(Method::POST)
+            .on_path(&format!("/api/v1/{division}/salesorder/SalesOrders")),
+    );
+    release(eo.faults(), eo_post, 1, Duration::from_secs(90));
+
+    let started = tokio::time::Instant::now();
+    let first = flow.run(RunMode::Full).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(180),
+        "the timeouts ran: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(sf.faults().fired(sf_hang), 2, "one Salesforce timeout, then the retry");
+    assert_eq!(eo.faults().fired(eo_get), 2, "one Exact GET timeout, then the retry");
+    // The hung sales-order POST got no answer (an uncertain write). It was sent again only
+    // after a lookup by `YourRef` found nothing (the server never handled it); the second
+    // attempt hung until the upstream recovered, then landed.
+    let calls: Vec<(Method, String, Option<u16>)> = eo
+        .journal()
+        .entries()
+        .into_iter()
+        .filter(|e| e.path.ends_with("/salesorder/SalesOrders"))
+        .map(|e| {
+            let your_ref = match e.method {
+                Method::POST => {
+                    serde_json::from_slice::<serde_json::Value>(&e.body).unwrap()["YourRef"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                }
+                _ => String::new(),
+            };
+            (e.method, your_ref, e.status)
+        })
+        .collect();
+    let posts: Vec<&(Method, String, Option<u16>)> =
+        calls.iter().filter(|(m, _, _)| *m == Method::POST).collect();
+    assert_eq!(eo.faults().fired(eo_post), 2, "{calls:?}");
+    assert_eq!(posts[0].2, None, "the first POST timed out: {calls:?}");
+    let first_post = calls.iter().position(|c| c.0 == Method::POST).unwrap();
+    let resend = calls
+        .iter()
+        .skip(first_post + 1)
+        .position(|c| c.0 == Method::POST && c.1 == posts[0].1)
+        .map(|i| i + first_post + 1)
+        .expect("the uncertain order was sent again after the lookup");
+    assert!(
+        calls[first_post + 1..resend].iter().any(|c| c.0 == Method::GET && c.2 == Some(200)),
+        "a lookup came between: {calls:?}"
+    );
+    assert_eq!(first.counts.created, 2, "recovered within the run: {first:?}");
+    // Let the hung POST finish on the server before the rerun.
+    tokio::time::sleep(Duration::from_secs(120)).await;
+
+    let last = settle(&flow).await;
+    assert!(last.failure.is_none(), "{first:?}\n{last:?}");
+    let expected = paid_order_numbers(&sf);
+    assert_eq!(expected.len(), 2);
+    assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}\n{last:?}");
+    let resent = eo.journal().retried_client_errors();
+    assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
+    use connector_sdk::simulator::{Fault, FaultRule, Method, SimResponse};
+    let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
+    let division = connector_sdk::exact_online::simulator::DIVISION;
+    let path = format!("/api/v1/{division}/salesorder/SalesOrders");
+    // Every sales-order POST is refused with Exact's 400 while the rule is in force.
+    let refuse = eo.faults().add(
+        FaultRule::new(Fault::Respond(SimResponse::raw_json(
+            400,
+            r#"{"error":{"code":"","message":{"lang":"","value":"Mandatory: Warehouse"}}}"#,
+        )))
+        .on_method(Method::POST)
+        .on_path(&path),
+    );
+    let first = flow.run(RunMode::Full).await;
+    assert_eq!(first.counts.created, 0, "{first:?}");
+    assert_eq!(eo.journal().count_call("POST", &path), 2, "each order POSTed once: {first:?}");
+    assert_eq!(eo.journal().count_status(400), 2);
+    let resent = eo.journal().retried_client_errors();
+    assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
+    assert!(
+        first.errors.iter().any(|(_, e)| e.to_string().contains("Mandatory: Warehouse")),
+        "Exact's message reaches the report: {first:?}"
+    );
+    // Fixed upstream: the replay lands both, once.
+    eo.faults().remove(refuse);
+    let last = settle(&flow).await;
+    assert!(last.failure.is_none(), "{last:?}");
+    assert_eq!(exact_order_refs(&eo), paid_order_numbers(&sf));
 }

@@ -8,7 +8,8 @@
 //! 3. **rate budget** ([`RateBudget`]): sliding windows and a concurrency cap per tenant,
 //!    fed by the server's rate-limit headers ([`RateFeedback`]); a spent daily window is an
 //!    immediate [`BudgetExhausted`](crate::ErrorKind::BudgetExhausted) error;
-//! 4. **auth** ([`Auth`]): header sets, bearer tokens, [`OAuth2`] with single-flight,
+//! 4. **auth** ([`Auth`]): header sets, bearer tokens, [`OAuth2`] (client credentials,
+//!    refresh tokens, or JWT bearer assertions from an [`AssertionSigner`]) with single-flight,
 //!    persisted-before-use refresh; a `401` renews the credentials and resends once;
 //! 5. **per-attempt timeout**;
 //! 6. **transport** (reqwest with rustls).
@@ -33,6 +34,7 @@ pub mod dates;
 mod feedback;
 mod file_token_store;
 mod io_hold;
+mod jwt;
 mod oauth;
 pub mod paginate;
 mod rate_budget;
@@ -49,6 +51,7 @@ pub use client::{
 pub use clock::now_utc;
 pub use feedback::{RateFeedback, WindowFeedback};
 pub use file_token_store::FileTokenStore;
+pub use jwt::{AssertionSigner, JWT_BEARER_GRANT, JwtClaims, RsaJwtSigner};
 pub use oauth::{Grant, OAuth2, OAuth2Builder};
 pub use rate_budget::{BudgetPermit, RateBudget, RateBudgetBuilder, Window};
 pub use redact::{
@@ -65,3 +68,5 @@ pub use reqwest::{Method, Url};
 
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use io_hold::set_limit as set_io_hold_limit;
+#[cfg(feature = "simulator")]
+pub(crate) use jwt::{jws_parts, pem_decode};

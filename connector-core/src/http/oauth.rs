@@ -1,4 +1,5 @@
-//! OAuth2 as an [`Auth`]: client credentials or (rotating) refresh tokens, with a
+//! OAuth2 as an [`Auth`]: client credentials, (rotating) refresh tokens or JWT bearer
+//! assertions, with a
 //! single-flight refresh per connection.
 
 use std::fmt;
@@ -15,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result, RetryClass};
 
 use super::auth::{Auth, AuthGeneration, AuthTarget};
 use super::clock;
+use super::jwt::AssertionSigner;
 use super::token::{TokenSet, TokenStore};
 use super::token_endpoint::TokenEndpoint;
 
@@ -25,6 +27,9 @@ pub enum Grant {
     ClientCredentials,
     /// `refresh_token`, with the refresh token kept in a [`TokenStore`] (Xero, Exact Online).
     RefreshToken,
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer`: a fresh signed assertion from an
+    /// [`AssertionSigner`] for every token (Salesforce's server-to-server flow).
+    JwtBearer,
 }
 
 /// OAuth2 bearer authentication that obtains and refreshes its own tokens.
@@ -41,6 +46,7 @@ pub enum Grant {
 pub struct OAuth2 {
     endpoint: TokenEndpoint,
     grant: Grant,
+    signer: Option<Arc<dyn AssertionSigner>>,
     store: Option<Arc<dyn TokenStore>>,
     skew: Duration,
     min_interval: Duration,
@@ -71,6 +77,7 @@ struct RefreshState {
 pub struct OAuth2Builder {
     endpoint: TokenEndpoint,
     grant: Grant,
+    signer: Option<Arc<dyn AssertionSigner>>,
     store: Option<Arc<dyn TokenStore>>,
     skew: Duration,
     min_interval: Duration,
@@ -88,6 +95,17 @@ impl OAuth2 {
         store: impl TokenStore + 'static,
     ) -> OAuth2Builder {
         OAuth2Builder::new(endpoint, Grant::RefreshToken, Some(Arc::new(store)))
+    }
+
+    /// JWT bearer auth: every token is obtained with a fresh assertion from `signer`
+    /// (there is no refresh token; an expired or refused token is replaced the same way).
+    pub fn jwt_bearer(
+        endpoint: TokenEndpoint,
+        signer: impl AssertionSigner + 'static,
+    ) -> OAuth2Builder {
+        let mut b = OAuth2Builder::new(endpoint, Grant::JwtBearer, None);
+        b.signer = Some(Arc::new(signer));
+        b
     }
 
     /// How many times tokens were obtained from the token endpoint.
@@ -170,6 +188,13 @@ impl OAuth2 {
             None => {
                 let answer = match self.grant {
                     Grant::ClientCredentials => self.endpoint.client_credentials().await,
+                    Grant::JwtBearer => match &self.signer {
+                        Some(signer) => match signer.assertion() {
+                            Ok(assertion) => self.endpoint.jwt_bearer(&assertion).await,
+                            Err(e) => Err(e),
+                        },
+                        None => Err(Error::config("the JWT bearer grant has no signer")),
+                    },
                     Grant::RefreshToken => {
                         let rt = st.refresh_token.clone().ok_or_else(no_refresh_token)?;
                         self.endpoint.refresh(&rt).await
@@ -251,6 +276,7 @@ impl fmt::Debug for OAuth2 {
         f.debug_struct("OAuth2")
             .field("grant", &self.grant)
             .field("endpoint", &self.endpoint)
+            .field("signer", &self.signer)
             .field("store", &self.store)
             .field("refresh_skew", &self.skew)
             .field("min_refresh_interval", &self.min_interval)
@@ -263,7 +289,14 @@ impl fmt::Debug for OAuth2 {
 
 impl OAuth2Builder {
     fn new(endpoint: TokenEndpoint, grant: Grant, store: Option<Arc<dyn TokenStore>>) -> Self {
-        Self { endpoint, grant, store, skew: Duration::from_secs(60), min_interval: Duration::ZERO }
+        Self {
+            endpoint,
+            grant,
+            signer: None,
+            store,
+            skew: Duration::from_secs(60),
+            min_interval: Duration::ZERO,
+        }
     }
 
     /// Keeps client-credentials tokens in `store` too, so a restart reuses a live token.
@@ -291,6 +324,7 @@ impl OAuth2Builder {
         OAuth2 {
             endpoint: self.endpoint,
             grant: self.grant,
+            signer: self.signer,
             store: self.store,
             skew: self.skew,
             min_interval: self.min_interval,

@@ -134,6 +134,19 @@ impl TokenEndpoint {
         self.request("client_credentials", &params).await
     }
 
+    /// The JWT bearer grant (RFC 7523): `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`
+    /// with the signed `assertion`. The assertion authenticates the client, so neither the
+    /// client id nor a secret is sent (extra parameters are).
+    pub async fn jwt_bearer(&self, assertion: &SecretString) -> Result<TokenResponse> {
+        self.send(
+            super::jwt::JWT_BEARER_GRANT,
+            "jwt-bearer",
+            &[("assertion", assertion.expose_secret())],
+            false,
+        )
+        .await
+    }
+
     /// The refresh-token grant. The answer may carry a new refresh token (rotation): save
     /// it before using the new access token.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenResponse> {
@@ -156,11 +169,24 @@ impl TokenEndpoint {
     }
 
     async fn request(&self, grant: &str, params: &[(&str, &str)]) -> Result<TokenResponse> {
+        self.send(grant, grant, params, true).await
+    }
+
+    /// Posts a grant. `grant` is the `grant_type`, `label` names it in logs and errors, and
+    /// `client_auth` says whether the client id and secret go along.
+    async fn send(
+        &self,
+        grant_type: &str,
+        grant: &str,
+        params: &[(&str, &str)],
+        client_auth: bool,
+    ) -> Result<TokenResponse> {
         let operation = format!("oauth2 token ({grant})");
-        let mut form: Vec<(&str, &str)> = vec![("grant_type", grant)];
+        let mut form: Vec<(&str, &str)> = vec![("grant_type", grant_type)];
         form.extend_from_slice(params);
         let mut builder = self.http.post(self.url.clone());
         match self.client_auth {
+            _ if !client_auth => {}
             ClientAuthMethod::RequestBody => {
                 form.push(("client_id", &self.client_id));
                 if let Some(s) = &self.client_secret {
@@ -239,6 +265,9 @@ fn refused(status: u16, grant: &str, body: &[u8]) -> Error {
     if matches!(status, 400 | 401) {
         let hint = if grant == "refresh_token" {
             "; the refresh token is no longer valid: reconnect the account"
+        } else if grant == "jwt-bearer" {
+            "; check the client id (iss), the username (sub), the audience (aud), the clock, \
+             and that the certificate registered for the app matches the private key"
         } else {
             "; check the client credentials"
         };

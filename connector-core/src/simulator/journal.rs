@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use super::{SimRequest, lock};
 
-/// Method, path and query of a request.
-type Call<'a> = (&'a Method, &'a str, &'a [(String, String)]);
+/// Method, path, query and body of a request.
+type Call<'a> = (&'a Method, &'a str, &'a [(String, String)], &'a [u8]);
 
 /// One request and its outcome.
 #[derive(Debug, Clone)]
@@ -71,9 +71,9 @@ impl JournalEntry {
         self.status.is_some_and(|s| s >= 500)
     }
 
-    /// Method, path and query: what makes two requests "the same call".
+    /// Method, path, query and body: what makes two requests "the same call".
     fn call(&self) -> Call<'_> {
-        (&self.method, &self.path, &self.query)
+        (&self.method, &self.path, &self.query, &self.body)
     }
 }
 
@@ -155,8 +155,9 @@ impl Journal {
         self.count(|e| e.method.as_str().eq_ignore_ascii_case(method) && e.path == path)
     }
 
-    /// The requests that repeated a call (same method, path and query) that had been answered
-    /// with a 4xx: a client that retries client errors (on Exact, ten an hour block the key).
+    /// The requests that repeated a call (same method, path, query and body) that had been
+    /// answered with a 4xx: a client that retries client errors (on Exact, ten an hour block
+    /// the key). Two POSTs of different records to one path are two calls, not a repeat.
     pub fn retried_client_errors(&self) -> Vec<JournalEntry> {
         let entries = lock(&self.entries);
         let mut failed: HashSet<Call<'_>> = HashSet::new();

@@ -13,6 +13,7 @@
 //! - [`Faults`]: 5xx, 429 storms, slow, hung and dropped responses, malformed bodies and token
 //!   expiry, switched on and off while a test runs;
 //! - [`TokenIssuer`]: bearer and refresh tokens with lifetimes and rotation;
+//! - [`JwtVerifier`]: RS256 JWT bearer assertions checked against a registered public key;
 //! - [`Journal`]: every request and its status, for assertions.
 //!
 //! Time comes from tokio, so a test with a paused clock runs rate-limit windows, token
@@ -39,6 +40,7 @@ mod clock;
 mod faults;
 mod handler;
 mod journal;
+mod jwt;
 mod paging;
 mod rate_limit;
 mod request;
@@ -52,6 +54,7 @@ pub use clock::SimClock;
 pub use faults::{Fault, FaultId, FaultRule, Faults, Malform};
 pub use handler::SimHandler;
 pub use journal::{Journal, JournalEntry};
+pub use jwt::{JwtRejection, JwtVerifier};
 pub use paging::{Page, PageBase};
 pub use rate_limit::{
     RateLimitHit, RateLimitSnapshot, RateLimiter, RateLimiterBuilder, WindowStatus,

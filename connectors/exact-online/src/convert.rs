@@ -469,6 +469,19 @@ pub fn document_body(
     if let Some(t) = o.payment_term.as_ref().and_then(|t| t.key.clone().or(t.id.clone())) {
         m.insert("PaymentCondition".into(), json!(t));
     }
+    // No payment method is sent: Exact's SalesOrders, SalesInvoices and Quotations have no
+    // such field. In Exact the payment method (`B` on credit, `I` collection, `K` cash) is
+    // the `PaymentMethod` of a payment condition (`cashflow/PaymentConditions`), so it
+    // reaches the document through `PaymentCondition` above: map the source's payment
+    // terms (and methods) to a condition that carries the method wanted. Sending an
+    // invented `PaymentMethod` property would be refused (a 400, which counts against
+    // the key's hourly error budget).
+    if o.payment_method.is_some() {
+        tracing::debug!(
+            order = number,
+            "the order's payment method is not sent: Exact takes it from the payment condition"
+        );
+    }
     if let Some(memo) = &o.memo {
         m.insert("Description".into(), json!(memo));
     }

@@ -1,4 +1,5 @@
-//! The connection: OAuth2 (refresh token or client credentials) whose answer names the
+//! The connection: OAuth2 (JWT bearer, refresh token or client credentials) whose answer
+//! names the
 //! `instance_url` every later call goes to, the configurable API version, SOQL queries
 //! followed through `nextRecordsUrl` until `done`, `Sforce-Limit-Info` fed to the budget, and
 //! Salesforce's error arrays (`REQUEST_LIMIT_EXCEEDED` is a spent daily budget).
@@ -8,8 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use connector_core::http::{
-    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, Method, OAuth2, RateBudget,
-    RateFeedback, RetryPolicy, TokenEndpoint, TokenSet, TokenStore, Url, body_excerpt,
+    AssertionSigner, ClientAuthMethod, HeaderMap, HttpClient, JwtClaims, MemoryTokenStore, Method,
+    OAuth2, RateBudget, RateFeedback, RetryPolicy, RsaJwtSigner, TokenEndpoint, TokenSet,
+    TokenStore, Url, body_excerpt,
 };
 use connector_core::{Error, ErrorKind, FieldError, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -102,8 +104,10 @@ pub fn strip_attributes(v: &mut Value) {
 }
 
 impl SalesforceClient {
-    /// Connects: one token call (refresh token when configured or stored, else client
-    /// credentials) whose `instance_url` is where every later call goes.
+    /// Connects: one token call whose `instance_url` is where every later call goes. The
+    /// grant is the JWT bearer flow when [`SalesforceConfig::jwt`] is set (a fresh RS256
+    /// assertion for every token, valid 3 minutes), else the refresh token when one is
+    /// configured or stored, else client credentials.
     pub async fn connect(
         config: SalesforceConfig,
         store: Option<Arc<dyn TokenStore>>,
@@ -117,8 +121,24 @@ impl SalesforceClient {
             None => None,
         };
         let refresh = stored.or_else(|| config.refresh_token.clone());
-        let (auth, instance) = match refresh {
-            Some(rt) => {
+        let (auth, instance) = match (&config.jwt, refresh) {
+            (Some(jwt), _) => {
+                let claims = JwtClaims::new(
+                    config.client_id.clone(),
+                    jwt.username.clone(),
+                    jwt.audience.clone(),
+                )
+                .lifetime(Duration::from_secs(180));
+                let signer = RsaJwtSigner::from_pem(&jwt.private_key, claims)
+                    .map_err(|e| e.with_connector(NAME))?;
+                let answer = endpoint.jwt_bearer(&signer.assertion()?).await?;
+                let seeded = MemoryTokenStore::new(Some(answer.tokens.clone()));
+                (
+                    OAuth2::jwt_bearer(endpoint, signer).token_store(seeded).build(),
+                    answer.instance_url,
+                )
+            }
+            (None, Some(rt)) => {
                 let answer = endpoint.refresh(&rt).await?;
                 let set = TokenSet::new(
                     answer.tokens.access_token.clone(),
@@ -132,7 +152,7 @@ impl SalesforceClient {
                 store.save(&set).await?;
                 (OAuth2::refresh_token(endpoint, store).build(), answer.instance_url)
             }
-            None => {
+            (None, None) => {
                 let answer = endpoint.client_credentials().await?;
                 let seeded = MemoryTokenStore::new(Some(answer.tokens.clone()));
                 (

@@ -20,6 +20,57 @@ pub const ENV_LOGIN_URL: &str = "CONNECTOR_SALESFORCE_LOGIN_URL";
 pub const ENV_INSTANCE_URL: &str = "CONNECTOR_SALESFORCE_INSTANCE_URL";
 /// `CONNECTOR_SALESFORCE_API_VERSION`: `59.0` by default.
 pub const ENV_API_VERSION: &str = "CONNECTOR_SALESFORCE_API_VERSION";
+/// `CONNECTOR_SALESFORCE_PRIVATE_KEY`: the connected app's RSA private key as PEM text;
+/// selects the JWT bearer flow (with [`ENV_USERNAME`]).
+pub const ENV_PRIVATE_KEY: &str = "CONNECTOR_SALESFORCE_PRIVATE_KEY";
+/// `CONNECTOR_SALESFORCE_PRIVATE_KEY_PATH`: a file holding that PEM, instead of the text.
+pub const ENV_PRIVATE_KEY_PATH: &str = "CONNECTOR_SALESFORCE_PRIVATE_KEY_PATH";
+/// `CONNECTOR_SALESFORCE_USERNAME`: the user the JWT bearer flow logs in as (`sub`).
+pub const ENV_USERNAME: &str = "CONNECTOR_SALESFORCE_USERNAME";
+/// `CONNECTOR_SALESFORCE_AUDIENCE`: the assertion's `aud`; by default
+/// `https://test.salesforce.com` when the login URL is a sandbox one, else
+/// `https://login.salesforce.com`.
+pub const ENV_AUDIENCE: &str = "CONNECTOR_SALESFORCE_AUDIENCE";
+
+/// The OAuth2 JWT bearer flow: the connected app's consumer key signs in as `username` with
+/// an assertion signed by `private_key` (whose certificate is uploaded to the app).
+#[derive(Clone)]
+pub struct JwtBearerConfig {
+    /// The user to log in as (`sub`).
+    pub username: String,
+    /// The RSA private key, PEM (PKCS#8 `BEGIN PRIVATE KEY`, or PKCS#1).
+    pub private_key: SecretString,
+    /// The assertion's `aud`: `https://login.salesforce.com`, `https://test.salesforce.com`,
+    /// or an Experience Cloud site URL.
+    pub audience: String,
+}
+
+impl JwtBearerConfig {
+    /// The flow for `username` with `private_key`, with the audience that suits `login_url`.
+    pub fn new(username: impl Into<String>, private_key: SecretString, login_url: &str) -> Self {
+        Self { username: username.into(), private_key, audience: default_audience(login_url) }
+    }
+}
+
+impl fmt::Debug for JwtBearerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtBearerConfig")
+            .field("username", &self.username)
+            .field("private_key", &"[REDACTED]")
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+/// `https://test.salesforce.com` for sandbox login hosts, else `https://login.salesforce.com`.
+pub fn default_audience(login_url: &str) -> String {
+    let host = login_url.to_ascii_lowercase();
+    if host.contains("test.salesforce.com") || host.contains(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com".into()
+    } else {
+        "https://login.salesforce.com".into()
+    }
+}
 
 /// The names of the custom object and fields that hold shipments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +109,11 @@ pub struct SalesforceConfig {
     pub client_id: String,
     /// Consumer secret.
     pub client_secret: SecretString,
-    /// A refresh token; `None` uses the client-credentials flow.
+    /// A refresh token; `None` uses the client-credentials flow (or the JWT bearer flow).
     pub refresh_token: Option<SecretString>,
+    /// The JWT bearer flow; when set it is used instead of a refresh token or client
+    /// credentials (the client secret is then not needed).
+    pub jwt: Option<JwtBearerConfig>,
     /// The login host (the token endpoint is `{login_url}/services/oauth2/token`).
     pub login_url: String,
     /// Overrides the `instance_url` of the token answer.
@@ -93,6 +147,7 @@ impl fmt::Debug for SalesforceConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[REDACTED]")
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field("jwt", &self.jwt)
             .field("login_url", &self.login_url)
             .field("instance_url", &self.instance_url)
             .field("api_version", &self.api_version)
@@ -107,6 +162,7 @@ impl SalesforceConfig {
             client_id: client_id.into(),
             client_secret,
             refresh_token: None,
+            jwt: None,
             login_url: "https://login.salesforce.com".into(),
             instance_url: None,
             api_version: "59.0".into(),
@@ -132,7 +188,8 @@ impl SalesforceConfig {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
-    /// Reads CLI-style options (`client_id`, `client_secret`, `refresh_token`, `login_url`,
+    /// Reads CLI-style options (`client_id`, `client_secret`, `refresh_token`,
+    /// `private_key`, `private_key_path`, `username`, `audience`, `login_url`,
     /// `instance_url`, `api_version`, `currency`, `manage_stock`).
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
         Self::from_lookup(|k| {
@@ -143,13 +200,40 @@ impl SalesforceConfig {
     }
 
     /// Reads the settings through `get` (environment-style names).
+    ///
+    /// The auth mode: the JWT bearer flow when a private key (text or path) is set, which
+    /// then needs the username and no client secret; else a refresh token when one is set;
+    /// else client credentials.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let need = |k: &str| opt(k).ok_or_else(|| Error::config(format!("{k} is not set")));
-        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(need(ENV_CLIENT_SECRET)?));
+        let key = match (opt(ENV_PRIVATE_KEY), opt(ENV_PRIVATE_KEY_PATH)) {
+            (Some(pem), _) => Some(SecretString::from(pem)),
+            (None, Some(path)) => {
+                Some(SecretString::from(std::fs::read_to_string(path.trim()).map_err(|e| {
+                    Error::config(format!(
+                        "{ENV_PRIVATE_KEY_PATH}: cannot read {}: {e}",
+                        path.trim()
+                    ))
+                })?))
+            }
+            (None, None) => None,
+        };
+        let secret = match &key {
+            Some(_) => opt(ENV_CLIENT_SECRET).unwrap_or_default(),
+            None => need(ENV_CLIENT_SECRET)?,
+        };
+        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(secret));
         c.refresh_token = opt(ENV_REFRESH_TOKEN).map(SecretString::from);
         if let Some(v) = opt(ENV_LOGIN_URL) {
             c.login_url = v.trim_end_matches('/').to_owned();
+        }
+        if let Some(key) = key {
+            let mut jwt = JwtBearerConfig::new(need(ENV_USERNAME)?, key, &c.login_url);
+            if let Some(aud) = opt(ENV_AUDIENCE) {
+                jwt.audience = aud.trim().trim_end_matches('/').to_owned();
+            }
+            c.jwt = Some(jwt);
         }
         c.instance_url = opt(ENV_INSTANCE_URL).map(|v| v.trim_end_matches('/').to_owned());
         if let Some(v) = opt(ENV_API_VERSION) {
@@ -197,5 +281,42 @@ mod tests {
         let mut bad = o;
         bad.insert("api_version".into(), "latest".into());
         assert!(SalesforceConfig::from_options(&bad).is_err());
+    }
+
+    #[test]
+    fn a_private_key_selects_the_jwt_bearer_flow_without_a_secret() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIsecretbits\n-----END PRIVATE KEY-----\n";
+        let env: BTreeMap<&str, &str> = [
+            (ENV_CLIENT_ID, "3MVG9key"),
+            (ENV_PRIVATE_KEY, pem),
+            (ENV_USERNAME, "integration@example.com"),
+            (ENV_LOGIN_URL, "https://acme--uat.sandbox.my.salesforce.com"),
+        ]
+        .into_iter()
+        .collect();
+        let c = SalesforceConfig::from_lookup(|k| env.get(k).map(|v| (*v).to_owned())).unwrap();
+        let jwt = c.jwt.as_ref().expect("the JWT bearer flow");
+        assert_eq!(jwt.username, "integration@example.com");
+        assert_eq!(jwt.audience, "https://test.salesforce.com");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("secretbits") && !debug.contains("PRIVATE KEY"), "{debug}");
+
+        let no_user =
+            |k: &str| (k != ENV_USERNAME).then(|| env.get(k).map(|v| (*v).to_owned())).flatten();
+        let e = SalesforceConfig::from_lookup(no_user).unwrap_err();
+        assert!(e.to_string().contains(ENV_USERNAME), "{e}");
+        let path = |k: &str| match k {
+            ENV_CLIENT_ID => Some("k".to_owned()),
+            ENV_USERNAME => Some("u".to_owned()),
+            ENV_PRIVATE_KEY_PATH => Some("/nonexistent/key.pem".to_owned()),
+            ENV_AUDIENCE => Some("https://login.salesforce.com/".to_owned()),
+            _ => None,
+        };
+        let e = SalesforceConfig::from_lookup(path).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/key.pem"), "{e}");
+        assert_eq!(
+            default_audience("https://login.salesforce.com"),
+            "https://login.salesforce.com"
+        );
     }
 }

@@ -10,7 +10,7 @@ pub mod sink;
 pub mod source;
 
 pub use client::{NAME, SalesforceClient, id18};
-pub use config::{SalesforceConfig, ShipmentObject};
+pub use config::{JwtBearerConfig, SalesforceConfig, ShipmentObject};
 pub use lazy::SalesforceConnector;
 pub use sink::SalesforceSink;
 pub use source::{SalesforceSource, SfCursor};

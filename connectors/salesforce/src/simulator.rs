@@ -1,7 +1,10 @@
 //! A stateful simulator of the Salesforce REST API on `127.0.0.1` (feature `simulator`).
 //!
-//! It serves `/services/oauth2/token` (refresh token and client credentials; the answer names
-//! the `instance_url`), and under `/services/data/v{version}/`: `query` (a SOQL subset:
+//! It serves `/services/oauth2/token` (refresh token, client credentials, and the JWT bearer
+//! grant once a public key is registered with
+//! [`jwt_bearer`](SalesforceSimulatorBuilder::jwt_bearer): the RS256 signature is verified and
+//! `iss`/`sub`/`aud`/`exp` checked, refusals in Salesforce's `{"error":"invalid_grant",…}`
+//! shape; the answer names the `instance_url`), and under `/services/data/v{version}/`: `query` (a SOQL subset:
 //! field lists with parent fields like `Account.Name` and child subqueries like
 //! `(SELECT … FROM OrderItems)`, `WHERE` with `AND`/`OR`/parentheses, `=`/`!=`/`<`/`>`/`<=`/
 //! `>=`/`IN`, unquoted datetimes, `ORDER BY`, `LIMIT`), batches with a relative
@@ -23,14 +26,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::{dates, now_utc};
 use connector_core::simulator::{
-    Collection, CollectionOptions, Faults, Journal, Method, RateLimiter, Record, SimClock,
-    SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
+    Collection, CollectionOptions, Faults, Journal, JwtRejection, JwtVerifier, Method, RateLimiter,
+    Record, SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
 };
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use crate::client::id18;
-use crate::config::SalesforceConfig;
+use crate::config::{JwtBearerConfig, SalesforceConfig};
 
 /// The simulator's consumer key.
 pub const CLIENT_ID: &str = "3MVG9sim.salesforce.consumer.key";
@@ -38,6 +41,10 @@ pub const CLIENT_ID: &str = "3MVG9sim.salesforce.consumer.key";
 pub const CLIENT_SECRET: &str = "sim-salesforce-secret";
 /// The API version it serves.
 pub const API_VERSION: &str = "59.0";
+/// The user the JWT bearer flow may log in as.
+pub const USERNAME: &str = "integration@apicenter.sim";
+/// The audience JWT bearer assertions must name (as on production).
+pub const AUDIENCE: &str = "https://login.salesforce.com";
 
 const OBJECTS: &[(&str, &str)] = &[
     ("Account", "001"),
@@ -56,11 +63,12 @@ pub struct SalesforceSimulatorBuilder {
     demo: bool,
     per_day: u32,
     port: u16,
+    jwt: Option<JwtVerifier>,
 }
 
 impl Default for SalesforceSimulatorBuilder {
     fn default() -> Self {
-        Self { demo: true, per_day: 100_000, port: 0 }
+        Self { demo: true, per_day: 100_000, port: 0, jwt: None }
     }
 }
 
@@ -78,6 +86,17 @@ impl SalesforceSimulatorBuilder {
     /// Listens on this port (0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+    /// Accepts the JWT bearer grant for [`CLIENT_ID`] as [`USERNAME`] with audience
+    /// [`AUDIENCE`], signed by the private half of `public_key_pem` (PKCS#1
+    /// `BEGIN RSA PUBLIC KEY`: the certificate a connected app holds). Panics if the PEM
+    /// holds no RSA public key.
+    pub fn jwt_bearer(mut self, public_key_pem: &str) -> Self {
+        self.jwt = Some(
+            JwtVerifier::new(public_key_pem, CLIENT_ID, USERNAME, AUDIENCE)
+                .expect("an RSA PUBLIC KEY in PEM"),
+        );
         self
     }
 
@@ -107,6 +126,7 @@ impl SalesforceSimulatorBuilder {
         let state = Arc::new(State {
             objects,
             tokens,
+            jwt: self.jwt,
             cursors: Mutex::new(HashMap::new()),
             base: Mutex::new(String::new()),
             earliest_deleted: Mutex::new(None),
@@ -185,6 +205,17 @@ impl SalesforceSimulator {
         c.login_url = self.base_url().trim_end_matches('/').to_owned();
         c
     }
+    /// A configuration for the JWT bearer flow, signing with `private_key_pem` (needs
+    /// [`jwt_bearer`](SalesforceSimulatorBuilder::jwt_bearer) with its public key).
+    pub fn jwt_config(&self, private_key_pem: &str) -> SalesforceConfig {
+        let mut c = SalesforceConfig::new(CLIENT_ID, SecretString::from(""));
+        c.login_url = self.base_url().trim_end_matches('/').to_owned();
+        let mut jwt =
+            JwtBearerConfig::new(USERNAME, SecretString::from(private_key_pem), &c.login_url);
+        jwt.audience = AUDIENCE.to_owned();
+        c.jwt = Some(jwt);
+        c
+    }
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         self.server.faults()
@@ -237,6 +268,7 @@ impl SalesforceSimulator {
 struct State {
     objects: HashMap<String, Collection>,
     tokens: TokenIssuer,
+    jwt: Option<JwtVerifier>,
     cursors: Mutex<HashMap<String, Vec<Value>>>,
     base: Mutex<String>,
     earliest_deleted: Mutex<Option<DateTime<Utc>>>,
@@ -947,6 +979,11 @@ impl State {
 
     fn token(&self, req: &SimRequest) -> SimResponse {
         let get = |k: &str| req.form_value(k);
+        if get("grant_type").as_deref() == Some(connector_core::http::JWT_BEARER_GRANT) {
+            return self.jwt_bearer(&get("assertion").unwrap_or_default()).unwrap_or_else(|| {
+                self.token_answer(&self.tokens.issue_access_only(USERNAME).access_token)
+            });
+        }
         if get("client_id").as_deref() != Some(CLIENT_ID)
             || get("client_secret").as_deref() != Some(CLIENT_SECRET)
         {
@@ -970,12 +1007,33 @@ impl State {
             Some("client_credentials") => self.tokens.issue_access_only(CLIENT_ID),
             _ => return SimResponse::json(400, json!({"error": "unsupported_grant_type"})),
         };
+        self.token_answer(&issued.access_token)
+    }
+
+    /// Checks a JWT bearer assertion: `None` if it is good, else Salesforce's 400 answer.
+    fn jwt_bearer(&self, assertion: &str) -> Option<SimResponse> {
+        let refuse = |error: &str, description: &str| {
+            SimResponse::json(400, json!({"error": error, "error_description": description}))
+        };
+        let Some(verifier) = &self.jwt else {
+            return Some(refuse("invalid_grant", "invalid assertion"));
+        };
+        verifier.verify(assertion).err().map(|r| match r {
+            JwtRejection::Issuer => refuse("invalid_client_id", "client identifier invalid"),
+            JwtRejection::Subject => refuse("invalid_grant", "user hasn't approved this consumer"),
+            JwtRejection::Audience => refuse("invalid_grant", "audience is invalid"),
+            JwtRejection::Expired => refuse("invalid_grant", "expired authorization code"),
+            _ => refuse("invalid_grant", "invalid assertion"),
+        })
+    }
+
+    fn token_answer(&self, access_token: &str) -> SimResponse {
         let base = lock(&self.base).clone();
         SimResponse::raw_json(
             200,
             &format!(
                 r#"{{"access_token":"{}","signature":"c2ltdWxhdG9y","scope":"api refresh_token","instance_url":"{base}","id":"{base}/id/00DSIM000000001EAA/005SIM000000001AAA","token_type":"Bearer","issued_at":"{}"}}"#,
-                issued.access_token,
+                access_token,
                 now_utc().timestamp_millis()
             ),
         )

@@ -29,6 +29,34 @@ async fn the_client_paces_itself_under_60_a_minute_without_429s() {
     assert!(start.elapsed() < Duration::from_secs(185), "{:?}", start.elapsed());
 }
 
+/// The full-sync pacing of `benches/exact_rate_limit.rs` (100,000 items at 60 a minute) at
+/// test speed: 6,000 items under 2 calls a minute, a limit the client learns from the
+/// simulator's `X-RateLimit-Minutely-*` headers (its budget assumes Exact's 60).
+#[tokio::test(start_paused = true)]
+async fn a_full_item_sync_takes_the_window_minimum_of_the_minute_limit_without_429s() {
+    use connector_core::model::Product;
+    let _io = hold();
+    let sim = ExactSimulator::builder().empty().limits(2, 5_000).start().await.unwrap();
+    sim.seed_items(6_000);
+    let source = ExactSource::new(connect(&sim).await);
+    sim.journal().clear();
+    let start = tokio::time::Instant::now();
+    let r = read::<Product>(&source, ReadMode::Full).await;
+    let elapsed = start.elapsed();
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.upserts.len(), 6_000);
+    assert_eq!(sim.journal().count_status(429), 0, "no call answered 429");
+    let calls = sim.journal().count(|e| e.path.starts_with(&format!("/api/v1/{DIVISION}/")));
+    assert_eq!(calls, 6, "pages of 1,000");
+    // At most 2 calls in a minute: call 6 cannot start before 2 minutes have passed.
+    let minimum = Duration::from_secs(60 * ((calls as u64 - 1) / 2));
+    assert!(elapsed >= minimum, "{elapsed:?} < {minimum:?}");
+    assert!(
+        elapsed.as_secs_f64() <= minimum.as_secs_f64() * 1.05,
+        "{elapsed:?} is more than 5% over the minimum {minimum:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn server_errors_and_malformed_pages_lose_and_double_nothing() {
     let _io = hold();
