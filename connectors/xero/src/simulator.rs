@@ -6,9 +6,10 @@
 //! `DateTimeUTC` and `pagination`, `/Date(…+0000)/` instants, `ContactStatus: ARCHIVED`,
 //! `If-Modified-Since`, `order=UpdatedDateUTC ASC`, `where` filters, `summarizeErrors=false`
 //! answers with `HasErrors`/`ValidationErrors`, the `ValidationException` 400 body, the
-//! problem-details 401/403 bodies, `Idempotency-Key` replay, and the per-tenant limits (429
-//! with `Retry-After` and `X-Rate-Limit-Problem`, `X-MinLimit-Remaining` and
-//! `X-DayLimit-Remaining` on every answer).
+//! problem-details 401/403 bodies, `Idempotency-Key` replay, the per-tenant limits and the
+//! app-wide one over every tenant (429 with `Retry-After` and `X-Rate-Limit-Problem`:
+//! `minute`, `day`, `concurrent` or `appminute`; `X-MinLimit-Remaining`,
+//! `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` on every answer).
 //!
 //! Everything it sends is written here from the documented shapes (`serde_json::json!` and
 //! raw JSON text), never produced by the connector's own types.
@@ -23,8 +24,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::dates;
 use connector_core::simulator::{
-    Collection, CollectionOptions, Faults, Journal, Method, RateLimiter, Record, SimClock,
-    SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
+    Collection, CollectionOptions, Faults, Journal, Method, RateLimitSnapshot, RateLimiter, Record,
+    SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -82,6 +83,7 @@ pub struct XeroSimulatorBuilder {
     per_minute: u32,
     per_day: u32,
     concurrent: u32,
+    app_per_minute: u32,
     access_ttl: Duration,
     page_size_default: usize,
     port: u16,
@@ -94,6 +96,7 @@ impl Default for XeroSimulatorBuilder {
             per_minute: 60,
             per_day: 5_000,
             concurrent: 5,
+            app_per_minute: 10_000,
             access_ttl: Duration::from_secs(30 * 60),
             page_size_default: 100,
             port: 0,
@@ -113,6 +116,12 @@ impl XeroSimulatorBuilder {
         self.per_minute = per_minute;
         self.per_day = per_day;
         self.concurrent = concurrent;
+        self
+    }
+
+    /// Sets the app-wide limit, shared by every tenant (Xero: 10,000 a minute).
+    pub fn app_limit(mut self, per_minute: u32) -> Self {
+        self.app_per_minute = per_minute;
         self
     }
 
@@ -162,21 +171,16 @@ impl XeroSimulatorBuilder {
             .per_minute(self.per_minute)
             .per_day(self.per_day)
             .max_concurrent(self.concurrent)
+            .shared_window(APP_MINUTE, self.app_per_minute, Duration::from_secs(60))
             .on_limited(|hit| {
-                SimResponse::text(429, "")
-                    .with_header("Retry-After", hit.retry_after_secs())
-                    .with_header("X-Rate-Limit-Problem", &hit.window)
+                limit_headers(
+                    &hit.snapshot,
+                    SimResponse::text(429, "")
+                        .with_header("Retry-After", hit.retry_after_secs())
+                        .with_header("X-Rate-Limit-Problem", &hit.window),
+                )
             })
-            .on_response(|snap, resp| {
-                let mut resp = resp;
-                if let Some(n) = snap.remaining("minute") {
-                    resp = resp.with_header("X-MinLimit-Remaining", n);
-                }
-                if let Some(n) = snap.remaining("day") {
-                    resp = resp.with_header("X-DayLimit-Remaining", n);
-                }
-                resp.with_header("X-AppMinLimit-Remaining", 9_999)
-            })
+            .on_response(limit_headers)
             .build();
         let initial = state.tokens.issue(CLIENT_ID);
         let server = SimServer::builder_shared(state.clone())
@@ -299,6 +303,24 @@ impl XeroSimulator {
     pub async fn run_until_ctrl_c(self) -> std::io::Result<()> {
         self.server.run_until_ctrl_c().await
     }
+}
+
+/// The app-wide window's name, which is also its `X-Rate-Limit-Problem` value.
+const APP_MINUTE: &str = "appminute";
+
+/// The "remaining" headers Xero sends on every answer.
+fn limit_headers(snap: &RateLimitSnapshot, resp: SimResponse) -> SimResponse {
+    let mut resp = resp;
+    for (window, header) in [
+        ("minute", "X-MinLimit-Remaining"),
+        ("day", "X-DayLimit-Remaining"),
+        (APP_MINUTE, "X-AppMinLimit-Remaining"),
+    ] {
+        if let Some(n) = snap.remaining(window) {
+            resp = resp.with_header(header, n);
+        }
+    }
+    resp
 }
 
 struct State {
