@@ -662,3 +662,71 @@ async fn a_batch_with_one_invalid_record_quarantines_it_and_the_rest_lands() {
     assert!(!skynamo_invoices(&r.sky).contains_key("INV-RIDGE"));
     assert_stores_agree(&r);
 }
+
+#[tokio::test]
+async fn an_order_batch_with_one_invalid_order_lands_the_rest_and_acknowledges_the_failure() {
+    let r = rig().await;
+    r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    let good = [
+        r.sky.place(false, "C-1001", 1, &[("GB1-WHITE", "2", "5.95")]),
+        r.sky.place(false, "C-1002", 2, &[("UMB-1", "1", "19.9875")]),
+    ];
+    // Xero refuses this one inside the batch: the item code does not exist there.
+    let bad = r.sky.place(false, "C-1001", 1, &[("NOPE-1", "1", "1.00")]);
+    let first = r.link.crm_to_erp().await.unwrap();
+    println!("{}", link::summary(&first));
+    let orders = report(&first, "orders-to-xero");
+    assert!(orders.failure.is_none(), "{:?}", orders.failure);
+    assert_eq!((orders.counts.created, orders.counts.quarantined), (2, 1), "{:?}", orders.errors);
+    assert!(orders.errors[0].1.to_string().contains("NOPE-1"), "{:?}", orders.errors);
+    // One POST carried the bad order with a good one; Xero's per-record answer split them.
+    let batch = r
+        .xero
+        .journal()
+        .entries()
+        .into_iter()
+        .find(|e| e.method == Method::POST && String::from_utf8_lossy(&e.body).contains("NOPE-1"))
+        .expect("the bad order was sent");
+    let body = String::from_utf8_lossy(&batch.body);
+    assert!(good.iter().any(|g| body.contains(&format!("SO-{g}"))), "{body}");
+    assert_eq!(batch.query("summarizeErrors"), Some("false"));
+
+    let in_xero = |id: i64| {
+        let number = format!("SO-{id}");
+        r.xero
+            .invoices()
+            .query(|i| {
+                i.value["Reference"]
+                    .as_str()
+                    .is_some_and(|s| s == number || s.starts_with(&format!("{number} ")))
+            })
+            .len()
+    };
+    let acks = |id: i64| -> Vec<serde_json::Value> {
+        r.sky
+            .orderstatuses()
+            .all()
+            .into_iter()
+            .map(|a| a.value)
+            .filter(|a| a["document_id"] == id)
+            .collect()
+    };
+    for id in good {
+        assert_eq!(in_xero(id), 1, "order {id} in Xero once");
+        assert_eq!(acks(id).len(), 1);
+        assert_eq!(acks(id)[0]["status"], "Logged");
+    }
+    assert_eq!(in_xero(bad), 0);
+    let failed = acks(bad);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["status"], "Failed");
+    assert!(failed[0]["status_reason"].as_str().unwrap().contains("NOPE-1"), "{failed:?}");
+
+    // A rerun adds nothing in Xero.
+    let second = r.link.crm_to_erp().await.unwrap();
+    println!("{}", link::summary(&second));
+    for id in good {
+        assert_eq!(in_xero(id), 1, "order {id} still once");
+    }
+    assert_eq!(in_xero(bad), 0);
+}
