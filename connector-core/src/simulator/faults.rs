@@ -1,6 +1,6 @@
 //! [`Faults`]: failures injected into a running simulator.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,9 @@ pub enum Fault {
     Respond(SimResponse),
     /// Wait this long, then carry on.
     Delay(Duration),
-    /// Do not answer until the rule is removed, or for the given time, then carry on.
+    /// Do not answer until the rule is removed, or for the given time, then carry on. A
+    /// `next(k)` hang keeps holding the requests it caught after its `k`th (it hangs them,
+    /// it does not let them go when it retires).
     Hang(Option<Duration>),
     /// Close the connection without an answer.
     DropConnection,
@@ -172,6 +174,23 @@ struct FaultState {
     next_id: u64,
     rules: Vec<Active>,
     fired: HashMap<FaultId, u64>,
+    /// Hang rules that retired themselves after their `next(k)` requests: the requests they
+    /// hold keep hanging (for their time) until the rule is removed or the faults cleared.
+    retired_hangs: HashSet<FaultId>,
+}
+
+impl FaultState {
+    /// Drops exhausted `next(k)` rules, remembering the hang rules among them.
+    fn retire_exhausted(&mut self) {
+        let FaultState { rules, retired_hangs, .. } = self;
+        rules.retain(|a| {
+            let exhausted = a.exhausted();
+            if exhausted && matches!(a.rule.fault, Fault::Hang(_)) {
+                retired_hangs.insert(a.id);
+            }
+            !exhausted
+        });
+    }
 }
 
 struct Active {
@@ -311,7 +330,7 @@ impl Faults {
         let mut state = lock(&self.shared.state);
         let before = state.rules.len();
         state.rules.retain(|a| a.id != id);
-        let removed = state.rules.len() != before;
+        let removed = state.rules.len() != before || state.retired_hangs.remove(&id);
         drop(state);
         self.notify();
         removed
@@ -324,6 +343,8 @@ impl Faults {
             None => state.rules.clear(),
             Some(scope) => state.rules.retain(|a| a.scope.as_ref() != Some(scope)),
         }
+        // Every retired hang is released (they are not tracked by scope).
+        state.retired_hangs.clear();
         drop(state);
         self.notify();
     }
@@ -364,7 +385,7 @@ impl Faults {
                 Fault::Malformed(_) => {}
             }
         }
-        rules.retain(|a| !a.exhausted());
+        state.retire_exhausted();
         plan
     }
 
@@ -397,11 +418,19 @@ impl Faults {
                 _ => {}
             }
         }
-        rules.retain(|a| !a.exhausted());
+        state.retire_exhausted();
         Some(response)
     }
 
-    /// Waits while the hang rule `id` is in force, at most `limit`.
+    /// Whether the hang rule `id` still holds its requests: in force, or retired after its
+    /// `next(k)` requests but not removed.
+    fn holds(&self, id: FaultId) -> bool {
+        let state = lock(&self.shared.state);
+        state.retired_hangs.contains(&id) || state.rules.iter().any(|a| a.id == id)
+    }
+
+    /// Waits while the hang rule `id` holds (a `next(k)` rule that retired itself still
+    /// holds the requests it caught), at most `limit`.
     pub(crate) async fn hang_on(&self, id: FaultId, limit: Option<Duration>) {
         let mut changes = self.shared.changed.subscribe();
         let timer = async {
@@ -411,7 +440,7 @@ impl Faults {
             }
         };
         tokio::pin!(timer);
-        while self.is_active(id) {
+        while self.holds(id) {
             tokio::select! {
                 () = &mut timer => return,
                 changed = changes.changed() => if changed.is_err() { return },
@@ -441,6 +470,26 @@ mod tests {
         assert_eq!((faults.fired(every), faults.fired(storm)), (1, 1));
         faults.scoped("/a").clear();
         assert!(!faults.is_active(every));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_next_k_hang_holds_its_requests_after_it_retires() {
+        let faults = Faults::new();
+        let id = faults.add(FaultRule::new(Fault::Hang(Some(Duration::from_secs(300)))).next(1));
+        let plan = faults.before(&SimRequest::new(Method::GET, "/a"));
+        assert_eq!(plan.hangs, vec![(id, Some(Duration::from_secs(300)))]);
+        assert!(!faults.is_active(id), "retired after one request");
+        assert!(faults.before(&SimRequest::new(Method::GET, "/a")).hangs.is_empty());
+        let start = tokio::time::Instant::now();
+        faults.hang_on(id, Some(Duration::from_secs(300))).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(300), "held for its whole time");
+        let held = faults.hang_on(id, None);
+        let release = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            assert!(faults.remove(id), "a retired hang can still be removed");
+        };
+        tokio::join!(held, release);
+        assert_eq!(start.elapsed(), Duration::from_secs(305));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! [`RateLimiter`]: a system's rate limits, enforced per key.
+//! [`RateLimiter`]: a system's rate limits, enforced per key, and limits shared by every key
+//! (an app-wide allowance over all tenants).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -81,6 +82,8 @@ struct WindowSpec {
     name: String,
     limit: u32,
     period: Duration,
+    /// Counted across all keys together rather than per key.
+    shared: bool,
 }
 
 /// Configures a [`RateLimiter`].
@@ -126,7 +129,17 @@ impl RateLimiterBuilder {
     /// first call after the previous one ended.
     #[must_use]
     pub fn window(mut self, name: &str, limit: u32, period: Duration) -> Self {
-        self.windows.push(WindowSpec { name: name.to_owned(), limit, period });
+        self.windows.push(WindowSpec { name: name.to_owned(), limit, period, shared: false });
+        self
+    }
+
+    /// Allows `limit` calls per `period` over all keys together, in a window called `name`:
+    /// an app-wide allowance beside the per-key ones (Xero's `appminute`, 10,000 a minute
+    /// over every tenant of an app). Requests without a key are not counted. Snapshots list
+    /// it with the key's own windows, so `on_response` can report what is left of it.
+    #[must_use]
+    pub fn shared_window(mut self, name: &str, limit: u32, period: Duration) -> Self {
+        self.windows.push(WindowSpec { name: name.to_owned(), limit, period, shared: true });
         self
     }
 
@@ -173,7 +186,13 @@ impl RateLimiterBuilder {
 
     /// The limiter.
     pub fn build(self) -> RateLimiter {
-        RateLimiter { shared: Arc::new(Shared { config: self, keys: Mutex::new(HashMap::new()) }) }
+        let shared = vec![None; self.windows.len()];
+        RateLimiter {
+            shared: Arc::new(Shared {
+                config: self,
+                keys: Mutex::new(Keys { per_key: HashMap::new(), shared }),
+            }),
+        }
     }
 }
 
@@ -199,12 +218,24 @@ pub struct RateLimiter {
 
 struct Shared {
     config: RateLimiterBuilder,
-    keys: Mutex<HashMap<String, KeyState>>,
+    keys: Mutex<Keys>,
+}
+
+/// A window's start and the calls admitted in it; `None` before the first call.
+type WindowState = Option<(Instant, u32)>;
+
+/// The counts of every key, and of the windows all keys share.
+#[derive(Debug)]
+struct Keys {
+    per_key: HashMap<String, KeyState>,
+    /// One slot per configured window; only the shared windows' slots are used.
+    shared: Vec<WindowState>,
 }
 
 #[derive(Debug)]
 struct KeyState {
-    windows: Vec<Option<(Instant, u32)>>,
+    /// One slot per configured window; only the per-key windows' slots are used.
+    windows: Vec<WindowState>,
     in_flight: u32,
 }
 
@@ -232,7 +263,7 @@ pub(crate) struct Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if let Some(state) = lock(&self.limiter.shared.keys).get_mut(&self.key) {
+        if let Some(state) = lock(&self.limiter.shared.keys).per_key.get_mut(&self.key) {
             state.in_flight = state.in_flight.saturating_sub(1);
         }
     }
@@ -262,32 +293,43 @@ impl RateLimiter {
 
     /// The current limits of `key`.
     pub fn snapshot(&self, key: &str) -> RateLimitSnapshot {
-        let mut keys = lock(&self.shared.keys);
+        let mut guard = lock(&self.shared.keys);
+        let keys = &mut *guard;
         let now = Instant::now();
-        match keys.get_mut(key) {
-            Some(state) => self.snapshot_of(key, state, now),
-            None => self.snapshot_of(key, &mut self.fresh(), now),
+        match keys.per_key.get_mut(key) {
+            Some(state) => self.snapshot_of(key, state, &mut keys.shared, now),
+            None => self.snapshot_of(key, &mut self.fresh(), &mut keys.shared, now),
         }
     }
 
-    /// Empties every window of every key (requests in flight stay counted).
+    /// Empties every window of every key, and the shared windows (requests in flight stay
+    /// counted).
     pub fn reset(&self) {
-        for state in lock(&self.shared.keys).values_mut() {
+        let mut keys = lock(&self.shared.keys);
+        for state in keys.per_key.values_mut() {
             state.windows.iter_mut().for_each(|w| *w = None);
         }
+        keys.shared.iter_mut().for_each(|w| *w = None);
     }
 
     fn fresh(&self) -> KeyState {
         KeyState { windows: vec![None; self.shared.config.windows.len()], in_flight: 0 }
     }
 
-    fn snapshot_of(&self, key: &str, state: &mut KeyState, now: Instant) -> RateLimitSnapshot {
+    fn snapshot_of(
+        &self,
+        key: &str,
+        state: &mut KeyState,
+        shared: &mut [WindowState],
+        now: Instant,
+    ) -> RateLimitSnapshot {
         let config = &self.shared.config;
         let windows = config
             .windows
             .iter()
-            .zip(state.windows.iter_mut())
-            .map(|(spec, window)| {
+            .zip(state.windows.iter_mut().zip(shared.iter_mut()))
+            .map(|(spec, (own, common))| {
+                let window = if spec.shared { common } else { own };
                 expire(window, spec.period, now);
                 let (used, reset_after) = match window {
                     Some((start, used)) => {
@@ -317,9 +359,10 @@ impl RateLimiter {
         let config = &self.shared.config;
         let Some(key) = (config.key)(req) else { return Admission::Exempt };
         let now = Instant::now();
-        let mut keys = lock(&self.shared.keys);
-        let state = keys.entry(key.clone()).or_insert_with(|| self.fresh());
-        let snapshot = self.snapshot_of(&key, state, now);
+        let mut guard = lock(&self.shared.keys);
+        let keys = &mut *guard;
+        let state = keys.per_key.entry(key.clone()).or_insert_with(|| self.fresh());
+        let snapshot = self.snapshot_of(&key, state, &mut keys.shared, now);
 
         let mut refusal: Option<(String, u32, Duration)> = None;
         if let Some(cap) = config.max_concurrent.filter(|cap| state.in_flight >= *cap) {
@@ -331,7 +374,7 @@ impl RateLimiter {
             }
         }
         if let Some((window, limit, retry_after)) = refusal {
-            drop(keys);
+            drop(guard);
             return Admission::Refused((config.on_limited)(&RateLimitHit {
                 window,
                 limit,
@@ -340,7 +383,10 @@ impl RateLimiter {
             }));
         }
 
-        for window in &mut state.windows {
+        for (spec, (own, common)) in
+            config.windows.iter().zip(state.windows.iter_mut().zip(keys.shared.iter_mut()))
+        {
+            let window = if spec.shared { common } else { own };
             match window {
                 Some((_, used)) => *used += 1,
                 None => *window = Some((now, 1)),
@@ -352,7 +398,7 @@ impl RateLimiter {
 }
 
 /// Ends a window whose period is over.
-fn expire(window: &mut Option<(Instant, u32)>, period: Duration, now: Instant) {
+fn expire(window: &mut WindowState, period: Duration, now: Instant) {
     if window.is_some_and(|(start, _)| now >= start + period) {
         *window = None;
     }
@@ -389,5 +435,32 @@ mod tests {
         tokio::time::advance(Duration::from_secs(60)).await;
         assert_eq!(limiter.snapshot("a").remaining("minute"), Some(2));
         assert_eq!(status(&limiter.admit(&a)), "ok");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_window_counts_every_key_together() {
+        let limiter = RateLimiter::builder()
+            .key_header("t")
+            .per_minute(2)
+            .shared_window("appminute", 3, Duration::from_secs(60))
+            .build();
+        let req = |t: &str| SimRequest::new(Method::GET, "/").with_header("t", t);
+        assert_eq!(status(&limiter.admit(&req("a"))), "ok");
+        assert_eq!(status(&limiter.admit(&req("a"))), "ok");
+        assert_eq!(status(&limiter.admit(&req("b"))), "ok");
+        let snap = limiter.snapshot("c");
+        assert_eq!((snap.remaining("minute"), snap.remaining("appminute")), (Some(2), Some(0)));
+        tokio::time::advance(Duration::from_secs(20)).await;
+        // Key c has its own minute untouched, but the app's is spent: refused by appminute,
+        // retry when the shared window (started 20 s ago) ends.
+        let Admission::Refused(r) = limiter.admit(&req("c")) else { panic!("expected a refusal") };
+        assert_eq!(r.header("retry-after"), Some("40"));
+        assert!(r.text_body().contains("appminute"), "{}", r.text_body());
+        assert_eq!(status(&limiter.admit(&SimRequest::new(Method::GET, "/"))), "exempt");
+        tokio::time::advance(Duration::from_secs(40)).await;
+        assert_eq!(limiter.snapshot("a").remaining("appminute"), Some(3));
+        assert_eq!(status(&limiter.admit(&req("c"))), "ok");
+        limiter.reset();
+        assert_eq!(limiter.snapshot("c").remaining("appminute"), Some(3));
     }
 }

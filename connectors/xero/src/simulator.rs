@@ -6,9 +6,10 @@
 //! `DateTimeUTC` and `pagination`, `/Date(…+0000)/` instants, `ContactStatus: ARCHIVED`,
 //! `If-Modified-Since`, `order=UpdatedDateUTC ASC`, `where` filters, `summarizeErrors=false`
 //! answers with `HasErrors`/`ValidationErrors`, the `ValidationException` 400 body, the
-//! problem-details 401/403 bodies, `Idempotency-Key` replay, and the per-tenant limits (429
-//! with `Retry-After` and `X-Rate-Limit-Problem`, `X-MinLimit-Remaining` and
-//! `X-DayLimit-Remaining` on every answer).
+//! problem-details 401/403 bodies, `Idempotency-Key` replay, the per-tenant limits and the
+//! app-wide one over every tenant (429 with `Retry-After` and `X-Rate-Limit-Problem`:
+//! `minute`, `day`, `concurrent` or `appminute`; `X-MinLimit-Remaining`,
+//! `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` on every answer).
 //!
 //! Everything it sends is written here from the documented shapes (`serde_json::json!` and
 //! raw JSON text), never produced by the connector's own types.
@@ -23,8 +24,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::dates;
 use connector_core::simulator::{
-    Collection, CollectionOptions, Faults, Journal, Method, RateLimiter, Record, SimClock,
-    SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
+    Collection, CollectionOptions, Faults, Journal, Method, RateLimitSnapshot, RateLimiter, Record,
+    SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -82,6 +83,8 @@ pub struct XeroSimulatorBuilder {
     per_minute: u32,
     per_day: u32,
     concurrent: u32,
+    app_per_minute: u32,
+    generated_invoices: usize,
     access_ttl: Duration,
     page_size_default: usize,
     port: u16,
@@ -94,6 +97,8 @@ impl Default for XeroSimulatorBuilder {
             per_minute: 60,
             per_day: 5_000,
             concurrent: 5,
+            app_per_minute: 10_000,
+            generated_invoices: 0,
             access_ttl: Duration::from_secs(30 * 60),
             page_size_default: 100,
             port: 0,
@@ -113,6 +118,23 @@ impl XeroSimulatorBuilder {
         self.per_minute = per_minute;
         self.per_day = per_day;
         self.concurrent = concurrent;
+        self
+    }
+
+    /// Sets the app-wide limit, shared by every tenant (Xero: 10,000 a minute).
+    pub fn app_limit(mut self, per_minute: u32) -> Self {
+        self.app_per_minute = per_minute;
+        self
+    }
+
+    /// Serves `n` sales invoices of three lines each that are never stored: each page of
+    /// `GET /Invoices` is generated when asked for, so a load test can read a million of them
+    /// without the simulator holding them. They replace the stored invoices in listings
+    /// (writes still go to the store); the `i`th (from 0), `INV-G0000000`, was updated at
+    /// 2020-01-01T00:00:00Z plus `i` seconds, which `If-Modified-Since` and paging follow;
+    /// `where` is not applied (they are all `ACCREC`, `AUTHORISED`, for Bayside Club).
+    pub fn generated_invoices(mut self, n: usize) -> Self {
+        self.generated_invoices = n;
         self
     }
 
@@ -153,6 +175,7 @@ impl XeroSimulatorBuilder {
             codes: Mutex::new(vec![AUTH_CODE.to_owned()]),
             idempotency: Mutex::new(HashMap::new()),
             page_size_default: self.page_size_default,
+            generated_invoices: self.generated_invoices,
         });
         if self.demo {
             state.seed_demo();
@@ -162,21 +185,16 @@ impl XeroSimulatorBuilder {
             .per_minute(self.per_minute)
             .per_day(self.per_day)
             .max_concurrent(self.concurrent)
+            .shared_window(APP_MINUTE, self.app_per_minute, Duration::from_secs(60))
             .on_limited(|hit| {
-                SimResponse::text(429, "")
-                    .with_header("Retry-After", hit.retry_after_secs())
-                    .with_header("X-Rate-Limit-Problem", &hit.window)
+                limit_headers(
+                    &hit.snapshot,
+                    SimResponse::text(429, "")
+                        .with_header("Retry-After", hit.retry_after_secs())
+                        .with_header("X-Rate-Limit-Problem", &hit.window),
+                )
             })
-            .on_response(|snap, resp| {
-                let mut resp = resp;
-                if let Some(n) = snap.remaining("minute") {
-                    resp = resp.with_header("X-MinLimit-Remaining", n);
-                }
-                if let Some(n) = snap.remaining("day") {
-                    resp = resp.with_header("X-DayLimit-Remaining", n);
-                }
-                resp.with_header("X-AppMinLimit-Remaining", 9_999)
-            })
+            .on_response(limit_headers)
             .build();
         let initial = state.tokens.issue(CLIENT_ID);
         let server = SimServer::builder_shared(state.clone())
@@ -301,6 +319,24 @@ impl XeroSimulator {
     }
 }
 
+/// The app-wide window's name, which is also its `X-Rate-Limit-Problem` value.
+const APP_MINUTE: &str = "appminute";
+
+/// The "remaining" headers Xero sends on every answer.
+fn limit_headers(snap: &RateLimitSnapshot, resp: SimResponse) -> SimResponse {
+    let mut resp = resp;
+    for (window, header) in [
+        ("minute", "X-MinLimit-Remaining"),
+        ("day", "X-DayLimit-Remaining"),
+        (APP_MINUTE, "X-AppMinLimit-Remaining"),
+    ] {
+        if let Some(n) = snap.remaining(window) {
+            resp = resp.with_header(header, n);
+        }
+    }
+    resp
+}
+
 struct State {
     contacts: Collection,
     items: Collection,
@@ -310,6 +346,21 @@ struct State {
     codes: Mutex<Vec<String>>,
     idempotency: Mutex<HashMap<String, SimResponse>>,
     page_size_default: usize,
+    generated_invoices: usize,
+}
+
+/// When generated invoice 0 was updated (2020-01-01T00:00:00Z), in epoch milliseconds; the
+/// `i`th was updated `i` seconds later.
+const GENERATED_BASE_MS: i64 = 1_577_836_800_000;
+
+/// Generated invoice `i` as Xero sends it, appended to `out`.
+fn generated_invoice(out: &mut String, i: u64) {
+    use std::fmt::Write as _;
+    let updated = GENERATED_BASE_MS + i as i64 * 1000;
+    let _ = write!(
+        out,
+        r#"{{"Type":"ACCREC","InvoiceID":"6e0a1f2b-0000-4000-8000-{i:012}","InvoiceNumber":"INV-G{i:07}","Reference":"generated","Contact":{{"ContactID":"5b96e86b-418e-48e8-8949-308c14aec278","ContactNumber":"C-1001","Name":"Bayside Club"}},"Date":"/Date(1573689600000+0000)/","DueDate":"/Date(1575417600000+0000)/","Status":"AUTHORISED","LineAmountTypes":"Exclusive","LineItems":[{{"LineItemID":"7a1b2c3d-0001-4000-8000-{i:012}","ItemCode":"GB1-WHITE","Description":"Golf ball","Quantity":3.0000,"UnitAmount":5.9500,"TaxType":"OUTPUT2","TaxAmount":2.68,"LineAmount":17.85,"AccountCode":"200"}},{{"LineItemID":"7a1b2c3d-0002-4000-8000-{i:012}","ItemCode":"UMB-1","Description":"Umbrella","Quantity":1.0000,"UnitAmount":19.9875,"TaxType":"OUTPUT2","TaxAmount":3.00,"LineAmount":19.99,"AccountCode":"200"}},{{"LineItemID":"7a1b2c3d-0003-4000-8000-{i:012}","ItemCode":"LESSON-30","Description":"Lesson","Quantity":1.0000,"UnitAmount":45.0000,"TaxType":"OUTPUT2","TaxAmount":6.75,"LineAmount":45.00,"AccountCode":"200"}}],"SubTotal":82.84,"TotalTax":12.43,"Total":95.27,"AmountDue":95.27,"AmountPaid":0.00,"CurrencyCode":"NZD","UpdatedDateUTC":"/Date({updated}+0000)/"}}"#
+    );
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -658,6 +709,47 @@ impl State {
         }
     }
 
+    /// A page of the generated invoices (see [`XeroSimulatorBuilder::generated_invoices`]),
+    /// built as text when asked for.
+    fn generated_page(&self, req: &SimRequest) -> SimResponse {
+        use std::fmt::Write as _;
+        let n = self.generated_invoices as u64;
+        // The first invoice updated at or after `If-Modified-Since`.
+        let first = req
+            .header("if-modified-since")
+            .and_then(|h| dates::parse_instant(h).ok())
+            .map_or(0, |t| {
+                let ms = t.timestamp_millis() - GENERATED_BASE_MS;
+                if ms <= 0 { 0 } else { (ms as u64).div_ceil(1000) }
+            })
+            .min(n);
+        let total = n - first;
+        let size = req
+            .query("pageSize")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(self.page_size_default as u64)
+            .clamp(1, 1000);
+        let page = req.query("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
+        let start = first.saturating_add((page - 1).saturating_mul(size)).min(n);
+        let end = start.saturating_add(size).min(n);
+        let mut body = String::with_capacity(256 + (end - start) as usize * 1400);
+        let _ = write!(
+            body,
+            r#"{{"Id":"{}","Status":"OK","ProviderName":"Connector SDK simulator","DateTimeUTC":"/Date({})/","pagination":{{"page":{page},"pageSize":{size},"pageCount":{},"itemCount":{total}}},"Invoices":["#,
+            new_guid(),
+            Utc::now().timestamp_millis(),
+            total.div_ceil(size),
+        );
+        for i in start..end {
+            if i > start {
+                body.push(',');
+            }
+            generated_invoice(&mut body, i);
+        }
+        body.push_str("]}");
+        SimResponse::raw_json(200, &body)
+    }
+
     fn post(&self, req: &SimRequest, name: &str) -> SimResponse {
         let key = req.header("idempotency-key").map(|k| format!("{name}:{k}"));
         if let Some(k) = &key {
@@ -938,6 +1030,7 @@ impl State {
             "TrackingCategories" if get => SimResponse::raw_json(200, TRACKING),
             "Contacts" if get => self.list(req, "Contacts", &self.contacts, true, true),
             "Items" if get => self.list(req, "Items", &self.items, false, false),
+            "Invoices" if get && self.generated_invoices > 0 => self.generated_page(req),
             "Invoices" if get => self.list(req, "Invoices", &self.invoices, true, true),
             "Quotes" if get => self.list(req, "Quotes", &self.quotes, true, false),
             "Contacts" | "Invoices" | "Quotes" if post => self.post(req, rest),
@@ -1017,6 +1110,15 @@ mod tests {
         let e = filter::parse(r#"Type=="ACCREC"&&(Reference=="SO-1")"#).unwrap();
         assert!(!filter::eval(&e, &v));
         assert!(filter::parse("Name==").is_none());
+    }
+
+    #[test]
+    fn generated_invoices_are_valid_json() {
+        let mut s = String::new();
+        generated_invoice(&mut s, 42);
+        let v: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["InvoiceNumber"], "INV-G0000042");
+        assert_eq!(v["UpdatedDateUTC"], "/Date(1577836842000+0000)/");
     }
 
     #[test]

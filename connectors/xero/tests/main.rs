@@ -8,6 +8,8 @@ mod support;
 mod auth;
 #[path = "cases/faults.rs"]
 mod faults;
+#[path = "cases/limits.rs"]
+mod limits;
 #[path = "cases/read.rs"]
 mod read;
 #[path = "cases/write.rs"]

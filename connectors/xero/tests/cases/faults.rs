@@ -72,8 +72,13 @@ async fn a_hanging_upstream_times_out_then_recovers() {
         )))
         .next(1),
     );
+    let start = tokio::time::Instant::now();
     let r = read::<Customer>(&source, ReadMode::Full).await;
     assert!(r.error.is_none(), "{:?}", r.error);
     assert_eq!(r.by_key().len(), 20);
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_secs(60), "one attempt timed out: {waited:?}");
+    assert!(waited < Duration::from_secs(300), "the hang was not waited out: {waited:?}");
     assert_eq!(sim.faults().fired(hang), 1);
+    assert_eq!(sim.journal().count_unanswered(), 1, "the hung attempt was abandoned");
 }

@@ -226,3 +226,35 @@ async fn a_record_of_the_wrong_shape_is_rejected_alone_with_its_payload() {
     assert_eq!(r.rejected[0].error.kind(), connector_core::ErrorKind::Decode);
     assert!(r.rejected[0].payload.as_deref().unwrap().contains("not a list"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn generated_invoices_are_paged_lazily_and_read_whole_then_by_changes() {
+    let _io = hold();
+    let sim = XeroSimulator::builder()
+        .empty()
+        .limits(10_000, 10_000, 5)
+        .generated_invoices(2_345)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(sim.invoices().len(), 0, "nothing stored");
+    let mut config = sim.config();
+    config.page_size = 1000;
+    let source = XeroSource::new(connector_xero::XeroClient::connect(config, None).await.unwrap());
+    let r = read::<Invoice>(&source, ReadMode::Full).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let by_key = r.by_key();
+    assert_eq!(by_key.len(), 2_345);
+    assert!(by_key.contains_key("INV-G0000000") && by_key.contains_key("INV-G0002344"));
+    assert!(
+        r.upserts
+            .iter()
+            .all(|i| i.lines.len() == 3 && i.totals.total.as_ref().unwrap().amount == d("95.27"))
+    );
+    let pages = sim.journal().count(|e| e.path.ends_with("/Invoices"));
+    assert!((3..=5).contains(&pages), "{pages} pages of 1000");
+    // From the last cursor nothing is new.
+    let again = read::<Invoice>(&source, ReadMode::Changes { since: r.last_cursor }).await;
+    assert!(again.error.is_none(), "{:?}", again.error);
+    assert_eq!(again.upserts.len(), 0);
+}
