@@ -38,10 +38,12 @@ pub(super) struct RunCtx {
     pub resolve_needed: std::sync::atomic::AtomicBool,
 }
 
-/// One record entering a batch.
+/// One record entering a batch. Records travel boxed through the engine (a canonical record
+/// is hundreds of bytes; each move of a box copies a pointer) and are unboxed once, into the
+/// sink's write request.
 #[derive(Debug)]
 pub(super) enum Item<E> {
-    Upsert { key: String, record: E },
+    Upsert { key: String, record: Box<E> },
     Delete { key: String },
 }
 
@@ -66,7 +68,7 @@ pub(super) struct BatchOutput {
 /// A record after the steps, on its way to the sink.
 struct Ready<E> {
     key: String,
-    record: E,
+    record: Box<E>,
     /// The record as the source sent it, kept when steps changed it.
     received: Option<E>,
     hash: String,
@@ -190,7 +192,7 @@ impl<E: Entity> Flow<E> {
         }
 
         // 3. Unchanged records stop here; pending ones are looked up.
-        let mut writes: Vec<Pending<E>> = Vec::new();
+        let mut writes: Vec<Pending<E>> = Vec::with_capacity(ready.len());
         for r in ready {
             let entry = entries.get(&r.key);
             match entry {
@@ -345,12 +347,12 @@ impl<E: Entity> Flow<E> {
         ctx: &RunCtx,
         key: String,
         target_id: Option<String>,
-        record: E,
+        record: Box<E>,
         ready: &mut Vec<Ready<E>>,
         out: &mut BatchOutput,
         commit: &mut BatchCommit,
     ) {
-        let received = (!self.steps.is_empty()).then(|| record.clone());
+        let received = (!self.steps.is_empty()).then(|| (*record).clone());
         let mut record = record;
         if let Some(original) = &received {
             let sctx = StepContext {
@@ -362,8 +364,8 @@ impl<E: Entity> Flow<E> {
                 target_id,
             };
             for step in &self.steps {
-                match step.apply(record, &sctx).await {
-                    StepOutcome::Continue(r) => record = r,
+                match step.apply(*record, &sctx).await {
+                    StepOutcome::Continue(r) => record = Box::new(r),
                     StepOutcome::Skip { reason, target_id } => {
                         let payload = Some(Payload::Record(original));
                         self.skip(ctx, &key, reason, target_id, payload, commit, out);
@@ -382,7 +384,7 @@ impl<E: Entity> Flow<E> {
         match content_hash_json(&record) {
             Ok((hash, json)) => ready.push(Ready { key, record, received, hash, json }),
             Err(err) => {
-                let payload = Payload::Record(received.as_ref().unwrap_or(&record));
+                let payload = Payload::Record(received.as_ref().unwrap_or(&*record));
                 self.quarantine(ctx, &key, "hash", payload, err, commit, out);
             }
         }
@@ -403,7 +405,7 @@ impl<E: Entity> Flow<E> {
                 is_create,
                 key: r.key.clone(),
                 target_id: target_id.clone(),
-                action: WriteAction::Upsert(record),
+                action: WriteAction::Upsert(*record),
             },
             info: SentInfo {
                 key: r.key,

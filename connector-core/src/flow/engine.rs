@@ -331,7 +331,7 @@ impl<E: Entity> Flow<E> {
             seq += 1;
             let item = match change {
                 Change::Upsert(record) => match record.key() {
-                    Some(key) => Item::Upsert { key: key.into_owned(), record },
+                    Some(key) => Item::Upsert { key: key.into_owned(), record: Box::new(record) },
                     None => {
                         let err = Error::invalid_field(
                             "key",
