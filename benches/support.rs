@@ -31,7 +31,8 @@ pub fn flow(n: usize, state: Arc<dyn StateStore>) -> Flow<Customer> {
         state,
     )
     .configure(|o| {
-        o.batch_size = 1000;
+        // `BATCH` overrides the batch size (for measurements).
+        o.batch_size = std::env::var("BATCH").ok().and_then(|b| b.parse().ok()).unwrap_or(1000);
         o.activity = ActivityLevel::Off;
     })
     .build()

@@ -153,6 +153,12 @@ fn options(system: &str, given: Vec<(String, String)>) -> Options {
     connector_sdk::registry::merged_options(system, &given.into_iter().collect())
 }
 
+/// The CLI, like any host running long syncs, uses mimalloc: with glibc's allocator every
+/// batch's records make the heap top grow and shrink, and glibc hands that memory back to the
+/// kernel and faults it in again each time (see `benches/engine_rss_mimalloc.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
