@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector_sdk::ErrorKind;
 use connector_sdk::exact_online::simulator::ExactSimulator;
 use connector_sdk::exact_online::{ExactClient, ExactSink};
 use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
@@ -428,50 +427,55 @@ async fn settle(flow: &Flow<Order>) -> connector_sdk::flow::RunReport {
     flow.run(RunMode::Full).await
 }
 
-/// Exact's own 429 once the minute is spent: its error body and only the minutely
-/// `X-RateLimit-*` headers, the reset in epoch milliseconds (here one second ahead).
-fn exact_minutely_429() -> connector_sdk::simulator::Fault {
-    use connector_sdk::simulator::{Fault, SimResponse};
-    let reset = connector_sdk::http::now_utc().timestamp_millis() + 1_000;
-    Fault::Respond(
-        SimResponse::raw_json(
-            429,
-            r#"{"error":{"code":"","message":{"lang":"","value":"API rate limit exceeded."}}}"#,
-        )
-        .with_header("X-RateLimit-Minutely-Limit", 60)
-        .with_header("X-RateLimit-Minutely-Remaining", 0)
-        .with_header("X-RateLimit-Minutely-Reset", reset),
-    )
-}
-
 // A paused clock: Retry-After, rate-limit resets and timeouts pass in virtual time.
 #[tokio::test(start_paused = true)]
 async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_resent_to_exact() {
-    use connector_sdk::simulator::FaultRule;
+    use connector_sdk::exact_online::simulator::{SpentWindow, rate_limited};
+    use connector_sdk::simulator::{Fault, FaultRule};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
-    // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its minutely 429s.
+    // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its own minutely 429s
+    // (error body, minutely `X-RateLimit-*` headers alone, the reset 1 s ahead in epoch ms).
     sf.faults().storm_429(3, Duration::from_secs(1));
-    eo.faults().add(FaultRule::new(exact_minutely_429()).next(2));
+    let minute_spent = rate_limited(SpentWindow::Minute, 60, Duration::from_secs(1));
+    eo.faults().add(FaultRule::new(Fault::Respond(minute_spent)).next(2));
     let first = flow.run(RunMode::Full).await;
 
     assert_eq!(sf.journal().count_status(429), 3, "the Salesforce storm happened");
     assert_eq!(eo.journal().count_status(429), 2, "the Exact storm happened: {first:?}");
-    assert_eq!(first.counts.created, 0, "{first:?}");
-    assert!(first.errors.iter().all(|(_, e)| e.kind() == ErrorKind::RateLimited), "{first:?}");
-    // Salesforce's 429s are waited out and resent; Exact's never are (ten errors an
-    // hour per endpoint block the key): the run leaves those records for the next run.
-    let resent = eo.journal().retried_client_errors();
+    // Both ends' 429s are waited out and the calls sent again: the paid orders land in this
+    // run, not the next.
+    assert!(first.failure.is_none(), "{first:?}");
+    assert!(first.errors.is_empty(), "{first:?}");
+    assert_eq!(first.counts.created, 2, "{first:?}");
+    let expected = paid_order_numbers(&sf);
+    assert_eq!(expected.len(), 2);
+    assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}");
+    // A 429 is not among the errors that block Exact's key (400, 401, 403, 404): each was
+    // resent once after its reset. No other 4xx is ever sent again.
+    let resent = eo.journal().retried_client_errors_except(&[429, 401]);
     assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
+    let calls = eo.journal().entries();
+    for (i, refused) in calls.iter().enumerate().filter(|(_, e)| e.status == Some(429)) {
+        let same = |e: &&connector_sdk::simulator::JournalEntry| {
+            (&e.method, &e.path, &e.query, &e.body)
+                == (&refused.method, &refused.path, &refused.query, &refused.body)
+        };
+        let resent = calls[i + 1..].iter().find(same);
+        assert!(resent.is_some(), "the refused call was sent again: {refused:?}");
+    }
+    assert!(
+        eo.journal().retried_client_errors().iter().any(|e| e.status == Some(200)),
+        "a resent call was answered"
+    );
     let sf_resent = sf.journal().retried_client_errors();
     assert_eq!(sf_resent.len(), 3, "each Salesforce 429 was resent once");
 
+    // Reruns change nothing.
     let last = settle(&flow).await;
     assert!(last.failure.is_none(), "{first:?}\n{last:?}");
-    let expected = paid_order_numbers(&sf);
-    assert_eq!(expected.len(), 2);
     assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}\n{last:?}");
     assert_eq!(eo.journal().count_status(429), 2, "no further 429: the budget waited");
 }
