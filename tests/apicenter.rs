@@ -617,3 +617,80 @@ async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
     assert!(last.failure.is_none(), "{last:?}");
     assert_eq!(exact_order_refs(&eo), paid_order_numbers(&sf));
 }
+
+/// Exact has no variants: the division keeps them in the items' free fields (the simulator's
+/// configuration: the configurable product's code in `FreeTextField_01`, size in `_02`,
+/// colour in `_03`, the feature country of origin in `_04`). The configurable product and
+/// each variant arrive in Salesforce as a `Product2` of their own, each variant pointing at
+/// its configurable product with its attributes and features in their fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its_variants() {
+    use connector_sdk::exact_online::ExactSource;
+    use connector_sdk::model::Product;
+    use connector_sdk::salesforce::SalesforceSink;
+    let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let item = |code: &str, name: &str, parent: &str, size: &str| {
+        serde_json::json!({
+            "Code": code, "Description": name, "IsSalesItem": true, "IsStockItem": true,
+            "Unit": "pc", "StandardSalesPrice": 19.95, "FreeTextField_01": parent,
+            "FreeTextField_02": size, "FreeTextField_03": if size.is_empty() { "" } else { "Navy" },
+            "FreeTextField_04": "Portugal",
+        })
+    };
+    // The configurable product (its parent field names itself) and two sizes; a hoodie's
+    // variant whose configurable product is no item in Exact.
+    for v in [
+        item("TSHIRT-BASIC", "T-shirt Basic", "TSHIRT-BASIC", ""),
+        item("TSHIRT-BASIC-S", "T-shirt Basic S", "TSHIRT-BASIC", "S"),
+        item("TSHIRT-BASIC-M", "T-shirt Basic M", "TSHIRT-BASIC", "M"),
+        item("HOODIE-L", "Hoodie L", "HOODIE", "L"),
+    ] {
+        eo.items().insert(v).unwrap();
+    }
+    let source = Arc::new(ExactSource::new(
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+    ));
+    let sink =
+        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
+    let flow = Flow::builder(
+        "exact-variants-to-salesforce",
+        source,
+        sink as Arc<dyn Sink<Product>>,
+        Arc::new(MemoryStore::new()),
+    )
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert!(report.errors.is_empty(), "{report:?}");
+    let products = sf.object("Product2");
+    let by_sku = |sku: &str| {
+        products.find(|r| r.value["SKU__c"] == sku).unwrap_or_else(|| panic!("{sku} is missing"))
+    };
+    let parent = by_sku("TSHIRT-BASIC");
+    assert_eq!(parent.value["Name"], "T-shirt Basic");
+    assert!(parent.value.get("Parent_Product__c").is_none(), "{:?}", parent.value);
+    for (sku, size) in [("TSHIRT-BASIC-S", "S"), ("TSHIRT-BASIC-M", "M")] {
+        let v = by_sku(sku).value;
+        assert_eq!(v["Parent_Product__c"], parent.id.as_str(), "{v}");
+        assert_eq!(v["Size__c"], size, "{v}");
+        assert_eq!(v["Colour__c"], "Navy", "{v}");
+        assert_eq!(v["Country_Of_Origin__c"], "Portugal", "a feature: {v}");
+        assert_eq!(v["IsActive"], true);
+    }
+    let tshirts = products.query(|r| r.value["Parent_Product__c"] == parent.id.as_str()).len();
+    assert_eq!(tshirts, 2, "two variants of the configurable product");
+    // A configurable product that is no item in Exact is created from its code, once.
+    let hoodie = by_sku("HOODIE");
+    assert_eq!(hoodie.value["Name"], "HOODIE");
+    assert_eq!(by_sku("HOODIE-L").value["Parent_Product__c"], hoodie.id.as_str());
+
+    // A rerun doubles nothing; a new size joins the same configurable product.
+    eo.items().insert(item("TSHIRT-BASIC-L", "T-shirt Basic L", "TSHIRT-BASIC", "L")).unwrap();
+    let report = flow.run(RunMode::Changes).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 1, "{report:?}");
+    let count = |sku: &str| products.query(|r| r.value["SKU__c"] == sku).len();
+    assert_eq!((count("TSHIRT-BASIC"), count("HOODIE")), (1, 1));
+    assert_eq!(by_sku("TSHIRT-BASIC-L").value["Parent_Product__c"], parent.id.as_str());
+}

@@ -69,6 +69,42 @@ impl OrderTarget {
     }
 }
 
+/// Where a division keeps variant information on its items.
+///
+/// Exact Online has no variants or configurable items: an item is one sellable thing.
+/// Divisions that sell sizes and colours keep them in the items' free text fields
+/// (`FreeTextField_01` … `FreeTextField_10`), one item per variant: the configurable
+/// (parent) product's code in one field, each attribute in another. An item whose parent
+/// field names another code is a variant of it ([`Product::variant_of`], with its
+/// [`attributes`](Product::attributes)); an item whose parent field holds its own code is the
+/// configurable product itself ([`ProductKind::Configurable`]). Features (extra information
+/// such as the country of origin) are read from their fields on every item.
+///
+/// [`Product::variant_of`]: connector_core::model::Product::variant_of
+/// [`ProductKind::Configurable`]: connector_core::model::ProductKind::Configurable
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVariants {
+    /// The free text field holding the configurable product's code (`FreeTextField_01`).
+    pub parent_field: String,
+    /// The attributes that make a variant: `(name, free text field)`.
+    pub attributes: Vec<(String, String)>,
+    /// Features, extra information on any item: `(name, free text field)`.
+    pub features: Vec<(String, String)>,
+}
+
+impl Default for ItemVariants {
+    /// The parent code in `FreeTextField_01`, `size` in `_02`, `colour` in `_03`, and the
+    /// feature `country_of_origin` in `_04`.
+    fn default() -> Self {
+        let pair = |n: &str, f: &str| (n.to_owned(), f.to_owned());
+        Self {
+            parent_field: "FreeTextField_01".to_owned(),
+            attributes: vec![pair("size", "FreeTextField_02"), pair("colour", "FreeTextField_03")],
+            features: vec![pair("country_of_origin", "FreeTextField_04")],
+        }
+    }
+}
+
 /// Everything the Exact Online connector needs.
 #[derive(Clone)]
 pub struct ExactConfig {
@@ -97,6 +133,9 @@ pub struct ExactConfig {
     /// The account code of the debtor that receives orders matching no customer (`None`:
     /// such orders fail, naming the customer).
     pub default_debtor: Option<String>,
+    /// Variants, attributes and features in the items' free fields; `None` (the default)
+    /// reads every item as a simple product, its free fields unused.
+    pub item_variants: Option<ItemVariants>,
 }
 
 impl fmt::Debug for ExactConfig {
@@ -130,6 +169,7 @@ impl ExactConfig {
             tracking_url_template: None,
             price_list_code: "exact-sales".to_owned(),
             default_debtor: None,
+            item_variants: None,
         }
     }
 

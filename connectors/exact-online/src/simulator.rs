@@ -285,6 +285,9 @@ impl ExactSimulator {
         c.api_url = self.server.base_url().trim_end_matches('/').to_owned();
         c.token_url = self.server.url("/api/oauth2/token");
         c.tracking_url_template = Some("https://track.example/{code}".to_owned());
+        // Variants in the items' free fields, the usual layout (parent code, size, colour,
+        // country of origin).
+        c.item_variants = Some(crate::config::ItemVariants::default());
         c
     }
 
