@@ -6,6 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+// The five flows of the example, with their sections of `examples/mappings/apicenter.toml`.
+#[path = "../examples/salesforce_to_exact/flows.rs"]
+mod flows;
+
 use connector_sdk::exact_online::simulator::ExactSimulator;
 use connector_sdk::exact_online::{ExactClient, ExactSink};
 use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
@@ -115,9 +119,6 @@ async fn an_unknown_sku_is_quarantined_naming_it_and_replays_once_the_product_ex
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_salesforce() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::Shipment;
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let tokens = token_store();
@@ -131,19 +132,13 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
     let your_ref = so.value["YourRef"].as_str().unwrap().to_owned();
     eo.deliver(number, &[("BIKE-CITY-M", "1"), ("LOCK-CHAIN", "2")], "3SABCD0001", "PostNL")
         .unwrap();
-    eo.deliver(number, &[("BIKE-CITY-M", "1")], "3SABCD0002", "PostNL").unwrap();
+    // The second part goes with another carrier, its code typed in lower case.
+    eo.deliver(number, &[("BIKE-CITY-M", "1")], "3sabcd0002", "dhl").unwrap();
 
-    let source =
-        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    let flow = Flow::builder(
-        "exact-shipments-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<Shipment>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .build();
+    let flow = flows::shipments_flow(
+        ExactClient::connect(eo.config(), Some(tokens)).await.unwrap(),
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.created, 2, "{report:?}");
@@ -157,7 +152,16 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
         .map(|r| r.value["Tracking_Code__c"].as_str().unwrap().to_owned())
         .collect();
     codes.sort();
-    assert_eq!(codes, ["3SABCD0001", "3SABCD0002"]);
+    assert_eq!(codes, ["3SABCD0001", "3SABCD0002"], "upper-cased by the shipments mapping");
+    // The carriers went through the mapping's value map.
+    let mut carriers: Vec<String> = sf
+        .object("Shipment__c")
+        .all()
+        .into_iter()
+        .map(|r| r.value["Carrier__c"].as_str().unwrap().to_owned())
+        .collect();
+    carriers.sort();
+    assert_eq!(carriers, ["DHL Parcel", "PostNL"]);
     // Run again: nothing changes, nothing doubles.
     let again = flow.run(RunMode::Changes).await;
     assert!(again.failure.is_none(), "{:?}", again.failure);
@@ -166,39 +170,28 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goes_inactive() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::{Product, StockLevel};
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
+    // Enough items that deleting one stays under the flow's 10% deactivation guard.
+    for n in 1..=7 {
+        eo.add_item(&format!("  SPOKE-{n:02} "), &format!("Spoke {n}"), "1.204");
+    }
     let tokens = token_store();
-    let source =
-        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    let flow = Flow::builder(
-        "exact-products-to-salesforce",
-        source.clone(),
-        sink.clone() as Arc<dyn Sink<Product>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .configure(|o| {
-        // The long description goes on create only: enrichment in Salesforce stays.
-        o.prepare_update = Some(Arc::new(|p: &mut Product| {
-            p.long_description = None;
-            p.description = None;
-        }));
-        o.deactivate_absent = true;
-        o.max_deactivate_percent = 50;
-    })
-    .build();
+    let exact = ExactClient::connect(eo.config(), Some(tokens)).await.unwrap();
+    let crm = SalesforceClient::connect(sf.config(), None).await.unwrap();
+    let flow = flows::products_flow(exact.clone(), crm.clone());
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
-    assert_eq!(report.counts.created, 4, "{report:?}");
+    assert_eq!(report.counts.created, 11, "{report:?}");
     let products = sf.object("Product2");
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
     assert!(bike.value["Description"].as_str().unwrap().starts_with("Aluminium"));
-    assert_eq!(sf.object("PricebookEntry").len(), 4);
+    assert_eq!(sf.object("PricebookEntry").len(), 11);
+    // The products mapping: the SKU trimmed, the price rounded to cents.
+    let spoke = products.find(|r| r.value["SKU__c"] == "SPOKE-01").expect("a trimmed SKU");
+    let entry =
+        sf.object("PricebookEntry").find(|r| r.value["Product2Id"] == spoke.id.as_str()).unwrap();
+    assert_eq!(entry.value["UnitPrice"].to_string(), "1.2", "1.204 rounded half up to 1.20");
 
     products
         .update(&bike.id, &serde_json::json!({"Description": "Enriched by marketing"}))
@@ -218,13 +211,7 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
     );
 
     // Stock: available = on hand − reserved.
-    let stock = Flow::builder(
-        "exact-stock-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<StockLevel>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .build();
+    let stock = flows::stock_flow(exact, crm);
     let report = stock.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
@@ -233,49 +220,38 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_follow_every_change_with_the_mandatory_target_settings() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::{CustomField, CustomValue};
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
-    let source = Arc::new(ExactSource::new(
+    // The customers mapping sets the posting group every account needs (a constant).
+    let flow = flows::customers_flow(
         ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
-    ));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    // A setting the target requires on every account (a posting group, here a picklist).
-    let settings = step_fn("target-settings", |mut c: Customer, _ctx: &_| {
-        c.meta.custom.insert(
-            "salesforce:Posting_Group__c".into(),
-            CustomField { value: CustomValue::Choice("DOMESTIC".into()), source: None },
-        );
-        StepOutcome::Continue(c)
-    });
-    let flow = Flow::builder(
-        "exact-customers-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<Customer>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .step(settings)
-    .build();
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.created, 3, "{report:?}");
     let accounts = sf.object("Account");
     let ketting = accounts.find(|r| r.value["ERP_Id__c"] == "1068").expect("by the trimmed code");
-    assert_eq!(ketting.value["Posting_Group__c"], "DOMESTIC");
+    assert!(
+        accounts.all().iter().all(|r| r.value["Posting_Group__c"] == "DOMESTIC"),
+        "the mapping's constant on every account"
+    );
     assert_eq!(ketting.value["BillingCity"], "Amsterdam");
 
     // A change in Exact reaches Salesforce on the next change run, updating in place.
     let acc =
         eo.accounts().find(|r| r.value["Code"].as_str().map(str::trim) == Some("1068")).unwrap();
-    eo.accounts().update(&acc.id, &serde_json::json!({"City": "Haarlem"})).unwrap();
+    eo.accounts()
+        .update(&acc.id, &serde_json::json!({"City": " Haarlem ", "Postcode": "2011 ab"}))
+        .unwrap();
     let report = flow.run(RunMode::Changes).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.updated, 1, "{report:?}");
     assert_eq!(accounts.len(), 3);
-    assert_eq!(accounts.get(&ketting.id).unwrap().value["BillingCity"], "Haarlem");
+    let ketting = accounts.get(&ketting.id).unwrap().value;
+    assert_eq!(ketting["BillingCity"], "Haarlem", "trimmed by the mapping");
+    assert_eq!(ketting["BillingPostalCode"], "2011 AB", "upper-cased by the mapping");
+    assert_eq!(ketting["Posting_Group__c"], "DOMESTIC");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -625,9 +601,6 @@ async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
 /// its configurable product with its attributes and features in their fields.
 #[tokio::test(flavor = "multi_thread")]
 async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its_variants() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::Product;
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let item = |code: &str, name: &str, parent: &str, size: &str| {
@@ -648,18 +621,10 @@ async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its
     ] {
         eo.items().insert(v).unwrap();
     }
-    let source = Arc::new(ExactSource::new(
+    let flow = flows::products_flow(
         ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
-    ));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    let flow = Flow::builder(
-        "exact-variants-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<Product>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .build();
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert!(report.errors.is_empty(), "{report:?}");
