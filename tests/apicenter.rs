@@ -659,3 +659,34 @@ async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its
     assert_eq!((count("TSHIRT-BASIC"), count("HOODIE")), (1, 1));
     assert_eq!(by_sku("TSHIRT-BASIC-L").value["Parent_Product__c"], parent.id.as_str());
 }
+
+/// The example's orders flow runs the `orders` section of apicenter.toml: the payment terms
+/// Salesforce holds reach Exact as its payment-condition codes through the value map.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_orders_flow_maps_payment_terms_through_apicenter_toml() {
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let orders = sf.object("Order");
+    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Paid");
+    assert_eq!(paid.len(), 2);
+    for (order, term) in paid.iter().zip(["Net 30", "net 14"]) {
+        orders.update(&order.id, &serde_json::json!({ "Payment_Term__c": term })).unwrap();
+    }
+    let mut config = sf.config();
+    config.order_payment_term_field = Some("Payment_Term__c".into());
+    let flow = flows::orders_flow(
+        SalesforceClient::connect(config, None).await.unwrap(),
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+    );
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!((report.counts.created, report.counts.skipped), (2, 1), "{report:?}");
+    let mut conditions: Vec<String> = eo
+        .orders()
+        .all()
+        .into_iter()
+        .map(|r| r.value["PaymentCondition"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    conditions.sort();
+    assert_eq!(conditions, ["14", "30"], "mapped, case-insensitively");
+}
