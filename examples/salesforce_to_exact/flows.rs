@@ -4,9 +4,6 @@
 //! `products`, `customers`) as a mapping step, and its create-only fields are left out of
 //! updates.
 
-// Each includer uses some of these functions.
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use connector_sdk::exact_online::{ExactClient, ExactSink, ExactSource};
