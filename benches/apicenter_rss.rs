@@ -3,8 +3,9 @@
 //! accounts with their contacts, each page decoded (OData envelope → rows → `Account`, or
 //! `attributes` stripped → record), mapped to a canonical `Customer` by the connector, and
 //! dropped; Salesforce customers also go through the declarative `customers` mapping of
-//! `examples/mappings/apicenter.toml` (written for that direction, Salesforce → Exact: its
-//! payment-term map takes Salesforce picklist values, not Exact's codes). Pages are generated one at a time, as they would arrive; records per second
+//! `examples/mappings/apicenter.toml` (the customers flow's: trims, postal codes, countries
+//! to ISO codes, the posting-group constant). Pages are generated one at a time, as they
+//! would arrive; records per second
 //! and the peak RSS (VmHWM) are printed per system.
 //!
 //! ```text

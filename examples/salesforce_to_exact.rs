@@ -13,6 +13,12 @@
 //! 5. Customers Exact → Salesforce on every change, by ERP number, with a mandatory target
 //!    setting on every account.
 //!
+//! Each flow runs its section of `examples/mappings/apicenter.toml` (`orders`, `shipments`,
+//! `stock`, `products`, `customers`): edit the file to change the field mappings, value
+//! maps, constants and create-only fields. Items whose free text fields name a configurable
+//! product arrive in Salesforce as its variants (with the simulators; against a real
+//! division set `ExactConfig::item_variants`).
+//!
 //! ```text
 //! cargo run --example salesforce_to_exact --features salesforce,exact-online
 //! ```

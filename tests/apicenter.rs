@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector_sdk::ErrorKind;
+// The five flows of the example, with their sections of `examples/mappings/apicenter.toml`.
+#[path = "../examples/salesforce_to_exact/flows.rs"]
+mod flows;
+
 use connector_sdk::exact_online::simulator::ExactSimulator;
 use connector_sdk::exact_online::{ExactClient, ExactSink};
 use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
@@ -116,9 +119,6 @@ async fn an_unknown_sku_is_quarantined_naming_it_and_replays_once_the_product_ex
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_salesforce() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::Shipment;
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let tokens = token_store();
@@ -132,19 +132,13 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
     let your_ref = so.value["YourRef"].as_str().unwrap().to_owned();
     eo.deliver(number, &[("BIKE-CITY-M", "1"), ("LOCK-CHAIN", "2")], "3SABCD0001", "PostNL")
         .unwrap();
-    eo.deliver(number, &[("BIKE-CITY-M", "1")], "3SABCD0002", "PostNL").unwrap();
+    // The second part goes with another carrier, its code typed in lower case.
+    eo.deliver(number, &[("BIKE-CITY-M", "1")], "3sabcd0002", "dhl").unwrap();
 
-    let source =
-        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    let flow = Flow::builder(
-        "exact-shipments-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<Shipment>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .build();
+    let flow = flows::shipments_flow(
+        ExactClient::connect(eo.config(), Some(tokens)).await.unwrap(),
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.created, 2, "{report:?}");
@@ -158,7 +152,16 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
         .map(|r| r.value["Tracking_Code__c"].as_str().unwrap().to_owned())
         .collect();
     codes.sort();
-    assert_eq!(codes, ["3SABCD0001", "3SABCD0002"]);
+    assert_eq!(codes, ["3SABCD0001", "3SABCD0002"], "upper-cased by the shipments mapping");
+    // The carriers went through the mapping's value map.
+    let mut carriers: Vec<String> = sf
+        .object("Shipment__c")
+        .all()
+        .into_iter()
+        .map(|r| r.value["Carrier__c"].as_str().unwrap().to_owned())
+        .collect();
+    carriers.sort();
+    assert_eq!(carriers, ["DHL Parcel", "PostNL"]);
     // Run again: nothing changes, nothing doubles.
     let again = flow.run(RunMode::Changes).await;
     assert!(again.failure.is_none(), "{:?}", again.failure);
@@ -167,39 +170,28 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goes_inactive() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::{Product, StockLevel};
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
+    // Enough items that deleting one stays under the flow's 10% deactivation guard.
+    for n in 1..=7 {
+        eo.add_item(&format!("  SPOKE-{n:02} "), &format!("Spoke {n}"), "1.204");
+    }
     let tokens = token_store();
-    let source =
-        Arc::new(ExactSource::new(ExactClient::connect(eo.config(), Some(tokens)).await.unwrap()));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    let flow = Flow::builder(
-        "exact-products-to-salesforce",
-        source.clone(),
-        sink.clone() as Arc<dyn Sink<Product>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .configure(|o| {
-        // The long description goes on create only: enrichment in Salesforce stays.
-        o.prepare_update = Some(Arc::new(|p: &mut Product| {
-            p.long_description = None;
-            p.description = None;
-        }));
-        o.deactivate_absent = true;
-        o.max_deactivate_percent = 50;
-    })
-    .build();
+    let exact = ExactClient::connect(eo.config(), Some(tokens)).await.unwrap();
+    let crm = SalesforceClient::connect(sf.config(), None).await.unwrap();
+    let flow = flows::products_flow(exact.clone(), crm.clone());
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
-    assert_eq!(report.counts.created, 4, "{report:?}");
+    assert_eq!(report.counts.created, 11, "{report:?}");
     let products = sf.object("Product2");
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
     assert!(bike.value["Description"].as_str().unwrap().starts_with("Aluminium"));
-    assert_eq!(sf.object("PricebookEntry").len(), 4);
+    assert_eq!(sf.object("PricebookEntry").len(), 11);
+    // The products mapping: the SKU trimmed, the price rounded to cents.
+    let spoke = products.find(|r| r.value["SKU__c"] == "SPOKE-01").expect("a trimmed SKU");
+    let entry =
+        sf.object("PricebookEntry").find(|r| r.value["Product2Id"] == spoke.id.as_str()).unwrap();
+    assert_eq!(entry.value["UnitPrice"].to_string(), "1.2", "1.204 rounded half up to 1.20");
 
     products
         .update(&bike.id, &serde_json::json!({"Description": "Enriched by marketing"}))
@@ -219,13 +211,7 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
     );
 
     // Stock: available = on hand − reserved.
-    let stock = Flow::builder(
-        "exact-stock-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<StockLevel>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .build();
+    let stock = flows::stock_flow(exact, crm);
     let report = stock.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
@@ -234,49 +220,38 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_follow_every_change_with_the_mandatory_target_settings() {
-    use connector_sdk::exact_online::ExactSource;
-    use connector_sdk::model::{CustomField, CustomValue};
-    use connector_sdk::salesforce::SalesforceSink;
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
-    let source = Arc::new(ExactSource::new(
+    // The customers mapping sets the posting group every account needs (a constant).
+    let flow = flows::customers_flow(
         ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
-    ));
-    let sink =
-        Arc::new(SalesforceSink::new(SalesforceClient::connect(sf.config(), None).await.unwrap()));
-    // A setting the target requires on every account (a posting group, here a picklist).
-    let settings = step_fn("target-settings", |mut c: Customer, _ctx: &_| {
-        c.meta.custom.insert(
-            "salesforce:Posting_Group__c".into(),
-            CustomField { value: CustomValue::Choice("DOMESTIC".into()), source: None },
-        );
-        StepOutcome::Continue(c)
-    });
-    let flow = Flow::builder(
-        "exact-customers-to-salesforce",
-        source,
-        sink as Arc<dyn Sink<Customer>>,
-        Arc::new(MemoryStore::new()),
-    )
-    .step(settings)
-    .build();
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.created, 3, "{report:?}");
     let accounts = sf.object("Account");
     let ketting = accounts.find(|r| r.value["ERP_Id__c"] == "1068").expect("by the trimmed code");
-    assert_eq!(ketting.value["Posting_Group__c"], "DOMESTIC");
+    assert!(
+        accounts.all().iter().all(|r| r.value["Posting_Group__c"] == "DOMESTIC"),
+        "the mapping's constant on every account"
+    );
     assert_eq!(ketting.value["BillingCity"], "Amsterdam");
 
     // A change in Exact reaches Salesforce on the next change run, updating in place.
     let acc =
         eo.accounts().find(|r| r.value["Code"].as_str().map(str::trim) == Some("1068")).unwrap();
-    eo.accounts().update(&acc.id, &serde_json::json!({"City": "Haarlem"})).unwrap();
+    eo.accounts()
+        .update(&acc.id, &serde_json::json!({"City": " Haarlem ", "Postcode": "2011 ab"}))
+        .unwrap();
     let report = flow.run(RunMode::Changes).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.updated, 1, "{report:?}");
     assert_eq!(accounts.len(), 3);
-    assert_eq!(accounts.get(&ketting.id).unwrap().value["BillingCity"], "Haarlem");
+    let ketting = accounts.get(&ketting.id).unwrap().value;
+    assert_eq!(ketting["BillingCity"], "Haarlem", "trimmed by the mapping");
+    assert_eq!(ketting["BillingPostalCode"], "2011 AB", "upper-cased by the mapping");
+    assert_eq!(ketting["Posting_Group__c"], "DOMESTIC");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -428,50 +403,55 @@ async fn settle(flow: &Flow<Order>) -> connector_sdk::flow::RunReport {
     flow.run(RunMode::Full).await
 }
 
-/// Exact's own 429 once the minute is spent: its error body and only the minutely
-/// `X-RateLimit-*` headers, the reset in epoch milliseconds (here one second ahead).
-fn exact_minutely_429() -> connector_sdk::simulator::Fault {
-    use connector_sdk::simulator::{Fault, SimResponse};
-    let reset = connector_sdk::http::now_utc().timestamp_millis() + 1_000;
-    Fault::Respond(
-        SimResponse::raw_json(
-            429,
-            r#"{"error":{"code":"","message":{"lang":"","value":"API rate limit exceeded."}}}"#,
-        )
-        .with_header("X-RateLimit-Minutely-Limit", 60)
-        .with_header("X-RateLimit-Minutely-Remaining", 0)
-        .with_header("X-RateLimit-Minutely-Reset", reset),
-    )
-}
-
 // A paused clock: Retry-After, rate-limit resets and timeouts pass in virtual time.
 #[tokio::test(start_paused = true)]
 async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_resent_to_exact() {
-    use connector_sdk::simulator::FaultRule;
+    use connector_sdk::exact_online::simulator::{SpentWindow, rate_limited};
+    use connector_sdk::simulator::{Fault, FaultRule};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
-    // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its minutely 429s.
+    // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its own minutely 429s
+    // (error body, minutely `X-RateLimit-*` headers alone, the reset 1 s ahead in epoch ms).
     sf.faults().storm_429(3, Duration::from_secs(1));
-    eo.faults().add(FaultRule::new(exact_minutely_429()).next(2));
+    let minute_spent = rate_limited(SpentWindow::Minute, 60, Duration::from_secs(1));
+    eo.faults().add(FaultRule::new(Fault::Respond(minute_spent)).next(2));
     let first = flow.run(RunMode::Full).await;
 
     assert_eq!(sf.journal().count_status(429), 3, "the Salesforce storm happened");
     assert_eq!(eo.journal().count_status(429), 2, "the Exact storm happened: {first:?}");
-    assert_eq!(first.counts.created, 0, "{first:?}");
-    assert!(first.errors.iter().all(|(_, e)| e.kind() == ErrorKind::RateLimited), "{first:?}");
-    // Salesforce's 429s are waited out and resent; Exact's never are (ten errors an
-    // hour per endpoint block the key): the run leaves those records for the next run.
-    let resent = eo.journal().retried_client_errors();
+    // Both ends' 429s are waited out and the calls sent again: the paid orders land in this
+    // run, not the next.
+    assert!(first.failure.is_none(), "{first:?}");
+    assert!(first.errors.is_empty(), "{first:?}");
+    assert_eq!(first.counts.created, 2, "{first:?}");
+    let expected = paid_order_numbers(&sf);
+    assert_eq!(expected.len(), 2);
+    assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}");
+    // A 429 is not among the errors that block Exact's key (400, 401, 403, 404): each was
+    // resent once after its reset. No other 4xx is ever sent again.
+    let resent = eo.journal().retried_client_errors_except(&[429, 401]);
     assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
+    let calls = eo.journal().entries();
+    for (i, refused) in calls.iter().enumerate().filter(|(_, e)| e.status == Some(429)) {
+        let same = |e: &&connector_sdk::simulator::JournalEntry| {
+            (&e.method, &e.path, &e.query, &e.body)
+                == (&refused.method, &refused.path, &refused.query, &refused.body)
+        };
+        let resent = calls[i + 1..].iter().find(same);
+        assert!(resent.is_some(), "the refused call was sent again: {refused:?}");
+    }
+    assert!(
+        eo.journal().retried_client_errors().iter().any(|e| e.status == Some(200)),
+        "a resent call was answered"
+    );
     let sf_resent = sf.journal().retried_client_errors();
     assert_eq!(sf_resent.len(), 3, "each Salesforce 429 was resent once");
 
+    // Reruns change nothing.
     let last = settle(&flow).await;
     assert!(last.failure.is_none(), "{first:?}\n{last:?}");
-    let expected = paid_order_numbers(&sf);
-    assert_eq!(expected.len(), 2);
     assert_eq!(exact_order_refs(&eo), expected, "every paid order once: {first:?}\n{last:?}");
     assert_eq!(eo.journal().count_status(429), 2, "no further 429: the budget waited");
 }
@@ -612,4 +592,101 @@ async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
     let last = settle(&flow).await;
     assert!(last.failure.is_none(), "{last:?}");
     assert_eq!(exact_order_refs(&eo), paid_order_numbers(&sf));
+}
+
+/// Exact has no variants: the division keeps them in the items' free fields (the simulator's
+/// configuration: the configurable product's code in `FreeTextField_01`, size in `_02`,
+/// colour in `_03`, the feature country of origin in `_04`). The configurable product and
+/// each variant arrive in Salesforce as a `Product2` of their own, each variant pointing at
+/// its configurable product with its attributes and features in their fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its_variants() {
+    let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let item = |code: &str, name: &str, parent: &str, size: &str| {
+        serde_json::json!({
+            "Code": code, "Description": name, "IsSalesItem": true, "IsStockItem": true,
+            "Unit": "pc", "StandardSalesPrice": 19.95, "FreeTextField_01": parent,
+            "FreeTextField_02": size, "FreeTextField_03": if size.is_empty() { "" } else { "Navy" },
+            "FreeTextField_04": "Portugal",
+        })
+    };
+    // The configurable product (its parent field names itself) and two sizes; a hoodie's
+    // variant whose configurable product is no item in Exact.
+    for v in [
+        item("TSHIRT-BASIC", "T-shirt Basic", "TSHIRT-BASIC", ""),
+        item("TSHIRT-BASIC-S", "T-shirt Basic S", "TSHIRT-BASIC", "S"),
+        item("TSHIRT-BASIC-M", "T-shirt Basic M", "TSHIRT-BASIC", "M"),
+        item("HOODIE-L", "Hoodie L", "HOODIE", "L"),
+    ] {
+        eo.items().insert(v).unwrap();
+    }
+    let flow = flows::products_flow(
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+    );
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert!(report.errors.is_empty(), "{report:?}");
+    let products = sf.object("Product2");
+    let by_sku = |sku: &str| {
+        products.find(|r| r.value["SKU__c"] == sku).unwrap_or_else(|| panic!("{sku} is missing"))
+    };
+    let parent = by_sku("TSHIRT-BASIC");
+    assert_eq!(parent.value["Name"], "T-shirt Basic");
+    assert!(parent.value.get("Parent_Product__c").is_none(), "{:?}", parent.value);
+    for (sku, size) in [("TSHIRT-BASIC-S", "S"), ("TSHIRT-BASIC-M", "M")] {
+        let v = by_sku(sku).value;
+        assert_eq!(v["Parent_Product__c"], parent.id.as_str(), "{v}");
+        assert_eq!(v["Size__c"], size, "{v}");
+        assert_eq!(v["Colour__c"], "Navy", "{v}");
+        assert_eq!(v["Country_Of_Origin__c"], "Portugal", "a feature: {v}");
+        assert_eq!(v["IsActive"], true);
+    }
+    let tshirts = products.query(|r| r.value["Parent_Product__c"] == parent.id.as_str()).len();
+    assert_eq!(tshirts, 2, "two variants of the configurable product");
+    // A configurable product that is no item in Exact is created from its code, once.
+    let hoodie = by_sku("HOODIE");
+    assert_eq!(hoodie.value["Name"], "HOODIE");
+    assert_eq!(by_sku("HOODIE-L").value["Parent_Product__c"], hoodie.id.as_str());
+
+    // A rerun doubles nothing; a new size joins the same configurable product.
+    eo.items().insert(item("TSHIRT-BASIC-L", "T-shirt Basic L", "TSHIRT-BASIC", "L")).unwrap();
+    let report = flow.run(RunMode::Changes).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.counts.created, 1, "{report:?}");
+    let count = |sku: &str| products.query(|r| r.value["SKU__c"] == sku).len();
+    assert_eq!((count("TSHIRT-BASIC"), count("HOODIE")), (1, 1));
+    assert_eq!(by_sku("TSHIRT-BASIC-L").value["Parent_Product__c"], parent.id.as_str());
+}
+
+/// The example's orders flow runs the `orders` section of apicenter.toml: the payment terms
+/// Salesforce holds reach Exact as its payment-condition codes through the value map.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_orders_flow_maps_payment_terms_through_apicenter_toml() {
+    let sf = SalesforceSimulator::start().await.unwrap();
+    let eo = ExactSimulator::start().await.unwrap();
+    let orders = sf.object("Order");
+    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Paid");
+    assert_eq!(paid.len(), 2);
+    for (order, term) in paid.iter().zip(["Net 30", "net 14"]) {
+        orders.update(&order.id, &serde_json::json!({ "Payment_Term__c": term })).unwrap();
+    }
+    let mut config = sf.config();
+    config.order_payment_term_field = Some("Payment_Term__c".into());
+    let flow = flows::orders_flow(
+        SalesforceClient::connect(config, None).await.unwrap(),
+        ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
+    );
+    let report = flow.run(RunMode::Full).await;
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!((report.counts.created, report.counts.skipped), (2, 1), "{report:?}");
+    let mut conditions: Vec<String> = eo
+        .orders()
+        .all()
+        .into_iter()
+        .map(|r| r.value["PaymentCondition"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    conditions.sort();
+    assert_eq!(conditions, ["14", "30"], "mapped, case-insensitively");
 }

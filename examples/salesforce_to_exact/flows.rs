@@ -1,14 +1,16 @@
 //! The five APIcenter flows (Salesforce ↔ Exact Online), shared by the example
-//! `salesforce_to_exact` and the CLI's `demo`.
+//! `salesforce_to_exact`, the CLI's `demo` and `tests/apicenter.rs`. Each flow runs its
+//! section of `examples/mappings/apicenter.toml` (`orders`, `shipments`, `stock`,
+//! `products`, `customers`) as a mapping step, and its create-only fields are left out of
+//! updates.
 
 use std::sync::Arc;
 
 use connector_sdk::exact_online::{ExactClient, ExactSink, ExactSource};
 use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
 use connector_sdk::flow::{Flow, StepOutcome, filter, step_fn};
-use connector_sdk::model::{
-    CustomField, CustomValue, Customer, Order, OrderStatus, Product, Shipment, StockLevel,
-};
+use connector_sdk::mapping::{Format, Loader, MappingPlan};
+use connector_sdk::model::{Customer, Order, OrderStatus, Product, Shipment, StockLevel};
 use connector_sdk::salesforce::{SalesforceClient, SalesforceSink, SalesforceSource};
 use connector_sdk::sink::{LookupKey, Sink};
 use connector_sdk::state::MemoryStore;
@@ -16,8 +18,21 @@ use connector_sdk::state::MemoryStore;
 /// The Salesforce order statuses that count as paid.
 pub const PAID_STATUSES: &[&str] = &["Paid", "Activated"];
 
+/// The flows' mappings (`examples/mappings/apicenter.toml`), built in.
+pub const MAPPINGS: &str = include_str!("../mappings/apicenter.toml");
+
+/// The mapping section `name` of [`MAPPINGS`]. The file ships with the example and
+/// `tests/mapping.rs` loads it, so a failure here is a broken build, not a user error.
+pub fn mapping(name: &str) -> Arc<MappingPlan> {
+    let mut set = Loader::new()
+        .load_str(MAPPINGS, Format::Toml, "examples/mappings/apicenter.toml")
+        .unwrap_or_else(|e| panic!("apicenter.toml:\n{e}"));
+    Arc::new(set.take(name).unwrap_or_else(|| panic!("apicenter.toml has no `{name}` mapping")))
+}
+
 /// Flow 1: orders Salesforce → Exact Online.
 pub fn orders_flow(sf: SalesforceClient, exact: ExactClient) -> Flow<Order> {
+    let plan = mapping("orders");
     let sink = Arc::new(ExactSink::new(exact));
     let paid =
         filter::<Order, _>("paid-only", "the order is not in a paid status", |o: &Order| match &o
@@ -44,6 +59,7 @@ pub fn orders_flow(sf: SalesforceClient, exact: ExactClient) -> Flow<Order> {
         Arc::new(MemoryStore::new()),
     )
     .step(paid)
+    .step(plan.step::<Order>().expect("the orders mapping fits orders"))
     .step(drop_ids)
     .step(skip)
     .step(customers)
@@ -52,60 +68,61 @@ pub fn orders_flow(sf: SalesforceClient, exact: ExactClient) -> Flow<Order> {
 
 /// Flow 2: shipments Exact Online → Salesforce.
 pub fn shipments_flow(exact: ExactClient, sf: SalesforceClient) -> Flow<Shipment> {
+    let plan = mapping("shipments");
     Flow::builder(
         "apicenter-shipments",
         Arc::new(ExactSource::new(exact)),
         Arc::new(SalesforceSink::new(sf)) as Arc<dyn Sink<Shipment>>,
         Arc::new(MemoryStore::new()),
     )
+    .step(plan.step::<Shipment>().expect("the shipments mapping fits shipments"))
+    .configure(|o| o.prepare_update = plan.prepare_update::<Shipment>())
     .build()
 }
 
 /// Flow 3: stock Exact Online → Salesforce.
 pub fn stock_flow(exact: ExactClient, sf: SalesforceClient) -> Flow<StockLevel> {
+    let plan = mapping("stock");
     Flow::builder(
         "apicenter-stock",
         Arc::new(ExactSource::new(exact)),
         Arc::new(SalesforceSink::new(sf)) as Arc<dyn Sink<StockLevel>>,
         Arc::new(MemoryStore::new()),
     )
+    .step(plan.step::<StockLevel>().expect("the stock mapping fits stock levels"))
+    .configure(|o| o.prepare_update = plan.prepare_update::<StockLevel>())
     .build()
 }
 
-/// Flow 4: products Exact Online → Salesforce.
+/// Flow 4: products Exact Online → Salesforce. The mapping marks the descriptions
+/// create-only: enrichment in Salesforce stays. An item deleted in Exact becomes inactive.
 pub fn products_flow(exact: ExactClient, sf: SalesforceClient) -> Flow<Product> {
+    let plan = mapping("products");
     Flow::builder(
         "apicenter-products",
         Arc::new(ExactSource::new(exact)),
         Arc::new(SalesforceSink::new(sf)) as Arc<dyn Sink<Product>>,
         Arc::new(MemoryStore::new()),
     )
+    .step(plan.step::<Product>().expect("the products mapping fits products"))
     .configure(|o| {
-        // The long description goes on create only: enrichment in Salesforce stays.
-        o.prepare_update = Some(Arc::new(|p: &mut Product| {
-            p.long_description = None;
-            p.description = None;
-        }));
+        o.prepare_update = plan.prepare_update::<Product>();
         o.deactivate_absent = true;
     })
     .build()
 }
 
-/// Flow 5: customers Exact Online → Salesforce, with a mandatory target setting.
+/// Flow 5: customers Exact Online → Salesforce, with the mandatory target settings the
+/// mapping sets.
 pub fn customers_flow(exact: ExactClient, sf: SalesforceClient) -> Flow<Customer> {
-    let settings = step_fn("target-settings", |mut c: Customer, _ctx: &_| {
-        c.meta.custom.insert(
-            "salesforce:Posting_Group__c".into(),
-            CustomField { value: CustomValue::Choice("DOMESTIC".into()), source: None },
-        );
-        StepOutcome::Continue(c)
-    });
+    let plan = mapping("customers");
     Flow::builder(
         "apicenter-customers",
         Arc::new(ExactSource::new(exact)),
         Arc::new(SalesforceSink::new(sf)) as Arc<dyn Sink<Customer>>,
         Arc::new(MemoryStore::new()),
     )
-    .step(settings)
+    .step(plan.step::<Customer>().expect("the customers mapping fits customers"))
+    .configure(|o| o.prepare_update = plan.prepare_update::<Customer>())
     .build()
 }

@@ -231,6 +231,7 @@ static PRODUCT: Struct = Struct {
         f("attributes", Ty::List(&Ty::Object(&ATTRIBUTE))),
         f("features", Ty::List(&Ty::Object(&ATTRIBUTE))),
         f("variants", Ty::List(&Ty::Object(&VARIANT))),
+        f("variant_of", Ty::Text),
         f("images", Ty::List(&Ty::Object(&IMAGE))),
         f("sold", Ty::Bool),
         f("purchased", Ty::Bool),

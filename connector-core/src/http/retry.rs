@@ -26,8 +26,15 @@ pub struct RetryPolicy {
     /// Full jitter: each backoff is drawn uniformly from zero to its exponential value.
     pub jitter: bool,
     /// Whether `4xx` answers may be retried at all. `false` (Exact Online, where ten errors
-    /// an hour block the key) means no `4xx`, `429` included, is ever sent again.
+    /// an hour block the key) means no `4xx` is ever sent again; `429` too unless
+    /// [`exempt_rate_limits`](Self::exempt_rate_limits) is set.
     pub retry_client_errors: bool,
+    /// Keeps `429` retryable when [`retry_client_errors`](Self::retry_client_errors) is
+    /// `false`: the server did not act and says when its budget refills (`Retry-After`, or
+    /// the reset a refiner read), so the call waits until then and is sent again. For
+    /// systems whose error budget counts other `4xx` only (Exact Online: 400, 401, 403 and
+    /// 404). A spent long-window budget ([`ErrorKind::BudgetExhausted`]) is still final.
+    pub exempt_rate_limits: bool,
 }
 
 impl Default for RetryPolicy {
@@ -38,6 +45,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(60),
             jitter: true,
             retry_client_errors: true,
+            exempt_rate_limits: false,
         }
     }
 }
@@ -67,9 +75,16 @@ impl RetryPolicy {
         self
     }
 
-    /// Forbids or allows retries of `4xx` answers (`429` included).
+    /// Forbids or allows retries of `4xx` answers (`429` included unless
+    /// [`with_exempt_rate_limits`](Self::with_exempt_rate_limits)).
     pub fn with_retry_client_errors(mut self, retry: bool) -> Self {
         self.retry_client_errors = retry;
+        self
+    }
+
+    /// Keeps `429` retryable (after its `Retry-After`) when other `4xx` are never resent.
+    pub fn with_exempt_rate_limits(mut self, exempt: bool) -> Self {
+        self.exempt_rate_limits = exempt;
         self
     }
 
@@ -104,7 +119,8 @@ impl RetryPolicy {
             return None;
         }
         if let Some(status) = err.status() {
-            if (400..500).contains(&status) && !self.retry_client_errors {
+            let exempt = status == 429 && self.exempt_rate_limits;
+            if (400..500).contains(&status) && !self.retry_client_errors && !exempt {
                 return None;
             }
         }
@@ -141,6 +157,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RetryClass;
 
     #[test]
     fn backoff_grows_and_caps() {
@@ -172,6 +189,15 @@ mod tests {
         let strict = p.clone().with_retry_client_errors(false);
         assert_eq!(strict.next_delay(&e429, true, 0, None), None);
         assert!(strict.next_delay(&e500, true, 0, None).is_some());
+        // Exempting 429 waits it out; every other 4xx stays final.
+        let exempt = strict.with_exempt_rate_limits(true);
+        assert_eq!(exempt.next_delay(&e429, false, 0, None), Some(Duration::from_secs(2)));
+        for status in [400, 401, 403, 404, 409, 422] {
+            let e = Error::from_status(status, "no").with_retry_class(RetryClass::Always);
+            assert_eq!(exempt.next_delay(&e, true, 0, None), None, "{status}");
+        }
+        let spent429 = Error::new(ErrorKind::BudgetExhausted, "day").with_status(429);
+        assert_eq!(exempt.next_delay(&spent429, true, 0, None), None);
         assert_eq!(p.next_delay(&Error::from_status(400, "bad"), true, 0, None), None);
         assert_eq!(p.next_delay(&e500, true, 4, None), None);
         let spent = Error::new(ErrorKind::BudgetExhausted, "day");

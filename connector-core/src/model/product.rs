@@ -130,6 +130,10 @@ pub struct Product {
     /// Variants.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<ProductVariant>,
+    /// The SKU of the configurable product this product is a variant of, for systems that
+    /// keep variants as products of their own (its `attributes` say what makes it one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<String>,
     /// Images.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Image>,

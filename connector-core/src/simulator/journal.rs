@@ -159,6 +159,13 @@ impl Journal {
     /// answered with a 4xx: a client that retries client errors (on Exact, ten an hour block
     /// the key). Two POSTs of different records to one path are two calls, not a repeat.
     pub fn retried_client_errors(&self) -> Vec<JournalEntry> {
+        self.retried_client_errors_except(&[])
+    }
+
+    /// As [`retried_client_errors`](Self::retried_client_errors), leaving out repeats of
+    /// calls answered with one of `allowed` (e.g. `429`, which a client may wait out and
+    /// send again; a `401` sent again with renewed credentials).
+    pub fn retried_client_errors_except(&self, allowed: &[u16]) -> Vec<JournalEntry> {
         let entries = lock(&self.entries);
         let mut failed: HashSet<Call<'_>> = HashSet::new();
         let mut repeats = Vec::new();
@@ -166,7 +173,7 @@ impl Journal {
             if failed.contains(&entry.call()) {
                 repeats.push(entry.clone());
             }
-            if entry.is_client_error() {
+            if entry.is_client_error() && !entry.status.is_some_and(|s| allowed.contains(&s)) {
                 failed.insert(entry.call());
             }
         }

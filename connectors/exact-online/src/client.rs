@@ -1,7 +1,8 @@
 //! The connection: OAuth2 with rotating refresh tokens (saved before use, one refresh at a
 //! time, never earlier than 570 s after the last), the division from `current/Me`, the
 //! per-division budget (60 a minute, 5,000 a day) fed by the `X-RateLimit-*` headers, no
-//! retry of any `4xx`, and Exact's error bodies.
+//! retry of any `4xx` but a minutely `429` (waited out until its reset), and Exact's error
+//! bodies.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -120,10 +121,15 @@ fn build_http(base: &str, auth: Arc<OAuth2>, budget: RateBudget) -> Result<HttpC
         .auth(auth)
         .rate_budget(budget)
         .retry(
-            // Ten 4xx an hour per endpoint block the key: no 4xx (429 included) is resent.
+            // Ten errors (400, 401, 403, 404) an hour per endpoint block the key: none is
+            // resent. A 429 is not one of them: the minutely budget is spent and the call
+            // waits for its reset (`X-RateLimit-Minutely-Reset`, read by `refine_error`),
+            // then goes again. A spent day is `BudgetExhausted` and ends the run at once.
+            // The longest wait is a full minute plus a little clock skew.
             RetryPolicy::default()
                 .with_retry_client_errors(false)
-                .with_backoff(Duration::from_millis(500), Duration::from_secs(60)),
+                .with_exempt_rate_limits(true)
+                .with_backoff(Duration::from_millis(500), Duration::from_secs(70)),
         )
         .attempt_timeout(Duration::from_secs(60))
         .deadline(Duration::from_secs(600))

@@ -30,6 +30,11 @@ pub const ENV_DEFAULT_DEBTOR: &str = "CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR";
 /// `CONNECTOR_EXACT_ONLINE_ORDER_TARGET`: `sales_order` or `sales_invoice`.
 pub const ENV_ORDER_TARGET: &str = "CONNECTOR_EXACT_ONLINE_ORDER_TARGET";
 
+/// `CONNECTOR_EXACT_ONLINE_ITEM_VARIANTS`: variants in the items' free fields (see
+/// [`ItemVariants::parse`]): `default`, `off`, or
+/// `parent=FreeTextField_01,size=FreeTextField_02,feature:country_of_origin=FreeTextField_04`.
+pub const ENV_ITEM_VARIANTS: &str = "CONNECTOR_EXACT_ONLINE_ITEM_VARIANTS";
+
 /// The host of a country (`nl` → `https://start.exactonline.nl`).
 pub fn country_host(country: &str) -> Result<String, Error> {
     let c = country.trim().trim_start_matches('.').to_ascii_lowercase();
@@ -69,6 +74,80 @@ impl OrderTarget {
     }
 }
 
+/// Where a division keeps variant information on its items.
+///
+/// Exact Online has no variants or configurable items: an item is one sellable thing.
+/// Divisions that sell sizes and colours keep them in the items' free text fields
+/// (`FreeTextField_01` … `FreeTextField_10`), one item per variant: the configurable
+/// (parent) product's code in one field, each attribute in another. An item whose parent
+/// field names another code is a variant of it ([`Product::variant_of`], with its
+/// [`attributes`](Product::attributes)); an item whose parent field holds its own code is the
+/// configurable product itself ([`ProductKind::Configurable`]). Features (extra information
+/// such as the country of origin) are read from their fields on every item.
+///
+/// [`Product::variant_of`]: connector_core::model::Product::variant_of
+/// [`ProductKind::Configurable`]: connector_core::model::ProductKind::Configurable
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVariants {
+    /// The free text field holding the configurable product's code (`FreeTextField_01`).
+    pub parent_field: String,
+    /// The attributes that make a variant: `(name, free text field)`.
+    pub attributes: Vec<(String, String)>,
+    /// Features, extra information on any item: `(name, free text field)`.
+    pub features: Vec<(String, String)>,
+}
+
+impl Default for ItemVariants {
+    /// The parent code in `FreeTextField_01`, `size` in `_02`, `colour` in `_03`, and the
+    /// feature `country_of_origin` in `_04`.
+    fn default() -> Self {
+        let pair = |n: &str, f: &str| (n.to_owned(), f.to_owned());
+        Self {
+            parent_field: "FreeTextField_01".to_owned(),
+            attributes: vec![pair("size", "FreeTextField_02"), pair("colour", "FreeTextField_03")],
+            features: vec![pair("country_of_origin", "FreeTextField_04")],
+        }
+    }
+}
+
+impl ItemVariants {
+    /// Parses a setting: `default` (or `on`, `true`) gives [`ItemVariants::default`], `off`
+    /// (or `false`, `none`) gives `None`; otherwise comma-separated `name=FreeTextField_NN`
+    /// pairs: `parent=…` (required) names the configurable product's field, `feature:name=…`
+    /// a feature, any other name an attribute.
+    pub fn parse(s: &str) -> Result<Option<Self>, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "default" | "on" | "true" | "yes" => return Ok(Some(Self::default())),
+            "off" | "false" | "no" | "none" | "" => return Ok(None),
+            _ => {}
+        }
+        let mut v = Self { parent_field: String::new(), attributes: vec![], features: vec![] };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, field) = part.split_once('=').ok_or_else(|| {
+                Error::config(format!("item variants: {part:?} is not name=FreeTextField_NN"))
+            })?;
+            let (name, field) = (name.trim(), field.trim());
+            let n: u8 =
+                field.strip_prefix("FreeTextField_").and_then(|n| n.parse().ok()).unwrap_or(0);
+            if !(1..=10).contains(&n) {
+                return Err(Error::config(format!(
+                    "item variants: {field:?} is not one of FreeTextField_01 … FreeTextField_10"
+                )));
+            }
+            let field = format!("FreeTextField_{n:02}");
+            match name.strip_prefix("feature:") {
+                _ if name == "parent" => v.parent_field = field,
+                Some(f) => v.features.push((f.trim().to_owned(), field)),
+                None => v.attributes.push((name.to_owned(), field)),
+            }
+        }
+        if v.parent_field.is_empty() {
+            return Err(Error::config("item variants: parent=FreeTextField_NN is required"));
+        }
+        Ok(Some(v))
+    }
+}
+
 /// Everything the Exact Online connector needs.
 #[derive(Clone)]
 pub struct ExactConfig {
@@ -97,6 +176,9 @@ pub struct ExactConfig {
     /// The account code of the debtor that receives orders matching no customer (`None`:
     /// such orders fail, naming the customer).
     pub default_debtor: Option<String>,
+    /// Variants, attributes and features in the items' free fields; `None` (the default)
+    /// reads every item as a simple product, its free fields unused.
+    pub item_variants: Option<ItemVariants>,
 }
 
 impl fmt::Debug for ExactConfig {
@@ -130,6 +212,7 @@ impl ExactConfig {
             tracking_url_template: None,
             price_list_code: "exact-sales".to_owned(),
             default_debtor: None,
+            item_variants: None,
         }
     }
 
@@ -174,6 +257,9 @@ impl ExactConfig {
         if let Some(v) = opt(ENV_ORDER_TARGET) {
             c.order_target = OrderTarget::parse(&v)?;
         }
+        if let Some(v) = opt(ENV_ITEM_VARIANTS) {
+            c.item_variants = ItemVariants::parse(&v).map_err(|e| e.context(ENV_ITEM_VARIANTS))?;
+        }
         Ok(c)
     }
 
@@ -206,5 +292,31 @@ mod tests {
         assert_eq!(c.division, Some(123_456));
         assert_eq!(c.order_target, OrderTarget::SalesInvoice);
         assert!(!format!("{c:?}").contains("secret\""));
+        assert_eq!(c.item_variants, None, "off unless set");
+    }
+
+    #[test]
+    fn item_variant_settings() {
+        assert_eq!(ItemVariants::parse("default").unwrap(), Some(ItemVariants::default()));
+        assert_eq!(ItemVariants::parse("off").unwrap(), None);
+        let v = ItemVariants::parse(
+            "parent=FreeTextField_05, maat=FreeTextField_6, feature:origin=FreeTextField_10",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(v.parent_field, "FreeTextField_05");
+        assert_eq!(v.attributes, vec![("maat".to_owned(), "FreeTextField_06".to_owned())]);
+        assert_eq!(v.features, vec![("origin".to_owned(), "FreeTextField_10".to_owned())]);
+        assert!(ItemVariants::parse("size=FreeTextField_02").is_err(), "no parent");
+        assert!(ItemVariants::parse("parent=FreeTextField_11").is_err());
+        assert!(ItemVariants::parse("parent=Description").is_err());
+        let c = ExactConfig::from_lookup(|k| match k {
+            ENV_CLIENT_ID => Some("id".into()),
+            ENV_CLIENT_SECRET => Some("secret".into()),
+            ENV_ITEM_VARIANTS => Some("default".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.item_variants, Some(ItemVariants::default()));
     }
 }

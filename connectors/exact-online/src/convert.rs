@@ -3,9 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use connector_core::http::dates;
 use connector_core::model::{
-    Address, AddressKind, ContactKind, Currency, Customer, CustomerKind, DocumentLine, Email,
-    Image, Invoice, InvoiceStatus, Lifecycle, Money, Order, OrderKind, Phone, PriceListEntry,
-    Product, ProductKind, Shipment, ShipmentLine, StockLevel,
+    Address, AddressKind, Attribute, ContactKind, Currency, Customer, CustomerKind, DocumentLine,
+    Email, Image, Invoice, InvoiceStatus, Lifecycle, Money, Order, OrderKind, Phone,
+    PriceListEntry, Product, ProductKind, Shipment, ShipmentLine, StockLevel,
 };
 use connector_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -152,6 +152,32 @@ pub fn product(i: &wire::Item, currency: Currency) -> Result<Product> {
     p.meta.refs.set(NAME, i.id.clone());
     p.meta.updated_at = instant(&i.modified, "Modified")?;
     Ok(p)
+}
+
+/// Reads variant information from an item's free fields into its product (see
+/// [`ItemVariants`](crate::config::ItemVariants)): the features always; an item naming
+/// another item's code as its parent becomes that configurable product's variant, with its
+/// attributes; an item naming itself is the configurable product.
+pub fn item_variants(i: &wire::Item, v: &crate::config::ItemVariants, p: &mut Product) {
+    let read = |pairs: &[(String, String)]| -> Vec<Attribute> {
+        pairs
+            .iter()
+            .filter_map(|(name, field)| {
+                Some(Attribute { name: name.clone(), value: i.free_text(field)?.to_owned() })
+            })
+            .collect()
+    };
+    p.features = read(&v.features);
+    match i.free_text(&v.parent_field) {
+        Some(parent) if parent.eq_ignore_ascii_case(&p.sku) => {
+            p.kind = ProductKind::Configurable;
+        }
+        Some(parent) => {
+            p.variant_of = Some(parent.to_owned());
+            p.attributes = read(&v.attributes);
+        }
+        None => {}
+    }
 }
 
 /// A default sales price as a price-list entry.
@@ -531,5 +557,48 @@ pub fn doc_target(o: &Order, setting: crate::config::OrderTarget) -> DocTarget {
         (OrderKind::Quote, _) => DocTarget::Quotation,
         (_, crate::config::OrderTarget::SalesInvoice) => DocTarget::SalesInvoice,
         (_, crate::config::OrderTarget::SalesOrder) => DocTarget::SalesOrder,
+    }
+}
+
+#[cfg(test)]
+mod variant_tests {
+    use super::*;
+    use crate::config::ItemVariants;
+
+    fn item(code: &str, parent: &str, size: &str) -> wire::Item {
+        wire::Item {
+            id: format!("id-{code}"),
+            code: Some(code.to_owned()),
+            free_text_field_01: Some(parent.to_owned()),
+            free_text_field_02: Some(size.to_owned()),
+            free_text_field_04: Some(" Portugal ".to_owned()),
+            ..wire::Item::default()
+        }
+    }
+
+    #[test]
+    fn free_fields_give_variants_attributes_and_features() {
+        let v = ItemVariants::default();
+        let i = item("TEE-S", "TEE", "S");
+        let mut p = product(&i, Currency::EUR).unwrap();
+        item_variants(&i, &v, &mut p);
+        assert_eq!(p.variant_of.as_deref(), Some("TEE"));
+        assert_eq!(p.attributes, vec![Attribute { name: "size".into(), value: "S".into() }]);
+        let origin = Attribute { name: "country_of_origin".into(), value: "Portugal".into() };
+        assert_eq!(p.features, vec![origin.clone()]);
+        // The parent names itself: the configurable product, no attributes.
+        let i = item("TEE", "TEE", "");
+        let mut p = product(&i, Currency::EUR).unwrap();
+        item_variants(&i, &v, &mut p);
+        assert_eq!((p.kind, p.variant_of.as_deref()), (ProductKind::Configurable, None));
+        assert!(p.attributes.is_empty());
+        assert_eq!(p.features, vec![origin]);
+        // No parent: a simple product.
+        let i = item("MUG", " ", "");
+        let mut p = product(&i, Currency::EUR).unwrap();
+        item_variants(&i, &v, &mut p);
+        assert_eq!((p.kind, p.variant_of.as_deref()), (ProductKind::NonInventory, None));
+        assert_eq!(i.free_text("FreeTextField_11"), None);
+        assert_eq!(i.free_text("Code"), None);
     }
 }

@@ -12,7 +12,7 @@ pub mod source;
 pub mod wire;
 
 pub use client::{ExactClient, NAME, exchange_authorization_code};
-pub use config::{ExactConfig, OrderTarget};
+pub use config::{ExactConfig, ItemVariants, OrderTarget};
 pub use lazy::{ExactConnector, FileTokenStore};
 pub use sink::ExactSink;
 pub use source::{ExactSource, ModifiedCursor, SyncCursor};

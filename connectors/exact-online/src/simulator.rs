@@ -176,30 +176,16 @@ impl ExactSimulatorBuilder {
             .per_minute(self.per_minute)
             .per_day(self.per_day)
             .on_limited(|hit| {
-                let now = now_utc().timestamp_millis();
-                let reset = now + i64::try_from(hit.retry_after.as_millis()).unwrap_or(i64::MAX / 2);
-                let mut r = SimResponse::raw_json(
-                    429,
-                    r#"{"error":{"code":"","message":{"lang":"","value":"API rate limit exceeded."}}}"#,
-                );
-                if hit.window == "minute" {
-                    // Once the minute is spent, only the minutely headers are sent.
-                    r = r
-                        .with_header("X-RateLimit-Minutely-Limit", hit.limit)
-                        .with_header("X-RateLimit-Minutely-Remaining", 0)
-                        .with_header("X-RateLimit-Minutely-Reset", reset);
-                } else {
-                    r = r
-                        .with_header("X-RateLimit-Limit", hit.limit)
-                        .with_header("X-RateLimit-Remaining", 0)
-                        .with_header("X-RateLimit-Reset", reset);
-                }
-                r
+                let window =
+                    if hit.window == "minute" { SpentWindow::Minute } else { SpentWindow::Day };
+                rate_limited(window, u64::from(hit.limit), hit.retry_after)
             })
             .on_response(|snap, resp| {
                 let now = now_utc().timestamp_millis();
                 let mut resp = resp;
-                for (window, prefix) in [("day", "X-RateLimit-"), ("minute", "X-RateLimit-Minutely-")] {
+                for (window, prefix) in
+                    [("day", "X-RateLimit-"), ("minute", "X-RateLimit-Minutely-")]
+                {
                     if let Some(w) = snap.window(window) {
                         let reset = now + i64::try_from(w.reset_after.as_millis()).unwrap_or(0);
                         resp = resp
@@ -243,6 +229,38 @@ impl fmt::Debug for ExactSimulator {
     }
 }
 
+/// Which of Exact's budgets a `429` reports as spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpentWindow {
+    /// The minute's calls: only the `X-RateLimit-Minutely-*` headers are sent.
+    Minute,
+    /// The day's calls: the daily `X-RateLimit-*` headers, remaining `0`.
+    Day,
+}
+
+/// Exact's own `429`: its error body and the headers of the spent `window` (`limit` calls,
+/// resetting `reset_in` from now, in epoch milliseconds). For the rate limiter and for
+/// fault rules (`Fault::Respond(rate_limited(…))`).
+pub fn rate_limited(window: SpentWindow, limit: u64, reset_in: Duration) -> SimResponse {
+    let now = now_utc().timestamp_millis();
+    let reset = now.saturating_add(i64::try_from(reset_in.as_millis()).unwrap_or(i64::MAX / 2));
+    let r = SimResponse::raw_json(
+        429,
+        r#"{"error":{"code":"","message":{"lang":"","value":"API rate limit exceeded."}}}"#,
+    );
+    match window {
+        // Once the minute is spent, only the minutely headers are sent.
+        SpentWindow::Minute => r
+            .with_header("X-RateLimit-Minutely-Limit", limit)
+            .with_header("X-RateLimit-Minutely-Remaining", 0)
+            .with_header("X-RateLimit-Minutely-Reset", reset),
+        SpentWindow::Day => r
+            .with_header("X-RateLimit-Limit", limit)
+            .with_header("X-RateLimit-Remaining", 0)
+            .with_header("X-RateLimit-Reset", reset),
+    }
+}
+
 impl ExactSimulator {
     /// A builder (demo data, Exact's real limits).
     pub fn builder() -> ExactSimulatorBuilder {
@@ -267,6 +285,9 @@ impl ExactSimulator {
         c.api_url = self.server.base_url().trim_end_matches('/').to_owned();
         c.token_url = self.server.url("/api/oauth2/token");
         c.tracking_url_template = Some("https://track.example/{code}".to_owned());
+        // Variants in the items' free fields, the usual layout (parent code, size, colour,
+        // country of origin).
+        c.item_variants = Some(crate::config::ItemVariants::default());
         c
     }
 

@@ -30,7 +30,7 @@ use crate::wire::{self, entity_type};
 /// `$select` of `sync/CRM/Accounts`.
 pub const ACCOUNT_FIELDS: &str = "ID,Code,Name,Email,Phone,Website,VATNumber,ChamberOfCommerce,AddressLine1,AddressLine2,Postcode,City,Country,Status,IsSales,Blocked,PaymentConditionSales,Language,MainContact,Created,Modified,Timestamp";
 /// `$select` of `sync/Logistics/Items`.
-pub const ITEM_FIELDS: &str = "ID,Code,Description,ExtraDescription,Notes,Barcode,IsSalesItem,IsStockItem,IsPurchaseItem,ItemGroupCode,ItemGroupDescription,PictureUrl,Unit,SalesVatCode,SalesVatCodePercentage,CostPriceStandard,StandardSalesPrice,GrossWeight,StartDate,EndDate,Modified,Timestamp";
+pub const ITEM_FIELDS: &str = "ID,Code,Description,ExtraDescription,Notes,Barcode,IsSalesItem,IsStockItem,IsPurchaseItem,ItemGroupCode,ItemGroupDescription,PictureUrl,Unit,SalesVatCode,SalesVatCodePercentage,CostPriceStandard,StandardSalesPrice,GrossWeight,StartDate,EndDate,Modified,Timestamp,FreeTextField_01,FreeTextField_02,FreeTextField_03,FreeTextField_04,FreeTextField_05,FreeTextField_06,FreeTextField_07,FreeTextField_08,FreeTextField_09,FreeTextField_10";
 /// `$select` of `sync/Inventory/ItemWarehouses`.
 pub const ITEM_WAREHOUSE_FIELDS: &str = "ID,Item,ItemCode,Warehouse,WarehouseCode,CurrentStock,ReservedStock,PlannedStockIn,PlannedStockOut,Modified,Timestamp";
 /// `$select` of `sync/Logistics/SalesItemPrices`.
@@ -485,12 +485,19 @@ impl Source<Product> for ExactSource {
     }
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
         let currency = self.client.config().currency;
+        let variants = self.client.config().item_variants.clone();
         self.sync_walk(
             "sync/Logistics/Items",
             ITEM_FIELDS,
             Some(entity_type::ITEMS),
             mode,
-            move |i: &wire::Item| convert::product(i, currency).map(Conv::Keep),
+            move |i: &wire::Item| {
+                let mut p = convert::product(i, currency)?;
+                if let Some(v) = &variants {
+                    convert::item_variants(i, v, &mut p);
+                }
+                Ok(Conv::Keep(p))
+            },
         )
     }
 }

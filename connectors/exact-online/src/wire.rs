@@ -175,6 +175,48 @@ pub struct Item {
     pub modified: Option<String>,
     #[serde(deserialize_with = "int64_opt")]
     pub timestamp: Option<i64>,
+    #[serde(rename = "FreeTextField_01")]
+    pub free_text_field_01: Option<String>,
+    #[serde(rename = "FreeTextField_02")]
+    pub free_text_field_02: Option<String>,
+    #[serde(rename = "FreeTextField_03")]
+    pub free_text_field_03: Option<String>,
+    #[serde(rename = "FreeTextField_04")]
+    pub free_text_field_04: Option<String>,
+    #[serde(rename = "FreeTextField_05")]
+    pub free_text_field_05: Option<String>,
+    #[serde(rename = "FreeTextField_06")]
+    pub free_text_field_06: Option<String>,
+    #[serde(rename = "FreeTextField_07")]
+    pub free_text_field_07: Option<String>,
+    #[serde(rename = "FreeTextField_08")]
+    pub free_text_field_08: Option<String>,
+    #[serde(rename = "FreeTextField_09")]
+    pub free_text_field_09: Option<String>,
+    #[serde(rename = "FreeTextField_10")]
+    pub free_text_field_10: Option<String>,
+}
+
+impl Item {
+    /// The value of a free text field by its Exact name (`FreeTextField_01` … `_10`),
+    /// trimmed; `None` when empty or not a free text field.
+    pub fn free_text(&self, field: &str) -> Option<&str> {
+        let n: u8 = field.strip_prefix("FreeTextField_")?.parse().ok()?;
+        let v = match n {
+            1 => &self.free_text_field_01,
+            2 => &self.free_text_field_02,
+            3 => &self.free_text_field_03,
+            4 => &self.free_text_field_04,
+            5 => &self.free_text_field_05,
+            6 => &self.free_text_field_06,
+            7 => &self.free_text_field_07,
+            8 => &self.free_text_field_08,
+            9 => &self.free_text_field_09,
+            10 => &self.free_text_field_10,
+            _ => return None,
+        };
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
 }
 
 /// `logistics/SalesItemPrices`.

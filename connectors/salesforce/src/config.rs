@@ -139,6 +139,13 @@ pub struct SalesforceConfig {
     pub order_payment_term_field: Option<String>,
     /// The `Order` field holding the payment method; `None` reads none.
     pub order_payment_method_field: Option<String>,
+    /// The `Product2` lookup field (to `Product2`) that points a variant at its
+    /// configurable product (`Parent_Product__c`).
+    pub product_parent_field: String,
+    /// The `Product2` field of each product attribute or feature by its name (`size` →
+    /// `Size__c`). A name not listed goes to the field named after it: words capitalised,
+    /// joined by `_`, with `__c` (`country_of_origin` → `Country_Of_Origin__c`).
+    pub product_attribute_fields: BTreeMap<String, String>,
 }
 
 impl fmt::Debug for SalesforceConfig {
@@ -175,7 +182,28 @@ impl SalesforceConfig {
             batch_size: 2000,
             order_payment_term_field: None,
             order_payment_method_field: None,
+            product_parent_field: "Parent_Product__c".into(),
+            product_attribute_fields: BTreeMap::new(),
         }
+    }
+
+    /// The `Product2` field of a product attribute or feature (see
+    /// [`product_attribute_fields`](Self::product_attribute_fields)).
+    pub fn attribute_field(&self, name: &str) -> String {
+        if let Some(f) = self.product_attribute_fields.get(name) {
+            return f.clone();
+        }
+        let words: Vec<String> = name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        format!("{}__c", words.join("_"))
     }
 
     /// The token endpoint.
@@ -263,6 +291,16 @@ impl SalesforceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_fields_are_configured_or_named_after_the_attribute() {
+        let mut c = SalesforceConfig::new("id", SecretString::from("s"));
+        assert_eq!(c.attribute_field("size"), "Size__c");
+        assert_eq!(c.attribute_field("country_of_origin"), "Country_Of_Origin__c");
+        assert_eq!(c.attribute_field("Shoe size"), "Shoe_Size__c");
+        c.product_attribute_fields.insert("colour".into(), "Color__c".into());
+        assert_eq!(c.attribute_field("colour"), "Color__c");
+    }
 
     #[test]
     fn options_and_versions() {

@@ -70,6 +70,69 @@ impl SalesforceSink {
         }
     }
 
+    /// Points each variant row at its configurable product (`product_parent_field`, the
+    /// parent's `Product2` id). A parent missing from Salesforce is created from its SKU
+    /// (name = SKU, active) and left alone afterwards: it is upserted like any product when
+    /// the source sends it, and enrichment in Salesforce stays. Returns the rows ready to
+    /// upsert and the failures of variants whose parent could not be written.
+    async fn link_parents(
+        &self,
+        cfg: &crate::config::SalesforceConfig,
+        variants: Vec<(Row, String)>,
+    ) -> Result<(Vec<Row>, Vec<WriteOutcome>)> {
+        let f = cfg.product_sku_field.as_str();
+        let mut parents: Vec<String> = variants.iter().map(|(_, p)| p.clone()).collect();
+        parents.sort();
+        parents.dedup();
+        let mut ids: HashMap<String, Result<String>> = HashMap::new();
+        for chunk in parents.chunks(200) {
+            let list: Vec<String> = chunk.iter().map(|p| literal(p)).collect();
+            let soql = format!("SELECT Id, {f} FROM Product2 WHERE {f} IN ({})", list.join(", "));
+            let mut pages = self.client.query(soql);
+            while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
+                for r in page? {
+                    if let (Some(id), Some(sku)) = (r["Id"].as_str(), r[f].as_str()) {
+                        ids.insert(sku.to_owned(), Ok(id18(id)));
+                    }
+                }
+            }
+        }
+        let missing: Vec<Row> = parents
+            .iter()
+            .filter(|p| !ids.contains_key(p.as_str()))
+            .map(|p| Row {
+                key: p.clone(),
+                deactivate: false,
+                record: json!({ f: p, "ProductCode": p, "Name": p, "IsActive": true }),
+            })
+            .collect();
+        for (row, r) in self.collection("Product2", Some(f), missing).await {
+            ids.insert(row.key, r.map(|(id, _)| id));
+        }
+        let mut ready = Vec::new();
+        let mut failed = Vec::new();
+        for (mut row, parent) in variants {
+            match ids.get(&parent) {
+                Some(Ok(id)) => {
+                    row.record[cfg.product_parent_field.as_str()] = json!(id);
+                    ready.push(row);
+                }
+                Some(Err(e)) => failed.push(fail(
+                    &row.key,
+                    e.clone().context(format!("writing its configurable product {parent}")),
+                )),
+                None => failed.push(fail(
+                    &row.key,
+                    Error::invalid_field(
+                        "variant_of",
+                        format!("no Salesforce product for the configurable product {parent}"),
+                    ),
+                )),
+            }
+        }
+        Ok((ready, failed))
+    }
+
     /// Sends rows in calls of at most 200 and matches the per-record results by position.
     /// `upsert_field` upserts by that external id; `None` updates by `Id`.
     async fn collection(
@@ -419,9 +482,11 @@ impl Sink<Product> for SalesforceSink {
         }))
     }
     async fn write(&self, batch: Vec<WriteRequest<Product>>) -> Result<Vec<WriteOutcome>> {
-        let field = self.client.config().product_sku_field.clone();
+        let cfg = self.client.config().clone();
+        let field = cfg.product_sku_field.clone();
         let mut out = Vec::new();
         let mut upserts = Vec::new();
+        let mut variants = Vec::new();
         let mut deactivations = Vec::new();
         let mut prices = HashMap::new();
         for req in batch {
@@ -437,11 +502,15 @@ impl Sink<Product> for SalesforceSink {
                     if let Some(price) = &p.sales_price {
                         prices.insert(req.key.clone(), price.amount);
                     }
-                    upserts.push(Row {
-                        key: req.key,
-                        deactivate: false,
-                        record: Value::Object(product_body(p, &field)),
-                    });
+                    let mut body = product_body(p, &field);
+                    for a in p.attributes.iter().chain(&p.features) {
+                        body.insert(cfg.attribute_field(&a.name), json!(a.value));
+                    }
+                    let row = Row { key: req.key, deactivate: false, record: Value::Object(body) };
+                    match p.variant_of.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                        Some(parent) => variants.push((row, parent.to_owned())),
+                        None => upserts.push(row),
+                    }
                 }
                 WriteAction::Deactivate => match req.target_id {
                     Some(id) => deactivations.push(Row {
@@ -459,7 +528,14 @@ impl Sink<Product> for SalesforceSink {
                 },
             }
         }
-        let results = self.collection("Product2", Some(&field), upserts).await;
+        // Products first (a configurable product among them), then the variants pointing
+        // at their configurable product.
+        let mut results = self.collection("Product2", Some(&field), upserts).await;
+        if !variants.is_empty() {
+            let (ready, failed) = self.link_parents(&cfg, variants).await?;
+            out.extend(failed);
+            results.extend(self.collection("Product2", Some(&field), ready).await);
+        }
         let priced: Vec<(String, String, rust_decimal::Decimal)> = results
             .iter()
             .filter_map(|(row, r)| {
