@@ -18,7 +18,8 @@
 //!
 //! `cargo bench --bench mapping` (with `MAPPING_BASELINE=1`, also prints the cost of cloning
 //! one source record and the cost per record at 1, 5, 10 and 15 rules; with
-//! `MAPPING_PROFILE=1`, runs only the timed loop once, for a profiler).
+//! `MAPPING_PROFILE=N`, runs only the timed loop over N records, a multiple of 100, for a
+//! profiler).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
