@@ -146,6 +146,23 @@ const WAL_CHECKPOINT_PAGES: i64 = 10_000;
 /// Keys per `ledger_get` statement.
 const GET_CHUNK: usize = 100;
 
+/// `?, ?, …`: the key list of an `IN (...)` statement that takes [`GET_CHUNK`] keys.
+fn key_placeholders() -> String {
+    vec!["?"; GET_CHUNK].join(", ")
+}
+
+/// The parameters of such a statement: `leading`, then the keys of `chunk` (at most
+/// [`GET_CHUNK`]) padded with repeats of its last key, so one cached statement serves every
+/// chunk.
+fn key_params<'a, K: ToSql>(
+    leading: &'a [&'a dyn ToSql],
+    chunk: &'a [K],
+) -> impl Iterator<Item = &'a dyn ToSql> {
+    let last = &chunk[chunk.len() - 1];
+    let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
+    leading.iter().copied().chain(padded.map(|k| k as &dyn ToSql))
+}
+
 /// Rows per multi-row ledger upsert in `commit`.
 const UPSERT_CHUNK: usize = 50;
 
@@ -513,18 +530,14 @@ fn write_batch(
                 .map(|u| u.key.as_str())
                 .collect();
             if !settled.is_empty() {
-                let placeholders = vec!["?"; GET_CHUNK].join(", ");
+                let placeholders = key_placeholders();
                 let mut stmt = conn
                     .prepare_cached(&format!(
                         "DELETE FROM ledger_intents WHERE scope = ? AND key IN ({placeholders})"
                     ))
                     .map_err(sql("prepare write intent delete"))?;
                 for chunk in settled.chunks(GET_CHUNK) {
-                    let last = &chunk[chunk.len() - 1];
-                    let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
-                    let values = std::iter::once(&scope as &dyn ToSql)
-                        .chain(padded.map(|k| k as &dyn ToSql));
-                    stmt.execute(rusqlite::params_from_iter(values))
+                    stmt.execute(rusqlite::params_from_iter(key_params(&[&scope], chunk)))
                         .map_err(sql("delete write intents"))?;
                 }
             }
@@ -533,19 +546,15 @@ fn write_batch(
             let written: HashSet<&str> = batch.ledger.iter().map(|u| u.key.as_str()).collect();
             let unwritten: Vec<&String> =
                 batch.seen.iter().filter(|k| !written.contains(k.as_str())).collect();
-            let placeholders = vec!["?"; GET_CHUNK].join(", ");
+            let placeholders = key_placeholders();
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "UPDATE ledger SET seen_run = ? WHERE scope = ? AND key IN ({placeholders})"
                 ))
                 .map_err(sql("prepare ledger seen"))?;
             for chunk in unwritten.chunks(GET_CHUNK) {
-                let last = chunk[chunk.len() - 1];
-                let padded = chunk.iter().copied().chain(std::iter::repeat(last)).take(GET_CHUNK);
-                let values = [&batch.run_id as &dyn ToSql, &scope as &dyn ToSql]
-                    .into_iter()
-                    .chain(padded.map(|k| k as &dyn ToSql));
-                stmt.execute(rusqlite::params_from_iter(values))
+                let leading: [&dyn ToSql; 2] = [&batch.run_id, &scope];
+                stmt.execute(rusqlite::params_from_iter(key_params(&leading, chunk)))
                     .map_err(sql("mark ledger entries seen"))?;
             }
         }
@@ -684,17 +693,15 @@ impl StateStore for SqliteStore {
         {
             // Keys go in chunks of a fixed size (the last chunk padded with repeats), so one
             // cached statement serves every batch.
-            let placeholders = vec!["?"; GET_CHUNK].join(", ");
+            let placeholders = key_placeholders();
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT {LEDGER_COLUMNS} FROM ledger WHERE scope = ? AND key IN ({placeholders})"
                 ))
                 .map_err(sql("prepare ledger read"))?;
+            let leading: [&dyn ToSql; 1] = [&scope_id];
             for chunk in keys.chunks(GET_CHUNK) {
-                let last = &chunk[chunk.len() - 1];
-                let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
-                let values =
-                    std::iter::once(&scope_id as &dyn ToSql).chain(padded.map(|k| k as &dyn ToSql));
+                let values = key_params(&leading, chunk);
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(values), ledger_row)
                     .map_err(sql("read ledger entries"))?;
@@ -711,18 +718,16 @@ impl StateStore for SqliteStore {
             .and_then(|mut s| s.query_row(params![scope_id], |r| r.get(0)))
             .map_err(sql("look for write intents"))?;
         if any_intents {
-            let placeholders = vec!["?"; GET_CHUNK].join(", ");
+            let placeholders = key_placeholders();
             let mut stmt = tx
                 .prepare_cached(&format!(
                     "SELECT key, hash, at FROM ledger_intents
                      WHERE scope = ? AND key IN ({placeholders})"
                 ))
                 .map_err(sql("prepare write intent read"))?;
+            let leading: [&dyn ToSql; 1] = [&scope_id];
             for chunk in keys.chunks(GET_CHUNK) {
-                let last = &chunk[chunk.len() - 1];
-                let padded = chunk.iter().chain(std::iter::repeat(last)).take(GET_CHUNK);
-                let values =
-                    std::iter::once(&scope_id as &dyn ToSql).chain(padded.map(|k| k as &dyn ToSql));
+                let values = key_params(&leading, chunk);
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(values), |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
