@@ -81,11 +81,12 @@ impl OrderTarget {
 /// (`FreeTextField_01` … `FreeTextField_10`), one item per variant: the configurable
 /// (parent) product's code in one field, each attribute in another. An item whose parent
 /// field names another code is a variant of it ([`Product::variant_of`], with its
-/// [`attributes`](Product::attributes)); an item whose parent field holds its own code is the
+/// [`attributes`][attributes]); an item whose parent field holds its own code is the
 /// configurable product itself ([`ProductKind::Configurable`]). Features (extra information
 /// such as the country of origin) are read from their fields on every item.
 ///
 /// [`Product::variant_of`]: connector_core::model::Product::variant_of
+/// [attributes]: connector_core::model::Product::attributes
 /// [`ProductKind::Configurable`]: connector_core::model::ProductKind::Configurable
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemVariants {
