@@ -56,33 +56,18 @@ impl CharClass {
 
     /// Replaces every character of the class; the text itself when there is none.
     pub fn replace<'a>(&self, s: Cow<'a, str>) -> Cow<'a, str> {
-        if s.is_ascii() {
-            let hit = |b: &u8| self.ascii[usize::from(*b)];
-            if !s.as_bytes().iter().any(hit) {
-                return s;
-            }
-            let mut out = String::with_capacity(s.len());
-            for run in s.as_bytes().split_inclusive(hit) {
-                let (last, keep) = run.split_last().expect("split_inclusive gives no empty runs");
-                // `run` is ASCII, so each part of it is valid UTF-8.
-                if hit(last) {
-                    out.push_str(std::str::from_utf8(keep).expect("ASCII"));
-                    out.push_str(&self.with);
-                } else {
-                    out.push_str(std::str::from_utf8(run).expect("ASCII"));
-                }
-            }
-            return Cow::Owned(out);
-        }
         if !s.chars().any(|c| self.hit(c)) {
             return s;
         }
         let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            if self.hit(c) {
-                out.push_str(&self.with);
-            } else {
-                out.push(c);
+        // Runs of text, each ending with one character of the class (but the last, maybe).
+        for run in s.split_inclusive(|c: char| self.hit(c)) {
+            match run.chars().next_back() {
+                Some(c) if self.hit(c) => {
+                    out.push_str(&run[..run.len() - c.len_utf8()]);
+                    out.push_str(&self.with);
+                }
+                _ => out.push_str(run),
             }
         }
         Cow::Owned(out)

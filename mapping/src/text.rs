@@ -83,14 +83,16 @@ pub(crate) fn title(s: Cow<'_, str>) -> Cow<'_, str> {
         if fits(s.as_bytes()) {
             return s;
         }
-        let mut bytes = s.into_owned().into_bytes();
         let mut start = true;
-        for b in &mut bytes {
-            let was = *b;
-            *b = if start { was.to_ascii_uppercase() } else { was.to_ascii_lowercase() };
-            start = starts_word(was as char);
-        }
-        return Cow::Owned(String::from_utf8(bytes).expect("ASCII case changes keep ASCII"));
+        let out = s
+            .bytes()
+            .map(|b| {
+                let c = if start { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
+                start = starts_word(char::from(b));
+                char::from(c)
+            })
+            .collect();
+        return Cow::Owned(out);
     }
     let mut out = String::with_capacity(s.len());
     let mut start = true;
