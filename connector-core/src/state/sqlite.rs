@@ -12,7 +12,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -146,9 +146,84 @@ const WAL_CHECKPOINT_PAGES: i64 = 10_000;
 /// Keys per `ledger_get` statement.
 const GET_CHUNK: usize = 100;
 
-/// `?, ?, …`: the key list of an `IN (...)` statement that takes [`GET_CHUNK`] keys.
-fn key_placeholders() -> String {
-    vec!["?"; GET_CHUNK].join(", ")
+/// The texts of the hot statements whose length depends on the chunk sizes, made once.
+struct Statements {
+    ledger_get: String,
+    intents_get: String,
+    intents_delete: String,
+    seen: String,
+    upsert_chunk: String,
+    upsert_one: String,
+    pending_chunk: String,
+    pending_one: String,
+}
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| {
+    // `?, ?, …`: the key list of an `IN (...)` statement that takes GET_CHUNK keys.
+    let keys = vec!["?"; GET_CHUNK].join(", ");
+    Statements {
+        ledger_get: format!(
+            "SELECT {LEDGER_COLUMNS} FROM ledger WHERE scope = ? AND key IN ({keys})"
+        ),
+        intents_get: format!(
+            "SELECT key, hash, at FROM ledger_intents WHERE scope = ? AND key IN ({keys})"
+        ),
+        intents_delete: format!("DELETE FROM ledger_intents WHERE scope = ? AND key IN ({keys})"),
+        seen: format!("UPDATE ledger SET seen_run = ? WHERE scope = ? AND key IN ({keys})"),
+        upsert_chunk: ledger_upsert(UPSERT_CHUNK),
+        upsert_one: ledger_upsert(1),
+        pending_chunk: intents_upsert(PENDING_CHUNK),
+        pending_one: intents_upsert(1),
+    }
+});
+
+/// A multi-row ledger upsert of `rows` rows: ?1 is the scope and ?2 the time, shared by every
+/// row; six parameters per row.
+fn ledger_upsert(rows: usize) -> String {
+    let values = (0..rows)
+        .map(|r| {
+            let b = 3 + r * 6;
+            format!(
+                "(?1, ?{}, ?{}, ?{}, NULL, ?{}, ?{}, ?{}, ?2)",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status, outcome,
+                             seen_run, updated_at)
+         VALUES {values}
+         ON CONFLICT (scope, key) DO UPDATE SET
+             target_id = COALESCE(excluded.target_id, target_id),
+             hash = COALESCE(excluded.hash, hash),
+             pending_hash = CASE WHEN excluded.status = 'pending'
+                                 THEN pending_hash ELSE NULL END,
+             status = excluded.status,
+             outcome = excluded.outcome,
+             seen_run = COALESCE(excluded.seen_run, seen_run),
+             updated_at = excluded.updated_at"
+    )
+}
+
+/// A multi-row write-intent upsert of `rows` rows: ?1 is the scope and ?2 the time, shared
+/// by every row.
+fn intents_upsert(rows: usize) -> String {
+    let values = (0..rows)
+        .map(|r| format!("(?1, ?{}, ?{}, ?2)", 3 + r * 2, 4 + r * 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO ledger_intents (scope, key, hash, at) VALUES {values}
+         ON CONFLICT (scope, key) DO UPDATE SET
+             hash = excluded.hash,
+             at = excluded.at"
+    )
 }
 
 /// The parameters of such a statement: `leading`, then the keys of `chunk` (at most
@@ -463,49 +538,15 @@ fn write_batch(
                 .filter(|u| once.insert(u.key.as_str()))
                 .map(|u| last[u.key.as_str()])
                 .collect();
-            // ?1 is the scope and ?2 the time, shared by every row; six parameters per row.
-            let upsert = |rows: usize| {
-                let values = (0..rows)
-                    .map(|r| {
-                        let b = 3 + r * 6;
-                        format!(
-                            "(?1, ?{}, ?{}, ?{}, NULL, ?{}, ?{}, ?{}, ?2)",
-                            b,
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "INSERT INTO ledger (scope, key, target_id, hash, pending_hash, status, outcome,
-                                         seen_run, updated_at)
-                     VALUES {values}
-                     ON CONFLICT (scope, key) DO UPDATE SET
-                         target_id = COALESCE(excluded.target_id, target_id),
-                         hash = COALESCE(excluded.hash, hash),
-                         pending_hash = CASE WHEN excluded.status = 'pending'
-                                             THEN pending_hash ELSE NULL END,
-                         status = excluded.status,
-                         outcome = excluded.outcome,
-                         seen_run = COALESCE(excluded.seen_run, seen_run),
-                         updated_at = excluded.updated_at"
-                )
-            };
             let seen_runs: Vec<Option<i64>> = updates
                 .iter()
                 .map(|u| seen.contains(u.key.as_str()).then_some(batch.run_id))
                 .collect();
             let statuses: Vec<&str> = updates.iter().map(|u| u.status.as_str()).collect();
-            // The statement texts are made once per batch, not once per chunk.
-            let (chunk_sql, one_sql) = (upsert(UPSERT_CHUNK), upsert(1));
             let mut start = 0;
             while start < updates.len() {
                 let rows = if updates.len() - start >= UPSERT_CHUNK { UPSERT_CHUNK } else { 1 };
-                let text = if rows == UPSERT_CHUNK { &chunk_sql } else { &one_sql };
+                let text = if rows == UPSERT_CHUNK { &SQL.upsert_chunk } else { &SQL.upsert_one };
                 let mut stmt = conn.prepare_cached(text).map_err(sql("prepare ledger upsert"))?;
                 let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 + rows * 6);
                 values.extend([&scope as &dyn ToSql, &now_nanos]);
@@ -530,11 +571,8 @@ fn write_batch(
                 .map(|u| u.key.as_str())
                 .collect();
             if !settled.is_empty() {
-                let placeholders = key_placeholders();
                 let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "DELETE FROM ledger_intents WHERE scope = ? AND key IN ({placeholders})"
-                    ))
+                    .prepare_cached(&SQL.intents_delete)
                     .map_err(sql("prepare write intent delete"))?;
                 for chunk in settled.chunks(GET_CHUNK) {
                     stmt.execute(rusqlite::params_from_iter(key_params(&[&scope], chunk)))
@@ -546,12 +584,7 @@ fn write_batch(
             let written: HashSet<&str> = batch.ledger.iter().map(|u| u.key.as_str()).collect();
             let unwritten: Vec<&String> =
                 batch.seen.iter().filter(|k| !written.contains(k.as_str())).collect();
-            let placeholders = key_placeholders();
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "UPDATE ledger SET seen_run = ? WHERE scope = ? AND key IN ({placeholders})"
-                ))
-                .map_err(sql("prepare ledger seen"))?;
+            let mut stmt = conn.prepare_cached(&SQL.seen).map_err(sql("prepare ledger seen"))?;
             for chunk in unwritten.chunks(GET_CHUNK) {
                 let leading: [&dyn ToSql; 2] = [&batch.run_id, &scope];
                 stmt.execute(rusqlite::params_from_iter(key_params(&leading, chunk)))
@@ -693,12 +726,8 @@ impl StateStore for SqliteStore {
         {
             // Keys go in chunks of a fixed size (the last chunk padded with repeats), so one
             // cached statement serves every batch.
-            let placeholders = key_placeholders();
-            let mut stmt = tx
-                .prepare_cached(&format!(
-                    "SELECT {LEDGER_COLUMNS} FROM ledger WHERE scope = ? AND key IN ({placeholders})"
-                ))
-                .map_err(sql("prepare ledger read"))?;
+            let mut stmt =
+                tx.prepare_cached(&SQL.ledger_get).map_err(sql("prepare ledger read"))?;
             let leading: [&dyn ToSql; 1] = [&scope_id];
             for chunk in keys.chunks(GET_CHUNK) {
                 let values = key_params(&leading, chunk);
@@ -718,13 +747,8 @@ impl StateStore for SqliteStore {
             .and_then(|mut s| s.query_row(params![scope_id], |r| r.get(0)))
             .map_err(sql("look for write intents"))?;
         if any_intents {
-            let placeholders = key_placeholders();
-            let mut stmt = tx
-                .prepare_cached(&format!(
-                    "SELECT key, hash, at FROM ledger_intents
-                     WHERE scope = ? AND key IN ({placeholders})"
-                ))
-                .map_err(sql("prepare write intent read"))?;
+            let mut stmt =
+                tx.prepare_cached(&SQL.intents_get).map_err(sql("prepare write intent read"))?;
             let leading: [&dyn ToSql; 1] = [&scope_id];
             for chunk in keys.chunks(GET_CHUNK) {
                 let values = key_params(&leading, chunk);
@@ -785,19 +809,6 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("begin ledger mark pending"))?;
         {
-            let upsert = |rows: usize| {
-                // ?1 is the scope and ?2 the time, shared by every row.
-                let values = (0..rows)
-                    .map(|r| format!("(?1, ?{}, ?{}, ?2)", 3 + r * 2, 4 + r * 2))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "INSERT INTO ledger_intents (scope, key, hash, at) VALUES {values}
-                     ON CONFLICT (scope, key) DO UPDATE SET
-                         hash = excluded.hash,
-                         at = excluded.at"
-                )
-            };
             // The same key twice in one multi-row upsert is an error: keep the last intent.
             let mut last: HashMap<&str, &str> =
                 HashMap::with_capacity_and_hasher(pending.len(), Default::default());
@@ -813,7 +824,7 @@ impl StateStore for SqliteStore {
             let mut chunks = rows.chunks_exact(PENDING_CHUNK);
             {
                 let mut stmt = tx
-                    .prepare_cached(&upsert(PENDING_CHUNK))
+                    .prepare_cached(&SQL.pending_chunk)
                     .map_err(sql("prepare ledger mark pending"))?;
                 for chunk in chunks.by_ref() {
                     let mut values: Vec<&dyn ToSql> = Vec::with_capacity(2 + chunk.len() * 2);
@@ -826,7 +837,7 @@ impl StateStore for SqliteStore {
                 }
             }
             let mut one =
-                tx.prepare_cached(&upsert(1)).map_err(sql("prepare ledger mark pending"))?;
+                tx.prepare_cached(&SQL.pending_one).map_err(sql("prepare ledger mark pending"))?;
             for (key, hash) in chunks.remainder() {
                 one.execute(params![scope_id, now, key, hash])
                     .map_err(sql("mark ledger entry pending"))?;
