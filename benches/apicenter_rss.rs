@@ -32,6 +32,8 @@
 
 #[path = "common/apicenter_pages.rs"]
 mod pages;
+#[path = "common/proc_stats.rs"]
+mod proc_stats;
 
 use std::time::Instant;
 
@@ -41,14 +43,7 @@ use connector_sdk::model::Customer;
 use connector_sdk::salesforce::client::strip_attributes;
 use connector_sdk::salesforce::source::customer as sf_customer;
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
+use proc_stats::peak_rss_kib;
 
 /// Runs the declarative mapping; returns whether the record came out.
 fn map(plan: &MappingPlan, c: &Customer) -> bool {

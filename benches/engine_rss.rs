@@ -10,6 +10,8 @@
 //! mimalloc): create 150,700 / 182,800 / 172,700, unchanged 209,500 / 221,700 / 204,100;
 //! peak RSS 24.7 MiB at 10,000 and 25.3 to 25.5 MiB at 1,000,000.
 
+#[path = "common/proc_stats.rs"]
+mod proc_stats;
 #[path = "support.rs"]
 mod support;
 
@@ -19,11 +21,7 @@ use std::time::Instant;
 use connector_sdk::flow::RunMode;
 use connector_sdk::state::{MemoryStore, SqliteStore, StateStore};
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+use proc_stats::peak_rss_kib;
 
 /// Runs the measurement (also the body of `engine_rss_mimalloc`).
 pub fn main() {
@@ -49,7 +47,7 @@ pub fn main() {
         println!(
             "{label}: {n} records in {secs:.2} s = {:.0} records/s; peak RSS {} KiB",
             n as f64 / secs,
-            peak_rss_kib().unwrap_or(0)
+            peak_rss_kib()
         );
     }
 }

@@ -30,6 +30,9 @@
 //! 24.4 MiB at 1M before it was emptied during the run), and glibc's dynamic mmap threshold
 //! (with `MALLOC_MMAP_THRESHOLD_=131072` the peaks are 12.3, 12.9 and 12.7 MiB).
 
+#[path = "common/proc_stats.rs"]
+mod proc_stats;
+
 use std::time::{Duration, Instant};
 
 use connector_sdk::model::Invoice;
@@ -39,25 +42,10 @@ use connector_sdk::xero::{XeroClient, XeroSource};
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
 
+use proc_stats::{peak_rss_kib, thread_cpu};
+
 /// The ceiling the issue sets.
 const MAX_RSS_KIB: u64 = 32 * 1024;
-
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 fn main() {
     let n: usize = std::env::var("COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(10_000);
