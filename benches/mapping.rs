@@ -19,7 +19,7 @@
 //! `cargo bench --bench mapping` (with `MAPPING_BASELINE=1`, also prints the cost of cloning
 //! one source record and the cost per record at 1, 5, 10 and 15 rules; with
 //! `MAPPING_PROFILE=N`, runs only the timed loop over N records, a multiple of 100, for a
-//! profiler).
+//! profiler; add `MAPPING_RULE=K` to run the K-th rule alone).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -147,6 +147,15 @@ fn load_plan(text: &str) -> MappingPlan {
     plan
 }
 
+/// The mapping with only its `k`-th rule (1-based; 0: no rule), its value map kept.
+fn one_rule(k: usize) -> MappingPlan {
+    let parts: Vec<&str> = MAPPING.split("[[field]]").collect();
+    let text =
+        if k == 0 { parts[0].to_string() } else { format!("{}[[field]]{}", parts[0], parts[k]) };
+    let mut set = Loader::new().load_str(&text, Format::Toml, "bench.toml").unwrap();
+    set.take_for(EntityKind::Customer).unwrap()
+}
+
 /// Applies the plan to `RECORDS` owned records; returns how many mapped and the time spent
 /// in `apply_owned` alone (see the module comment).
 fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, Duration) {
@@ -237,6 +246,11 @@ fn mapping(c: &mut Criterion) {
     if let Ok(n) = std::env::var("MAPPING_PROFILE") {
         // Only the timed loop, for a profiler (`perf record`, `valgrind --tool=callgrind`).
         let n = n.parse().unwrap_or(RECORDS);
+        // `MAPPING_RULE=K`: the K-th rule alone (1-based; 0: none), to cost one rule.
+        let plan = match std::env::var("MAPPING_RULE").ok().and_then(|k| k.parse().ok()) {
+            Some(k) => one_rule(k),
+            None => plan,
+        };
         let (mapped, timed) = run_owned(&plan, &sources, n);
         assert_eq!(mapped, n);
         println!("mapping (apply_owned, in place): {}", per_second(timed.as_secs_f64()));

@@ -59,6 +59,12 @@ impl CharClass {
         if !s.chars().any(|c| self.hit(c)) {
             return s;
         }
+        if self.with.is_empty() {
+            // Removing characters: in place when the text is owned.
+            let mut out = s.into_owned();
+            out.retain(|c| !self.hit(c));
+            return Cow::Owned(out);
+        }
         let mut out = String::with_capacity(s.len());
         // Runs of text, each ending with one character of the class (but the last, maybe).
         for run in s.split_inclusive(|c: char| self.hit(c)) {

@@ -458,15 +458,19 @@ impl<'a> Compiler<'a> {
         if self.errors.len() > n_errors {
             return None;
         }
-        Some(Rule {
-            target: target_path,
-            input: input?,
-            transforms,
-            default: default.map(|d| d.0),
-            rules,
-            keep_empty: f.keep_empty,
-            out: out?,
-        })
+        Some(
+            Rule {
+                target: target_path,
+                input: input?,
+                transforms,
+                default: default.map(|d| d.0),
+                rules,
+                keep_empty: f.keep_empty,
+                out: out?,
+                default_json: None,
+            }
+            .with_default_json(),
+        )
     }
 
     fn out_for(

@@ -1,7 +1,7 @@
 //! Which values had no mapping, and how often: kept in the compiled plan, touched only on a
 //! miss, read and reset after a run.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     lookups: AtomicU64,
-    misses: Mutex<HashMap<String, u64>>,
+    misses: Mutex<FxHashMap<String, u64>>,
 }
 
 impl Counters {

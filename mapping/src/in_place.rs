@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::error::{FieldFailure, RecordFailure};
 use crate::path::{self, Path, Seg};
-use crate::plan::{Applied, CurrencySrc, In, MappingPlan, Out, Prefix, Rule};
+use crate::plan::{Applied, CurrencySrc, Final, In, MappingPlan, Out, Prefix, Rule};
 use crate::spec::CopyMode;
 use crate::transform::{Ctx, Rate, T};
 use crate::value::{V, money_json};
@@ -63,6 +63,9 @@ pub(crate) struct Step {
     /// The rule reads nothing but its own target (`name` ← `name`): its slot is looked up
     /// once, taken out while the rule works, and written back.
     pub own_slot: bool,
+    /// Besides, the rule only does fixed amount arithmetic (`round`, `multiply`, ...) on
+    /// Money, without validations: a Money object's amount is changed where it is.
+    pub amounts: bool,
 }
 
 /// The order in which the rules can run in place with the same result as on a copy, or
@@ -94,7 +97,12 @@ pub(crate) fn order(rules: &[Rule]) -> Option<Vec<Step>> {
         let own_slot = matches!(&rule.input, In::Path(p) if p.segs == rule.target.segs)
             && reads[next].len() == 1
             && !rule.target.segs.is_empty();
-        out.push(Step { rule: next, own_slot });
+        let amounts = own_slot
+            && matches!(rule.out, Out::Money(_))
+            && rule.rules.is_empty()
+            && !rule.transforms.is_empty()
+            && rule.transforms.iter().all(|t| t.fixed_amount(Decimal::ZERO).is_some());
+        out.push(Step { rule: next, own_slot, amounts });
     }
     Some(out)
 }
@@ -131,24 +139,25 @@ fn text_write(b: &str, slot: Option<&Value>, scratch: &mut String) -> Write {
         if t == b {
             return Write::Keep;
         }
+        // Into the target's own buffer.
+        scratch.clear();
+        scratch.push_str(b);
+        return Write::Text;
     }
-    scratch.clear();
-    scratch.push_str(b);
-    Write::Text
+    Write::Set(Value::String(b.to_string()))
 }
 
 impl Rule {
-    /// What to write for the rule's final value `v` (`None`: the rule failed); `target`
-    /// gives the target's current value, for text that may be a part of it.
+    /// What to write for the rule's final value `v`; `target` gives the target's current
+    /// value, for text that may be a part of it.
     fn decide<'a, 't>(
         &'a self,
-        v: Option<V<'a>>,
+        v: V<'a>,
         ctx: &Ctx<'a>,
         target: impl FnOnce() -> Option<&'t Value>,
         scratch: &mut String,
         failures: &mut Vec<FieldFailure>,
     ) -> Write {
-        let Some(v) = v else { return Write::Nothing };
         if v.is_empty() {
             return if self.keep_empty { Write::Set(self.out.empty()) } else { Write::Remove };
         }
@@ -179,35 +188,81 @@ impl Rule {
     fn run(
         &self,
         record: &mut Value,
-        own_slot: bool,
+        step: &Step,
         scratch: &mut String,
         failures: &mut Vec<FieldFailure>,
     ) {
-        if own_slot {
-            if let Some(slot) = path::get_mut(record, &self.target.segs) {
-                let taken = std::mem::take(slot);
-                let w = {
-                    // The rule reads nothing else: the context is never consulted.
-                    static NOTHING: Value = Value::Null;
-                    let ctx = Ctx { root: &NOTHING, here: &NOTHING };
-                    let v = self.finish(V::from_json(Some(&taken)), &ctx, Prefix(None), failures);
-                    self.decide(v, &ctx, || Some(&taken), scratch, failures)
+        // The rule reads nothing else: the context is never consulted.
+        static NOTHING: Value = Value::Null;
+        let alone = Ctx { root: &NOTHING, here: &NOTHING };
+        if step.own_slot {
+            let Some(slot) = path::get_mut(record, &self.target.segs) else {
+                // Its input is its own target, which is not there.
+                let w = match self.finish(V::Absent, &alone, Prefix(None), failures) {
+                    None => Write::Nothing,
+                    Some(Final::Default(json)) => Write::Set(json.clone()),
+                    Some(Final::Value(v)) => self.decide(v, &alone, || None, scratch, failures),
                 };
-                if let Write::Remove = w {
-                    *slot = taken;
-                    path::remove(record, &self.target.segs);
-                } else {
-                    write_slot(slot, taken, w, scratch);
-                }
+                return self.write(record, w, scratch);
+            };
+            if step.amounts && self.amounts_in_place(slot) {
                 return;
             }
+            // The value is moved out of its slot: text transforms change it in place. A
+            // failure leaves the slot empty, but a failed record is not given back.
+            let v = V::from_owned(std::mem::take(slot));
+            let w = match self.finish(v, &alone, Prefix(None), failures) {
+                None => return,
+                Some(Final::Default(json)) => Write::Set(json.clone()),
+                Some(Final::Value(v)) => self.decide(v, &alone, || None, scratch, failures),
+            };
+            match w {
+                Write::Remove => path::remove(record, &self.target.segs),
+                w => put(slot, w, scratch),
+            }
+            return;
         }
         let w = {
             let ctx = Ctx { root: &*record, here: &*record };
-            let v = self.value(&ctx, Prefix(None), failures);
-            self.decide(v, &ctx, || path::get(&*record, &self.target.segs), scratch, failures)
+            match self.value(&ctx, Prefix(None), failures) {
+                None => Write::Nothing,
+                Some(Final::Default(json)) => Write::Set(json.clone()),
+                Some(Final::Value(v)) => self.decide(
+                    v,
+                    &ctx,
+                    || path::get(&*record, &self.target.segs),
+                    scratch,
+                    failures,
+                ),
+            }
         };
         self.write(record, w, scratch);
+    }
+
+    /// Applies the rule's amount arithmetic to a Money object's amount where it is; `false`,
+    /// with nothing changed, when the slot is not a plain `{"amount", "currency"}` object or
+    /// the arithmetic fails (the general path then reports why).
+    fn amounts_in_place(&self, slot: &mut Value) -> bool {
+        let Value::Object(m) = slot else { return false };
+        if m.len() != 2 || !matches!(m.get("currency"), Some(Value::String(_))) {
+            return false;
+        }
+        let Some(Value::String(amount)) = m.get_mut("amount") else { return false };
+        if let [T::Round(scale, strategy)] = self.transforms.as_slice() {
+            if crate::decimal_text::round_in_place(amount, *scale, *strategy) {
+                return true;
+            }
+        }
+        let Ok(mut d) = crate::value::parse_decimal(amount) else { return false };
+        for t in &self.transforms {
+            match t.fixed_amount(d) {
+                Some(Some(x)) => d = x,
+                _ => return false,
+            }
+        }
+        amount.clear();
+        write!(amount, "{d}").expect("writing to a String cannot fail");
+        true
     }
 
     fn write(&self, record: &mut Value, w: Write, scratch: &str) {
@@ -261,33 +316,14 @@ fn money_in_place(slot: Option<&mut Value>, amount: Decimal, currency: &str) -> 
     true
 }
 
-/// Writes into the rule's own slot, from which `taken` (its value) was taken.
-fn write_slot(slot: &mut Value, mut taken: Value, w: Write, scratch: &str) {
+/// Writes into the rule's own slot, emptied while the rule worked (nothing of it is left to
+/// reuse, so there is nothing to keep or slice).
+fn put(slot: &mut Value, w: Write, scratch: &str) {
     match w {
-        Write::Nothing | Write::Keep | Write::Remove => *slot = taken,
+        Write::Nothing | Write::Keep | Write::Remove | Write::Slice(..) => {}
         Write::Set(json) => *slot = json,
-        Write::Slice(start, end) => {
-            if let Value::String(t) = &mut taken {
-                t.truncate(end);
-                t.drain(..start);
-            }
-            *slot = taken;
-        }
-        Write::Text => {
-            if let Value::String(t) = &mut taken {
-                t.clear();
-                t.push_str(scratch);
-                *slot = taken;
-            } else {
-                *slot = Value::String(scratch.to_string());
-            }
-        }
-        Write::Money(amount) => {
-            *slot = taken;
-            if !money_in_place(Some(slot), amount, scratch) {
-                *slot = money_json(amount, scratch);
-            }
-        }
+        Write::Text => *slot = Value::String(scratch.to_string()),
+        Write::Money(amount) => *slot = money_json(amount, scratch),
     }
 }
 
@@ -318,7 +354,7 @@ impl MappingPlan {
         let mut failures: Vec<(usize, FieldFailure)> = Vec::new();
         let mut pending = Vec::new();
         for step in order {
-            self.rules[step.rule].run(&mut record, step.own_slot, &mut scratch, &mut pending);
+            self.rules[step.rule].run(&mut record, step, &mut scratch, &mut pending);
             if !pending.is_empty() {
                 failures.extend(pending.drain(..).map(|f| (step.rule, f)));
             }

@@ -6,6 +6,7 @@ mod char_class;
 mod compile;
 mod countries;
 mod coverage;
+mod decimal_text;
 mod document;
 mod error;
 mod functions;

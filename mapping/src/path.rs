@@ -153,7 +153,7 @@ pub fn set(root: &mut Value, segs: &[Seg], value: Value) {
             match m.get_mut(&**k) {
                 Some(slot) => *slot = value,
                 None => {
-                    m.insert(k.to_string(), value);
+                    m.insert(String::from(&**k), value);
                 }
             }
         }
@@ -176,7 +176,7 @@ fn step_mut<'v>(v: &'v mut Value, s: &Seg, next: &Seg) -> &'v mut Value {
         Seg::Key(k) => {
             let m = as_object(v);
             if !m.get(&**k).is_some_and(|x| x.is_object() || x.is_array()) {
-                m.insert(k.to_string(), blank());
+                m.insert(String::from(&**k), blank());
             }
             m.get_mut(&**k).expect("inserted above")
         }

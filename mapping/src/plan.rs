@@ -138,6 +138,17 @@ pub(crate) struct Rule {
     pub rules: Vec<R>,
     pub keep_empty: bool,
     pub out: Out,
+    /// The target JSON of the default, when it is the same for every record (see
+    /// [`Rule::with_default_json`]).
+    pub default_json: Option<Value>,
+}
+
+/// A rule's final value.
+pub(crate) enum Final<'a> {
+    /// The value to write.
+    Value(V<'a>),
+    /// The default's target JSON, built when the plan was.
+    Default(&'a Value),
 }
 
 /// Compiled per-element rules.
@@ -271,6 +282,23 @@ impl Out {
 }
 
 impl Rule {
+    /// Builds the default's target JSON once, when every record would get the same: the
+    /// default passes the rule's validations (none of them custom code) and its conversion
+    /// reads nothing from the record.
+    pub(crate) fn with_default_json(mut self) -> Rule {
+        static NOTHING: Value = Value::Null;
+        let Some(default) = &self.default else { return self };
+        let v = default.view();
+        let fixed = !v.is_empty()
+            && !matches!(self.out, Out::Money(Some(CurrencySrc::From(_))))
+            && self.rules.iter().all(|r| !matches!(r, R::Custom(..)) && r.check(&v).is_ok());
+        if fixed {
+            let ctx = Ctx { root: &NOTHING, here: &NOTHING };
+            self.default_json = self.out.convert(&v, &ctx).ok();
+        }
+        self
+    }
+
     /// Reads, transforms, defaults and validates the rule's value; `None` when the rule
     /// failed (the failures are pushed).
     pub(crate) fn value<'a>(
@@ -278,7 +306,7 @@ impl Rule {
         ctx: &Ctx<'a>,
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
-    ) -> Option<V<'a>> {
+    ) -> Option<Final<'a>> {
         let v = match &self.input {
             In::Path(p) => ctx.read(p),
             In::Paths(ps) => V::List(ps.iter().map(|p| ctx.read(p)).collect()),
@@ -294,7 +322,7 @@ impl Rule {
         ctx: &Ctx<'a>,
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
-    ) -> Option<V<'a>> {
+    ) -> Option<Final<'a>> {
         for t in &self.transforms {
             match t.apply(v, ctx) {
                 Ok(x) => v = x,
@@ -311,6 +339,9 @@ impl Rule {
             }
         }
         if v.is_empty() {
+            if let Some(json) = &self.default_json {
+                return Some(Final::Default(json));
+            }
             if let Some(d) = &self.default {
                 v = d.view();
             }
@@ -328,7 +359,7 @@ impl Rule {
                 ok = false;
             }
         }
-        ok.then_some(v)
+        ok.then_some(Final::Value(v))
     }
 
     /// The failure of a value that does not convert to the target field's type.
@@ -354,7 +385,11 @@ impl Rule {
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
     ) {
-        let Some(v) = self.value(ctx, prefix, failures) else { return };
+        let v = match self.value(ctx, prefix, failures) {
+            None => return,
+            Some(Final::Default(json)) => return path::set(out, &self.target.segs, json.clone()),
+            Some(Final::Value(v)) => v,
+        };
         if v.is_empty() {
             if self.keep_empty {
                 path::set(out, &self.target.segs, self.out.empty());

@@ -28,6 +28,27 @@ pub(crate) fn trim(s: &str) -> &str {
     &s[start..end]
 }
 
+/// The byte range of `part`, a slice of `whole`, within `whole`.
+pub(crate) fn range_in(whole: &str, part: &str) -> (usize, usize) {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    (start, start + part.len())
+}
+
+/// Keeps the byte range `start..end` of `s` (on character boundaries), in place.
+pub(crate) fn keep_range(mut s: String, start: usize, end: usize) -> String {
+    s.truncate(end);
+    if start > 0 {
+        s.replace_range(..start, "");
+    }
+    s
+}
+
+/// `s.trim()` of text the caller owns, in place.
+pub(crate) fn trim_owned(s: String) -> String {
+    let (start, end) = range_in(&s, trim(&s));
+    if end - start == s.len() { s } else { keep_range(s, start, end) }
+}
+
 /// `s.trim().is_empty()`.
 pub(crate) fn is_blank(s: &str) -> bool {
     match s.as_bytes().first() {
@@ -83,15 +104,16 @@ pub(crate) fn title(s: Cow<'_, str>) -> Cow<'_, str> {
         if fits(s.as_bytes()) {
             return s;
         }
+        let mut out = s.into_owned();
+        out.make_ascii_lowercase();
         let mut start = true;
-        let out = s
-            .bytes()
-            .map(|b| {
-                let c = if start { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
-                start = starts_word(char::from(b));
-                char::from(c)
-            })
-            .collect();
+        for i in 0..out.len() {
+            let b = out.as_bytes()[i];
+            if start {
+                out[i..=i].make_ascii_uppercase();
+            }
+            start = starts_word(char::from(b));
+        }
         return Cow::Owned(out);
     }
     let mut out = String::with_capacity(s.len());

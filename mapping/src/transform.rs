@@ -213,6 +213,23 @@ impl T {
         }
     }
 
+    /// `round`, `multiply`, `divide`, and tax at a fixed rate, applied to an amount: `None`
+    /// when the transform is none of these, `Some(None)` when the result is out of range.
+    pub fn fixed_amount(&self, d: Decimal) -> Option<Option<Decimal>> {
+        Some(match self {
+            T::Round(scale, strat) => {
+                let mut r = d.round_dp_with_strategy(*scale, *strat);
+                r.rescale(*scale);
+                Some(r)
+            }
+            T::Multiply(by) => d.checked_mul(*by),
+            T::Divide(by) => d.checked_div(*by),
+            T::AddTax(Rate::Factor(f)) => d.checked_mul(*f),
+            T::RemoveTax(Rate::Factor(f)) => d.checked_div(*f),
+            _ => return None,
+        })
+    }
+
     /// Load-time check: the kind this transform gives for `input`, or why it cannot take it.
     pub fn check(&self, input: Kind) -> Result<Kind, String> {
         let needs = |ok: bool, what: &str, out: Kind| {
@@ -267,10 +284,7 @@ impl T {
         match self {
             T::Trim => text_op(self, v, |s| match s {
                 Cow::Borrowed(b) => Cow::Borrowed(text::trim(b)),
-                Cow::Owned(o) => {
-                    let t = text::trim(&o);
-                    if t.len() == o.len() { Cow::Owned(o) } else { Cow::Owned(t.to_string()) }
-                }
+                Cow::Owned(o) => Cow::Owned(text::trim_owned(o)),
             }),
             T::Upper => text_op(self, v, text::upper),
             T::Lower => text_op(self, v, text::lower),
@@ -279,17 +293,22 @@ impl T {
                 if s.bytes().all(|b| b.is_ascii_digit()) {
                     s
                 } else {
-                    Cow::Owned(s.chars().filter(char::is_ascii_digit).collect())
+                    let mut o = s.into_owned();
+                    o.retain(|c| c.is_ascii_digit());
+                    Cow::Owned(o)
                 }
             }),
             T::Street => text_op(self, v, |s| part(s, |x| split_street(x).0)),
             T::HouseNumber => text_op(self, v, |s| part(s, |x| split_street(x).1)),
-            T::Truncate(max) => text_op(self, v, |s| {
-                if s.chars().count() <= *max {
-                    s
-                } else {
-                    Cow::Owned(s.chars().take(*max).collect())
-                }
+            T::Truncate(max) => text_op(self, v, |s| match s.char_indices().nth(*max) {
+                None => s,
+                Some((end, _)) => match s {
+                    Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
+                    Cow::Owned(mut o) => {
+                        o.truncate(end);
+                        Cow::Owned(o)
+                    }
+                },
             }),
             T::RegexReplace(_, _, Some(fast)) => text_op(self, v, |s| fast.replace(s)),
             T::RegexReplace(re, with, None) => {
@@ -381,13 +400,9 @@ impl T {
                         .of_text(&s)
                 })
             }
-            T::Round(scale, strat) => amount_op(self, v, |d| {
-                let mut r = d.round_dp_with_strategy(*scale, *strat);
-                r.rescale(*scale);
-                Some(r)
-            }),
-            T::Multiply(by) => amount_op(self, v, |d| d.checked_mul(*by)),
-            T::Divide(by) => amount_op(self, v, |d| d.checked_div(*by)),
+            T::Round(..) | T::Multiply(_) | T::Divide(_) => {
+                amount_op(self, v, |d| self.fixed_amount(d).flatten())
+            }
             T::AddTax(rate) | T::RemoveTax(rate) => {
                 let factor = match rate {
                     Rate::Factor(f) => *f,
@@ -553,7 +568,10 @@ pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
 fn part<'a>(s: Cow<'a, str>, f: impl for<'x> Fn(&'x str) -> Option<&'x str>) -> Cow<'a, str> {
     match s {
         Cow::Borrowed(b) => Cow::Borrowed(f(b).unwrap_or("")),
-        Cow::Owned(o) => Cow::Owned(f(&o).unwrap_or("").to_string()),
+        Cow::Owned(o) => match f(&o).map(|p| text::range_in(&o, p)) {
+            Some((start, end)) => Cow::Owned(text::keep_range(o, start, end)),
+            None => Cow::Borrowed(""),
+        },
     }
 }
 

@@ -40,6 +40,16 @@ impl<'a> V<'a> {
         }
     }
 
+    /// Wraps a value the caller gives away (text stays owned, to be changed in place).
+    pub fn from_owned(v: Value) -> V<'a> {
+        match v {
+            Value::Null => V::Absent,
+            Value::String(s) => V::Text(Cow::Owned(s)),
+            Value::Bool(b) => V::Bool(b),
+            other => V::Json(Cow::Owned(other)),
+        }
+    }
+
     /// Whether the value is missing, blank text, or a list or object with nothing in it.
     pub fn is_empty(&self) -> bool {
         match self {

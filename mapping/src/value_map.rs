@@ -1,7 +1,7 @@
 //! Value maps: named translation tables (payment terms, sales-rep code → user, VAT codes,
 //! units, warehouses, countries) with a policy for values they do not know.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::countries::{COUNTRIES, enum_name};
 use crate::coverage::Counters;
@@ -20,7 +20,8 @@ enum Norm {
 #[derive(Debug)]
 pub struct ValueMap {
     name: String,
-    table: HashMap<String, String>,
+    /// FxHash: the keys are short codes, and the table is fixed when the plan is built.
+    table: FxHashMap<String, String>,
     norm: Norm,
     unmapped: Unmapped,
     pub(crate) counters: Counters,
@@ -42,7 +43,7 @@ pub(crate) enum Looked<'m> {
 impl ValueMap {
     /// Compiles a map from its spec.
     pub(crate) fn new(spec: &ValueMapSpec) -> ValueMap {
-        let mut table = HashMap::new();
+        let mut table = FxHashMap::default();
         let norm = match spec.builtin {
             Some(Builtin::CountryToIso) => Norm::EnumName,
             _ if spec.ignore_case => Norm::IgnoreCase,
