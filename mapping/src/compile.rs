@@ -418,7 +418,7 @@ impl<'a> Compiler<'a> {
         }
         // Constants and defaults must fit the target now, not at the first record.
         let dummy = serde_json::Value::Null;
-        let ctx = Ctx { root: &dummy, here: &dummy };
+        let ctx = Ctx::new(&dummy, &dummy);
         if let (Some(out), Input::Constant(_), Some(In::Const(v)), true) =
             (&out, &f.input, &input, f.transforms.is_empty())
         {

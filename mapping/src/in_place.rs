@@ -63,6 +63,9 @@ pub(crate) struct Step {
     /// The rule reads nothing but its own target (`name` ← `name`): its slot is looked up
     /// once, taken out while the rule works, and written back.
     pub own_slot: bool,
+    /// How many leading segments all the rule's paths (target and reads) share, short of
+    /// the whole target: the rule can run on the part of the record they lead to.
+    pub scope: usize,
     /// Besides, the rule only does fixed amount arithmetic (`round`, `multiply`, ...) on
     /// Money, without validations: a Money object's amount is changed where it is.
     pub amounts: bool,
@@ -102,7 +105,11 @@ pub(crate) fn order(rules: &[Rule]) -> Option<Vec<Step>> {
             && rule.rules.is_empty()
             && !rule.transforms.is_empty()
             && rule.transforms.iter().all(|t| t.fixed_amount(Decimal::ZERO).is_some());
-        out.push(Step { rule: next, own_slot, amounts });
+        let target = &rule.target.segs;
+        let scope = reads[next].iter().fold(target.len().saturating_sub(1), |n, p| {
+            n.min(target.iter().zip(&p.segs).take_while(|(a, b)| a == b).count())
+        });
+        out.push(Step { rule: next, own_slot, scope, amounts });
     }
     Some(out)
 }
@@ -184,6 +191,24 @@ impl Rule {
         }
     }
 
+    /// What to write for the rule's result (`None`: the rule failed).
+    fn settle<'a, 't>(
+        &'a self,
+        result: Option<Final<'a>>,
+        ctx: &Ctx<'a>,
+        target: impl FnOnce() -> Option<&'t Value>,
+        scratch: &mut String,
+        failures: &mut Vec<FieldFailure>,
+    ) -> Write {
+        match result {
+            None => Write::Nothing,
+            Some(Final::Default(json)) => Write::Set(json.clone()),
+            Some(Final::Empty) if self.keep_empty => Write::Set(self.out.empty()),
+            Some(Final::Empty) => Write::Remove,
+            Some(Final::Value(v)) => self.decide(v, ctx, target, scratch, failures),
+        }
+    }
+
     /// Runs the rule on the record.
     fn run(
         &self,
@@ -194,49 +219,37 @@ impl Rule {
     ) {
         // The rule reads nothing else: the context is never consulted.
         static NOTHING: Value = Value::Null;
-        let alone = Ctx { root: &NOTHING, here: &NOTHING };
+        let alone = Ctx::new(&NOTHING, &NOTHING);
+        let segs = &self.target.segs;
         if step.own_slot {
-            let Some(slot) = path::get_mut(record, &self.target.segs) else {
+            let Some(slot) = path::get_mut(record, segs) else {
                 // Its input is its own target, which is not there.
-                let w = match self.finish(V::Absent, &alone, Prefix(None), failures) {
-                    None => Write::Nothing,
-                    Some(Final::Default(json)) => Write::Set(json.clone()),
-                    Some(Final::Value(v)) => self.decide(v, &alone, || None, scratch, failures),
-                };
-                return self.write(record, w, scratch);
+                let v = self.finish(V::Absent, &alone, Prefix(None), failures);
+                let w = self.settle(v, &alone, || None, scratch, failures);
+                return self.write(record, 0, w, scratch);
             };
             if step.amounts && self.amounts_in_place(slot) {
                 return;
             }
             // The value is moved out of its slot: text transforms change it in place. A
             // failure leaves the slot empty, but a failed record is not given back.
-            let v = V::from_owned(std::mem::take(slot));
-            let w = match self.finish(v, &alone, Prefix(None), failures) {
-                None => return,
-                Some(Final::Default(json)) => Write::Set(json.clone()),
-                Some(Final::Value(v)) => self.decide(v, &alone, || None, scratch, failures),
-            };
-            match w {
-                Write::Remove => path::remove(record, &self.target.segs),
+            let v =
+                self.finish(V::from_owned(std::mem::take(slot)), &alone, Prefix(None), failures);
+            match self.settle(v, &alone, || None, scratch, failures) {
+                Write::Remove => path::remove(record, segs),
                 w => put(slot, w, scratch),
             }
             return;
         }
+        // Every path of the rule starts with the same `step.scope` segments: run it on the
+        // part of the record they lead to (as far as it exists), with the rest of each path.
+        let (depth, part) = path::get_mut_partway(record, &segs[..step.scope]);
         let w = {
-            let ctx = Ctx { root: &*record, here: &*record };
-            match self.value(&ctx, Prefix(None), failures) {
-                None => Write::Nothing,
-                Some(Final::Default(json)) => Write::Set(json.clone()),
-                Some(Final::Value(v)) => self.decide(
-                    v,
-                    &ctx,
-                    || path::get(&*record, &self.target.segs),
-                    scratch,
-                    failures,
-                ),
-            }
+            let ctx = Ctx { root: &*part, here: &*part, depth };
+            let v = self.value(&ctx, Prefix(None), failures);
+            self.settle(v, &ctx, || path::get(&*part, &segs[depth..]), scratch, failures)
         };
-        self.write(record, w, scratch);
+        self.write(part, depth, w, scratch);
     }
 
     /// Applies the rule's amount arithmetic to a Money object's amount where it is; `false`,
@@ -265,8 +278,10 @@ impl Rule {
         true
     }
 
-    fn write(&self, record: &mut Value, w: Write, scratch: &str) {
-        let segs = &self.target.segs;
+    /// Writes at the rule's target in `record`, which stands for the target's first `depth`
+    /// segments.
+    fn write(&self, record: &mut Value, depth: usize, w: Write, scratch: &str) {
+        let segs = &self.target.segs[depth..];
         match w {
             Write::Nothing | Write::Keep => {}
             Write::Remove => path::remove(record, segs),

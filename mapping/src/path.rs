@@ -134,6 +134,27 @@ pub fn get_mut<'v>(mut v: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> 
     Some(v)
 }
 
+/// Follows `segs` as far as the record has them: how many steps it took and the value it
+/// reached.
+pub fn get_mut_partway<'v>(mut v: &'v mut Value, segs: &[Seg]) -> (usize, &'v mut Value) {
+    for (i, s) in segs.iter().enumerate() {
+        let next = match (s, &*v) {
+            (Seg::Key(k), Value::Object(m)) => m.contains_key(&**k),
+            (Seg::Index(n), Value::Array(a)) => *n < a.len(),
+            _ => false,
+        };
+        if !next {
+            return (i, v);
+        }
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(&**k).expect("checked above"),
+            (Seg::Index(n), Value::Array(a)) => &mut a[*n],
+            _ => unreachable!("checked above"),
+        };
+    }
+    (segs.len(), v)
+}
+
 /// Writes `value` at `segs`, creating objects and arrays on the way (arrays are padded with
 /// empty objects, arrays or strings as the path's next step needs). A step into a value of
 /// another shape replaces it.

@@ -149,6 +149,9 @@ pub(crate) enum Final<'a> {
     Value(V<'a>),
     /// The default's target JSON, built when the plan was.
     Default(&'a Value),
+    /// Nothing (missing, or blank text): the target is removed, or set empty with
+    /// `keep_empty`.
+    Empty,
 }
 
 /// Compiled per-element rules.
@@ -293,7 +296,7 @@ impl Rule {
             && !matches!(self.out, Out::Money(Some(CurrencySrc::From(_))))
             && self.rules.iter().all(|r| !matches!(r, R::Custom(..)) && r.check(&v).is_ok());
         if fixed {
-            let ctx = Ctx { root: &NOTHING, here: &NOTHING };
+            let ctx = Ctx::new(&NOTHING, &NOTHING);
             self.default_json = self.out.convert(&v, &ctx).ok();
         }
         self
@@ -338,17 +341,19 @@ impl Rule {
                 }
             }
         }
-        if v.is_empty() {
+        let mut empty = v.is_empty();
+        if empty {
             if let Some(json) = &self.default_json {
                 return Some(Final::Default(json));
             }
             if let Some(d) = &self.default {
                 v = d.view();
+                empty = v.is_empty();
             }
         }
         let mut ok = true;
         for r in &self.rules {
-            if let Err(message) = r.check(&v) {
+            if let Err(message) = r.check_value(&v, empty) {
                 failures.push(FieldFailure {
                     field: prefix.name(&self.target),
                     rule: r.name(),
@@ -359,7 +364,7 @@ impl Rule {
                 ok = false;
             }
         }
-        ok.then_some(Final::Value(v))
+        ok.then_some(if empty { Final::Empty } else { Final::Value(v) })
     }
 
     /// The failure of a value that does not convert to the target field's type.
@@ -388,18 +393,14 @@ impl Rule {
         let v = match self.value(ctx, prefix, failures) {
             None => return,
             Some(Final::Default(json)) => return path::set(out, &self.target.segs, json.clone()),
+            Some(Final::Empty) if self.keep_empty => {
+                return path::set(out, &self.target.segs, self.out.empty());
+            }
+            // Never overwrite with empty: the field is absent, so a sparse update leaves the
+            // target's value alone.
+            Some(Final::Empty) => return path::remove(out, &self.target.segs),
             Some(Final::Value(v)) => v,
         };
-        if v.is_empty() {
-            if self.keep_empty {
-                path::set(out, &self.target.segs, self.out.empty());
-            } else {
-                // Never overwrite with empty: the field is absent, so a sparse update leaves
-                // the target's value alone.
-                path::remove(out, &self.target.segs);
-            }
-            return;
-        }
         if let (Out::Text, V::Text(_)) = (&self.out, &v) {
             let V::Text(s) = v else { unreachable!("matched above") };
             path::set(out, &self.target.segs, Value::String(s.into_owned()));
@@ -490,7 +491,7 @@ impl MappingPlan {
         }
         let mut out = start(source, self.copy, true);
         let mut failures = Vec::new();
-        let ctx = Ctx { root: source, here: source };
+        let ctx = Ctx::new(source, source);
         for r in &self.rules {
             r.apply(&ctx, &mut out, Prefix(None), &mut failures);
         }
@@ -504,7 +505,7 @@ impl MappingPlan {
             let mut built = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let mut el = start(item, e.copy, false);
-                let ctx = Ctx { root: source, here: item };
+                let ctx = Ctx::new(source, item);
                 for r in &e.rules {
                     r.apply(&ctx, &mut el, Prefix(Some((&e.target.text, i))), &mut failures);
                 }

@@ -38,7 +38,12 @@ impl R {
     /// Checks a value; the message says what is wrong. Rules other than `required` let a
     /// missing value through.
     pub fn check(&self, v: &V<'_>) -> Result<(), String> {
-        if v.is_empty() {
+        self.check_value(v, v.is_empty())
+    }
+
+    /// [`R::check`] of a value whose emptiness is known.
+    pub fn check_value(&self, v: &V<'_>, empty: bool) -> Result<(), String> {
+        if empty {
             return match self {
                 R::Required => Err("a value is required".into()),
                 _ => Ok(()),

@@ -6,11 +6,33 @@ use std::borrow::Cow;
 
 /// Whether `b` is an ASCII byte that `char::is_whitespace` calls whitespace (space, tab, line
 /// feed, vertical tab, form feed, carriage return).
+#[inline]
 fn ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t'..=b'\r')
 }
 
+/// The byte ranges of the words of ASCII text: what `split_whitespace` gives, without
+/// decoding characters.
+pub(crate) fn ascii_words(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && ascii_space(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            return None;
+        }
+        let start = i;
+        while i < b.len() && !ascii_space(b[i]) {
+            i += 1;
+        }
+        Some((start, i))
+    })
+}
+
 /// `s.trim()`.
+#[inline]
 pub(crate) fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     let mut start = 0;
@@ -50,6 +72,7 @@ pub(crate) fn trim_owned(s: String) -> String {
 }
 
 /// `s.trim().is_empty()`.
+#[inline]
 pub(crate) fn is_blank(s: &str) -> bool {
     match s.as_bytes().first() {
         None => true,
@@ -158,6 +181,14 @@ mod tests {
             assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
             assert_eq!(upper(Cow::Borrowed(s)), s.to_uppercase(), "{s:?}");
             assert_eq!(lower(Cow::Borrowed(s)), s.to_lowercase(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_words_are_split_whitespace() {
+        for s in SAMPLES.iter().filter(|s| s.is_ascii()).chain(&["a  b\tc ", "one", " \x0bx"]) {
+            let words: Vec<&str> = ascii_words(s).map(|(a, b)| &s[a..b]).collect();
+            assert_eq!(words, s.split_whitespace().collect::<Vec<_>>(), "{s:?}");
         }
     }
 

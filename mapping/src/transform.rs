@@ -139,17 +139,22 @@ pub(crate) struct Refusal {
     pub kind: FailureKind,
 }
 
-fn refuse(rule: impl Into<String>, message: impl Into<String>) -> Refusal {
-    Refusal { rule: rule.into(), message: message.into(), value: None, kind: FailureKind::Invalid }
+fn refuse(rule: impl Into<String>, message: impl Into<String>) -> Box<Refusal> {
+    Box::new(Refusal {
+        rule: rule.into(),
+        message: message.into(),
+        value: None,
+        kind: FailureKind::Invalid,
+    })
 }
 
 impl Refusal {
-    fn of(mut self, v: &V<'_>) -> Refusal {
+    fn of(mut self: Box<Self>, v: &V<'_>) -> Box<Refusal> {
         self.value = v.describe();
         self
     }
 
-    fn of_text(mut self, s: &str) -> Refusal {
+    fn of_text(mut self: Box<Self>, s: &str) -> Box<Refusal> {
         self.value = V::Text(Cow::Borrowed(s)).describe();
         self
     }
@@ -161,12 +166,20 @@ pub(crate) struct Ctx<'a> {
     pub root: &'a Value,
     /// The current element (the record itself outside per-line rules).
     pub here: &'a Value,
+    /// How many leading segments of every path `root` and `here` already stand for: a rule
+    /// whose paths all start alike runs on the part of the record they lead to.
+    pub depth: usize,
 }
 
 impl<'a> Ctx<'a> {
+    /// A context at the top of `root`, or of the element `here` inside it.
+    pub fn new(root: &'a Value, here: &'a Value) -> Ctx<'a> {
+        Ctx { root, here, depth: 0 }
+    }
+
     pub fn read(&self, p: &Path) -> V<'a> {
         let base = if p.rooted { self.root } else { self.here };
-        V::from_json(path::get(base, &p.segs))
+        V::from_json(path::get(base, &p.segs[self.depth..]))
     }
 }
 
@@ -277,7 +290,7 @@ impl T {
 
     /// Applies the transform. Nothing in gives nothing out (except `concat`, which skips
     /// empty parts).
-    pub fn apply<'a>(&'a self, v: V<'a>, ctx: &Ctx<'a>) -> Result<V<'a>, Refusal> {
+    pub fn apply<'a>(&'a self, v: V<'a>, ctx: &Ctx<'a>) -> Result<V<'a>, Box<Refusal>> {
         if matches!(v, V::Absent) {
             return Ok(V::Absent);
         }
@@ -438,7 +451,7 @@ impl T {
                         ),
                     )
                     .of_text(&key)),
-                    Looked::Quarantine => Err(Refusal {
+                    Looked::Quarantine => Err(Box::new(Refusal {
                         rule: self.rule(),
                         message: format!(
                             "value map `{}` has no mapping for {key:?} (policy: quarantine): add it and replay",
@@ -446,7 +459,7 @@ impl T {
                         ),
                         value: Some(key.to_string()),
                         kind: FailureKind::Quarantine,
-                    }),
+                    })),
                 }
             }
             T::Custom(_, f) => {
@@ -468,7 +481,7 @@ pub(crate) fn tax_factor(pct: Decimal) -> Option<Decimal> {
     (f > Decimal::ZERO).then_some(f)
 }
 
-fn text_of<'v>(t: &T, v: &'v V<'_>) -> Result<Cow<'v, str>, Refusal> {
+fn text_of<'v>(t: &T, v: &'v V<'_>) -> Result<Cow<'v, str>, Box<Refusal>> {
     v.text().ok_or_else(|| refuse(t.rule(), format!("expected text, got {}", v.kind_name())).of(v))
 }
 
@@ -476,7 +489,7 @@ fn text_op<'a>(
     t: &T,
     v: V<'a>,
     f: impl FnOnce(Cow<'a, str>) -> Cow<'a, str>,
-) -> Result<V<'a>, Refusal> {
+) -> Result<V<'a>, Box<Refusal>> {
     let s: Cow<'a, str> = match v {
         V::Text(s) => s,
         V::Json(Cow::Borrowed(Value::String(s))) => Cow::Borrowed(s.as_str()),
@@ -497,7 +510,7 @@ fn amount_op<'a>(
     t: &T,
     v: V<'a>,
     f: impl Fn(Decimal) -> Option<Decimal>,
-) -> Result<V<'a>, Refusal> {
+) -> Result<V<'a>, Box<Refusal>> {
     let overflow = || refuse(t.rule(), "the result is out of range");
     // The currency stays borrowed when the source object is.
     let money: Option<(Decimal, Cow<'a, str>)> = match &v {
@@ -523,30 +536,43 @@ pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
     if s.is_empty() {
         return (None, None);
     }
+    if s.is_ascii() {
+        split_at_words(s, text::ascii_words(s))
+    } else {
+        let offset = |w: &str| w.as_ptr() as usize - s.as_ptr() as usize;
+        split_at_words(s, s.split_whitespace().map(|w| (offset(w), offset(w) + w.len())))
+    }
+}
+
+/// [`split_street`] of trimmed, non-empty text, given the byte ranges of its words.
+fn split_at_words(
+    s: &str,
+    words: impl Iterator<Item = (usize, usize)>,
+) -> (Option<&str>, Option<&str>) {
     let starts_digit =
         |w: &str| w.trim_start_matches([',', '#']).starts_with(|c: char| c.is_ascii_digit());
-    let offset = |w: &str| w.as_ptr() as usize - s.as_ptr() as usize;
     // The last word (not the first) starting with a digit, and whether what follows it is
     // at most two short words. An earlier candidate has a longer tail, so only the last one
     // can qualify.
     let mut cand: Option<usize> = None;
     let mut tail = 0usize;
     let mut tail_ok = true;
-    let mut first: Option<&str> = None;
-    let mut words = 0usize;
-    for (i, w) in s.split_whitespace().enumerate() {
-        words += 1;
-        if i == 0 {
-            first = Some(w);
+    let mut first: Option<(usize, usize)> = None;
+    let mut count = 0usize;
+    for (start, end) in words {
+        count += 1;
+        let w = &s[start..end];
+        if first.is_none() {
+            first = Some((start, end));
             continue;
         }
         if starts_digit(w) {
-            cand = Some(offset(w));
+            cand = Some(start);
             tail = 0;
             tail_ok = true;
         } else if cand.is_some() {
             tail += 1;
-            tail_ok &= w.chars().count() <= 4;
+            tail_ok &= w.len() <= 4 || w.chars().count() <= 4;
         }
     }
     if let Some(at) = cand {
@@ -555,10 +581,9 @@ pub(crate) fn split_street(s: &str) -> (Option<&str>, Option<&str>) {
             return (clean(&s[..at]), clean(number));
         }
     }
-    if let Some(w) = first {
-        if words > 1 && starts_digit(w) {
-            let end = offset(w) + w.len();
-            return (clean(&s[end..]), clean(w));
+    if let Some((start, end)) = first {
+        if count > 1 && starts_digit(&s[start..end]) {
+            return (clean(&s[end..]), clean(&s[start..end]));
         }
     }
     (Some(s), None)

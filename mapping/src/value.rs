@@ -31,6 +31,7 @@ pub(crate) enum V<'a> {
 
 impl<'a> V<'a> {
     /// Wraps a source value.
+    #[inline]
     pub fn from_json(v: Option<&'a Value>) -> V<'a> {
         match v {
             None | Some(Value::Null) => V::Absent,
@@ -41,6 +42,7 @@ impl<'a> V<'a> {
     }
 
     /// Wraps a value the caller gives away (text stays owned, to be changed in place).
+    #[inline]
     pub fn from_owned(v: Value) -> V<'a> {
         match v {
             Value::Null => V::Absent,
@@ -51,6 +53,7 @@ impl<'a> V<'a> {
     }
 
     /// Whether the value is missing, blank text, or a list or object with nothing in it.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         match self {
             V::Absent => true,

@@ -5,8 +5,8 @@ use serde_json::json;
 use super::*;
 use crate::spec::{Unmapped, ValueMapSpec};
 
-fn run<'a>(t: &'a T, v: V<'a>, root: &'a Value) -> Result<V<'a>, Refusal> {
-    t.apply(v, &Ctx { root, here: root })
+fn run<'a>(t: &'a T, v: V<'a>, root: &'a Value) -> Result<V<'a>, Box<Refusal>> {
+    t.apply(v, &Ctx::new(root, root))
 }
 
 fn text(s: &str) -> V<'_> {
