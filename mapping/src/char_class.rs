@@ -56,7 +56,17 @@ impl CharClass {
 
     /// Replaces every character of the class; the text itself when there is none.
     pub fn replace<'a>(&self, s: Cow<'a, str>) -> Cow<'a, str> {
-        if !s.chars().any(|c| self.hit(c)) {
+        if s.is_ascii() {
+            if !s.bytes().any(|b| self.ascii[usize::from(b)]) {
+                return s;
+            }
+            if self.with.is_empty() {
+                // Removing ASCII bytes from ASCII text leaves ASCII text.
+                let mut bytes = s.into_owned().into_bytes();
+                bytes.retain(|&b| !self.ascii[usize::from(b)]);
+                return Cow::Owned(String::from_utf8(bytes).expect("ASCII"));
+            }
+        } else if !s.chars().any(|c| self.hit(c)) {
             return s;
         }
         if self.with.is_empty() {

@@ -155,7 +155,7 @@ fn text_write(b: &str, slot: Option<&Value>, scratch: &mut String) -> Write {
 }
 
 impl Rule {
-    /// What to write for the rule's final value `v`; `target` gives the target's current
+    /// What to write for the rule's final value `v` (not empty); `target` gives the target's current
     /// value, for text that may be a part of it.
     fn decide<'a, 't>(
         &'a self,
@@ -165,9 +165,7 @@ impl Rule {
         scratch: &mut String,
         failures: &mut Vec<FieldFailure>,
     ) -> Write {
-        if v.is_empty() {
-            return if self.keep_empty { Write::Set(self.out.empty()) } else { Write::Remove };
-        }
+        // `v` is not empty: `Final::Empty` stands for that.
         let v = match (&self.out, v) {
             (Out::Text | Out::Any, V::Text(Cow::Owned(s))) => return Write::Set(Value::String(s)),
             (Out::Text | Out::Any, V::Text(Cow::Borrowed(b))) => {

@@ -326,7 +326,25 @@ impl Rule {
         prefix: Prefix<'_>,
         failures: &mut Vec<FieldFailure>,
     ) -> Option<Final<'a>> {
-        for t in &self.transforms {
+        let mut rest = &self.transforms[..];
+        if let V::Text(Cow::Owned(s)) = &mut v {
+            // Text transforms on text the rule owns: one after another on the same buffer.
+            while let Some((t, more)) = rest.split_first() {
+                if !t.is_text_op() {
+                    break;
+                }
+                *s = t.on_text(Cow::Owned(std::mem::take(s))).into_owned();
+                rest = more;
+                if s.is_empty() {
+                    // Empty text is nothing: the rest of the transforms pass it on as is.
+                    break;
+                }
+            }
+            if s.is_empty() {
+                v = V::Absent;
+            }
+        }
+        for t in rest {
             match t.apply(v, ctx) {
                 Ok(x) => v = x,
                 Err(r) => {

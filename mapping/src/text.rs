@@ -60,7 +60,7 @@ pub(crate) fn range_in(whole: &str, part: &str) -> (usize, usize) {
 pub(crate) fn keep_range(mut s: String, start: usize, end: usize) -> String {
     s.truncate(end);
     if start > 0 {
-        s.replace_range(..start, "");
+        s.drain(..start);
     }
     s
 }

@@ -226,6 +226,65 @@ impl T {
         }
     }
 
+    /// Whether the transform turns text into text and reads nothing else (see
+    /// [`T::on_text`]).
+    pub fn is_text_op(&self) -> bool {
+        matches!(
+            self,
+            T::Trim
+                | T::Upper
+                | T::Lower
+                | T::Title
+                | T::DigitsOnly
+                | T::Street
+                | T::HouseNumber
+                | T::Truncate(_)
+                | T::RegexReplace(..)
+        )
+    }
+
+    /// A text transform ([`T::is_text_op`]) on text: borrowed text stays borrowed where the
+    /// result is a part of it, owned text is changed in place where it can be. Any other
+    /// transform gives the text back.
+    pub fn on_text<'a>(&'a self, s: Cow<'a, str>) -> Cow<'a, str> {
+        match self {
+            T::Trim => match s {
+                Cow::Borrowed(b) => Cow::Borrowed(text::trim(b)),
+                Cow::Owned(o) => Cow::Owned(text::trim_owned(o)),
+            },
+            T::Upper => text::upper(s),
+            T::Lower => text::lower(s),
+            T::Title => text::title(s),
+            T::DigitsOnly => {
+                if s.bytes().all(|b| b.is_ascii_digit()) {
+                    s
+                } else {
+                    let mut o = s.into_owned();
+                    o.retain(|c| c.is_ascii_digit());
+                    Cow::Owned(o)
+                }
+            }
+            T::Street => part(s, |x| split_street(x).0),
+            T::HouseNumber => part(s, |x| split_street(x).1),
+            T::Truncate(max) => match s.char_indices().nth(*max) {
+                None => s,
+                Some((end, _)) => match s {
+                    Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
+                    Cow::Owned(mut o) => {
+                        o.truncate(end);
+                        Cow::Owned(o)
+                    }
+                },
+            },
+            T::RegexReplace(_, _, Some(fast)) => fast.replace(s),
+            T::RegexReplace(re, with, None) => match re.replace_all(&s, with.as_str()) {
+                Cow::Borrowed(_) => s,
+                Cow::Owned(o) => Cow::Owned(o),
+            },
+            _ => s,
+        }
+    }
+
     /// `round`, `multiply`, `divide`, and tax at a fixed rate, applied to an amount: `None`
     /// when the transform is none of these, `Some(None)` when the result is out of range.
     pub fn fixed_amount(&self, d: Decimal) -> Option<Option<Decimal>> {
@@ -295,41 +354,15 @@ impl T {
             return Ok(V::Absent);
         }
         match self {
-            T::Trim => text_op(self, v, |s| match s {
-                Cow::Borrowed(b) => Cow::Borrowed(text::trim(b)),
-                Cow::Owned(o) => Cow::Owned(text::trim_owned(o)),
-            }),
-            T::Upper => text_op(self, v, text::upper),
-            T::Lower => text_op(self, v, text::lower),
-            T::Title => text_op(self, v, text::title),
-            T::DigitsOnly => text_op(self, v, |s| {
-                if s.bytes().all(|b| b.is_ascii_digit()) {
-                    s
-                } else {
-                    let mut o = s.into_owned();
-                    o.retain(|c| c.is_ascii_digit());
-                    Cow::Owned(o)
-                }
-            }),
-            T::Street => text_op(self, v, |s| part(s, |x| split_street(x).0)),
-            T::HouseNumber => text_op(self, v, |s| part(s, |x| split_street(x).1)),
-            T::Truncate(max) => text_op(self, v, |s| match s.char_indices().nth(*max) {
-                None => s,
-                Some((end, _)) => match s {
-                    Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
-                    Cow::Owned(mut o) => {
-                        o.truncate(end);
-                        Cow::Owned(o)
-                    }
-                },
-            }),
-            T::RegexReplace(_, _, Some(fast)) => text_op(self, v, |s| fast.replace(s)),
-            T::RegexReplace(re, with, None) => {
-                text_op(self, v, |s| match re.replace_all(&s, with.as_str()) {
-                    Cow::Borrowed(_) => s,
-                    Cow::Owned(o) => Cow::Owned(o),
-                })
-            }
+            T::Trim
+            | T::Upper
+            | T::Lower
+            | T::Title
+            | T::DigitsOnly
+            | T::Street
+            | T::HouseNumber
+            | T::Truncate(_)
+            | T::RegexReplace(..) => text_op(self, v, |s| self.on_text(s)),
             T::RegexExtract(re, group) => {
                 let s = text_of(self, &v)?;
                 let found =

@@ -195,6 +195,65 @@ fn failures_come_in_rule_order() {
     assert!(copied.contains("digits") && copied.contains("quarantine"), "{copied}");
 }
 
+/// Text made empty by one transform is nothing for the next (a regex that matches the empty
+/// text writes nothing); an amount is rounded the same in its text form as through `Decimal`;
+/// a default that is the same for every record lands whole.
+#[test]
+fn owned_text_amounts_and_fixed_defaults_match_the_copy() {
+    let plan = Loader::new()
+        .load_str(
+            r#"
+source = "customers"
+target = "customers"
+
+[[field]]
+target = "name"
+source = "name"
+transforms = ["trim", { op = "regex_replace", pattern = "^$", with = "empty" }, "upper"]
+
+[[field]]
+target = "tax_number"
+source = "tax_number"
+transforms = [{ op = "regex_replace", pattern = "[^0-9A-Z]", with = "" }, "street"]
+
+[[field]]
+target = "credit_limit"
+source = "credit_limit"
+transforms = [{ op = "round", scale = 1, mode = "half_even" }]
+
+[[field]]
+target = "meta.custom.segment"
+source = "meta.custom.segment"
+default = "retail"
+"#,
+            Format::Toml,
+            "owned.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .take_for(EntityKind::Customer)
+        .unwrap();
+    assert!(plan.applies_in_place());
+    for (name, tax, amount) in [
+        ("   ", "NL 12", "0.05"),
+        (" x ", " ", "-0.04"),
+        ("", "12 a", "1e2"),
+        ("ä ", "ä 1", "99.95"),
+    ] {
+        let src = json!({"name": name, "tax_number": tax,
+            "credit_limit": {"amount": amount, "currency": "EUR"}, "meta": {}});
+        let (copied, in_place) = both(&plan, &src);
+        assert_eq!(copied, in_place, "{src}");
+    }
+    let src = json!({"name": " jan ", "credit_limit": {"amount": "99.95", "currency": "EUR"}});
+    let Ok(Applied::Record(out)) = plan.apply_owned(src) else { panic!("maps") };
+    assert_eq!(out["name"], json!("JAN"));
+    assert_eq!(out["credit_limit"], json!({"amount": "100.0", "currency": "EUR"}));
+    assert_eq!(
+        out["meta"]["custom"]["segment"]["value"],
+        json!({"type": "text", "value": "retail"})
+    );
+}
+
 #[test]
 fn example_mappings_give_the_same_result_in_place() {
     let plans = example_plans();
