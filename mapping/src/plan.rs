@@ -329,6 +329,9 @@ impl Rule {
         let mut rest = &self.transforms[..];
         if let V::Text(Cow::Owned(s)) = &mut v {
             // Text transforms on text the rule owns: one after another on the same buffer.
+            // Text a transform made empty is nothing (as `text_op` has it); text that was
+            // empty to begin with stays text for the transforms after these.
+            let ran = rest.first().is_some_and(T::is_text_op);
             while let Some((t, more)) = rest.split_first() {
                 if !t.is_text_op() {
                     break;
@@ -340,7 +343,7 @@ impl Rule {
                     break;
                 }
             }
-            if s.is_empty() {
+            if ran && s.is_empty() {
                 v = V::Absent;
             }
         }

@@ -353,16 +353,10 @@ impl T {
         if matches!(v, V::Absent) {
             return Ok(V::Absent);
         }
+        if self.is_text_op() {
+            return text_op(self, v, |s| self.on_text(s));
+        }
         match self {
-            T::Trim
-            | T::Upper
-            | T::Lower
-            | T::Title
-            | T::DigitsOnly
-            | T::Street
-            | T::HouseNumber
-            | T::Truncate(_)
-            | T::RegexReplace(..) => text_op(self, v, |s| self.on_text(s)),
             T::RegexExtract(re, group) => {
                 let s = text_of(self, &v)?;
                 let found =
@@ -504,6 +498,8 @@ impl T {
                     Err(m) => Err(refuse(self.rule(), m).of(&V::Json(Cow::Owned(input)))),
                 }
             }
+            // The text transforms, handled above.
+            _ => text_op(self, v, |s| self.on_text(s)),
         }
     }
 }

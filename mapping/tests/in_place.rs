@@ -238,12 +238,17 @@ default = "retail"
         (" x ", " ", "-0.04"),
         ("", "12 a", "1e2"),
         ("ä ", "ä 1", "99.95"),
+        ("a", "", ""),
     ] {
         let src = json!({"name": name, "tax_number": tax,
             "credit_limit": {"amount": amount, "currency": "EUR"}, "meta": {}});
         let (copied, in_place) = both(&plan, &src);
         assert_eq!(copied, in_place, "{src}");
     }
+    // Empty text that no text transform touched stays text: `round` refuses it both ways.
+    let (copied, in_place) = both(&plan, &json!({"name": "a", "credit_limit": ""}));
+    assert_eq!(copied, in_place);
+    assert!(copied.contains("is not a number"), "{copied}");
     let src = json!({"name": " jan ", "credit_limit": {"amount": "99.95", "currency": "EUR"}});
     let Ok(Applied::Record(out)) = plan.apply_owned(src) else { panic!("maps") };
     assert_eq!(out["name"], json!("JAN"));
