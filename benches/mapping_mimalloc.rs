@@ -5,7 +5,7 @@
 //! A mapped record's new values (a house number, a custom field's nested objects) are small
 //! allocations; glibc serves many of them through `_int_malloc` once its per-thread cache of
 //! seven chunks per size is spent, which costs about 1,500 instructions per record of the
-//! benchmark's 20,200 (callgrind).
+//! benchmark's 20,300 (callgrind).
 
 #[path = "mapping.rs"]
 mod mapping;
