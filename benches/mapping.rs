@@ -19,7 +19,9 @@
 //! `cargo bench --bench mapping` (with `MAPPING_BASELINE=1`, also prints the cost of cloning
 //! one source record and the cost per record at 1, 5, 10 and 15 rules; with
 //! `MAPPING_PROFILE=N`, runs only the timed loop over N records, a multiple of 100, for a
-//! profiler; add `MAPPING_RULE=K` to run the K-th rule alone). `mapping_mimalloc` is the same
+//! profiler; add `MAPPING_RULE=K` to run the K-th rule alone, or `MAPPING_BY_HAND=1` to run
+//! the same 15 rules written by hand on the same JSON, the floor for any engine on
+//! `serde_json::Value`). `mapping_mimalloc` is the same
 //! benchmark with mimalloc as the process's allocator.
 
 use std::hint::black_box;
@@ -29,6 +31,9 @@ use connector_sdk::EntityKind;
 use connector_sdk::mapping::{Applied, Format, Loader, MappingPlan};
 use criterion::{Criterion, Throughput, criterion_group};
 use serde_json::{Value, json};
+
+#[path = "common/mapping_by_hand.rs"]
+mod by_hand;
 
 const RECORDS: usize = 1_000_000;
 const DISTINCT: usize = 1_000;
@@ -177,6 +182,25 @@ fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, D
     (mapped, timed)
 }
 
+/// [`run_owned`] with the rules written by hand (`by_hand`): the floor on `serde_json::Value`.
+fn run_by_hand(sources: &[Value], records: usize) -> Duration {
+    let reps =
+        [("JV", "jan.vermeer"), ("PB", "piet.bos"), ("KM", "karin.mol"), ("AB", "anna.berg")];
+    let mut timed = Duration::ZERO;
+    let mut outputs: Vec<Value> = Vec::with_capacity(CHUNK);
+    for start in (0..records).step_by(CHUNK) {
+        let inputs: Vec<Value> =
+            (start..start + CHUNK).map(|i| sources[i % DISTINCT].clone()).collect();
+        let t = Instant::now();
+        for input in inputs {
+            outputs.push(black_box(by_hand::apply_owned_by_hand(black_box(input), &reps)));
+        }
+        timed += t.elapsed();
+        outputs.clear();
+    }
+    timed
+}
+
 /// The same with the clone of each input inside the timed region.
 fn run_owned_with_clone(plan: &MappingPlan, sources: &[Value]) -> usize {
     let mut mapped = 0;
@@ -201,8 +225,8 @@ fn run_borrowed(plan: &MappingPlan, sources: &[Value]) -> usize {
     mapped
 }
 
-fn per_second(secs: f64) -> String {
-    format!("{RECORDS} records in {secs:.3} s = {:.0} records/s", RECORDS as f64 / secs)
+fn per_second(records: usize, secs: f64) -> String {
+    format!("{records} records in {secs:.3} s = {:.0} records/s", records as f64 / secs)
 }
 
 fn mapping(c: &mut Criterion) {
@@ -219,6 +243,13 @@ fn mapping(c: &mut Criterion) {
     assert_eq!(first["addresses"][0]["street_number"], json!("1a"));
     assert_eq!(first["sales_rep"]["key"], json!("piet.bos"));
     assert_eq!(first["credit_limit"]["amount"], json!("12500.46"));
+    // The hand-written floor does the same work.
+    let reps =
+        [("JV", "jan.vermeer"), ("PB", "piet.bos"), ("KM", "karin.mol"), ("AB", "anna.berg")];
+    for s in &sources {
+        let Ok(Applied::Record(v)) = plan.apply_owned(s.clone()) else { panic!("maps") };
+        assert_eq!(by_hand::apply_owned_by_hand(s.clone(), &reps), v);
+    }
 
     if std::env::var("MAPPING_BASELINE").is_ok() {
         let t = Instant::now();
@@ -247,6 +278,11 @@ fn mapping(c: &mut Criterion) {
     if let Ok(n) = std::env::var("MAPPING_PROFILE") {
         // Only the timed loop, for a profiler (`perf record`, `valgrind --tool=callgrind`).
         let n = n.parse().unwrap_or(RECORDS);
+        if std::env::var("MAPPING_BY_HAND").is_ok() {
+            let timed = run_by_hand(&sources, n);
+            println!("mapping written by hand: {}", per_second(n, timed.as_secs_f64()));
+            return;
+        }
         // `MAPPING_RULE=K`: the K-th rule alone (1-based; 0: none), to cost one rule.
         let plan = match std::env::var("MAPPING_RULE").ok().and_then(|k| k.parse().ok()) {
             Some(k) => one_rule(k),
@@ -254,24 +290,30 @@ fn mapping(c: &mut Criterion) {
         };
         let (mapped, timed) = run_owned(&plan, &sources, n);
         assert_eq!(mapped, n);
-        println!("mapping (apply_owned, in place): {}", per_second(timed.as_secs_f64()));
+        println!("mapping (apply_owned, in place): {}", per_second(n, timed.as_secs_f64()));
         return;
     }
     // Plain measurements, printed as records per second.
     let (mapped, timed) = run_owned(&plan, &sources, RECORDS);
     assert_eq!(mapped, RECORDS);
-    println!("mapping (apply_owned, in place): {} (one thread)", per_second(timed.as_secs_f64()));
+    println!(
+        "mapping (apply_owned, in place): {} (one thread)",
+        per_second(RECORDS, timed.as_secs_f64())
+    );
     let started = Instant::now();
     assert_eq!(run_owned_with_clone(&plan, &sources), RECORDS);
     let secs = started.elapsed().as_secs_f64();
-    println!("mapping (clone + apply_owned, drop timed too): {}", per_second(secs));
+    println!("mapping (clone + apply_owned, drop timed too): {}", per_second(RECORDS, secs));
     let empty = load_plan(
         &MAPPING.replace("target = \"customers\"\n", "target = \"customers\"\ncopy = \"empty\"\n"),
     );
     let started = Instant::now();
     assert_eq!(run_borrowed(&empty, &sources), RECORDS);
     let secs = started.elapsed().as_secs_f64();
-    println!("mapping (apply, copy = \"empty\", the previous benchmark): {}", per_second(secs));
+    println!(
+        "mapping (apply, copy = \"empty\", the previous benchmark): {}",
+        per_second(RECORDS, secs)
+    );
 
     let mut group = c.benchmark_group("mapping");
     group.sample_size(10);
