@@ -155,8 +155,8 @@ fn text_write(b: &str, slot: Option<&Value>, scratch: &mut String) -> Write {
 }
 
 impl Rule {
-    /// What to write for the rule's final value `v` (not empty); `target` gives the target's current
-    /// value, for text that may be a part of it.
+    /// What to write for the rule's final value `v` (not empty); `target` gives the target's
+    /// current value, for text that may be a part of it.
     fn decide<'a, 't>(
         &'a self,
         v: V<'a>,
