@@ -104,6 +104,7 @@ pub(crate) fn order(rules: &[Rule]) -> Option<Vec<Step>> {
             && matches!(rule.out, Out::Money(_))
             && rule.rules.is_empty()
             && !rule.transforms.is_empty()
+            // `fixed_amount` answers `None` for any transform that is not such arithmetic.
             && rule.transforms.iter().all(|t| t.fixed_amount(Decimal::ZERO).is_some());
         let target = &rule.target.segs;
         let scope = reads[next].iter().fold(target.len().saturating_sub(1), |n, p| {
