@@ -220,7 +220,7 @@ impl Rule {
         static NOTHING: Value = Value::Null;
         let alone = Ctx::new(&NOTHING, &NOTHING);
         let segs = &self.target.segs;
-        if step.own_slot {
+        if step.own_slot && !is_inner_element(record, segs) {
             let Some(slot) = path::get_mut(record, segs) else {
                 // Its input is its own target, which is not there.
                 let v = self.finish(V::Absent, &alone, Prefix(None), failures);
@@ -305,6 +305,14 @@ impl Rule {
             }
         }
     }
+}
+
+/// Whether `segs` ends at an element of a list that is not the list's last. Such an element
+/// cannot be removed (`path::remove` leaves it), so a rule that empties it must leave the
+/// original value: it is not moved out of its slot.
+fn is_inner_element(record: &Value, segs: &[Seg]) -> bool {
+    let Some((Seg::Index(i), init)) = segs.split_last() else { return false };
+    matches!(path::get(record, init), Some(Value::Array(a)) if i + 1 < a.len())
 }
 
 /// Overwrites an existing `{"amount", "currency"}` object's strings; `false` when the slot

@@ -319,3 +319,35 @@ proptest! {
         }
     }
 }
+
+/// A rule that empties a line of a list which is not its last leaves the line as it was, in
+/// place as on a copy (only the last element of a list can be removed).
+#[test]
+fn an_emptied_line_that_is_not_the_last_stays_as_on_a_copy() {
+    let plan = Loader::new()
+        .load_str(
+            r#"
+source = "customers"
+target = "customers"
+
+[[field]]
+target = "addresses[0].lines[0]"
+source = "addresses[0].lines[0]"
+transforms = [{ op = "regex_replace", pattern = "^.*$", with = "" }]
+"#,
+            Format::Toml,
+            "lines.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .take_for(EntityKind::Customer)
+        .unwrap();
+    assert!(plan.applies_in_place());
+    for lines in [json!(["Hoofdstraat 1", "2nd floor"]), json!(["Hoofdstraat 1"])] {
+        let src = json!({"addresses": [{"lines": lines}]});
+        let (copied, in_place) = both(&plan, &src);
+        assert_eq!(copied, in_place, "{src}");
+    }
+    let src = json!({"addresses": [{"lines": ["Hoofdstraat 1", "2nd floor"]}]});
+    let Ok(Applied::Record(out)) = plan.apply_owned(src) else { panic!("maps") };
+    assert_eq!(out["addresses"][0]["lines"], json!(["Hoofdstraat 1", "2nd floor"]));
+}
