@@ -2,33 +2,36 @@
 //! 1,000,000 customer records per iteration (1,000 distinct records, cycled), on one thread.
 //!
 //! The mapping is customers → customers with the default `copy = "source"`: what a flow's
-//! mapping step runs. The step owns the record's JSON (it has just serialised the entity), so
-//! it calls [`MappingPlan::apply_owned`], which changes that JSON in place.
+//! mapping step runs. The step calls [`MappingPlan::apply_entity`] on the `Customer` it is
+//! given; every path of this mapping names a field the typed lane knows, so the struct is
+//! mapped in place, with no JSON in between.
 //!
-//! **What is timed** (`customer_15_rules_1_value_map_1m`): for each of the 1,000,000 records,
-//! `apply_owned` on an owned source `Value` (skip rules, the 15 rules with their transforms,
-//! validation, value-map lookup and coverage counting, writing into the record), and moving
-//! the result into a pre-allocated vector. **Not timed**: making the owned inputs (clones of
-//! the 1,000 pre-built records, made 100 at a time between timed stretches) and dropping
-//! the results. The previous version of this benchmark also kept building its sources out of
-//! the timed region (it borrowed pre-built values), while dropping its freshly built output
-//! inside it; the plain measurements printed before the criterion run show the other
-//! accountings: with the clone of the input timed too, and the borrowing
-//! [`MappingPlan::apply`] of the same rules under `copy = "empty"` (the previous benchmark).
+//! **What is timed** (`customer_15_rules_1_value_map_1m_typed`): for each of the 1,000,000
+//! records, `apply_entity` on an owned `Customer` (skip rules, the 15 rules with their
+//! transforms, validation, value-map lookup and coverage counting, writing into the record),
+//! and moving the result into a pre-allocated vector. **Not timed**: making the owned inputs
+//! (clones of the 1,000 pre-built records, made 100 at a time between timed stretches) and
+//! dropping the results. `customer_15_rules_1_value_map_1m` times the same for the JSON route
+//! on its own: [`MappingPlan::apply_owned`] on the record's owned JSON, in place. The plain
+//! measurements printed before the criterion run show the other accountings: the whole
+//! JSON route as the step ran it before the typed lane (serialise, `apply_owned`,
+//! deserialise, all timed), `apply_owned` with the clone of its input timed too, and the
+//! borrowing [`MappingPlan::apply`] of the same rules under `copy = "empty"`.
 //!
 //! `cargo bench --bench mapping` (with `MAPPING_BASELINE=1`, also prints the cost of cloning
 //! one source record and the cost per record at 1, 5, 10 and 15 rules; with
-//! `MAPPING_PROFILE=N`, runs only the timed loop over N records, a multiple of 100, for a
-//! profiler; add `MAPPING_RULE=K` to run the K-th rule alone, or `MAPPING_BY_HAND=1` to run
-//! the same 15 rules written by hand on the same JSON, the floor for any engine on
-//! `serde_json::Value`). `mapping_mimalloc` is the same
-//! benchmark with mimalloc as the process's allocator.
+//! `MAPPING_PROFILE=N`, runs only the `apply_owned` loop over N records, a multiple of 100,
+//! for a profiler; add `MAPPING_TYPED=1` to run the typed lane's loop instead,
+//! `MAPPING_RULE=K` to run the K-th rule alone, or `MAPPING_BY_HAND=1` to run the same 15
+//! rules written by hand on the same JSON, the floor for any engine on `serde_json::Value`).
+//! `mapping_mimalloc` is the same benchmark with mimalloc as the process's allocator.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use connector_sdk::EntityKind;
-use connector_sdk::mapping::{Applied, Format, Loader, MappingPlan};
+use connector_sdk::mapping::{Applied, Format, Loader, Mapped, MappingPlan};
+use connector_sdk::model::Customer;
 use criterion::{Criterion, Throughput, criterion_group};
 use serde_json::{Value, json};
 
@@ -182,6 +185,49 @@ fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, D
     (mapped, timed)
 }
 
+/// Maps `records` owned customers with [`MappingPlan::apply_entity`] (the typed lane, for this
+/// plan: what the flow's mapping step runs); returns how many mapped and the time spent in
+/// `apply_entity` alone. Inputs are cloned outside the timed region, as in [`run_owned`].
+fn run_typed(plan: &MappingPlan, customers: &[Customer], records: usize) -> (usize, Duration) {
+    let mut mapped = 0;
+    let mut timed = Duration::ZERO;
+    let mut outputs: Vec<Result<Mapped<Customer>, _>> = Vec::with_capacity(CHUNK);
+    for start in (0..records).step_by(CHUNK) {
+        let inputs: Vec<Customer> =
+            (start..start + CHUNK).map(|i| customers[i % DISTINCT].clone()).collect();
+        let t = Instant::now();
+        for input in inputs {
+            outputs.push(black_box(plan.apply_entity(black_box(input), "")));
+        }
+        timed += t.elapsed();
+        mapped += outputs.iter().filter(|r| matches!(r, Ok(Mapped::Record(_)))).count();
+        outputs.clear();
+    }
+    (mapped, timed)
+}
+
+/// What the flow's mapping step did before the typed lane, and still does for plans without
+/// one: serialise the customer, [`MappingPlan::apply_owned`], deserialise. All timed.
+fn run_through_json(plan: &MappingPlan, customers: &[Customer]) -> usize {
+    let mut mapped = 0;
+    for i in 0..RECORDS {
+        let json = serde_json::to_value(black_box(&customers[i % DISTINCT])).unwrap();
+        if let Ok(Applied::Record(v)) = plan.apply_owned(json) {
+            black_box(serde_json::from_value::<Customer>(v).unwrap());
+            mapped += 1;
+        }
+    }
+    mapped
+}
+
+/// The customer's JSON mapped by `apply_owned` and read back: the typed lane must equal it.
+fn through_json(plan: &MappingPlan, c: &Customer) -> Customer {
+    let Ok(Applied::Record(v)) = plan.apply_owned(serde_json::to_value(c).unwrap()) else {
+        panic!("the sample maps")
+    };
+    serde_json::from_value(v).unwrap()
+}
+
 /// [`run_owned`] with the rules written by hand (`by_hand`): the floor on `serde_json::Value`.
 fn run_by_hand(sources: &[Value], records: usize) -> Duration {
     let mut timed = Duration::ZERO;
@@ -241,6 +287,15 @@ fn mapping(c: &mut Criterion) {
     assert_eq!(first["addresses"][0]["street_number"], json!("1a"));
     assert_eq!(first["sales_rep"]["key"], json!("piet.bos"));
     assert_eq!(first["credit_limit"]["amount"], json!("12500.46"));
+    // The typed lane gives what the JSON gives.
+    assert!(plan.maps_customers_typed());
+    let customers: Vec<Customer> =
+        sources.iter().map(|s| serde_json::from_value(s.clone()).unwrap()).collect();
+    for c in &customers {
+        let Ok(Mapped::Record(typed)) = plan.apply_entity(c.clone(), "") else { panic!("maps") };
+        let json = through_json(&plan, c);
+        assert_eq!(serde_json::to_value(typed).unwrap(), serde_json::to_value(json).unwrap());
+    }
     // The hand-written floor does the same work.
     for s in &sources {
         let Ok(Applied::Record(v)) = plan.apply_owned(s.clone()) else { panic!("maps") };
@@ -279,6 +334,12 @@ fn mapping(c: &mut Criterion) {
             println!("mapping written by hand: {}", per_second(n, timed.as_secs_f64()));
             return;
         }
+        if std::env::var("MAPPING_TYPED").is_ok() {
+            let (mapped, timed) = run_typed(&plan, &customers, n);
+            assert_eq!(mapped, n);
+            println!("mapping (apply_entity, typed lane): {}", per_second(n, timed.as_secs_f64()));
+            return;
+        }
         // `MAPPING_RULE=K`: the K-th rule alone (1-based; 0: none), to cost one rule.
         let plan = match std::env::var("MAPPING_RULE").ok().and_then(|k| k.parse().ok()) {
             Some(k) => one_rule(k),
@@ -290,6 +351,19 @@ fn mapping(c: &mut Criterion) {
         return;
     }
     // Plain measurements, printed as records per second.
+    let (mapped, timed) = run_typed(&plan, &customers, RECORDS);
+    assert_eq!(mapped, RECORDS);
+    println!(
+        "mapping (apply_entity, typed lane): {} (one thread)",
+        per_second(RECORDS, timed.as_secs_f64())
+    );
+    let started = Instant::now();
+    assert_eq!(run_through_json(&plan, &customers), RECORDS);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "mapping step through JSON (to_value + apply_owned + from_value, all timed): {}",
+        per_second(RECORDS, secs)
+    );
     let (mapped, timed) = run_owned(&plan, &sources, RECORDS);
     assert_eq!(mapped, RECORDS);
     println!(
@@ -314,6 +388,17 @@ fn mapping(c: &mut Criterion) {
     let mut group = c.benchmark_group("mapping");
     group.sample_size(10);
     group.throughput(Throughput::Elements(RECORDS as u64));
+    group.bench_function("customer_15_rules_1_value_map_1m_typed", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let (mapped, timed) = run_typed(&plan, &customers, RECORDS);
+                    assert_eq!(mapped, RECORDS);
+                    timed
+                })
+                .sum()
+        })
+    });
     group.bench_function("customer_15_rules_1_value_map_1m", |b| {
         b.iter_custom(|iters| {
             (0..iters)

@@ -1,6 +1,7 @@
 //! The mapping crate in the facade: every example mapping loads; a mapping step in a real
 //! flow leaves create-only fields out of updates and never blanks a field with an empty
-//! source value; flow files take a `mapping` and report its problems with positions.
+//! source value; a customer mapping on the typed lane maps, skips and quarantines in a flow;
+//! flow files take a `mapping` and report its problems with positions.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use connector_sdk::flow::{Flow, RunMode};
 use connector_sdk::flowfile::FlowFile;
 use connector_sdk::mapping::{Format, Loader};
 use connector_sdk::memory::{IterSource, MemorySink};
-use connector_sdk::model::Product;
+use connector_sdk::model::{Customer, Product};
 use connector_sdk::state::MemoryStore;
 use connector_sdk::{EntityKind, ErrorKind};
 
@@ -201,4 +202,87 @@ fn flow_files_take_a_mapping_and_report_its_errors_with_positions() {
     std::fs::write(dir.path().join("flow3.toml"), flow("good.toml#nope")).unwrap();
     let err = FlowFile::load(dir.path().join("flow3.toml")).unwrap_err();
     assert!(err.to_string().contains("no mapping named `nope`"), "{err}");
+}
+
+/// A customers mapping whose every field the typed lane knows runs on the `Customer` structs
+/// in a flow: mapped records land, a skip rule skips, a refused value and a record the model
+/// cannot hold (a phone number made empty) are quarantined, and the run goes on.
+#[tokio::test]
+async fn a_typed_customer_mapping_maps_skips_and_quarantines_in_a_flow() {
+    let text = r#"
+source = "customers"
+target = "customers"
+
+[maps.reps]
+unmapped = "default"
+default = "house"
+entries = { JV = "jan.vermeer" }
+
+[[skip]]
+all_empty = ["name"]
+reason = "rows without a name are dropped"
+
+[[field]]
+target = "number"
+source = "number"
+transforms = ["trim", "upper"]
+validate = [{ max_len = 8 }]
+
+[[field]]
+target = "phones[0].number"
+source = "phones[0].number"
+transforms = [{ op = "regex_replace", pattern = "[^0-9+]", with = "" }]
+
+[[field]]
+target = "sales_rep.key"
+source = "sales_rep.key"
+map = "reps"
+
+[[field]]
+target = "meta.custom.segment"
+source = "meta.custom.segment"
+default = "retail"
+"#;
+    let plan = Arc::new(
+        Loader::new()
+            .load_str(text, Format::Toml, "c.toml")
+            .unwrap()
+            .take_for(EntityKind::Customer)
+            .unwrap(),
+    );
+    assert!(plan.maps_customers_typed());
+    let customer = |number: &str, name: &str, phone: &str| -> Customer {
+        serde_json::from_value(serde_json::json!({
+            "number": number, "name": name, "phones": [{"number": phone}],
+            "sales_rep": {"key": "JV"}
+        }))
+        .unwrap()
+    };
+    let records = vec![
+        customer(" c-1 ", "Acme", "+31 (0)20-123"),
+        customer("c-2", " ", "1"),
+        customer("c-300000000", "Too long", "1"),
+        customer("c-4", "No phone", "n/a"),
+    ];
+    let sink = Arc::new(MemorySink::<Customer>::new("target"));
+    let flow = Flow::builder(
+        "c",
+        Arc::new(IterSource::from_vec("s", records)),
+        sink.clone(),
+        Arc::new(MemoryStore::new()),
+    )
+    .step(plan.step::<Customer>().unwrap())
+    .build();
+    let report = flow.run(RunMode::Full).await;
+    let c = &report.counts;
+    assert_eq!((c.created, c.skipped, c.quarantined), (1, 1, 2), "{report:?}");
+    let landed = sink.records();
+    let (_, (_, mapped, _)) = landed.iter().next().unwrap();
+    assert_eq!(mapped.number.as_deref(), Some("C-1"));
+    assert_eq!(mapped.phones[0].number, "+31020123");
+    assert_eq!(mapped.sales_rep.as_ref().and_then(|r| r.key.as_deref()), Some("jan.vermeer"));
+    assert_eq!(
+        serde_json::to_value(&mapped.meta.custom["segment"]).unwrap(),
+        serde_json::json!({"value": {"type": "text", "value": "retail"}})
+    );
 }

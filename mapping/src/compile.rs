@@ -160,7 +160,7 @@ impl<'a> Compiler<'a> {
             keep
         });
         let in_place = crate::in_place::order(&rules);
-        MappingPlan {
+        let mut plan = MappingPlan {
             name: name.to_string(),
             source: m.source,
             target: m.target,
@@ -174,7 +174,10 @@ impl<'a> Compiler<'a> {
             maps: used_maps,
             hooks: Vec::new(),
             in_place,
-        }
+            typed: None,
+        };
+        plan.typed = crate::typed::Lane::build(&plan);
+        plan
     }
 
     fn each(

@@ -18,6 +18,7 @@ mod spec;
 mod step;
 mod text;
 mod transform;
+mod typed;
 mod value;
 mod value_map;
 
@@ -40,7 +41,7 @@ pub use spec::{
     MappingSpec, RateSpec, Rounding, RuleSpec, Scalar, SkipSpec, TransformSpec, Unmapped,
     ValueMapSpec,
 };
-pub use step::MappingStep;
+pub use step::{Mapped, MappingStep};
 pub use value_map::ValueMap;
 
 use error::SourceText;

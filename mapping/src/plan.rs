@@ -46,6 +46,9 @@ pub struct MappingPlan {
     /// The order to run the rules in when applying in place, if there is one (see
     /// `in_place`).
     pub(crate) in_place: Option<Vec<crate::in_place::Step>>,
+    /// The plan on `Customer` structs, when it has only fields the typed lane knows (see
+    /// `typed`).
+    pub(crate) typed: Option<crate::typed::Lane>,
 }
 
 impl fmt::Debug for MappingPlan {
@@ -74,27 +77,45 @@ pub(crate) struct Skip {
     pub reason: String,
 }
 
+/// A skip condition on paths (or, in the typed lane, on the fields they name).
 #[derive(Debug)]
-pub(crate) enum Cond {
-    AllEmpty(Vec<Path>),
-    AnyEmpty(Vec<Path>),
-    OneOf(Path, Vec<String>),
-    NotOneOf(Path, Vec<String>),
+pub(crate) enum Cond<P = Path> {
+    AllEmpty(Vec<P>),
+    AnyEmpty(Vec<P>),
+    OneOf(P, Vec<String>),
+    NotOneOf(P, Vec<String>),
 }
 
 impl Cond {
     pub(crate) fn holds(&self, src: &Value) -> bool {
-        let empty = |p: &Path| V::from_json(path::get(src, &p.segs)).is_empty();
-        let text_in = |p: &Path, values: &[String]| {
-            let v = V::from_json(path::get(src, &p.segs));
+        self.holds_by(|p| V::from_json(path::get(src, &p.segs)))
+    }
+}
+
+impl<P> Cond<P> {
+    /// Whether the condition holds, with `read` giving the value at each of its places.
+    pub(crate) fn holds_by<'a>(&'a self, read: impl Fn(&'a P) -> V<'a>) -> bool {
+        let empty = |p: &'a P| read(p).is_empty();
+        let text_in = |p: &'a P, values: &[String]| {
+            let v = read(p);
             v.text().is_some_and(|t| values.iter().any(|x| x == &*t))
         };
         match self {
-            Cond::AllEmpty(paths) => paths.iter().all(empty),
-            Cond::AnyEmpty(paths) => paths.iter().any(empty),
+            Cond::AllEmpty(places) => places.iter().all(empty),
+            Cond::AnyEmpty(places) => places.iter().any(empty),
             Cond::OneOf(p, values) => text_in(p, values),
             Cond::NotOneOf(p, values) => !text_in(p, values),
         }
+    }
+
+    /// The same condition on other places; `None` when `f` cannot place one of them.
+    pub(crate) fn try_map<Q>(&self, f: impl Fn(&P) -> Option<Q>) -> Option<Cond<Q>> {
+        Some(match self {
+            Cond::AllEmpty(ps) => Cond::AllEmpty(ps.iter().map(&f).collect::<Option<_>>()?),
+            Cond::AnyEmpty(ps) => Cond::AnyEmpty(ps.iter().map(&f).collect::<Option<_>>()?),
+            Cond::OneOf(p, values) => Cond::OneOf(f(p)?, values.clone()),
+            Cond::NotOneOf(p, values) => Cond::NotOneOf(f(p)?, values.clone()),
+        })
     }
 }
 

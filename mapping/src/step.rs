@@ -1,14 +1,17 @@
 //! The flow engine's mapping step: a [`MappingPlan`] as a `Step<E>`, and the
 //! `prepare_update` closure that keeps create-only fields out of updates.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use connector_core::flow::{PrepareUpdateFn, Step, StepContext, StepOutcome};
+use connector_core::model::Customer;
 use connector_core::reexports::async_trait;
-use connector_core::{Entity, Error};
+use connector_core::{Entity, EntityKind, Error};
 
 use crate::plan::{Applied, MappingPlan};
+use crate::typed::Failed;
 
 /// A mapping as a flow step for records of `E` (source and target entity both `E`).
 pub struct MappingStep<E> {
@@ -41,27 +44,10 @@ impl<E: Entity> MappingStep<E> {
     }
 
     fn run(&self, record: E, ctx: &StepContext) -> StepOutcome<E> {
-        let source = match serde_json::to_value(&record) {
-            Ok(v) => v,
-            Err(e) => {
-                return StepOutcome::Fail(Error::internal(format!(
-                    "cannot serialise the record: {e}"
-                )));
-            }
-        };
-        match self.plan.apply_owned(source) {
-            Ok(Applied::Record(v)) => match serde_json::from_value::<E>(v) {
-                Ok(mapped) => StepOutcome::Continue(mapped),
-                Err(e) => StepOutcome::Fail(
-                    Error::invalid_field(
-                        E::KIND.as_str(),
-                        format!("the mapped record does not fit the model: {e}"),
-                    )
-                    .with_record(ctx.key.clone()),
-                ),
-            },
-            Ok(Applied::Skip(reason)) => StepOutcome::Skip { reason, target_id: None },
-            Err(failure) => StepOutcome::Fail(failure.to_error(&ctx.key)),
+        match self.plan.apply_entity(record, &ctx.key) {
+            Ok(Mapped::Record(mapped)) => StepOutcome::Continue(mapped),
+            Ok(Mapped::Skip(reason)) => StepOutcome::Skip { reason, target_id: None },
+            Err(e) => StepOutcome::Fail(e),
         }
     }
 }
@@ -77,7 +63,63 @@ impl<E: Entity> Step<E> for MappingStep<E> {
     }
 }
 
+/// What mapping a typed record gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mapped<E> {
+    /// The mapped record.
+    Record(E),
+    /// The record is dropped on purpose, for this reason.
+    Skip(String),
+}
+
+/// The error of a mapped record that its model cannot hold.
+fn unfit(kind: EntityKind, why: impl std::fmt::Display, key: &str) -> Error {
+    Error::invalid_field(kind.as_str(), format!("the mapped record does not fit the model: {why}"))
+        .with_record(key.to_string())
+}
+
 impl MappingPlan {
+    /// Maps a record to a record of the same entity: what the flow's mapping step runs.
+    /// `key` names the record in errors. A customer is mapped on the struct itself when
+    /// every path of the plan names a field the typed lane knows; any other record goes
+    /// through its JSON form ([`MappingPlan::apply_owned`]) and back. Both give the same
+    /// record.
+    pub fn apply_entity<E: Entity>(&self, mut record: E, key: &str) -> Result<Mapped<E>, Error> {
+        if self.source != E::KIND || self.target != E::KIND {
+            return Err(Error::config(format!(
+                "mapping `{}` maps {} to {}, not {} to {}",
+                self.name,
+                self.source,
+                self.target,
+                E::KIND,
+                E::KIND
+            )));
+        }
+        if let Some(customer) = (&mut record as &mut dyn Any).downcast_mut::<Customer>() {
+            match self.apply_customer(customer) {
+                Some(Ok(None)) => return Ok(Mapped::Record(record)),
+                Some(Ok(Some(reason))) => return Ok(Mapped::Skip(reason)),
+                Some(Err(Failed::Rules(failure))) => return Err(failure.to_error(key)),
+                Some(Err(Failed::Unfit(why))) => return Err(unfit(E::KIND, why, key)),
+                None => {}
+            }
+        }
+        let source = serde_json::to_value(&record)
+            .map_err(|e| Error::internal(format!("cannot serialise the record: {e}")))?;
+        match self.apply_owned(source) {
+            Ok(Applied::Record(v)) => serde_json::from_value::<E>(v)
+                .map(Mapped::Record)
+                .map_err(|e| unfit(E::KIND, e, key)),
+            Ok(Applied::Skip(reason)) => Ok(Mapped::Skip(reason)),
+            Err(failure) => Err(failure.to_error(key)),
+        }
+    }
+
+    /// Whether [`MappingPlan::apply_entity`] maps customers on the struct itself.
+    pub fn maps_customers_typed(&self) -> bool {
+        self.typed.is_some() && self.applies_in_place()
+    }
+
     /// This plan as a flow step for `E` (`Arc<MappingPlan>` so one plan serves many flows).
     pub fn step<E: Entity>(self: &Arc<Self>) -> Result<Arc<dyn Step<E>>, Error> {
         Ok(Arc::new(MappingStep::<E>::new(Arc::clone(self))?))

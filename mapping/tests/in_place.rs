@@ -1,11 +1,14 @@
 //! `apply_owned` (in place on the record, for `copy = "source"` plans) gives exactly what
 //! `apply` (on a copy) gives: for the example mappings, for a mapping where a rule reads a
-//! field an earlier rule writes, and for arbitrary JSON.
+//! field an earlier rule writes, and for arbitrary JSON. And the typed lane
+//! ([`MappingPlan::apply_entity`] on a `Customer`) gives what mapping the customer's JSON and
+//! deserialising the result gives.
 
 use std::sync::OnceLock;
 
 use connector_core::EntityKind;
-use connector_mapping::{Applied, Format, Loader, MappingPlan, RecordFailure};
+use connector_core::model::Customer;
+use connector_mapping::{Applied, Format, Loader, Mapped, MappingPlan, RecordFailure};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -350,4 +353,236 @@ transforms = [{ op = "regex_replace", pattern = "^.*$", with = "" }]
     let src = json!({"addresses": [{"lines": ["Hoofdstraat 1", "2nd floor"]}]});
     let Ok(Applied::Record(out)) = plan.apply_owned(src) else { panic!("maps") };
     assert_eq!(out["addresses"][0]["lines"], json!(["Hoofdstraat 1", "2nd floor"]));
+}
+
+// The typed lane: customers mapped on the struct itself give what their JSON gives.
+
+/// Rules that write into missing parents, empty required fields, read other fields, build
+/// custom fields and Money: the corners where the typed lane must do what the JSON does.
+const CORNERS: &str = r#"
+[maps.reps]
+unmapped = "default"
+default = "house"
+entries = { JV = "jan.vermeer", PB = "piet.bos" }
+
+[[mapping]]
+source = "customers"
+target = "customers"
+
+[[mapping.skip]]
+path = "number"
+one_of = ["SKIP"]
+reason = "asked to skip"
+
+[[mapping.field]]
+target = "emails[1].address"
+source = "emails[1].address"
+transforms = ["trim"]
+default = "info@example.com"
+
+[[mapping.field]]
+target = "phones[0].number"
+source = "phones[0].number"
+transforms = [{ op = "regex_replace", pattern = "[^0-9]", with = "" }]
+
+[[mapping.field]]
+target = "addresses[0].lines[0]"
+source = "addresses[0].lines[0]"
+transforms = ["street"]
+
+[[mapping.field]]
+target = "addresses[0].street_number"
+source = "addresses[0].lines[0]"
+transforms = ["house_number"]
+
+[[mapping.field]]
+target = "sales_rep.name"
+source = "sales_rep.key"
+map = "reps"
+
+[[mapping.field]]
+target = "payment_term.key"
+source = "payment_term.key"
+default = "30D"
+
+[[mapping.field]]
+target = "notes"
+source = ["first_name", "last_name"]
+transforms = [{ op = "concat", separator = " " }, "title"]
+
+[[mapping.field]]
+target = "registration_number"
+source = "registration_number"
+transforms = ["digits_only"]
+keep_empty = true
+
+[[mapping.field]]
+target = "language"
+constant = "nl"
+
+[[mapping.field]]
+target = "credit_limit"
+source = "credit_limit"
+transforms = [{ op = "multiply", by = "1.21" }, { op = "round", scale = 2 }]
+
+[[mapping.field]]
+target = "meta.custom.origin"
+source = "name"
+transforms = ["trim"]
+
+[[mapping.field]]
+target = "meta.custom.segment"
+source = "meta.custom.segment"
+default = "retail"
+
+[[mapping.field]]
+target = "number"
+source = "number"
+transforms = ["trim", "upper"]
+validate = ["required", { max_len = 10 }]
+
+# Last: writing at `addresses[1]` touches every `addresses[...]` path before it.
+[[mapping.field]]
+target = "addresses[1].city"
+source = "first_name"
+transforms = ["upper"]
+"#;
+
+fn corners() -> &'static MappingPlan {
+    static PLAN: OnceLock<MappingPlan> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        let mut set = Loader::new()
+            .load_str(CORNERS, Format::Toml, "corners.toml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        set.take_for(EntityKind::Customer).unwrap()
+    })
+}
+
+/// Mapping a customer through its JSON (`apply_owned`, then back to the struct), shown as
+/// the typed lane's result is shown by [`typed`].
+fn through_json(plan: &MappingPlan, c: &Customer) -> String {
+    let v = serde_json::to_value(c).unwrap();
+    match plan.apply_owned(v) {
+        Ok(Applied::Record(v)) => match serde_json::from_value::<Customer>(v) {
+            Ok(c) => format!("record {}", serde_json::to_value(&c).unwrap()),
+            Err(_) => "does not fit".into(),
+        },
+        Ok(Applied::Skip(reason)) => format!("skip {reason}"),
+        Err(f) => format!("failed {}", f.to_error("k")),
+    }
+}
+
+/// Mapping a customer with [`MappingPlan::apply_entity`].
+fn typed(plan: &MappingPlan, c: &Customer) -> String {
+    match plan.apply_entity(c.clone(), "k") {
+        Ok(Mapped::Record(c)) => format!("record {}", serde_json::to_value(&c).unwrap()),
+        Ok(Mapped::Skip(reason)) => format!("skip {reason}"),
+        Err(e) if e.to_string().contains("does not fit the model") => "does not fit".into(),
+        Err(e) => format!("failed {e}"),
+    }
+}
+
+#[test]
+fn the_typed_lane_gives_what_the_json_gives() {
+    assert!(corners().applies_in_place(), "in place");
+    assert!(corners().maps_customers_typed());
+    assert!(overlapping().maps_customers_typed());
+    let samples = [
+        json!({}),
+        json!({"number": " c-1 ", "name": " Acme ", "first_name": "jan", "last_name": "de vries",
+            "emails": [{"address": " a@b.nl "}, {"address": "  "}],
+            "phones": [{"number": "+31 20"}],
+            "addresses": [{"lines": ["Hoofdstraat 12a", " 2nd floor "], "city": "Delft"}],
+            "sales_rep": {"key": "JV"}, "registration_number": "KvK 123",
+            "credit_limit": {"amount": "1000.005", "currency": "EUR"},
+            "meta": {"custom": {"segment": {"value": {"type": "text", "value": "b2b"}}}}}),
+        // Writes into missing parents: a second e-mail address, a second address, a rep name.
+        json!({"number": "C2", "emails": [{"address": "x@y.z"}], "addresses": [{"city": "Ede"}],
+            "sales_rep": {"id": "7"}}),
+        // An e-mail address that would have to be created after a missing one, and a
+        // phone number that becomes empty (the model needs both): does not fit.
+        json!({"number": "C3"}),
+        json!({"number": "C4", "emails": [{"address": "a"}, {"address": "b"}],
+            "phones": [{"number": "n/a"}]}),
+        // A rule refuses the value: the refusal wins over not fitting.
+        json!({"number": "TOO-LONG-NUMBER", "phones": [{"number": "-"}]}),
+        json!({"number": "SKIP", "phones": [{"number": "-"}]}),
+        // A line that is the only one, emptied by `street`; a blank registration number.
+        json!({"number": "C5", "emails": [{"address": "a"}], "addresses": [{"lines": ["12"]}],
+            "registration_number": " "}),
+    ];
+    for src in samples {
+        let c: Customer = serde_json::from_value(src.clone()).unwrap();
+        for plan in [corners(), overlapping()] {
+            assert_eq!(typed(plan, &c), through_json(plan, &c), "plan {} on {src}", plan.name());
+        }
+    }
+    let c: Customer = serde_json::from_value(json!({"number": "C2", "first_name": "anna",
+        "emails": [{"address": "x@y.z"}], "addresses": [{"city": "Ede"}]}))
+    .unwrap();
+    let Ok(Mapped::Record(out)) = corners().apply_entity(c, "C2") else { panic!("maps") };
+    assert_eq!(out.emails[1].address, "info@example.com");
+    assert_eq!(out.addresses[1].city.as_deref(), Some("ANNA"));
+    assert_eq!(out.language.as_deref(), Some("nl"));
+    assert_eq!(out.payment_term.and_then(|p| p.key).as_deref(), Some("30D"));
+}
+
+fn text() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        "[ a-zA-Z0-9+()/-]{0,10}".prop_map(Some),
+        prop::sample::select(vec!["", " ", "JV", "PB", "SKIP", "Hoofdstraat 12a", "12"])
+            .prop_map(|s| Some(s.to_string())),
+    ]
+}
+
+/// Customers whose fields are missing, blank, odd or as expected, with 0 to 2 e-mail
+/// addresses, phone numbers, addresses and lines.
+fn customer() -> impl Strategy<Value = Customer> {
+    let list = |n| prop::collection::vec("[ a-z0-9@.-]{0,8}", 0..n);
+    let address = (list(3), text(), text()).prop_map(|(lines, city, postal_code)| {
+        json!({"lines": lines, "city": city, "postal_code": postal_code})
+    });
+    let money = prop::option::of((any::<i32>(), 0u32..5).prop_map(|(n, scale)| {
+        json!({"amount": rust_decimal::Decimal::new(n.into(), scale).to_string(), "currency": "EUR"})
+    }));
+    let custom =
+        prop::option::of(text().prop_map(|t| json!({"value": {"type": "text", "value": t}})));
+    (
+        (text(), text(), text(), text(), text()),
+        (list(3), list(2), prop::collection::vec(address, 0..3)),
+        (prop::option::of((text(), text())), money, custom),
+    )
+        .prop_map(
+            |(
+                (number, name, first, last, reg),
+                (emails, phones, addresses),
+                (rep, money, custom),
+            )| {
+                let emails: Vec<Value> =
+                    emails.into_iter().map(|a| json!({"address": a})).collect();
+                let phones: Vec<Value> = phones.into_iter().map(|n| json!({"number": n})).collect();
+                let mut custom_fields = Map::new();
+                if let Some(c) = custom.filter(|c| !c["value"]["value"].is_null()) {
+                    custom_fields.insert("segment".into(), c);
+                }
+                let src = json!({"number": number, "name": name, "first_name": first,
+                "last_name": last, "registration_number": reg, "emails": emails,
+                "phones": phones, "addresses": addresses,
+                "sales_rep": rep.map(|(id, key)| json!({"id": id, "key": key})),
+                "credit_limit": money, "meta": {"custom": custom_fields}});
+                serde_json::from_value(src).expect("a customer")
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_typed_lane_equals_the_json_lane_on_arbitrary_customers(c in customer()) {
+        for plan in [corners(), overlapping()] {
+            prop_assert_eq!(typed(plan, &c), through_json(plan, &c), "plan {}", plan.name());
+        }
+    }
 }

@@ -1,0 +1,243 @@
+//! The typed lane: a customers → customers plan whose every path names a field of
+//! [`Customer`] that [`Leaf`] knows runs on the struct itself, with no JSON in between. The
+//! flow's mapping step otherwise serialises each record, maps its JSON in place and
+//! deserialises the result; here each rule reads and writes its field directly, with the same
+//! transforms, defaults, validations and value maps (`Rule::finish`), in the in-place order.
+//!
+//! The result is the JSON path's: a field reads as its path reads on the record's JSON, and a
+//! write does what the JSON write followed by deserialising does (see `fields`). A record
+//! the JSON path would map but not deserialise fails here as well, as not fitting the model.
+
+mod fields;
+
+use connector_core::model::{CustomField, Customer};
+use serde_json::Value;
+
+use crate::error::{FieldFailure, RecordFailure};
+use crate::in_place::Step;
+use crate::plan::{Cond, CurrencySrc, Final, In, MappingPlan, Out, Prefix, Rule};
+use crate::transform::{Ctx, Rate, T};
+use crate::value::V;
+use fields::{Leaf, Put, Unfit};
+
+/// A plan compiled for the typed lane.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    skips: Vec<Cond<Leaf>>,
+    steps: Vec<TypedStep>,
+}
+
+/// One rule of the lane, in the in-place order.
+#[derive(Debug)]
+struct TypedStep {
+    rule: usize,
+    input: Input,
+    target: Leaf,
+    /// The rule only does fixed amount arithmetic on the Money it reads and writes.
+    amounts: bool,
+    /// The default as a custom field, when it is one and the same for every record.
+    default_custom: Option<CustomField>,
+}
+
+/// Where a typed rule's value comes from.
+#[derive(Debug)]
+enum Input {
+    /// Its own target, which it reads and nothing else.
+    Own,
+    /// Another field.
+    One(Leaf),
+    /// Several fields, as a list.
+    Many(Vec<Leaf>),
+    /// The rule's constant.
+    Const,
+}
+
+/// How mapping a typed record can fail.
+pub(crate) enum Failed {
+    /// Rules refused values (as [`MappingPlan::apply`] reports them).
+    Rules(RecordFailure),
+    /// The mapped record would not fit the model (as deserialising it would report).
+    Unfit(Unfit),
+}
+
+/// Whether the rule reads anything besides its input (a tax rate or currency from a path):
+/// such reads go through the record's JSON.
+fn reads_elsewhere(rule: &Rule) -> bool {
+    matches!(rule.out, Out::Money(Some(CurrencySrc::From(_))))
+        || rule
+            .transforms
+            .iter()
+            .any(|t| matches!(t, T::AddTax(Rate::From(_)) | T::RemoveTax(Rate::From(_))))
+}
+
+impl Lane {
+    /// The lane for a plan, when every rule and skip condition names known fields.
+    pub(crate) fn build(plan: &MappingPlan) -> Option<Lane> {
+        use connector_core::EntityKind::Customer as C;
+        let order = plan.in_place.as_ref()?;
+        if plan.source != C || plan.target != C || !plan.each.is_empty() {
+            return None;
+        }
+        let skips = plan
+            .skips
+            .iter()
+            .map(|s| s.when.try_map(|p| Leaf::parse(&p.segs)))
+            .collect::<Option<Vec<_>>>()?;
+        let steps = order
+            .iter()
+            .map(|s| TypedStep::build(&plan.rules[s.rule], s))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Lane { skips, steps })
+    }
+
+    /// Maps a customer in place; `Ok(Some(reason))` when a skip rule holds. On failure the
+    /// record is left part-mapped.
+    pub(crate) fn apply(
+        &self,
+        plan: &MappingPlan,
+        c: &mut Customer,
+    ) -> Result<Option<String>, Failed> {
+        for (cond, skip) in self.skips.iter().zip(&plan.skips) {
+            if cond.holds_by(|leaf| leaf.read(c)) {
+                return Ok(Some(skip.reason.clone()));
+            }
+        }
+        let mut failures: Vec<(usize, FieldFailure)> = Vec::new();
+        let mut pending = Vec::new();
+        let mut unfit = None;
+        for step in &self.steps {
+            if let Err(why) = step.run(&plan.rules[step.rule], c, &mut pending) {
+                unfit.get_or_insert(why);
+            }
+            if !pending.is_empty() {
+                failures.extend(pending.drain(..).map(|f| (step.rule, f)));
+            }
+        }
+        if !failures.is_empty() {
+            // In rule order, as `apply` reports them.
+            failures.sort_by_key(|(i, _)| *i);
+            let failures = failures.into_iter().map(|(_, f)| f).collect();
+            return Err(Failed::Rules(RecordFailure { failures }));
+        }
+        match unfit {
+            Some(why) => Err(Failed::Unfit(why)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl TypedStep {
+    fn build(rule: &Rule, step: &Step) -> Option<TypedStep> {
+        if reads_elsewhere(rule) {
+            return None;
+        }
+        let target =
+            Leaf::parse(&rule.target.segs).filter(|t| !matches!(t, Leaf::CustomValue(_)))?;
+        let input = match &rule.input {
+            In::Path(_) if step.own_slot => Input::Own,
+            In::Path(p) => Input::One(Leaf::parse(&p.segs)?),
+            In::Paths(ps) => {
+                Input::Many(ps.iter().map(|p| Leaf::parse(&p.segs)).collect::<Option<_>>()?)
+            }
+            In::Const(_) => Input::Const,
+        };
+        let default_custom = match (&target, &rule.default_json) {
+            (Leaf::Custom(_), Some(json)) => serde_json::from_value(json.clone()).ok(),
+            _ => None,
+        };
+        let amounts = step.amounts && target == Leaf::CreditLimit;
+        Some(TypedStep { rule: step.rule, input, target, amounts, default_custom })
+    }
+
+    /// Runs the rule on the record; the failures of its values are pushed.
+    fn run(
+        &self,
+        rule: &Rule,
+        c: &mut Customer,
+        failures: &mut Vec<FieldFailure>,
+    ) -> Result<(), Unfit> {
+        // The rule reads nothing but its input: the JSON context is never consulted.
+        static NOTHING: Value = Value::Null;
+        let alone = Ctx::new(&NOTHING, &NOTHING);
+        if self.amounts && amounts_in_place(rule, c) {
+            return Ok(());
+        }
+        let put = match &self.input {
+            Input::Own => {
+                let v = self.target.take(c);
+                self.put(rule, rule.finish(v, &alone, Prefix(None), failures), &alone, failures)
+            }
+            Input::One(leaf) => {
+                let v = leaf.read(c);
+                self.put(rule, rule.finish(v, &alone, Prefix(None), failures), &alone, failures)
+            }
+            Input::Many(leaves) => {
+                let v = V::List(leaves.iter().map(|l| l.read(c)).collect());
+                self.put(rule, rule.finish(v, &alone, Prefix(None), failures), &alone, failures)
+            }
+            Input::Const => {
+                self.put(rule, rule.value(&alone, Prefix(None), failures), &alone, failures)
+            }
+        };
+        self.target.write(c, put)
+    }
+
+    /// What to write for the rule's result (`None`: the rule failed), decided as the JSON
+    /// path decides it.
+    fn put<'a>(
+        &self,
+        rule: &'a Rule,
+        result: Option<Final<'a>>,
+        ctx: &Ctx<'a>,
+        failures: &mut Vec<FieldFailure>,
+    ) -> Put {
+        match result {
+            None => Put::Nothing,
+            Some(Final::Default(json)) => match (&self.default_custom, json) {
+                (Some(field), _) => Put::Custom(field.clone()),
+                (None, Value::String(s)) => Put::Text(s.clone()),
+                (None, json) => Put::Json(json.clone()),
+            },
+            Some(Final::Empty) if rule.keep_empty => Put::Json(rule.out.empty()),
+            // Never overwrite with empty.
+            Some(Final::Empty) => Put::Remove,
+            Some(Final::Value(v)) => match (&rule.out, v) {
+                (Out::Text | Out::Any, V::Text(s)) => Put::Text(s.into_owned()),
+                (out, v) => match out.convert(&v, ctx) {
+                    Ok(json) => Put::Json(json),
+                    Err(message) => {
+                        failures.push(rule.type_failure(&v, Prefix(None), message));
+                        Put::Nothing
+                    }
+                },
+            },
+        }
+    }
+}
+
+/// Applies the rule's amount arithmetic to the credit limit's amount; `false`, with nothing
+/// changed, when there is none or the arithmetic fails (the general path then says why).
+fn amounts_in_place(rule: &Rule, c: &mut Customer) -> bool {
+    let Some(money) = &mut c.credit_limit else { return false };
+    let mut d = money.amount;
+    for t in &rule.transforms {
+        match t.fixed_amount(d) {
+            Some(Some(x)) => d = x,
+            _ => return false,
+        }
+    }
+    money.amount = d;
+    true
+}
+
+impl MappingPlan {
+    /// Maps a customer on the struct itself (`Ok(Some(reason))`: skipped), when the plan has
+    /// a typed lane and applies in place; `None` otherwise (the caller goes through JSON).
+    pub(crate) fn apply_customer(
+        &self,
+        c: &mut Customer,
+    ) -> Option<Result<Option<String>, Failed>> {
+        let lane = self.typed.as_ref().filter(|_| self.applies_in_place())?;
+        Some(lane.apply(self, c))
+    }
+}
