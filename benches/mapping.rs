@@ -277,6 +277,11 @@ fn mapping(c: &mut Criterion) {
     let plan = load_plan(MAPPING);
     assert!(plan.applies_in_place());
     let sources: Vec<Value> = (0..DISTINCT).map(source).collect();
+    let customers: Vec<Customer> =
+        sources.iter().map(|s| serde_json::from_value(s.clone()).unwrap()).collect();
+    if let Ok(n) = std::env::var("MAPPING_PROFILE") {
+        return profile(plan, &sources, &customers, n.parse().unwrap_or(RECORDS));
+    }
     // Sanity: in place gives what a copy gives, and the mapping does what it says.
     for s in &sources {
         assert_eq!(format!("{:?}", plan.apply_owned(s.clone())), format!("{:?}", plan.apply(s)));
@@ -289,8 +294,6 @@ fn mapping(c: &mut Criterion) {
     assert_eq!(first["credit_limit"]["amount"], json!("12500.46"));
     // The typed lane gives what the JSON gives.
     assert!(plan.maps_customers_typed());
-    let customers: Vec<Customer> =
-        sources.iter().map(|s| serde_json::from_value(s.clone()).unwrap()).collect();
     for c in &customers {
         let Ok(Mapped::Record(typed)) = plan.apply_entity(c.clone(), "") else { panic!("maps") };
         let json = through_json(&plan, c);
@@ -325,30 +328,6 @@ fn mapping(c: &mut Criterion) {
             }
             println!("{n} rules: {:.0} ns/record", t.elapsed().as_nanos() as f64 / RECORDS as f64);
         }
-    }
-    if let Ok(n) = std::env::var("MAPPING_PROFILE") {
-        // Only the timed loop, for a profiler (`perf record`, `valgrind --tool=callgrind`).
-        let n = n.parse().unwrap_or(RECORDS);
-        if std::env::var("MAPPING_BY_HAND").is_ok() {
-            let timed = run_by_hand(&sources, n);
-            println!("mapping written by hand: {}", per_second(n, timed.as_secs_f64()));
-            return;
-        }
-        if std::env::var("MAPPING_TYPED").is_ok() {
-            let (mapped, timed) = run_typed(&plan, &customers, n);
-            assert_eq!(mapped, n);
-            println!("mapping (apply_entity, typed lane): {}", per_second(n, timed.as_secs_f64()));
-            return;
-        }
-        // `MAPPING_RULE=K`: the K-th rule alone (1-based; 0: none), to cost one rule.
-        let plan = match std::env::var("MAPPING_RULE").ok().and_then(|k| k.parse().ok()) {
-            Some(k) => one_rule(k),
-            None => plan,
-        };
-        let (mapped, timed) = run_owned(&plan, &sources, n);
-        assert_eq!(mapped, n);
-        println!("mapping (apply_owned, in place): {}", per_second(n, timed.as_secs_f64()));
-        return;
     }
     // Plain measurements, printed as records per second.
     let (mapped, timed) = run_typed(&plan, &customers, RECORDS);
@@ -411,6 +390,30 @@ fn mapping(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// `MAPPING_PROFILE=N`: only the timed loop over `n` records, for a profiler (`perf record`,
+/// `valgrind --tool=callgrind`); the checks of the normal run are left out.
+fn profile(plan: MappingPlan, sources: &[Value], customers: &[Customer], n: usize) {
+    if std::env::var("MAPPING_BY_HAND").is_ok() {
+        let timed = run_by_hand(sources, n);
+        println!("mapping written by hand: {}", per_second(n, timed.as_secs_f64()));
+        return;
+    }
+    // `MAPPING_RULE=K`: the K-th rule alone (1-based; 0: none), to cost one rule.
+    let plan = match std::env::var("MAPPING_RULE").ok().and_then(|k| k.parse().ok()) {
+        Some(k) => one_rule(k),
+        None => plan,
+    };
+    if std::env::var("MAPPING_TYPED").is_ok() {
+        let (mapped, timed) = run_typed(&plan, customers, n);
+        assert_eq!(mapped, n);
+        println!("mapping (apply_entity, typed lane): {}", per_second(n, timed.as_secs_f64()));
+        return;
+    }
+    let (mapped, timed) = run_owned(&plan, sources, n);
+    assert_eq!(mapped, n);
+    println!("mapping (apply_owned, in place): {}", per_second(n, timed.as_secs_f64()));
 }
 
 criterion_group!(benches, mapping);

@@ -349,21 +349,8 @@ impl Rule {
     ) -> Option<Final<'a>> {
         let mut rest = &self.transforms[..];
         if let V::Text(Cow::Owned(s)) = &mut v {
-            // Text transforms on text the rule owns: one after another on the same buffer.
-            // Text a transform made empty is nothing (as `text_op` has it); text that was
-            // empty to begin with stays text for the transforms after these.
-            let ran = rest.first().is_some_and(T::is_text_op);
-            while let Some((t, more)) = rest.split_first() {
-                if !t.is_text_op() {
-                    break;
-                }
-                *s = t.on_text(Cow::Owned(std::mem::take(s))).into_owned();
-                rest = more;
-                if s.is_empty() {
-                    // Empty text is nothing: the rest of the transforms pass it on as is.
-                    break;
-                }
-            }
+            let ran;
+            (ran, rest) = self.text_ops(s);
             if ran && s.is_empty() {
                 v = V::Absent;
             }
@@ -393,9 +380,42 @@ impl Rule {
                 empty = v.is_empty();
             }
         }
+        let ok = self.validate(&v, empty, prefix, failures);
+        ok.then_some(if empty { Final::Empty } else { Final::Value(v) })
+    }
+
+    /// The leading text transforms on text the rule owns, one after another on the same
+    /// buffer; whether any ran, and the transforms left. Text a transform made empty is
+    /// nothing (as `text_op` has it), and the transforms after it would pass it on as it is;
+    /// text that was empty to begin with stays text for the transforms after these.
+    pub(crate) fn text_ops(&self, s: &mut String) -> (bool, &[T]) {
+        let mut rest = &self.transforms[..];
+        let ran = rest.first().is_some_and(T::is_text_op);
+        while let Some((t, more)) = rest.split_first() {
+            if !t.is_text_op() {
+                break;
+            }
+            *s = t.on_text(Cow::Owned(std::mem::take(s))).into_owned();
+            rest = more;
+            if s.is_empty() {
+                break;
+            }
+        }
+        (ran, rest)
+    }
+
+    /// Checks the rule's validations on its final value; `false` when one fails (the
+    /// failures are pushed).
+    pub(crate) fn validate(
+        &self,
+        v: &V<'_>,
+        empty: bool,
+        prefix: Prefix<'_>,
+        failures: &mut Vec<FieldFailure>,
+    ) -> bool {
         let mut ok = true;
         for r in &self.rules {
-            if let Err(message) = r.check_value(&v, empty) {
+            if let Err(message) = r.check_value(v, empty) {
                 failures.push(FieldFailure {
                     field: prefix.name(&self.target),
                     rule: r.name(),
@@ -406,7 +426,7 @@ impl Rule {
                 ok = false;
             }
         }
-        ok.then_some(if empty { Final::Empty } else { Final::Value(v) })
+        ok
     }
 
     /// The failure of a value that does not convert to the target field's type.

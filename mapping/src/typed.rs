@@ -10,15 +10,18 @@
 
 mod fields;
 
+use std::borrow::Cow;
+
 use connector_core::model::{CustomField, Customer};
 use serde_json::Value;
 
 use crate::error::{FieldFailure, RecordFailure};
 use crate::in_place::Step;
 use crate::plan::{Cond, CurrencySrc, Final, In, MappingPlan, Out, Prefix, Rule};
+use crate::text::is_blank;
 use crate::transform::{Ctx, Rate, T};
 use crate::value::V;
-use fields::{Leaf, Put, Unfit};
+use fields::{Leaf, Put, TextSlot, Unfit};
 
 /// A plan compiled for the typed lane.
 #[derive(Debug)]
@@ -35,6 +38,9 @@ struct TypedStep {
     target: Leaf,
     /// The rule only does fixed amount arithmetic on the Money it reads and writes.
     amounts: bool,
+    /// The rule only runs text transforms on its own text field, without a default, and
+    /// writes text: the text is changed where it is.
+    text: bool,
     /// The default as a custom field, when it is one and the same for every record.
     default_custom: Option<CustomField>,
 }
@@ -146,7 +152,14 @@ impl TypedStep {
             _ => None,
         };
         let amounts = step.amounts && target == Leaf::CreditLimit;
-        Some(TypedStep { rule: step.rule, input, target, amounts, default_custom })
+        let text = matches!(input, Input::Own)
+            && target.is_text()
+            && !rule.transforms.is_empty()
+            && rule.transforms.iter().all(T::is_text_op)
+            && rule.default.is_none()
+            && !rule.keep_empty
+            && matches!(rule.out, Out::Text | Out::Any);
+        Some(TypedStep { rule: step.rule, input, target, amounts, text, default_custom })
     }
 
     /// Runs the rule on the record; the failures of its values are pushed.
@@ -161,6 +174,27 @@ impl TypedStep {
         let alone = Ctx::new(&NOTHING, &NOTHING);
         if self.amounts && amounts_in_place(rule, c) {
             return Ok(());
+        }
+        if self.text {
+            match self.target.text_slot(c) {
+                TextSlot::Text(s) => {
+                    // As `Rule::finish` on the text moved out of its field, without the move.
+                    rule.text_ops(s);
+                    let empty = is_blank(s);
+                    let v = if s.is_empty() { V::Absent } else { V::Text(Cow::Borrowed(s)) };
+                    if !rule.validate(&v, empty, Prefix(None), failures) || !empty {
+                        return Ok(());
+                    }
+                    // Never overwrite with empty.
+                    return self.target.write(c, Put::Remove);
+                }
+                // Nothing to change and nothing to remove; the validations see nothing.
+                TextSlot::Absent => {
+                    rule.validate(&V::Absent, true, Prefix(None), failures);
+                    return Ok(());
+                }
+                TextSlot::Elsewhere => {}
+            }
         }
         let put = match &self.input {
             Input::Own => {

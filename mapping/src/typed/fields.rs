@@ -108,6 +108,17 @@ pub(crate) enum Put {
     Json(Value),
 }
 
+/// A text field, for a rule that changes its text where it is.
+pub(crate) enum TextSlot<'c> {
+    /// The field's text.
+    Text(&'c mut String),
+    /// The field is not there.
+    Absent,
+    /// Not text, or a line that is not its list's last (which must not be moved out: see
+    /// [`Leaf::take`]): the rule takes the general way.
+    Elsewhere,
+}
+
 /// Why a written record no longer fits the model.
 pub(crate) type Unfit = String;
 
@@ -175,6 +186,31 @@ impl Leaf {
                 },
             },
         }
+    }
+
+    /// The field's own text, to be changed where it is.
+    pub(crate) fn text_slot<'c>(&self, c: &'c mut Customer) -> TextSlot<'c> {
+        let found = match self {
+            Leaf::Top(f) => f.get_mut(c).as_mut(),
+            Leaf::Email(i) => c.emails.get_mut(*i).map(|e| &mut e.address),
+            Leaf::Phone(i) => c.phones.get_mut(*i).map(|p| &mut p.number),
+            Leaf::Line(i, j) => match c.addresses.get_mut(*i).map(|a| &mut a.lines) {
+                Some(lines) if j + 1 < lines.len() => return TextSlot::Elsewhere,
+                Some(lines) => lines.get_mut(*j),
+                None => None,
+            },
+            Leaf::Address(i, f) => c.addresses.get_mut(*i).and_then(|a| f.get_mut(a).as_mut()),
+            Leaf::Ref(r, f) => r.get_mut(c).as_mut().and_then(|e| f.get_mut(e).as_mut()),
+            Leaf::CreditLimit | Leaf::Custom(_) | Leaf::CustomValue(_) => {
+                return TextSlot::Elsewhere;
+            }
+        };
+        found.map_or(TextSlot::Absent, TextSlot::Text)
+    }
+
+    /// Whether the field holds text.
+    pub(crate) fn is_text(&self) -> bool {
+        !matches!(self, Leaf::CreditLimit | Leaf::Custom(_) | Leaf::CustomValue(_))
     }
 
     /// The field's value for a rule that reads nothing else and will write it back: text is
