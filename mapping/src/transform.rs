@@ -578,8 +578,9 @@ fn split_at_words(
     s: &str,
     words: impl Iterator<Item = (usize, usize)>,
 ) -> (Option<&str>, Option<&str>) {
+    // Whether `w`, past any leading `,` and `#`, starts with a digit.
     let starts_digit =
-        |w: &str| w.trim_start_matches([',', '#']).starts_with(|c: char| c.is_ascii_digit());
+        |w: &str| w.bytes().find(|&b| b != b',' && b != b'#').is_some_and(|b| b.is_ascii_digit());
     // The last word (not the first) starting with a digit, and whether what follows it is
     // at most two short words. An earlier candidate has a longer tail, so only the last one
     // can qualify.
@@ -630,7 +631,12 @@ fn part<'a>(s: Cow<'a, str>, f: impl for<'x> Fn(&'x str) -> Option<&'x str>) -> 
 }
 
 fn clean(x: &str) -> Option<&str> {
-    let x = text::trim(text::trim(x).trim_matches(','));
+    // `,` is one byte that is never part of another character: cutting next to it is safe.
+    let x = text::trim(x);
+    let b = x.as_bytes();
+    let start = b.iter().position(|&c| c != b',').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b',').map_or(start, |i| i + 1);
+    let x = text::trim(&x[start..end]);
     (!x.is_empty()).then_some(x)
 }
 

@@ -181,8 +181,13 @@ impl TypedStep {
                     // As `Rule::finish` on the text moved out of its field, without the move.
                     rule.text_ops(s);
                     let empty = is_blank(s);
-                    let v = if s.is_empty() { V::Absent } else { V::Text(Cow::Borrowed(s)) };
-                    if !rule.validate(&v, empty, Prefix(None), failures) || !empty {
+                    if !rule.rules.is_empty() {
+                        let v = if s.is_empty() { V::Absent } else { V::Text(Cow::Borrowed(s)) };
+                        if !rule.validate(&v, empty, Prefix(None), failures) {
+                            return Ok(());
+                        }
+                    }
+                    if !empty {
                         return Ok(());
                     }
                     // Never overwrite with empty.

@@ -52,6 +52,9 @@ fn street_and_house_number() {
         ("Main St, 12", Some("Main St"), Some("12")),
         ("1e Jan van Galenstraat 5", Some("1e Jan van Galenstraat"), Some("5")),
         ("Dorpsstraat", Some("Dorpsstraat"), None),
+        ("Main St, #12", Some("Main St"), Some("12")),
+        (",Kerkstraat, 7,", Some("Kerkstraat"), Some("7")),
+        ("Straße, 4 ä", Some("Straße"), Some("4 ä")),
         ("  ", None, None),
     ];
     for (input, street, number) in cases {
