@@ -93,6 +93,9 @@ impl Lane {
             .iter()
             .map(|s| TypedStep::build(&plan.rules[s.rule], s))
             .collect::<Option<Vec<_>>>()?;
+        if could_repair(&steps) {
+            return None;
+        }
         Some(Lane { skips, steps })
     }
 
@@ -252,6 +255,21 @@ impl TypedStep {
             },
         }
     }
+}
+
+/// Whether a rule writes where an earlier one may have left the record unfit: the same field,
+/// or an e-mail address or phone number before one an earlier rule wrote (the JSON write
+/// leaves a gap there). The lane reports the first write the model cannot hold, while the
+/// JSON route deserialises once, after every rule, so a later rule could still mend it: such
+/// plans take the JSON route.
+fn could_repair(steps: &[TypedStep]) -> bool {
+    steps.iter().enumerate().any(|(k, later)| {
+        steps[..k].iter().any(|earlier| match (&earlier.target, &later.target) {
+            (a, b) if a == b => true,
+            (Leaf::Email(i), Leaf::Email(j)) | (Leaf::Phone(i), Leaf::Phone(j)) => j < i,
+            _ => false,
+        })
+    })
 }
 
 /// Applies the rule's amount arithmetic to the credit limit's amount; `false`, with nothing

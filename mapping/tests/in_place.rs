@@ -586,3 +586,61 @@ proptest! {
         }
     }
 }
+
+/// A later rule fills the e-mail address an earlier one skipped over, or sets again the phone
+/// number an earlier one removed: the JSON route ends with a record that fits, so such plans
+/// are not mapped on the typed lane (which reports the first write that does not fit).
+const REPAIR_EMAILS: &str = r#"
+source = "customers"
+target = "customers"
+
+[[field]]
+target = "emails[1].address"
+constant = "second@example.com"
+
+[[field]]
+target = "emails[0].address"
+constant = "first@example.com"
+"#;
+
+const REPAIR_PHONES: &str = r#"
+source = "customers"
+target = "customers"
+
+[[field]]
+target = "phones[0].number"
+source = "phones[0].number"
+transforms = ["digits_only"]
+
+[[field]]
+target = "phones[0].number"
+source = "name"
+"#;
+
+#[test]
+fn a_rule_that_may_mend_an_earlier_write_keeps_the_plan_on_the_json_route() {
+    let load = |text: &str| {
+        Loader::new()
+            .load_str(text, Format::Toml, "repairs.toml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .take_for(EntityKind::Customer)
+            .unwrap()
+    };
+    let samples = [json!({}), json!({"name": "0612", "phones": [{"number": "n/a"}]})];
+    for text in [REPAIR_EMAILS, REPAIR_PHONES] {
+        let plan = load(text);
+        assert!(!plan.maps_customers_typed());
+        for src in &samples {
+            let c: Customer = serde_json::from_value(src.clone()).unwrap();
+            assert_eq!(typed(&plan, &c), through_json(&plan, &c), "on {src}");
+            assert!(typed(&plan, &c).starts_with("record"), "on {src}");
+        }
+    }
+    // E-mail addresses written in their order can take the typed lane.
+    let in_order =
+        REPAIR_EMAILS.replace("emails[1]", "emails[X]").replace("emails[0]", "emails[1]");
+    let plan = load(&in_order.replace("emails[X]", "emails[0]"));
+    assert!(plan.maps_customers_typed());
+    let c: Customer = serde_json::from_value(json!({})).unwrap();
+    assert_eq!(typed(&plan, &c), through_json(&plan, &c));
+}
