@@ -18,6 +18,15 @@ fn both(plan: &MappingPlan, src: &Value) -> (String, String) {
     (show(plan.apply(src)), show(plan.apply_owned(src.clone())))
 }
 
+/// The customers plan of a mapping document; panics with the load errors.
+fn customer_plan(text: &str, file: &str) -> MappingPlan {
+    Loader::new()
+        .load_str(text, Format::Toml, file)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .take_for(EntityKind::Customer)
+        .unwrap()
+}
+
 fn examples_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mappings")
 }
@@ -127,12 +136,7 @@ keep_empty = true
 
 fn overlapping() -> &'static MappingPlan {
     static PLAN: OnceLock<MappingPlan> = OnceLock::new();
-    PLAN.get_or_init(|| {
-        let mut set = Loader::new()
-            .load_str(OVERLAPPING, Format::Toml, "overlap.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
-        set.take_for(EntityKind::Customer).unwrap()
-    })
+    PLAN.get_or_init(|| customer_plan(OVERLAPPING, "overlap.toml"))
 }
 
 #[test]
@@ -203,9 +207,8 @@ fn failures_come_in_rule_order() {
 /// a default that is the same for every record lands whole.
 #[test]
 fn owned_text_amounts_and_fixed_defaults_match_the_copy() {
-    let plan = Loader::new()
-        .load_str(
-            r#"
+    let plan = customer_plan(
+        r#"
 source = "customers"
 target = "customers"
 
@@ -229,12 +232,8 @@ target = "meta.custom.segment"
 source = "meta.custom.segment"
 default = "retail"
 "#,
-            Format::Toml,
-            "owned.toml",
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .take_for(EntityKind::Customer)
-        .unwrap();
+        "owned.toml",
+    );
     assert!(plan.applies_in_place());
     for (name, tax, amount) in [
         ("   ", "NL 12", "0.05"),
@@ -327,9 +326,8 @@ proptest! {
 /// place as on a copy (only the last element of a list can be removed).
 #[test]
 fn an_emptied_line_that_is_not_the_last_stays_as_on_a_copy() {
-    let plan = Loader::new()
-        .load_str(
-            r#"
+    let plan = customer_plan(
+        r#"
 source = "customers"
 target = "customers"
 
@@ -338,12 +336,8 @@ target = "addresses[0].lines[0]"
 source = "addresses[0].lines[0]"
 transforms = [{ op = "regex_replace", pattern = "^.*$", with = "" }]
 "#,
-            Format::Toml,
-            "lines.toml",
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .take_for(EntityKind::Customer)
-        .unwrap();
+        "lines.toml",
+    );
     assert!(plan.applies_in_place());
     for lines in [json!(["Hoofdstraat 1", "2nd floor"]), json!(["Hoofdstraat 1"])] {
         let src = json!({"addresses": [{"lines": lines}]});
@@ -450,12 +444,7 @@ transforms = ["upper"]
 
 fn corners() -> &'static MappingPlan {
     static PLAN: OnceLock<MappingPlan> = OnceLock::new();
-    PLAN.get_or_init(|| {
-        let mut set = Loader::new()
-            .load_str(CORNERS, Format::Toml, "corners.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
-        set.take_for(EntityKind::Customer).unwrap()
-    })
+    PLAN.get_or_init(|| customer_plan(CORNERS, "corners.toml"))
 }
 
 /// Mapping a customer through its JSON (`apply_owned`, then back to the struct), shown as
@@ -619,13 +608,7 @@ source = "name"
 
 #[test]
 fn a_rule_that_may_mend_an_earlier_write_keeps_the_plan_on_the_json_route() {
-    let load = |text: &str| {
-        Loader::new()
-            .load_str(text, Format::Toml, "repairs.toml")
-            .unwrap_or_else(|e| panic!("{e}"))
-            .take_for(EntityKind::Customer)
-            .unwrap()
-    };
+    let load = |text: &str| customer_plan(text, "repairs.toml");
     let samples = [json!({}), json!({"name": "0612", "phones": [{"number": "n/a"}]})];
     for text in [REPAIR_EMAILS, REPAIR_PHONES] {
         let plan = load(text);
