@@ -176,7 +176,7 @@ impl<'a> Compiler<'a> {
             in_place,
             typed: None,
         };
-        plan.typed = crate::typed::Lane::build(&plan);
+        plan.typed = crate::typed::Typed::build(&plan);
         plan
     }
 

@@ -46,9 +46,9 @@ pub struct MappingPlan {
     /// The order to run the rules in when applying in place, if there is one (see
     /// `in_place`).
     pub(crate) in_place: Option<Vec<crate::in_place::Step>>,
-    /// The plan on `Customer` structs, when it has only fields the typed lane knows (see
+    /// The plan on the entity's structs, when it has only fields the typed lane knows (see
     /// `typed`).
-    pub(crate) typed: Option<crate::typed::Lane>,
+    pub(crate) typed: Option<crate::typed::Typed>,
 }
 
 impl fmt::Debug for MappingPlan {

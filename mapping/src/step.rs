@@ -6,7 +6,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use connector_core::flow::{PrepareUpdateFn, Step, StepContext, StepOutcome};
-use connector_core::model::Customer;
 use connector_core::reexports::async_trait;
 use connector_core::{Entity, EntityKind, Error};
 
@@ -80,10 +79,12 @@ fn unfit(kind: EntityKind, why: impl std::fmt::Display, key: &str) -> Error {
 
 impl MappingPlan {
     /// Maps a record to a record of the same entity: what the flow's mapping step runs.
-    /// `key` names the record in errors. A customer is mapped on the struct itself when
-    /// every path of the plan names a field the typed lane knows; any other record goes
-    /// through its JSON form ([`MappingPlan::apply_owned`]) and back. Both give the same
-    /// record.
+    /// `key` names the record in errors. A customer or product is mapped on the struct itself
+    /// when every path of the plan names a field the typed lane knows ([`maps_typed`]); any
+    /// other record goes through its JSON form ([`MappingPlan::apply_owned`]) and back. Both
+    /// give the same record.
+    ///
+    /// [`maps_typed`]: MappingPlan::maps_typed
     pub fn apply_entity<E: Entity>(&self, mut record: E, key: &str) -> Result<Mapped<E>, Error> {
         if self.source != E::KIND || self.target != E::KIND {
             return Err(Error::config(format!(
@@ -95,14 +96,12 @@ impl MappingPlan {
                 E::KIND
             )));
         }
-        if let Some(customer) = (&mut record as &mut dyn Any).downcast_mut::<Customer>() {
-            match self.apply_customer(customer) {
-                Some(Ok(None)) => return Ok(Mapped::Record(record)),
-                Some(Ok(Some(reason))) => return Ok(Mapped::Skip(reason)),
-                Some(Err(Failed::Rules(failure))) => return Err(failure.to_error(key)),
-                Some(Err(Failed::Unfit(why))) => return Err(unfit(E::KIND, why, key)),
-                None => {}
-            }
+        match self.apply_on_struct(&mut record as &mut dyn Any) {
+            Some(Ok(None)) => return Ok(Mapped::Record(record)),
+            Some(Ok(Some(reason))) => return Ok(Mapped::Skip(reason)),
+            Some(Err(Failed::Rules(failure))) => return Err(failure.to_error(key)),
+            Some(Err(Failed::Unfit(why))) => return Err(unfit(E::KIND, why, key)),
+            None => {}
         }
         let source = serde_json::to_value(&record)
             .map_err(|e| Error::internal(format!("cannot serialise the record: {e}")))?;
@@ -115,8 +114,9 @@ impl MappingPlan {
         }
     }
 
-    /// Whether [`MappingPlan::apply_entity`] maps customers on the struct itself.
-    pub fn maps_customers_typed(&self) -> bool {
+    /// Whether [`MappingPlan::apply_entity`] maps records on the struct itself (the typed
+    /// lane: customers → customers or products → products, with paths to fields it knows).
+    pub fn maps_typed(&self) -> bool {
         self.typed.is_some() && self.applies_in_place()
     }
 

@@ -1,18 +1,23 @@
-//! The typed lane: a customers → customers plan whose every path names a field of
-//! [`Customer`] that [`Leaf`] knows runs on the struct itself, with no JSON in between. The
-//! flow's mapping step otherwise serialises each record, maps its JSON in place and
-//! deserialises the result; here each rule reads and writes its field directly, with the same
-//! transforms, defaults, validations and value maps (`Rule::finish`), in the in-place order.
+//! The typed lane: a customers → customers (or products → products) plan whose every path
+//! names a field the lane knows ([`CustomerField`], [`ProductField`]) runs on the struct
+//! itself, with no JSON in between. The flow's mapping step otherwise serialises each record,
+//! maps its JSON in place and deserialises the result; here each rule reads and writes its
+//! field directly, with the same transforms, defaults, validations and value maps
+//! (`Rule::finish`), in the in-place order.
 //!
 //! The result is the JSON path's: a field reads as its path reads on the record's JSON, and a
 //! write does what the JSON write followed by deserialising does (see `fields`). A record
 //! the JSON path would map but not deserialise fails here as well, as not fitting the model.
 
+mod customer;
 mod fields;
+mod product;
 
+use std::any::Any;
 use std::borrow::Cow;
 
-use connector_core::model::{CustomField, Customer};
+use connector_core::EntityKind;
+use connector_core::model::{CustomField, Customer, Product};
 use serde_json::Value;
 
 use crate::error::{FieldFailure, RecordFailure};
@@ -21,21 +26,59 @@ use crate::plan::{Cond, CurrencySrc, Final, In, MappingPlan, Out, Prefix, Rule};
 use crate::text::is_blank;
 use crate::transform::{Ctx, Rate, T};
 use crate::value::V;
-use fields::{Leaf, Put, TextSlot, Unfit};
+use customer::CustomerField;
+use fields::{Fields, Place, Put, TextSlot, Unfit};
+use product::ProductField;
 
-/// A plan compiled for the typed lane.
+/// A plan compiled for the typed lane, for its entity.
 #[derive(Debug)]
-pub(crate) struct Lane {
-    skips: Vec<Cond<Leaf>>,
-    steps: Vec<TypedStep>,
+pub(crate) enum Typed {
+    /// Customers.
+    Customer(Lane<CustomerField>),
+    /// Products.
+    Product(Lane<ProductField>),
+}
+
+impl Typed {
+    /// The lane for a plan that maps an entity the lane knows to itself, when every rule and
+    /// skip condition names fields it knows.
+    pub(crate) fn build(plan: &MappingPlan) -> Option<Typed> {
+        if plan.source != plan.target {
+            return None;
+        }
+        match plan.source {
+            EntityKind::Customer => Lane::build(plan).map(Typed::Customer),
+            EntityKind::Product => Lane::build(plan).map(Typed::Product),
+            _ => None,
+        }
+    }
+
+    /// Maps `record` when it is of the lane's entity (`None` otherwise).
+    fn apply(
+        &self,
+        plan: &MappingPlan,
+        record: &mut dyn Any,
+    ) -> Option<Result<Option<String>, Failed>> {
+        match self {
+            Typed::Customer(lane) => Some(lane.apply(plan, record.downcast_mut::<Customer>()?)),
+            Typed::Product(lane) => Some(lane.apply(plan, record.downcast_mut::<Product>()?)),
+        }
+    }
+}
+
+/// A plan compiled for the typed lane on the fields `F`.
+#[derive(Debug)]
+pub(crate) struct Lane<F> {
+    skips: Vec<Cond<F>>,
+    steps: Vec<TypedStep<F>>,
 }
 
 /// One rule of the lane, in the in-place order.
 #[derive(Debug)]
-struct TypedStep {
+struct TypedStep<F> {
     rule: usize,
-    input: Input,
-    target: Leaf,
+    input: Input<F>,
+    target: F,
     /// The rule only does fixed amount arithmetic on the Money it reads and writes.
     amounts: bool,
     /// The rule only runs text transforms on its own text field, without a default, and
@@ -47,13 +90,13 @@ struct TypedStep {
 
 /// Where a typed rule's value comes from.
 #[derive(Debug)]
-enum Input {
+enum Input<F> {
     /// Its own target, which it reads and nothing else.
     Own,
     /// Another field.
-    One(Leaf),
+    One(F),
     /// Several fields, as a list.
-    Many(Vec<Leaf>),
+    Many(Vec<F>),
     /// The rule's constant.
     Const,
 }
@@ -76,18 +119,17 @@ fn reads_elsewhere(rule: &Rule) -> bool {
             .any(|t| matches!(t, T::AddTax(Rate::From(_)) | T::RemoveTax(Rate::From(_))))
 }
 
-impl Lane {
+impl<F: Fields> Lane<F> {
     /// The lane for a plan, when every rule and skip condition names known fields.
-    pub(crate) fn build(plan: &MappingPlan) -> Option<Lane> {
-        use connector_core::EntityKind::Customer as C;
+    fn build(plan: &MappingPlan) -> Option<Lane<F>> {
         let order = plan.in_place.as_ref()?;
-        if plan.source != C || plan.target != C || !plan.each.is_empty() {
+        if !plan.each.is_empty() {
             return None;
         }
         let skips = plan
             .skips
             .iter()
-            .map(|s| s.when.try_map(|p| Leaf::parse(&p.segs)))
+            .map(|s| s.when.try_map(|p| F::parse(&p.segs)))
             .collect::<Option<Vec<_>>>()?;
         let steps = order
             .iter()
@@ -99,13 +141,9 @@ impl Lane {
         Some(Lane { skips, steps })
     }
 
-    /// Maps a customer in place; `Ok(Some(reason))` when a skip rule holds. On failure the
+    /// Maps a record in place; `Ok(Some(reason))` when a skip rule holds. On failure the
     /// record is left part-mapped.
-    pub(crate) fn apply(
-        &self,
-        plan: &MappingPlan,
-        c: &mut Customer,
-    ) -> Result<Option<String>, Failed> {
+    fn apply(&self, plan: &MappingPlan, c: &mut F::Record) -> Result<Option<String>, Failed> {
         for (cond, skip) in self.skips.iter().zip(&plan.skips) {
             if cond.holds_by(|leaf| leaf.read(c)) {
                 return Ok(Some(skip.reason.clone()));
@@ -135,26 +173,26 @@ impl Lane {
     }
 }
 
-impl TypedStep {
-    fn build(rule: &Rule, step: &Step) -> Option<TypedStep> {
+impl<F: Fields> TypedStep<F> {
+    fn build(rule: &Rule, step: &Step) -> Option<TypedStep<F>> {
         if reads_elsewhere(rule) {
             return None;
         }
         let target =
-            Leaf::parse(&rule.target.segs).filter(|t| !matches!(t, Leaf::CustomValue(_)))?;
+            F::parse(&rule.target.segs).filter(|t| !matches!(t.place(), Place::CustomValue(_)))?;
         let input = match &rule.input {
             In::Path(_) if step.own_slot => Input::Own,
-            In::Path(p) => Input::One(Leaf::parse(&p.segs)?),
+            In::Path(p) => Input::One(F::parse(&p.segs)?),
             In::Paths(ps) => {
-                Input::Many(ps.iter().map(|p| Leaf::parse(&p.segs)).collect::<Option<_>>()?)
+                Input::Many(ps.iter().map(|p| F::parse(&p.segs)).collect::<Option<_>>()?)
             }
             In::Const(_) => Input::Const,
         };
-        let default_custom = match (&target, &rule.default_json) {
-            (Leaf::Custom(_), Some(json)) => serde_json::from_value(json.clone()).ok(),
+        let default_custom = match (target.place(), &rule.default_json) {
+            (Place::Custom(_), Some(json)) => serde_json::from_value(json.clone()).ok(),
             _ => None,
         };
-        let amounts = step.amounts && target == Leaf::CreditLimit;
+        let amounts = step.amounts && matches!(target.place(), Place::Money);
         let text = matches!(input, Input::Own)
             && target.is_text()
             && !rule.transforms.is_empty()
@@ -169,13 +207,13 @@ impl TypedStep {
     fn run(
         &self,
         rule: &Rule,
-        c: &mut Customer,
+        c: &mut F::Record,
         failures: &mut Vec<FieldFailure>,
     ) -> Result<(), Unfit> {
         // The rule reads nothing but its input: the JSON context is never consulted.
         static NOTHING: Value = Value::Null;
         let alone = Ctx::new(&NOTHING, &NOTHING);
-        if self.amounts && amounts_in_place(rule, c) {
+        if self.amounts && self.target.money(c).is_some_and(|m| amounts_in_place(rule, m)) {
             return Ok(());
         }
         if self.text {
@@ -258,24 +296,26 @@ impl TypedStep {
 }
 
 /// Whether a rule writes where an earlier one may have left the record unfit: the same field,
-/// or an e-mail address or phone number before one an earlier rule wrote (the JSON write
-/// leaves a gap there). The lane reports the first write the model cannot hold, while the
-/// JSON route deserialises once, after every rule, so a later rule could still mend it: such
-/// plans take the JSON route.
-fn could_repair(steps: &[TypedStep]) -> bool {
+/// or an element of a list before one an earlier rule wrote (an e-mail address: the JSON
+/// write leaves a gap there). The lane reports the first write the model cannot hold, while
+/// the JSON route deserialises once, after every rule, so a later rule could still mend it:
+/// such plans take the JSON route.
+fn could_repair<F: Fields>(steps: &[TypedStep<F>]) -> bool {
     steps.iter().enumerate().any(|(k, later)| {
-        steps[..k].iter().any(|earlier| match (&earlier.target, &later.target) {
-            (a, b) if a == b => true,
-            (Leaf::Email(i), Leaf::Email(j)) | (Leaf::Phone(i), Leaf::Phone(j)) => j < i,
-            _ => false,
+        steps[..k].iter().any(|earlier| {
+            let before = match (earlier.target.list_element(), later.target.list_element()) {
+                (Some((a, i)), Some((b, j))) => a == b && j < i,
+                _ => false,
+            };
+            earlier.target == later.target || before
         })
     })
 }
 
-/// Applies the rule's amount arithmetic to the credit limit's amount; `false`, with nothing
+/// Applies the rule's amount arithmetic to a Money field's amount; `false`, with nothing
 /// changed, when there is none or the arithmetic fails (the general path then says why).
-fn amounts_in_place(rule: &Rule, c: &mut Customer) -> bool {
-    let Some(money) = &mut c.credit_limit else { return false };
+fn amounts_in_place(rule: &Rule, money: &mut Option<connector_core::model::Money>) -> bool {
+    let Some(money) = money else { return false };
     let mut d = money.amount;
     for t in &rule.transforms {
         match t.fixed_amount(d) {
@@ -288,13 +328,14 @@ fn amounts_in_place(rule: &Rule, c: &mut Customer) -> bool {
 }
 
 impl MappingPlan {
-    /// Maps a customer on the struct itself (`Ok(Some(reason))`: skipped), when the plan has
-    /// a typed lane and applies in place; `None` otherwise (the caller goes through JSON).
-    pub(crate) fn apply_customer(
+    /// Maps a record on the struct itself (`Ok(Some(reason))`: skipped), when the plan has a
+    /// typed lane for the record's entity and applies in place; `None` otherwise (the caller
+    /// goes through JSON).
+    pub(crate) fn apply_on_struct(
         &self,
-        c: &mut Customer,
+        record: &mut dyn Any,
     ) -> Option<Result<Option<String>, Failed>> {
         let lane = self.typed.as_ref().filter(|_| self.applies_in_place())?;
-        Some(lane.apply(self, c))
+        lane.apply(self, record)
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use connector_core::EntityKind;
-use connector_core::model::Customer;
+use connector_core::model::{Customer, Product};
 use connector_mapping::{Applied, Format, Loader, Mapped, MappingPlan, RecordFailure};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -474,8 +474,8 @@ fn typed(plan: &MappingPlan, c: &Customer) -> String {
 #[test]
 fn the_typed_lane_gives_what_the_json_gives() {
     assert!(corners().applies_in_place(), "in place");
-    assert!(corners().maps_customers_typed());
-    assert!(overlapping().maps_customers_typed());
+    assert!(corners().maps_typed());
+    assert!(overlapping().maps_typed());
     let samples = [
         json!({}),
         json!({"number": " c-1 ", "name": " Acme ", "first_name": "jan", "last_name": "de vries",
@@ -612,7 +612,7 @@ fn a_rule_that_may_mend_an_earlier_write_keeps_the_plan_on_the_json_route() {
     let samples = [json!({}), json!({"name": "0612", "phones": [{"number": "n/a"}]})];
     for text in [REPAIR_EMAILS, REPAIR_PHONES] {
         let plan = load(text);
-        assert!(!plan.maps_customers_typed());
+        assert!(!plan.maps_typed());
         for src in &samples {
             let c: Customer = serde_json::from_value(src.clone()).unwrap();
             assert_eq!(typed(&plan, &c), through_json(&plan, &c), "on {src}");
@@ -623,7 +623,170 @@ fn a_rule_that_may_mend_an_earlier_write_keeps_the_plan_on_the_json_route() {
     let in_order =
         REPAIR_EMAILS.replace("emails[1]", "emails[X]").replace("emails[0]", "emails[1]");
     let plan = load(&in_order.replace("emails[X]", "emails[0]"));
-    assert!(plan.maps_customers_typed());
+    assert!(plan.maps_typed());
     let c: Customer = serde_json::from_value(json!({})).unwrap();
     assert_eq!(typed(&plan, &c), through_json(&plan, &c));
+}
+
+// Products on the typed lane.
+
+const PRODUCT_CORNERS: &str = r#"
+[maps.units]
+unmapped = "pass"
+ignore_case = true
+entries = { pcs = "ST", kg = "KG" }
+
+[[mapping]]
+source = "products"
+target = "products"
+
+[[mapping.skip]]
+path = "sku"
+one_of = ["SKIP"]
+reason = "asked to skip"
+
+[[mapping.field]]
+target = "sku"
+source = "sku"
+transforms = ["digits_only"]
+validate = [{ max_len = 8 }]
+
+[[mapping.field]]
+target = "description"
+source = ["name", "brand"]
+transforms = [{ op = "concat", separator = " / " }, "trim"]
+
+[[mapping.field]]
+target = "name"
+source = "name"
+transforms = ["trim", "title"]
+
+[[mapping.field]]
+target = "unit"
+source = "unit"
+map = "units"
+
+[[mapping.field]]
+target = "sales_price"
+source = "sales_price"
+transforms = [{ op = "remove_tax", rate = "25.5" }, { op = "round", scale = 2, mode = "half_up" }]
+
+[[mapping.field]]
+target = "purchase_price"
+source = "purchase_price"
+keep_empty = true
+
+[[mapping.field]]
+target = "tax_rate.key"
+source = "tax_rate.key"
+default = "HIGH"
+
+[[mapping.field]]
+target = "meta.custom.ean"
+source = "gtin"
+transforms = [{ op = "regex_replace", pattern = "[^0-9]", with = "" }]
+
+[[mapping.field]]
+target = "meta.custom.employee_number"
+source = "meta.custom.employee_number"
+transforms = ["trim"]
+default = "999999"
+validate = ["digits"]
+"#;
+
+fn product_corners() -> &'static MappingPlan {
+    static PLAN: OnceLock<MappingPlan> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        Loader::new()
+            .load_str(PRODUCT_CORNERS, Format::Toml, "products.toml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .take_for(EntityKind::Product)
+            .unwrap()
+    })
+}
+
+/// [`through_json`] and [`typed`] for products.
+fn both_product_routes(plan: &MappingPlan, p: &Product) -> (String, String) {
+    let json = match plan.apply_owned(serde_json::to_value(p).unwrap()) {
+        Ok(Applied::Record(v)) => match serde_json::from_value::<Product>(v) {
+            Ok(p) => format!("record {}", serde_json::to_value(&p).unwrap()),
+            Err(_) => "does not fit".into(),
+        },
+        Ok(Applied::Skip(reason)) => format!("skip {reason}"),
+        Err(f) => format!("failed {}", f.to_error("k")),
+    };
+    let typed = match plan.apply_entity(p.clone(), "k") {
+        Ok(Mapped::Record(p)) => format!("record {}", serde_json::to_value(&p).unwrap()),
+        Ok(Mapped::Skip(reason)) => format!("skip {reason}"),
+        Err(e) if e.to_string().contains("does not fit the model") => "does not fit".into(),
+        Err(e) => format!("failed {e}"),
+    };
+    (typed, json)
+}
+
+#[test]
+fn products_on_the_typed_lane_give_what_the_json_gives() {
+    let plan = product_corners();
+    assert!(plan.maps_typed());
+    let samples = [
+        json!({"sku": ""}),
+        json!({"sku": "AB-12 34", "name": " drill ", "brand": "Bosch", "unit": "PCS",
+            "sales_price": {"amount": "125.50", "currency": "EUR"},
+            "purchase_price": {"amount": "70", "currency": "EUR"}, "gtin": "8 712345 678906",
+            "tax_rate": {"id": "3"},
+            "meta": {"custom": {"employee_number": {"value": {"type": "text", "value": " 12 "}}}}}),
+        json!({"sku": "SKIP"}),
+        json!({"sku": "123456789"}),
+        json!({"sku": "x-1", "unit": "box",
+            "meta": {"custom": {"employee_number": {"value": {"type": "text", "value": "n/a"}}}}}),
+    ];
+    for src in samples {
+        let p: Product = serde_json::from_value(src.clone()).unwrap();
+        let (typed, json) = both_product_routes(plan, &p);
+        assert_eq!(typed, json, "on {src}");
+    }
+    let p: Product = serde_json::from_value(json!({"sku": "AB-12", "name": "drill",
+        "sales_price": {"amount": "125.50", "currency": "EUR"}}))
+    .unwrap();
+    let Ok(Mapped::Record(out)) = plan.apply_entity(p, "AB-12") else { panic!("maps") };
+    assert_eq!(out.sku, "12");
+    assert_eq!(out.description.as_deref(), Some("drill"));
+    assert_eq!(out.sales_price.unwrap().amount.to_string(), "100.00");
+    assert_eq!(out.tax_rate.and_then(|t| t.key).as_deref(), Some("HIGH"));
+}
+
+/// Products whose fields are missing, blank, odd or as expected.
+fn product() -> impl Strategy<Value = Product> {
+    let money = || {
+        prop::option::of((any::<i32>(), 0u32..5).prop_map(|(n, scale)| {
+            json!({"amount": rust_decimal::Decimal::new(n.into(), scale).to_string(),
+                "currency": "EUR"})
+        }))
+    };
+    let custom =
+        prop::option::of(text().prop_map(|t| json!({"value": {"type": "text", "value": t}})));
+    (
+        ("[ A-Za-z0-9-]{0,10}", text(), text(), text(), text()),
+        (money(), money(), prop::option::of(text()), custom),
+    )
+        .prop_map(|((sku, name, brand, unit, gtin), (sales, purchase, tax, custom))| {
+            let mut custom_fields = Map::new();
+            if let Some(c) = custom.filter(|c| !c["value"]["value"].is_null()) {
+                custom_fields.insert("employee_number".into(), c);
+            }
+            let src = json!({"sku": sku, "name": name, "brand": brand, "unit": unit,
+                "gtin": gtin, "sales_price": sales, "purchase_price": purchase,
+                "tax_rate": tax.map(|k| json!({"key": k})), "meta": {"custom": custom_fields}});
+            serde_json::from_value(src).expect("a product")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_typed_lane_equals_the_json_lane_on_arbitrary_products(p in product()) {
+        let (typed, json) = both_product_routes(product_corners(), &p);
+        prop_assert_eq!(typed, json);
+    }
 }
