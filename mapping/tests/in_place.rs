@@ -18,13 +18,18 @@ fn both(plan: &MappingPlan, src: &Value) -> (String, String) {
     (show(plan.apply(src)), show(plan.apply_owned(src.clone())))
 }
 
-/// The customers plan of a mapping document; panics with the load errors.
-fn customer_plan(text: &str, file: &str) -> MappingPlan {
+/// The plan of a mapping document for an entity; panics with the load errors.
+fn plan_for(kind: EntityKind, text: &str, file: &str) -> MappingPlan {
     Loader::new()
         .load_str(text, Format::Toml, file)
         .unwrap_or_else(|e| panic!("{e}"))
-        .take_for(EntityKind::Customer)
+        .take_for(kind)
         .unwrap()
+}
+
+/// The customers plan of a mapping document.
+fn customer_plan(text: &str, file: &str) -> MappingPlan {
+    plan_for(EntityKind::Customer, text, file)
 }
 
 fn examples_dir() -> std::path::PathBuf {
@@ -696,13 +701,7 @@ validate = ["digits"]
 
 fn product_corners() -> &'static MappingPlan {
     static PLAN: OnceLock<MappingPlan> = OnceLock::new();
-    PLAN.get_or_init(|| {
-        Loader::new()
-            .load_str(PRODUCT_CORNERS, Format::Toml, "products.toml")
-            .unwrap_or_else(|e| panic!("{e}"))
-            .take_for(EntityKind::Product)
-            .unwrap()
-    })
+    PLAN.get_or_init(|| plan_for(EntityKind::Product, PRODUCT_CORNERS, "products.toml"))
 }
 
 /// [`through_json`] and [`typed`] for products.
