@@ -2,7 +2,8 @@
 //! `apply` (on a copy) gives: for the example mappings, for a mapping where a rule reads a
 //! field an earlier rule writes, and for arbitrary JSON. And the typed lane
 //! ([`MappingPlan::apply_entity`] on a `Customer`) gives what mapping the customer's JSON and
-//! deserialising the result gives.
+//! deserialising the result gives: on fixed corner cases, on arbitrary customers and
+//! products, on random product plans, and for rounding at any scale.
 
 use std::sync::OnceLock;
 
@@ -788,4 +789,363 @@ proptest! {
         let (typed, json) = both_product_routes(product_corners(), &p);
         prop_assert_eq!(typed, json);
     }
+}
+
+// Review of the product lane: random product plans, rounding at any scale, and plans that
+// touch fields the lane does not know.
+
+const RANDOM_TARGETS: &[&str] = &[
+    "sku",
+    "name",
+    "description",
+    "long_description",
+    "unit",
+    "gtin",
+    "brand",
+    "variant_of",
+    "sales_price",
+    "purchase_price",
+    "tax_rate.id",
+    "tax_rate.key",
+    "tax_rate.name",
+    "meta.custom.a",
+    "meta.custom.b",
+];
+
+const RANDOM_SOURCES: &[&str] = &[
+    "sku",
+    "name",
+    "description",
+    "long_description",
+    "unit",
+    "gtin",
+    "brand",
+    "variant_of",
+    "sales_price",
+    "purchase_price",
+    "tax_rate.id",
+    "tax_rate.key",
+    "tax_rate.name",
+    "meta.custom.a",
+    "meta.custom.b",
+    "meta.custom.a.value.value",
+];
+
+const RANDOM_TRANSFORMS: &[&str] = &[
+    r#""trim""#,
+    r#""upper""#,
+    r#""lower""#,
+    r#""title""#,
+    r#""digits_only""#,
+    r#""street""#,
+    r#""house_number""#,
+    r#"{ op = "truncate", max = 3 }"#,
+    r#"{ op = "regex_replace", pattern = "[^0-9]", with = "" }"#,
+    r#"{ op = "regex_replace", pattern = "^$", with = "X" }"#,
+    r#"{ op = "regex_replace", pattern = "^.*$", with = "" }"#,
+    r#"{ op = "regex_extract", pattern = "([0-9]+)" }"#,
+    r#"{ op = "concat", separator = " " }"#,
+    r#"{ op = "round", scale = 1 }"#,
+    r#"{ op = "round", scale = 2, mode = "half_even" }"#,
+    r#"{ op = "round", scale = 0, mode = "down" }"#,
+    r#"{ op = "multiply", by = 1.5 }"#,
+    r#"{ op = "divide", by = 3 }"#,
+    r#"{ op = "remove_tax", rate = 21 }"#,
+    r#"{ op = "add_tax", rate = 24 }"#,
+    r#"{ op = "number", decimal = ",", group = "." }"#,
+    r#"{ op = "date", formats = ["%d-%m-%Y"] }"#,
+    r#"{ op = "date", format = "%d.%m.%Y" }"#,
+];
+
+const RANDOM_CONSTANTS: &[&str] =
+    &[r#""ABC""#, r#""  ""#, r#""""#, "12", "12.50", "1.005", "-0.004", "true", r#""31-01-2024""#];
+
+const RANDOM_DEFAULTS: &[&str] = &[r#""D""#, r#""0""#, r#""""#, "12", r#""  ""#, "true"];
+
+const RANDOM_RULES: &[&str] = &[
+    r#""required""#,
+    r#""digits""#,
+    "{ max_len = 3 }",
+    r#"{ one_of = ["ST", "12"] }"#,
+    r#"{ regex = "^[0-9]" }"#,
+];
+
+const RANDOM_HEAD: &str = r#"
+[maps.units]
+unmapped = "pass"
+ignore_case = true
+entries = { pcs = "ST", kg = "KG", x = "" }
+
+[maps.strict]
+unmapped = "fail"
+entries = { pcs = "ST" }
+
+[[mapping]]
+source = "products"
+target = "products"
+"#;
+
+/// One `[[mapping.field]]` of a product plan, often one that does not load.
+fn random_rule() -> impl Strategy<Value = String> {
+    let input = prop_oneof![
+        3 => prop::sample::select(RANDOM_SOURCES).prop_map(|s| format!("source = \"{s}\"")),
+        1 => prop::collection::vec(prop::sample::select(RANDOM_SOURCES), 1..3).prop_map(|v| {
+            let v: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
+            format!("source = [{}]", v.join(", "))
+        }),
+        1 => prop::sample::select(RANDOM_CONSTANTS).prop_map(|c| format!("constant = {c}")),
+    ];
+    (
+        (prop::sample::select(RANDOM_TARGETS), input, any::<bool>()),
+        prop::collection::vec(prop::sample::select(RANDOM_TRANSFORMS), 0..3),
+        prop::option::weighted(0.15, prop::sample::select(vec!["units", "strict"])),
+        prop::option::weighted(0.3, prop::sample::select(RANDOM_DEFAULTS)),
+        prop::collection::vec(prop::sample::select(RANDOM_RULES), 0..2),
+        (prop::bool::weighted(0.2), prop::bool::weighted(0.3)),
+    )
+        .prop_map(|((target, input, own), transforms, map, default, rules, (keep, eur))| {
+            let input = if own && !target.starts_with("meta") {
+                format!("source = \"{target}\"")
+            } else {
+                input
+            };
+            let mut s = format!("\n[[mapping.field]]\ntarget = \"{target}\"\n{input}\n");
+            if !transforms.is_empty() {
+                s += &format!("transforms = [{}]\n", transforms.join(", "));
+            }
+            if let Some(m) = map {
+                s += &format!("map = \"{m}\"\n");
+            }
+            if let Some(d) = default {
+                s += &format!("default = {d}\n");
+            }
+            if !rules.is_empty() {
+                s += &format!("validate = [{}]\n", rules.join(", "));
+            }
+            if keep {
+                s += "keep_empty = true\n";
+            }
+            if eur {
+                s += "currency = \"EUR\"\n";
+            }
+            s
+        })
+}
+
+fn random_product_plan(body: &str) -> Option<MappingPlan> {
+    let text = format!("{RANDOM_HEAD}{body}");
+    Loader::new()
+        .load_str(&text, Format::Toml, "random.toml")
+        .ok()?
+        .take_for(EntityKind::Product)
+        .ok()
+}
+
+fn odd_text() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        prop::sample::select(vec![
+            "",
+            " ",
+            "pcs",
+            "PCS",
+            "x",
+            "12",
+            "Hoofdstraat 12a",
+            " a b ",
+            "ä",
+            "1,5",
+            "-0.004",
+            "true",
+            "SKIP",
+            "31-01-2024",
+        ])
+        .prop_map(|s| Value::String(s.into())),
+        "[ a-z0-9.,-]{0,8}".prop_map(Value::String),
+    ]
+}
+
+/// A custom field of any kind (or none).
+fn odd_custom() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        odd_text().prop_map(|t| json!({"value": {"type": "text", "value": t}})),
+        odd_text().prop_map(|t| json!({"value": {"type": "choice", "value": t}, "source": "s:1"})),
+        prop::sample::select(vec!["0", "-1.50", "12", "0.005"])
+            .prop_map(|n| json!({"value": {"type": "number", "value": n}})),
+        any::<bool>().prop_map(|b| json!({"value": {"type": "bool", "value": b}})),
+        Just(json!({"value": {"type": "date", "value": "2024-01-31"}})),
+        Just(json!({"value": {"type": "json", "value": null}})),
+        Just(json!({"value": {"type": "json", "value": [1, "a"]}})),
+        Just(json!({"value": {"type": "json", "value": {"amount": "1.5", "currency": "usd"}}})),
+        Just(json!({"value": {"type": "json", "value": 1.50}})),
+    ]
+    .prop_map(|c| {
+        if c["value"]["value"].is_null() && c["value"]["type"] != "json" { Value::Null } else { c }
+    })
+}
+
+/// Products with odd text, amounts at the edges of `Decimal`, any custom fields.
+fn odd_product() -> impl Strategy<Value = Product> {
+    let money =
+        || {
+            prop_oneof![
+            Just(Value::Null),
+            (any::<i32>(), 0u32..6, prop::sample::select(vec!["EUR", "usd"])).prop_map(
+                |(n, s, c)| json!({"amount": rust_decimal::Decimal::new(n.into(), s).to_string(),
+                    "currency": c})
+            ),
+            prop::sample::select(vec![
+                "-0.004", "0.005", "-0.05", "99.995", "-0", "1e3",
+                "79228162514264337593543950335", "0.0000000000000000000000000001",
+            ])
+            .prop_map(|a| json!({"amount": a, "currency": "EUR"})),
+        ]
+        };
+    (
+        (odd_text(), odd_text(), odd_text(), odd_text(), odd_text(), odd_text()),
+        (money(), money(), prop::option::of((odd_text(), odd_text(), odd_text()))),
+        (odd_custom(), odd_custom()),
+    )
+        .prop_map(|((sku, name, desc, unit, gtin, brand), (sales, purchase, tax), (a, b))| {
+            let mut custom = Map::new();
+            for (k, c) in [("a", a), ("b", b)] {
+                if !c.is_null() {
+                    custom.insert(k.into(), c);
+                }
+            }
+            let sku = if sku.is_null() { json!("") } else { sku };
+            let src = json!({"sku": sku, "name": name, "description": desc, "unit": unit,
+                "gtin": gtin, "brand": brand, "long_description": desc, "variant_of": unit,
+                "sales_price": sales, "purchase_price": purchase,
+                "tax_rate": tax.map(|(i, k, n)| json!({"id": i, "key": k, "name": n})),
+                "meta": {"custom": custom}});
+            serde_json::from_value(src).expect("a product")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, .. ProptestConfig::default() })]
+
+    /// Plans of up to four random rules (those that load) and a random skip rule, on odd
+    /// products: the typed lane (most of these plans take it) gives what the JSON gives.
+    #[test]
+    fn random_product_plans_give_the_same_on_both_routes(
+        rules in prop::collection::vec(random_rule(), 1..5),
+        skip in prop::option::weighted(0.3, (prop::sample::select(RANDOM_SOURCES), 0u8..4)),
+        products in prop::collection::vec(odd_product(), 4),
+    ) {
+        let mut body = String::new();
+        if let Some((p, kind)) = skip {
+            body += &match kind {
+                0 => format!("\n[[mapping.skip]]\nall_empty = [\"{p}\", \"name\"]\nreason = \"a\"\n"),
+                1 => format!("\n[[mapping.skip]]\nany_empty = [\"{p}\"]\nreason = \"b\"\n"),
+                2 => format!("\n[[mapping.skip]]\npath = \"{p}\"\nnot_one_of = [\"SKIP\", \"\", \"12\"]\nreason = \"c\"\n"),
+                _ => format!("\n[[mapping.skip]]\npath = \"{p}\"\none_of = [\"SKIP\", \"true\", \"0\"]\nreason = \"d\"\n"),
+            };
+        }
+        for r in rules.iter().filter(|r| random_product_plan(r).is_some()) {
+            body += r;
+        }
+        let Some(plan) = random_product_plan(&body) else { return Ok(()) };
+        for p in &products {
+            let (typed, json) = both_product_routes(&plan, p);
+            prop_assert_eq!(&typed, &json, "typed lane: {}\n{}\non {}", plan.maps_typed(), body,
+                serde_json::to_string(p).unwrap());
+        }
+    }
+
+    /// `round` at any scale and mode: the lane's `Decimal` arithmetic gives what the JSON
+    /// route's rounding of the amount's text gives.
+    #[test]
+    fn rounding_a_price_at_any_scale_gives_the_same_on_both_routes(
+        neg in any::<bool>(),
+        int in "(0|[1-9][0-9]{0,20})",
+        frac in proptest::option::of("[0-9]{1,26}"),
+        scale in 0u32..29,
+        mode in prop::sample::select(vec!["half_even", "half_up", "down", "up"]),
+    ) {
+        let s = format!("{}{int}{}", if neg { "-" } else { "" },
+            frac.map(|f| format!(".{f}")).unwrap_or_default());
+        let Ok(d) = s.parse::<rust_decimal::Decimal>() else { return Ok(()) };
+        let plan = plan_for(EntityKind::Product, &format!(r#"
+source = "products"
+target = "products"
+
+[[field]]
+target = "sales_price"
+source = "sales_price"
+transforms = [{{ op = "round", scale = {scale}, mode = "{mode}" }}]
+"#), "round.toml");
+        prop_assert!(plan.maps_typed());
+        let p: Product = serde_json::from_value(json!({"sku": "1",
+            "sales_price": {"amount": d.to_string(), "currency": "EUR"}})).unwrap();
+        let (typed, json) = both_product_routes(&plan, &p);
+        prop_assert_eq!(typed, json, "{} to {} ({})", d, scale, mode);
+    }
+}
+
+/// A product plan that reads, writes or skips on any field the lane does not know (or reads
+/// a tax rate or currency from the record) takes the JSON route; one that only adds a known
+/// rule to it does not.
+#[test]
+fn product_plans_touching_unknown_fields_take_the_json_route() {
+    let known = "\n[[field]]\ntarget = \"name\"\nsource = \"name\"\ntransforms = [\"trim\"]\n";
+    let unknown = [
+        "[[field]]\ntarget = \"tax_percent\"\nconstant = \"21\"",
+        "[[field]]\ntarget = \"kind\"\nconstant = \"service\"",
+        "[[field]]\ntarget = \"categories[0]\"\nsource = \"brand\"",
+        "[[field]]\ntarget = \"meta.raw.X\"\nsource = \"brand\"",
+        "[[field]]\ntarget = \"sales_price.amount\"\nsource = \"sales_price.amount\"",
+        "[[field]]\ntarget = \"sales_price.currency\"\nconstant = \"USD\"",
+        "[[field]]\ntarget = \"tax_rate\"\nsource = \"tax_rate\"",
+        "[[field]]\ntarget = \"sold\"\nconstant = false",
+        "[[field]]\ntarget = \"variants[0].sku\"\nsource = \"sku\"",
+        "[[field]]\ntarget = \"images[0].url\"\nsource = \"brand\"",
+        "[[field]]\ntarget = \"meta.custom.k.value.value\"\nsource = \"brand\"",
+        "[[field]]\ntarget = \"brand\"\nsource = \"categories[0]\"",
+        "[[field]]\ntarget = \"brand\"\nsource = \"meta.raw.Brand\"",
+        "[[field]]\ntarget = \"brand\"\nsource = \"sales_price.currency\"",
+        "[[field]]\ntarget = \"brand\"\nsource = \"kind\"",
+        "[[field]]\ntarget = \"sales_price\"\nsource = \"sales_price\"\ntransforms = [{ op = \"add_tax\", rate_from = \"tax_percent\" }]",
+        "[[field]]\ntarget = \"purchase_price\"\nsource = \"meta.custom.cost.value.value\"\ncurrency_from = \"meta.custom.currency\"",
+        "[[skip]]\npath = \"kind\"\none_of = [\"service\"]\nreason = \"r\"",
+        "[[skip]]\nall_empty = [\"categories\"]\nreason = \"r\"",
+        "[[skip]]\nany_empty = [\"meta.raw.X\"]\nreason = \"r\"",
+        "[[skip]]\npath = \"sales_price.currency\"\nnot_one_of = [\"EUR\"]\nreason = \"r\"",
+    ];
+    let head = "source = \"products\"\ntarget = \"products\"\n";
+    assert!(plan_for(EntityKind::Product, &format!("{head}{known}"), "known.toml").maps_typed());
+    let p: Product = serde_json::from_value(json!({"sku": "A-1", "name": " n ", "brand": "b",
+        "kind": "service", "categories": ["c"], "tax_percent": "24",
+        "sales_price": {"amount": "10", "currency": "EUR"},
+        "meta": {"raw": {"X": 1, "Brand": "rb"},
+            "custom": {"cost": {"value": {"type": "number", "value": "2"}},
+                "currency": {"value": {"type": "text", "value": "usd"}}}}}))
+    .unwrap();
+    for rule in unknown {
+        let plan =
+            plan_for(EntityKind::Product, &format!("{head}{known}\n{rule}\n"), "unknown.toml");
+        assert!(plan.applies_in_place() && !plan.maps_typed(), "{rule}");
+        let (typed, json) = both_product_routes(&plan, &p);
+        assert_eq!(typed, json, "{rule}");
+    }
+}
+
+/// Each typed plan maps only records of its own entity; a product plan on a customer (or the
+/// other way round) is refused, not mapped on the wrong struct.
+#[test]
+fn the_typed_lane_maps_only_its_own_entity() {
+    let products = product_corners();
+    let customers = corners();
+    assert!(products.maps_typed() && customers.maps_typed());
+    let p: Product = serde_json::from_value(json!({"sku": "AB-12", "name": "drill"})).unwrap();
+    let c: Customer =
+        serde_json::from_value(json!({"number": "C1", "emails": [{"address": "a@b.c"}]})).unwrap();
+    assert!(products.apply_entity(c.clone(), "C1").is_err());
+    assert!(customers.apply_entity(p.clone(), "AB-12").is_err());
+    let Ok(Mapped::Record(out)) = products.apply_entity(p, "AB-12") else { panic!("maps") };
+    assert_eq!(out.sku, "12");
+    let Ok(Mapped::Record(out)) = customers.apply_entity(c, "C1") else { panic!("maps") };
+    assert_eq!(out.language.as_deref(), Some("nl"));
 }
