@@ -1,8 +1,8 @@
 //! `apply_owned` (in place on the record, for `copy = "source"` plans) gives exactly what
 //! `apply` (on a copy) gives: for the example mappings, for a mapping where a rule reads a
 //! field an earlier rule writes, and for arbitrary JSON. And the typed lane
-//! ([`MappingPlan::apply_entity`] on a `Customer`) gives what mapping the customer's JSON and
-//! deserialising the result gives: on fixed corner cases, on arbitrary customers and
+//! ([`MappingPlan::apply_entity`] on a `Customer` or `Product`) gives what mapping the
+//! record's JSON and deserialising the result gives: on fixed corner cases, on arbitrary customers and
 //! products, on random product plans, and for rounding at any scale.
 
 use std::sync::OnceLock;
