@@ -380,14 +380,17 @@ impl Rule {
                 empty = v.is_empty();
             }
         }
-        let ok = self.validate(&v, empty, prefix, failures);
-        ok.then_some(if empty { Final::Empty } else { Final::Value(v) })
+        if !self.rules.is_empty() && !self.validate(&v, empty, prefix, failures) {
+            return None;
+        }
+        Some(if empty { Final::Empty } else { Final::Value(v) })
     }
 
     /// The leading text transforms on text the rule owns, one after another on the same
     /// buffer; whether any ran, and the transforms left. Text a transform made empty is
     /// nothing (as `text_op` has it), and the transforms after it would pass it on as it is;
     /// text that was empty to begin with stays text for the transforms after these.
+    #[inline]
     pub(crate) fn text_ops(&self, s: &mut String) -> (bool, &[T]) {
         let mut rest = &self.transforms[..];
         let ran = rest.first().is_some_and(T::is_text_op);
