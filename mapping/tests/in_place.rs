@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 
-use connector_core::EntityKind;
 use connector_core::model::{Customer, Product};
+use connector_core::{Entity, EntityKind};
 use connector_mapping::{Applied, Format, Loader, Mapped, MappingPlan, RecordFailure};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -453,13 +453,13 @@ fn corners() -> &'static MappingPlan {
     PLAN.get_or_init(|| customer_plan(CORNERS, "corners.toml"))
 }
 
-/// Mapping a customer through its JSON (`apply_owned`, then back to the struct), shown as
-/// the typed lane's result is shown by [`typed`].
-fn through_json(plan: &MappingPlan, c: &Customer) -> String {
-    let v = serde_json::to_value(c).unwrap();
+/// Mapping a record through its JSON (`apply_owned`, then back to the struct), shown as the
+/// typed lane's result is shown by [`typed`].
+fn through_json<E: Entity>(plan: &MappingPlan, record: &E) -> String {
+    let v = serde_json::to_value(record).unwrap();
     match plan.apply_owned(v) {
-        Ok(Applied::Record(v)) => match serde_json::from_value::<Customer>(v) {
-            Ok(c) => format!("record {}", serde_json::to_value(&c).unwrap()),
+        Ok(Applied::Record(v)) => match serde_json::from_value::<E>(v) {
+            Ok(mapped) => format!("record {}", serde_json::to_value(&mapped).unwrap()),
             Err(_) => "does not fit".into(),
         },
         Ok(Applied::Skip(reason)) => format!("skip {reason}"),
@@ -467,10 +467,11 @@ fn through_json(plan: &MappingPlan, c: &Customer) -> String {
     }
 }
 
-/// Mapping a customer with [`MappingPlan::apply_entity`].
-fn typed(plan: &MappingPlan, c: &Customer) -> String {
-    match plan.apply_entity(c.clone(), "k") {
-        Ok(Mapped::Record(c)) => format!("record {}", serde_json::to_value(&c).unwrap()),
+/// Mapping a record with [`MappingPlan::apply_entity`] (the typed lane, when the plan takes
+/// it).
+fn typed<E: Entity>(plan: &MappingPlan, record: &E) -> String {
+    match plan.apply_entity(record.clone(), "k") {
+        Ok(Mapped::Record(mapped)) => format!("record {}", serde_json::to_value(&mapped).unwrap()),
         Ok(Mapped::Skip(reason)) => format!("skip {reason}"),
         Err(e) if e.to_string().contains("does not fit the model") => "does not fit".into(),
         Err(e) => format!("failed {e}"),
@@ -705,23 +706,9 @@ fn product_corners() -> &'static MappingPlan {
     PLAN.get_or_init(|| plan_for(EntityKind::Product, PRODUCT_CORNERS, "products.toml"))
 }
 
-/// [`through_json`] and [`typed`] for products.
+/// [`typed`] and [`through_json`] of a product.
 fn both_product_routes(plan: &MappingPlan, p: &Product) -> (String, String) {
-    let json = match plan.apply_owned(serde_json::to_value(p).unwrap()) {
-        Ok(Applied::Record(v)) => match serde_json::from_value::<Product>(v) {
-            Ok(p) => format!("record {}", serde_json::to_value(&p).unwrap()),
-            Err(_) => "does not fit".into(),
-        },
-        Ok(Applied::Skip(reason)) => format!("skip {reason}"),
-        Err(f) => format!("failed {}", f.to_error("k")),
-    };
-    let typed = match plan.apply_entity(p.clone(), "k") {
-        Ok(Mapped::Record(p)) => format!("record {}", serde_json::to_value(&p).unwrap()),
-        Ok(Mapped::Skip(reason)) => format!("skip {reason}"),
-        Err(e) if e.to_string().contains("does not fit the model") => "does not fit".into(),
-        Err(e) => format!("failed {e}"),
-    };
-    (typed, json)
+    (typed(plan, p), through_json(plan, p))
 }
 
 #[test]
