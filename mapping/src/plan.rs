@@ -538,6 +538,8 @@ impl MappingPlan {
         hook: impl Fn(&Value, &mut Value) -> Result<(), FieldFailure> + Send + Sync + 'static,
     ) -> Self {
         self.hooks.push((name.into(), Arc::new(hook)));
+        // Hooks work on the record's JSON.
+        self.typed = None;
         self
     }
 

@@ -117,7 +117,7 @@ impl MappingPlan {
     /// Whether [`MappingPlan::apply_entity`] maps records on the struct itself (the typed
     /// lane: customers → customers or products → products, with paths to fields it knows).
     pub fn maps_typed(&self) -> bool {
-        self.typed.is_some() && self.applies_in_place()
+        self.typed.is_some()
     }
 
     /// This plan as a flow step for `E` (`Arc<MappingPlan>` so one plan serves many flows).

@@ -40,8 +40,9 @@ pub(crate) enum Typed {
 }
 
 impl Typed {
-    /// The lane for a plan that maps an entity the lane knows to itself, when every rule and
-    /// skip condition names fields it knows.
+    /// The lane for a plan that maps an entity the lane knows to itself and applies in place
+    /// (no hooks: [`MappingPlan::with_hook`] drops the lane), when every rule and skip
+    /// condition names fields it knows.
     pub(crate) fn build(plan: &MappingPlan) -> Option<Typed> {
         if plan.source != plan.target {
             return None;
@@ -123,7 +124,7 @@ impl<F: Fields> Lane<F> {
     /// The lane for a plan, when every rule and skip condition names known fields.
     fn build(plan: &MappingPlan) -> Option<Lane<F>> {
         let order = plan.in_place.as_ref()?;
-        if !plan.each.is_empty() {
+        if !plan.applies_in_place() {
             return None;
         }
         let skips = plan
@@ -329,13 +330,11 @@ fn amounts_in_place(rule: &Rule, money: &mut Option<connector_core::model::Money
 
 impl MappingPlan {
     /// Maps a record on the struct itself (`Ok(Some(reason))`: skipped), when the plan has a
-    /// typed lane for the record's entity and applies in place; `None` otherwise (the caller
-    /// goes through JSON).
+    /// typed lane for the record's entity; `None` otherwise (the caller goes through JSON).
     pub(crate) fn apply_on_struct(
         &self,
         record: &mut dyn Any,
     ) -> Option<Result<Option<String>, Failed>> {
-        let lane = self.typed.as_ref().filter(|_| self.applies_in_place())?;
-        lane.apply(self, record)
+        self.typed.as_ref()?.apply(self, record)
     }
 }

@@ -1136,3 +1136,18 @@ fn the_typed_lane_maps_only_its_own_entity() {
     let Ok(Mapped::Record(out)) = customers.apply_entity(c, "C1") else { panic!("maps") };
     assert_eq!(out.language.as_deref(), Some("nl"));
 }
+
+/// A hook works on the record's JSON: a plan with one takes the JSON route.
+#[test]
+fn a_plan_with_a_hook_takes_the_json_route() {
+    let plan = customer_plan(OVERLAPPING, "overlap.toml");
+    assert!(plan.maps_typed());
+    let plan = plan.with_hook("mark", |_, out| {
+        out["notes"] = json!("hooked");
+        Ok(())
+    });
+    assert!(!plan.maps_typed());
+    let c: Customer = serde_json::from_value(json!({"number": "12", "name": "Acme"})).unwrap();
+    let Ok(Mapped::Record(out)) = plan.apply_entity(c, "12") else { panic!("maps") };
+    assert_eq!(out.notes.as_deref(), Some("hooked"));
+}
