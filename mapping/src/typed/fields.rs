@@ -227,12 +227,7 @@ pub(crate) trait Fields: Sized + PartialEq + fmt::Debug {
         if self.is_text() {
             return self.take_text(r);
         }
-        match self.read(r) {
-            V::Json(j) => V::Json(Cow::Owned(j.into_owned())),
-            V::Text(t) => V::Text(Cow::Owned(t.into_owned())),
-            V::Bool(b) => V::Bool(b),
-            _ => V::Absent,
-        }
+        self.read(r).into_owned()
     }
 
     /// Writes a rule's result, as writing at the path in the JSON and deserialising would.
