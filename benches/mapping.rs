@@ -165,45 +165,45 @@ fn one_rule(k: usize) -> MappingPlan {
     set.take_for(EntityKind::Customer).unwrap()
 }
 
-/// Applies the plan to `RECORDS` owned records; returns how many mapped and the time spent
-/// in `apply_owned` alone (see the module comment).
-fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, Duration) {
-    let mut mapped = 0;
+/// Applies `apply` to `records` owned inputs, clones of `items` cycled; returns how many
+/// mapped (by `mapped`) and the time spent in `apply` alone. Inputs are cloned `CHUNK` at a
+/// time and the outputs dropped outside the timed stretches (see the module comment).
+fn run_chunked<I: Clone, O>(
+    items: &[I],
+    records: usize,
+    mut apply: impl FnMut(I) -> O,
+    mapped: impl Fn(&O) -> bool,
+) -> (usize, Duration) {
+    let mut count = 0;
     let mut timed = Duration::ZERO;
-    let mut outputs: Vec<Result<Applied, _>> = Vec::with_capacity(CHUNK);
+    let mut outputs: Vec<O> = Vec::with_capacity(CHUNK);
     for start in (0..records).step_by(CHUNK) {
-        let inputs: Vec<Value> =
-            (start..start + CHUNK).map(|i| sources[i % DISTINCT].clone()).collect();
+        let inputs: Vec<I> = (start..start + CHUNK).map(|i| items[i % DISTINCT].clone()).collect();
         let t = Instant::now();
         for input in inputs {
-            outputs.push(black_box(plan.apply_owned(black_box(input))));
+            outputs.push(black_box(apply(black_box(input))));
         }
         timed += t.elapsed();
-        mapped += outputs.iter().filter(|r| matches!(r, Ok(Applied::Record(_)))).count();
+        count += outputs.iter().filter(|o| mapped(o)).count();
         outputs.clear();
     }
-    (mapped, timed)
+    (count, timed)
 }
 
-/// Maps `records` owned customers with [`MappingPlan::apply_entity`] (the typed lane, for this
-/// plan: what the flow's mapping step runs); returns how many mapped and the time spent in
-/// `apply_entity` alone. Inputs are cloned outside the timed region, as in [`run_owned`].
+/// [`MappingPlan::apply_owned`] on `records` owned JSON records.
+fn run_owned(plan: &MappingPlan, sources: &[Value], records: usize) -> (usize, Duration) {
+    run_chunked(sources, records, |v| plan.apply_owned(v), |r| matches!(r, Ok(Applied::Record(_))))
+}
+
+/// [`MappingPlan::apply_entity`] on `records` owned customers (the typed lane, for this plan:
+/// what the flow's mapping step runs).
 fn run_typed(plan: &MappingPlan, customers: &[Customer], records: usize) -> (usize, Duration) {
-    let mut mapped = 0;
-    let mut timed = Duration::ZERO;
-    let mut outputs: Vec<Result<Mapped<Customer>, _>> = Vec::with_capacity(CHUNK);
-    for start in (0..records).step_by(CHUNK) {
-        let inputs: Vec<Customer> =
-            (start..start + CHUNK).map(|i| customers[i % DISTINCT].clone()).collect();
-        let t = Instant::now();
-        for input in inputs {
-            outputs.push(black_box(plan.apply_entity(black_box(input), "")));
-        }
-        timed += t.elapsed();
-        mapped += outputs.iter().filter(|r| matches!(r, Ok(Mapped::Record(_)))).count();
-        outputs.clear();
-    }
-    (mapped, timed)
+    run_chunked(
+        customers,
+        records,
+        |c| plan.apply_entity(c, ""),
+        |r| matches!(r, Ok(Mapped::Record(_))),
+    )
 }
 
 /// What the flow's mapping step did before the typed lane, and still does for plans without
@@ -230,19 +230,7 @@ fn through_json(plan: &MappingPlan, c: &Customer) -> Customer {
 
 /// [`run_owned`] with the rules written by hand (`by_hand`): the floor on `serde_json::Value`.
 fn run_by_hand(sources: &[Value], records: usize) -> Duration {
-    let mut timed = Duration::ZERO;
-    let mut outputs: Vec<Value> = Vec::with_capacity(CHUNK);
-    for start in (0..records).step_by(CHUNK) {
-        let inputs: Vec<Value> =
-            (start..start + CHUNK).map(|i| sources[i % DISTINCT].clone()).collect();
-        let t = Instant::now();
-        for input in inputs {
-            outputs.push(black_box(by_hand::apply_owned_by_hand(black_box(input))));
-        }
-        timed += t.elapsed();
-        outputs.clear();
-    }
-    timed
+    run_chunked(sources, records, by_hand::apply_owned_by_hand, |_| true).1
 }
 
 /// The same with the clone of each input inside the timed region.

@@ -233,7 +233,6 @@ pub(crate) trait Fields: Sized + PartialEq + fmt::Debug {
     /// Writes a rule's result, as writing at the path in the JSON and deserialising would.
     fn write(&self, r: &mut Self::Record, put: Put) -> Result<(), Unfit> {
         let put = match put {
-            Put::Nothing => return Ok(()),
             Put::Json(Value::String(s)) => Put::Text(s),
             other => other,
         };
