@@ -10,6 +10,7 @@ use hyper::Method;
 use hyper::header::HeaderMap;
 use tokio::time::Instant;
 
+use super::spec::Violation;
 use super::{SimRequest, lock};
 
 /// Method, path, query and body of a request.
@@ -35,6 +36,9 @@ pub struct JournalEntry {
     pub at: Instant,
     /// How long it took to answer (or to give up).
     pub elapsed: Duration,
+    /// How the request, and the answer, broke the server's API description (empty when the
+    /// server has none: [`SimServerBuilder::spec`](super::SimServerBuilder::spec)).
+    pub spec_violations: Vec<Violation>,
 }
 
 impl JournalEntry {
@@ -48,6 +52,7 @@ impl JournalEntry {
             status: None,
             at,
             elapsed: Duration::ZERO,
+            spec_violations: Vec::new(),
         }
     }
 
@@ -125,6 +130,18 @@ impl Journal {
         lock(&self.entries).iter().filter(|e| pred(e)).count()
     }
 
+    /// Every breach of the server's API description, one line each
+    /// (`POST /api/invoices: request body.foo: …`), requests and responses alike: what a test
+    /// asserts is empty.
+    pub fn spec_violations(&self) -> Vec<String> {
+        lock(&self.entries)
+            .iter()
+            .flat_map(|e| {
+                e.spec_violations.iter().map(move |v| format!("{} {}: {v}", e.method, e.path))
+            })
+            .collect()
+    }
+
     /// How many requests were answered with `status`.
     pub fn count_status(&self, status: u16) -> usize {
         self.count(|e| e.status == Some(status))
@@ -192,10 +209,11 @@ impl Pending {
         Pending { journal, entry: Some(entry) }
     }
 
-    /// Records the answer's status now.
-    pub(crate) fn finish(mut self, status: Option<u16>) {
+    /// Records the answer's status, and how the exchange broke the API description, now.
+    pub(crate) fn finish(mut self, status: Option<u16>, violations: Vec<Violation>) {
         if let Some(mut entry) = self.entry.take() {
             entry.status = status;
+            entry.spec_violations = violations;
             entry.elapsed = entry.at.elapsed();
             self.journal.record(entry);
         }

@@ -14,7 +14,9 @@
 //!   expiry, switched on and off while a test runs;
 //! - [`TokenIssuer`]: bearer and refresh tokens with lifetimes and rotation;
 //! - [`JwtVerifier`]: RS256 JWT bearer assertions checked against a registered public key;
-//! - [`Journal`]: every request and its status, for assertions.
+//! - [`Journal`]: every request and its status, for assertions;
+//! - [`ApiSpec`]: a vendor API's description, derived from its published spec, that the
+//!   server holds requests and answers to ([`spec`]).
 //!
 //! Time comes from tokio, so a test with a paused clock runs rate-limit windows, token
 //! lifetimes and slow responses in milliseconds.
@@ -47,6 +49,7 @@ mod request;
 mod response;
 mod router;
 mod server;
+pub mod spec;
 mod store;
 mod tokens;
 
@@ -62,7 +65,8 @@ pub use rate_limit::{
 pub use request::SimRequest;
 pub use response::SimResponse;
 pub use router::{Params, RouteHandler, Router};
-pub use server::{SimServer, SimServerBuilder};
+pub use server::{SimServer, SimServerBuilder, SpecRefusal};
+pub use spec::ApiSpec;
 pub use store::{
     Collection, CollectionOptions, Record, RecordMeta, Select, SimStore, StoreError, Tombstone,
     Upserted,

@@ -21,7 +21,19 @@ use tokio::time::Instant;
 
 use super::journal::Pending;
 use super::rate_limit::Admission;
+use super::spec::{ApiSpec, Violation};
 use super::{Faults, Journal, JournalEntry, RateLimiter, SimHandler, SimRequest, SimResponse};
+
+/// How a simulator answers a request that breaks its API description: the vendor's status
+/// and error body for these violations.
+pub type SpecRefusal = Arc<dyn Fn(&SimRequest, &[Violation]) -> SimResponse + Send + Sync>;
+
+/// An API description and the answer to a request that breaks it.
+#[derive(Clone)]
+struct SpecGuard {
+    spec: Arc<ApiSpec>,
+    refuse: SpecRefusal,
+}
 
 /// Configures a [`SimServer`]: where it listens and the faults, journal and rate limits it
 /// shares with the caller.
@@ -31,6 +43,7 @@ pub struct SimServerBuilder {
     faults: Faults,
     journal: Journal,
     limiter: Option<RateLimiter>,
+    spec: Option<SpecGuard>,
     grace: Duration,
 }
 
@@ -81,6 +94,21 @@ impl SimServerBuilder {
         self
     }
 
+    /// Holds every exchange to the vendor's API description: a request that breaks it is
+    /// answered by `refuse` (the vendor's status and error body) and never reaches the
+    /// handler; an answer of the handler that breaks it is recorded in the journal
+    /// ([`JournalEntry::spec_violations`]) and sent as it is. Answers made by faults are not
+    /// checked.
+    #[must_use]
+    pub fn spec(
+        mut self,
+        spec: Arc<ApiSpec>,
+        refuse: impl Fn(&SimRequest, &[Violation]) -> SimResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.spec = Some(SpecGuard { spec, refuse: Arc::new(refuse) });
+        self
+    }
+
     /// How long a shutdown waits for requests in flight before closing their connections
     /// (default 1 s).
     #[must_use]
@@ -99,6 +127,7 @@ impl SimServerBuilder {
             faults: self.faults.clone(),
             journal: self.journal.clone(),
             limiter: self.limiter.clone(),
+            spec: self.spec,
             shutdown: watcher.clone(),
         });
         let task = tokio::spawn(accept_loop(listener, shared, watcher, self.grace));
@@ -151,6 +180,7 @@ impl SimServer {
             faults: Faults::new(),
             journal: Journal::new(),
             limiter: None,
+            spec: None,
             grace: Duration::from_secs(1),
         }
     }
@@ -228,6 +258,7 @@ struct Shared {
     faults: Faults,
     journal: Journal,
     limiter: Option<RateLimiter>,
+    spec: Option<SpecGuard>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -319,23 +350,29 @@ impl Shared {
         req.headers = parts.headers;
         req.body = body;
         let pending = Pending::new(self.journal.clone(), JournalEntry::new(&req, at));
-        match self.respond(req).await {
+        let mut violations = Vec::new();
+        match self.respond(req, &mut violations).await {
             Some(answer) => {
-                pending.finish(Some(answer.status()));
+                pending.finish(Some(answer.status()), violations);
                 let mut response = Response::new(Full::new(answer.body));
                 *response.status_mut() = answer.status;
                 *response.headers_mut() = answer.headers;
                 Ok(response)
             }
             None => {
-                pending.finish(None);
+                pending.finish(None, violations);
                 Err(DropConnection)
             }
         }
     }
 
-    /// The answer to `req`, or `None` to drop the connection.
-    async fn respond(&self, req: SimRequest) -> Option<SimResponse> {
+    /// The answer to `req`, or `None` to drop the connection. Breaches of the API
+    /// description go to `violations`.
+    async fn respond(
+        &self,
+        req: SimRequest,
+        violations: &mut Vec<Violation>,
+    ) -> Option<SimResponse> {
         let permit = match self.limiter.as_ref().map(|l| l.admit(&req)) {
             None | Some(Admission::Exempt) => None,
             Some(Admission::Admitted(permit)) => Some(permit),
@@ -359,7 +396,24 @@ impl Shared {
             Some(answer) => answer,
             None => {
                 let (method, path) = (req.method.clone(), req.path.clone());
-                let answer = self.handler.handle(req).await;
+                let answer = match &self.spec {
+                    Some(guard) => {
+                        violations.extend(guard.spec.check_request(&req));
+                        if violations.is_empty() {
+                            let answer = self.handler.handle(req).await;
+                            violations.extend(guard.spec.check_response(
+                                method.as_str(),
+                                &path,
+                                answer.status(),
+                                &answer.body,
+                            ));
+                            answer
+                        } else {
+                            (guard.refuse)(&req, violations)
+                        }
+                    }
+                    None => self.handler.handle(req).await,
+                };
                 self.faults.after(&method, &path, answer)?
             }
         };
