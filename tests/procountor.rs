@@ -131,7 +131,10 @@ async fn customers_match_by_number_then_business_id_then_a_new_partner() {
     assert_eq!(by_order(&invoices, "WEB-1002")["partnerId"], partners[1]["id"], "by business ID");
     let after = sim.partners();
     assert_eq!(after.len(), 3, "one new partner");
-    assert_eq!(after[2]["customerNumber"], "W-77");
+    assert_eq!(after[2]["invoicingInfo"]["customerNumber"], "W-77");
+    assert_eq!(after[2]["paymentInfo"]["paymentMethod"], "BANK_TRANSFER");
+    let broke = sim.journal().spec_violations();
+    assert!(broke.is_empty(), "{broke:#?}");
     assert_eq!(by_order(&invoices, "WEB-1003")["partnerId"], after[2]["id"]);
 }
 

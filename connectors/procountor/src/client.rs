@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
 use crate::config::ProcountorConfig;
-use crate::wire::{ErrorBody, VatDefaults};
+use crate::wire::{ErrorBody, VatInformation};
 
 /// The connector's name in errors and logs.
 pub const CONNECTOR: &str = "procountor";
@@ -42,7 +42,11 @@ impl ProcountorClient {
         let auth = OAuth2::client_credentials(endpoint).build();
         let budget = RateBudget::builder()
             .name("procountor")
-            .window(Window::per_minute(config.requests_per_minute.max(1)))
+            .window(Window::new(
+                "second",
+                config.requests_per_second.max(1),
+                Duration::from_secs(1),
+            ))
             .max_concurrency(config.max_concurrency.max(1))
             .build();
         let http = HttpClient::builder(CONNECTOR, config.api_url.clone())
@@ -67,24 +71,35 @@ impl ProcountorClient {
         &self.config
     }
 
-    /// The VAT percentages in use for the company (`GET /vats/default`), fetched once.
+    /// The VAT percentages the company may use on sales (`GET /vats/default`: the
+    /// percentages of its own country marked `sales`), fetched once. None found is a
+    /// configuration error: every invoice row would be refused.
     pub async fn vat_percentages(&self) -> Result<&[Decimal]> {
         let v = self
             .vats
             .get_or_try_init(|| async {
-                let d: VatDefaults = self
+                let info: VatInformation = self
                     .http
                     .get("vats/default")
                     .operation("GET /vats/default")
                     .send_json()
                     .await?;
-                Ok::<_, Error>(d.vat_percentages.into_iter().map(|p| p.0.normalize()).collect())
+                let sales = info.sales_percentages();
+                if sales.is_empty() {
+                    return Err(Error::config(
+                        "GET /vats/default lists no VAT percentage allowed on sales for the \
+                         company: every invoice row would be refused",
+                    )
+                    .with_connector(CONNECTOR));
+                }
+                Ok::<_, Error>(sales)
             })
             .await?;
         Ok(v.as_slice())
     }
 
-    /// A connection test: a token, then the company's VAT settings.
+    /// A connection test: a token, then the company's VAT percentages for sales (at least
+    /// one must be in use).
     pub async fn check(&self) -> Result<()> {
         self.vat_percentages().await.map(|_| ())
     }

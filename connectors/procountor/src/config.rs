@@ -93,15 +93,15 @@ pub enum DetailsFrom {
     Register,
 }
 
-/// An action run after the invoice is created.
+/// An action run after the invoice is created. A sales invoice is approved (UNFINISHED →
+/// NOT_SENT), then sent; Procountor's `verify` applies to purchase, travel and expense
+/// invoices only, so it is not offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUp {
-    /// `PUT /invoices/{id}/verify`.
-    Verify,
     /// `PUT /invoices/{id}/approve`.
     Approve,
-    /// `PUT /invoices/{id}/send`.
+    /// `PUT /invoices/{id}/send` (the invoice must be approved: NOT_SENT).
     Send,
 }
 
@@ -109,9 +109,22 @@ impl FollowUp {
     /// The action's path segment.
     pub fn as_str(self) -> &'static str {
         match self {
-            FollowUp::Verify => "verify",
             FollowUp::Approve => "approve",
             FollowUp::Send => "send",
+        }
+    }
+
+    /// From its name. `verify` is refused with the reason: it does not apply to sales
+    /// invoices.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "approve" => Ok(FollowUp::Approve),
+            "send" => Ok(FollowUp::Send),
+            "verify" => Err(Error::config(
+                "follow_up `verify` applies to purchase, travel and expense invoices only; a \
+                 sales invoice is approved, then sent (`follow_up = approve,send`)",
+            )),
+            other => Err(Error::config(format!("follow_up `{other}` is not approve or send"))),
         }
     }
 }
@@ -206,14 +219,7 @@ impl InvoiceSettings {
                 .split(',')
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
-                .map(|a| match a.to_ascii_lowercase().as_str() {
-                    "verify" => Ok(FollowUp::Verify),
-                    "approve" => Ok(FollowUp::Approve),
-                    "send" => Ok(FollowUp::Send),
-                    other => Err(Error::config(format!(
-                        "option `follow_up`: `{other}` is not verify, approve or send"
-                    ))),
-                })
+                .map(FollowUp::parse)
                 .collect::<Result<_>>()?;
         }
         Ok(s)
@@ -257,9 +263,11 @@ pub struct ProcountorConfig {
     /// The registered redirect URI, sent with the token request.
     #[serde(default)]
     pub redirect_uri: Option<String>,
-    /// Requests per minute (Procountor publishes no limit; modest by default).
-    #[serde(default = "default_per_minute")]
-    pub requests_per_minute: u64,
+    /// Requests per second. Procountor allows at most 20 a second per API client
+    /// (dev.procountor.com, "API requests"), the default; companies served with the same
+    /// client share that limit.
+    #[serde(default = "default_per_second")]
+    pub requests_per_second: u64,
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub max_concurrency: usize,
@@ -268,8 +276,8 @@ pub struct ProcountorConfig {
     pub invoices: InvoiceSettings,
 }
 
-fn default_per_minute() -> u64 {
-    600
+fn default_per_second() -> u64 {
+    20
 }
 
 fn default_concurrency() -> usize {
@@ -318,7 +326,7 @@ impl ProcountorConfig {
             client_secret,
             api_key,
             redirect_uri: None,
-            requests_per_minute: default_per_minute(),
+            requests_per_second: default_per_second(),
             max_concurrency: default_concurrency(),
             invoices: InvoiceSettings::default(),
         }
@@ -361,7 +369,7 @@ impl ProcountorConfig {
     /// (`auto`, `email`, `mail`, `e-invoice`, `no_sending`), `match_customers`,
     /// `create_partners`, `update_register`, `details_from` (`order`, `register`),
     /// `match_products`, `payment_method`, `bank_account`, `payment_days`, `language`,
-    /// `vat_status`, `follow_up` (`verify,approve,send`).
+    /// `vat_status`, `follow_up` (`approve,send`).
     pub fn from_options(options: &std::collections::BTreeMap<String, String>) -> Result<Self> {
         let mut cfg = Self::from_lookup(|env| {
             let key = env.strip_prefix("CONNECTOR_PROCOUNTOR_").unwrap_or(env).to_ascii_lowercase();
@@ -404,6 +412,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cfg.api_url, "https://api.procountor.com/v2401/api");
+        assert_eq!(cfg.requests_per_second, 20, "Procountor's published limit per client");
         assert_eq!(cfg.token_endpoint_url(), "https://api.procountor.com/v2401/api/oauth/token");
         let dbg = format!("{cfg:?}");
         assert!(!dbg.contains("s3cret") && !dbg.contains("k3y"));
@@ -421,7 +430,7 @@ mod tests {
             ("channel", "e-invoice"),
             ("create_partners", "no"),
             ("details_from", "register"),
-            ("follow_up", "verify, send"),
+            ("follow_up", "approve, send"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -431,10 +440,14 @@ mod tests {
         assert_eq!(cfg.invoices.channel, ChannelPolicy::Forced(InvoiceChannel::ElectronicInvoice));
         assert!(!cfg.invoices.create_partners);
         assert_eq!(cfg.invoices.details_from, DetailsFrom::Register);
-        assert_eq!(cfg.invoices.follow_up, vec![FollowUp::Verify, FollowUp::Send]);
-        let mut bad = opts;
+        assert_eq!(cfg.invoices.follow_up, vec![FollowUp::Approve, FollowUp::Send]);
+        let mut bad = opts.clone();
         bad.insert("channel".into(), "EDIFACT".into());
         assert!(ProcountorConfig::from_options(&bad).is_err());
+        let mut verify = opts;
+        verify.insert("follow_up".into(), "verify,send".into());
+        let e = ProcountorConfig::from_options(&verify).unwrap_err();
+        assert!(e.message().contains("purchase, travel and expense"), "{}", e.message());
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use connector_core::model::{
-    Address, AddressKind, Currency, CustomValue, Customer, CustomerKind, DocumentLine,
-    DocumentParty, Email, EntityRef, Invoice, InvoiceKind, InvoiceStatus, Lifecycle, Money, Order,
-    Phone, Product, ProductKind, SourceRef,
+    Address, AddressKind, ContactKind, Currency, CustomField, CustomValue, Customer, CustomerKind,
+    DocumentLine, DocumentParty, Email, EntityRef, Invoice, InvoiceKind, InvoiceStatus, Lifecycle,
+    Money, Order, Phone, Product, ProductKind, SourceRef,
 };
 use connector_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -86,51 +86,78 @@ impl PartyDetails {
         Value::Object(a)
     }
 
-    /// A business-partner body for `POST /businesspartners` (or a PUT with `version`).
-    pub fn partner_json(&self, version: Option<&str>) -> Value {
-        let mut p = json!({
+    /// The `invoicingInfo` these details set (customer number, business ID, e-mail,
+    /// e-invoice address and operator), over `base` (a partner's current `invoicingInfo`).
+    fn invoicing_json(&self, base: Option<&Value>) -> Value {
+        let mut o = base.and_then(Value::as_object).cloned().unwrap_or_default();
+        for (k, v) in [
+            ("customerNumber", &self.customer_number),
+            ("identifier", &self.identifier),
+            ("email", &self.email),
+            ("einvoiceAddress", &self.einvoice_address),
+            ("einvoiceOperator", &self.einvoice_operator),
+        ] {
+            if let Some(v) = v {
+                o.insert(k.into(), json!(v));
+            }
+        }
+        Value::Object(o)
+    }
+
+    /// A new customer for `POST /businesspartners`: its name and address, the invoicing data
+    /// in `invoicingInfo`, and the `paymentInfo.paymentMethod` Procountor requires.
+    pub fn new_partner_json(&self, payment_method: &str) -> Value {
+        json!({
             "type": "CUSTOMER",
             "name": self.name.clone().unwrap_or_default(),
             "address": self.address_json(),
-            "active": true,
+            "invoicingInfo": self.invoicing_json(None),
+            "paymentInfo": { "paymentMethod": payment_method },
+        })
+    }
+
+    /// A `PATCH /businesspartners/{id}` body that sets these details on `current` (the
+    /// partner as `GET /businesspartners/{id}` answered it): its `version`, its name, type and
+    /// payment info as they are, and its `invoicingInfo` and `address` with the order's values
+    /// laid over them, whole, so nothing the order does not set is lost.
+    pub fn partner_patch_json(&self, current: &Value) -> Value {
+        let mut address =
+            current.get("address").and_then(Value::as_object).cloned().unwrap_or_default();
+        if let Value::Object(mine) = self.address_json() {
+            for (k, v) in mine {
+                if !(k == "name" && v.as_str().is_some_and(str::is_empty)) {
+                    address.insert(k, v);
+                }
+            }
+        }
+        let mut body = json!({
+            "name": self.name.clone().or_else(|| current["name"].as_str().map(str::to_owned)).unwrap_or_default(),
+            "type": current.get("type").cloned().unwrap_or_else(|| json!("CUSTOMER")),
+            "address": address,
+            "invoicingInfo": self.invoicing_json(current.get("invoicingInfo")),
+            "version": current.get("version").cloned().unwrap_or(Value::Null),
         });
-        let o = p.as_object_mut().expect("an object");
-        if let Some(v) = &self.identifier {
-            o.insert("identifier".into(), json!(v));
+        if let Some(pay) = current.get("paymentInfo").filter(|p| p.is_object()) {
+            body["paymentInfo"] = pay.clone();
         }
-        if let Some(v) = &self.customer_number {
-            o.insert("customerNumber".into(), json!(v));
-        }
-        if let Some(v) = &self.email {
-            o.insert("email".into(), json!(v));
-        }
-        if let Some(addr) = &self.einvoice_address {
-            o.insert(
-                "einvoiceAddress".into(),
-                json!({ "operator": self.einvoice_operator.clone().unwrap_or_default(), "address": addr }),
-            );
-        }
-        if let Some(v) = version {
-            o.insert("version".into(), json!(v));
-        }
-        p
+        body
     }
 
     /// The register's details of a partner.
     pub fn from_partner(p: &BusinessPartner) -> Self {
         let a = p.address.clone().unwrap_or_default();
-        let e = p.einvoice_address.clone().unwrap_or_default();
+        let i = p.invoicing();
         Self {
             name: non_empty(a.name.as_deref()).or(non_empty(p.name.as_deref())).map(str::to_owned),
-            identifier: non_empty(p.identifier.as_deref()).map(str::to_owned),
-            customer_number: non_empty(p.customer_number.as_deref()).map(str::to_owned),
-            email: non_empty(p.email.as_deref()).map(str::to_owned),
+            identifier: non_empty(i.identifier.as_deref()).map(str::to_owned),
+            customer_number: non_empty(i.customer_number.as_deref()).map(str::to_owned),
+            email: non_empty(i.email.as_deref()).map(str::to_owned),
             street: non_empty(a.street.as_deref()).map(str::to_owned),
             zip: non_empty(a.zip.as_deref()).map(str::to_owned),
             city: non_empty(a.city.as_deref()).map(str::to_owned),
             country: non_empty(a.country.as_deref()).map(str::to_owned),
-            einvoice_address: non_empty(e.address.as_deref()).map(str::to_owned),
-            einvoice_operator: non_empty(e.operator.as_deref()).map(str::to_owned),
+            einvoice_address: non_empty(i.einvoice_address.as_deref()).map(str::to_owned),
+            einvoice_operator: non_empty(i.einvoice_operator.as_deref()).map(str::to_owned),
         }
     }
 
@@ -506,34 +533,45 @@ fn address_from(a: &WireAddress, kind: AddressKind) -> Address {
     }
 }
 
-/// A business partner as a canonical customer.
+/// A business partner as a canonical customer: the customer number, business ID, e-mail and
+/// e-invoice address from `invoicingInfo`, the phones and the active flag from `registryInfo`.
 pub fn customer_from(p: &BusinessPartner, raw: Option<Value>) -> Customer {
+    let i = p.invoicing();
+    let r = p.registry_info.clone().unwrap_or_default();
+    let text = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let mut c = Customer {
-        number: p.customer_number.clone().filter(|s| !s.trim().is_empty()),
+        number: text(i.customer_number),
         kind: if p.kind.as_deref() == Some("PERSON") {
             CustomerKind::Person
         } else {
             CustomerKind::Company
         },
         name: p.name.clone(),
-        emails: p
-            .email
-            .iter()
-            .map(|e| Email { address: e.clone(), kind: Default::default(), primary: true })
+        emails: text(i.email)
+            .into_iter()
+            .map(|e| Email { address: e, kind: Default::default(), primary: true })
             .collect(),
-        phones: p
-            .phone
-            .iter()
-            .map(|n| Phone { number: n.clone(), kind: Default::default() })
+        phones: [(r.phone, ContactKind::Work), (r.mobile_phone, ContactKind::Mobile)]
+            .into_iter()
+            .filter_map(|(n, kind)| text(n).map(|number| Phone { number, kind }))
             .collect(),
         addresses: p.address.iter().map(|a| address_from(a, AddressKind::Billing)).collect(),
-        registration_number: p.identifier.clone(),
-        e_invoice_address: p.einvoice_address.as_ref().and_then(|e| e.address.clone()),
+        registration_number: text(i.identifier),
+        e_invoice_address: text(i.einvoice_address),
         ..Customer::default()
     };
+    if let Some(op) = text(i.einvoice_operator) {
+        c.meta.custom.insert(
+            "einvoice_operator".into(),
+            CustomField {
+                value: CustomValue::Text(op),
+                source: Some("invoicingInfo.einvoiceOperator".into()),
+            },
+        );
+    }
     c.meta.refs.0.push(source_ref(p.id, c.number.clone(), p.version.as_deref()));
     c.meta.updated_at = parse_version(p.version.as_deref());
-    if p.active == Some(false) {
+    if !p.is_active() {
         c.meta.lifecycle = Lifecycle::Inactive;
     }
     c.meta.raw = raw;
@@ -603,7 +641,7 @@ pub fn invoice_from(w: &WireInvoice, raw: Option<Value>) -> Result<Invoice> {
     let status = match w.status.as_deref() {
         Some("UNFINISHED") | None => InvoiceStatus::Draft,
         Some("NOT_SENT") | Some("SENT") => InvoiceStatus::Authorised,
-        Some("PAID") => InvoiceStatus::Paid,
+        Some("PAID" | "MARKED_PAID") => InvoiceStatus::Paid,
         Some("PARTLY_PAID") => InvoiceStatus::PartiallyPaid,
         Some("INVALIDATED") | Some("DELETED") => InvoiceStatus::Void,
         Some(other) => InvoiceStatus::Other(other.to_owned()),

@@ -12,13 +12,19 @@ use connector_core::sink::{
 use connector_core::{Error, ErrorKind, Result};
 use serde_json::Value;
 
-use crate::client::{CONNECTOR, ProcountorClient};
+use crate::client::{CONNECTOR, MAX_PAGE_SIZE, ProcountorClient};
 use crate::config::{DetailsFrom, FollowUp, InvoiceSettings};
 use crate::convert::{PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party};
 use crate::wire::{BusinessPartner, InvoiceBasicInfo, ListResponse, WireInvoice, WireProduct};
 
 /// Orders per `write` call. Procountor has no batch endpoint: each invoice is its own POST.
 pub const MAX_BATCH: usize = 20;
+
+/// The most pages a register lookup follows.
+const MAX_LOOKUP_PAGES: u64 = 1_000;
+
+/// A partner of the register, typed and as Procountor sent it (to patch it whole).
+type RegisterPartner = (BusinessPartner, Value);
 
 /// Writes orders as `SALES_INVOICE`s (status UNFINISHED), with the Flashnode settings of
 /// [`InvoiceSettings`]: customer and product register matching, the invoice channel rules,
@@ -28,6 +34,9 @@ pub struct ProcountorSink {
     client: ProcountorClient,
     settings: InvoiceSettings,
     products: Mutex<HashMap<String, Option<RegisterProduct>>>,
+    /// Held while a customer is matched or created, so two batches in flight never create
+    /// the same partner twice.
+    partners: tokio::sync::Mutex<()>,
 }
 
 impl ProcountorSink {
@@ -39,7 +48,12 @@ impl ProcountorSink {
 
     /// A sink with explicit settings.
     pub fn with_settings(client: ProcountorClient, settings: InvoiceSettings) -> Self {
-        Self { client, settings, products: Mutex::new(HashMap::new()) }
+        Self {
+            client,
+            settings,
+            products: Mutex::new(HashMap::new()),
+            partners: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// The settings.
@@ -65,66 +79,187 @@ impl ProcountorSink {
         }))
     }
 
-    async fn partner_by(&self, param: &str, value: &str) -> Result<Option<BusinessPartner>> {
-        let page: ListResponse<BusinessPartner> = self
+    /// The first customer of the register, active or not as asked, whose basic info `hit`
+    /// accepts. `GET /businesspartners?type=CUSTOMER` with a filter: the customer number as a
+    /// query parameter, the business ID as the `identifier` header (Procountor takes it
+    /// there, not in the query); every page is read until a partner matches exactly.
+    async fn search_partner(
+        &self,
+        filter: PartnerKey<'_>,
+        active: bool,
+    ) -> Result<Option<BusinessPartner>> {
+        for page in 0..MAX_LOOKUP_PAGES {
+            let mut req = self
+                .client
+                .http()
+                .get("businesspartners")
+                .query("type", "CUSTOMER")
+                .query("active", active)
+                .query("size", MAX_PAGE_SIZE)
+                .query("page", page)
+                .operation("GET /businesspartners");
+            req = match filter {
+                PartnerKey::CustomerNumber(n) => req.query("customerNumber", n),
+                PartnerKey::BusinessId(id) => req.header("identifier", id),
+            };
+            let body: ListResponse<BusinessPartner> = req.send_json().await?;
+            let n = body.results.len() as u64;
+            if let Some(p) = body.results.into_iter().find(|p| filter.matches(p)) {
+                return Ok(Some(p));
+            }
+            if n < MAX_PAGE_SIZE {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// A partner by key: active first, then inactive (the list hides inactive partners
+    /// unless asked), read in full (`GET /businesspartners/{id}`).
+    async fn partner_by(&self, key: PartnerKey<'_>) -> Result<Option<RegisterPartner>> {
+        let Some(found) = self.search_partner(key, true).await? else {
+            return match self.search_partner(key, false).await? {
+                Some(p) => Err(Error::invalid_field(
+                    key.order_field(),
+                    format!(
+                        "{key} belongs to business partner {}, which is inactive in Procountor: \
+                         activate it there (no second partner is created)",
+                        p.id
+                    ),
+                )),
+                None => Ok(None),
+            };
+        };
+        let raw: Value = self
             .client
             .http()
-            .get("businesspartners")
-            .query(param, value)
-            .query("type", "CUSTOMER")
-            .operation("GET /businesspartners")
+            .get(&format!("businesspartners/{}", found.id))
+            .operation("GET /businesspartners/{id}")
             .send_json()
             .await?;
-        let hit = page.results.into_iter().find(|p| {
-            let v = if param == "customerNumber" { &p.customer_number } else { &p.identifier };
-            v.as_deref() == Some(value)
-        });
-        match hit {
-            Some(p) => Ok(Some(
-                self.client
-                    .http()
-                    .get(&format!("businesspartners/{}", p.id))
-                    .operation("GET /businesspartners/{id}")
-                    .send_json()
-                    .await?,
-            )),
-            None => Ok(None),
-        }
+        let partner = serde_json::from_value(raw.clone())
+            .map_err(|e| Error::decode(format!("business partner {}: {e}", found.id)))?;
+        Ok(Some((partner, raw)))
     }
 
     /// The register's customer for these details: by customer number, then by business ID.
+    /// An inactive partner with the same key is an error (activate it), never a reason to
+    /// create a second one.
     pub async fn find_partner(&self, details: &PartyDetails) -> Result<Option<BusinessPartner>> {
+        Ok(self.find_register_partner(details).await?.map(|(p, _)| p))
+    }
+
+    async fn find_register_partner(
+        &self,
+        details: &PartyDetails,
+    ) -> Result<Option<RegisterPartner>> {
         if let Some(n) = &details.customer_number
-            && let Some(p) = self.partner_by("customerNumber", n).await?
+            && let Some(p) = self.partner_by(PartnerKey::CustomerNumber(n)).await?
         {
             return Ok(Some(p));
         }
         if let Some(id) = &details.identifier
-            && let Some(p) = self.partner_by("identifier", id).await?
+            && let Some(p) = self.partner_by(PartnerKey::BusinessId(id)).await?
         {
             return Ok(Some(p));
         }
         Ok(None)
     }
 
+    /// A new customer in the register (`POST /businesspartners`). A create whose answer was
+    /// lost is looked up again by its keys, never sent twice.
+    async fn create_partner(&self, details: &PartyDetails) -> Result<i64> {
+        let posted = self
+            .client
+            .http()
+            .post("businesspartners")
+            .json(&details.new_partner_json(&self.settings.payment_method))
+            .idempotent(false)
+            .operation("POST /businesspartners")
+            .send_json::<BusinessPartner>()
+            .await;
+        match posted {
+            Ok(p) => Ok(p.id),
+            Err(e) if e.kind() == ErrorKind::UncertainWrite => {
+                match self.find_register_partner(details).await {
+                    Ok(Some((p, _))) => Ok(p.id),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the order's customer details on the register's partner: `PATCH` with its
+    /// `version` (a `PUT` would replace the whole partner). A stale version is read again
+    /// once.
+    async fn update_partner(
+        &self,
+        details: &PartyDetails,
+        (partner, raw): RegisterPartner,
+    ) -> Result<()> {
+        let mut current = raw;
+        for attempt in 0..2 {
+            let sent = self
+                .client
+                .http()
+                .patch(&format!("businesspartners/{}", partner.id))
+                .json(&details.partner_patch_json(&current))
+                .operation("PATCH /businesspartners/{id}")
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Conflict && attempt == 0 => {
+                    current = self
+                        .client
+                        .http()
+                        .get(&format!("businesspartners/{}", partner.id))
+                        .operation("GET /businesspartners/{id}")
+                        .send_json()
+                        .await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Conflict,
+            format!("business partner {} kept changing while it was updated", partner.id),
+        ))
+    }
+
+    /// A product of the register by its exact code. `GET /products?code=` matches by
+    /// substring, so pages are followed (`previousId`) until the code itself comes.
     async fn product(&self, code: &str) -> Result<Option<RegisterProduct>> {
         if let Some(hit) = crate::lock(&self.products).get(code) {
             return Ok(hit.clone());
         }
-        let page: ListResponse<WireProduct> = self
-            .client
-            .http()
-            .get("products")
-            .query("code", code)
-            .query("type", "SALES")
-            .operation("GET /products?code")
-            .send_json()
-            .await?;
-        let hit = page
-            .results
-            .into_iter()
-            .find(|p| p.code.as_deref() == Some(code) && p.active != Some(false))
-            .map(|p| RegisterProduct { id: p.id, name: p.name, code: code.to_owned() });
+        let mut previous: Option<i64> = None;
+        let mut hit = None;
+        for _ in 0..MAX_LOOKUP_PAGES {
+            let mut req = self
+                .client
+                .http()
+                .get("products")
+                .query("code", code)
+                .query("type", "SALES")
+                .query("size", MAX_PAGE_SIZE)
+                .operation("GET /products?code");
+            if let Some(p) = previous {
+                req = req.query("previousId", p);
+            }
+            let page: ListResponse<WireProduct> = req.send_json().await?;
+            let n = page.results.len() as u64;
+            previous = page.results.last().map(|p| p.id);
+            hit = page
+                .results
+                .into_iter()
+                .find(|p| p.code.as_deref() == Some(code) && p.active != Some(false))
+                .map(|p| RegisterProduct { id: p.id, name: p.name, code: code.to_owned() });
+            if hit.is_some() || n < MAX_PAGE_SIZE || previous.is_none() {
+                break;
+            }
+        }
         crate::lock(&self.products).insert(code.to_owned(), hit.clone());
         Ok(hit)
     }
@@ -174,65 +309,70 @@ impl ProcountorSink {
         Ok((wire, raw))
     }
 
-    /// Everything for one order up to the body: validation first, then read-only lookups,
-    /// then the register writes the settings ask for.
-    async fn prepare(&self, order: &Order) -> Result<(Value, Option<i64>)> {
+    /// The partner an invoice is linked to, found or created as the settings say, with the
+    /// details the invoice carries. Held under a lock so concurrent batches never create
+    /// the same customer twice. A customer with neither a customer number nor a business ID
+    /// is not created: nothing could find it again.
+    async fn resolve_partner(
+        &self,
+        from_order: &PartyDetails,
+    ) -> Result<(PartyDetails, Option<i64>)> {
+        if !self.settings.match_customers {
+            return Ok((from_order.clone(), None));
+        }
+        let _guard = self.partners.lock().await;
+        let Some(found) = self.find_register_partner(from_order).await? else {
+            let keyed = from_order.customer_number.is_some() || from_order.identifier.is_some();
+            let id = if self.settings.create_partners && keyed {
+                Some(self.create_partner(from_order).await?)
+            } else {
+                None
+            };
+            return Ok((from_order.clone(), id));
+        };
+        let register = PartyDetails::from_partner(&found.0);
+        let details = match self.settings.details_from {
+            DetailsFrom::Register => merge(register.clone(), from_order),
+            DetailsFrom::Order => from_order.clone(),
+        };
+        let id = found.0.id;
+        if self.settings.update_register && from_order.differs_from(&register) {
+            self.update_partner(from_order, found).await?;
+        }
+        Ok((details, Some(id)))
+    }
+
+    /// The invoice body for one order: validation first, then the register lookups and the
+    /// register writes the settings ask for (`partner` `None`), or the given partner as it is
+    /// (an update keeps the invoice's partner).
+    async fn prepare(&self, order: &Order, partner: Option<Option<i64>>) -> Result<Value> {
         let from_order = order_party(order)?;
         let vats = self.client.vat_percentages().await?;
-        let partner = if self.settings.match_customers {
-            self.find_partner(&from_order).await?
-        } else {
-            None
-        };
-        let details = match (&partner, self.settings.details_from) {
-            (Some(p), DetailsFrom::Register) => merge(PartyDetails::from_partner(p), &from_order),
-            _ => from_order.clone(),
+        let (details, partner_id) = match partner {
+            Some(Some(id)) if self.settings.details_from == DetailsFrom::Register => {
+                let p: BusinessPartner = self
+                    .client
+                    .http()
+                    .get(&format!("businesspartners/{id}"))
+                    .operation("GET /businesspartners/{id}")
+                    .send_json()
+                    .await?;
+                (merge(PartyDetails::from_partner(&p), &from_order), Some(id))
+            }
+            Some(id) => (from_order, id),
+            None => self.resolve_partner(&from_order).await?,
         };
         let channel = choose_channel(order, &details, self.settings.channel)?;
         let products = self.products_for(order).await?;
         let today = Utc::now().date_naive();
-        let mut body =
-            invoice_body(order, &details, None, channel, &self.settings, vats, &products, today)?;
-        let partner_id = match partner {
-            Some(p) => {
-                if self.settings.update_register
-                    && from_order.differs_from(&PartyDetails::from_partner(&p))
-                {
-                    let merged = merge(from_order.clone(), &PartyDetails::from_partner(&p));
-                    self.client
-                        .http()
-                        .put(&format!("businesspartners/{}", p.id))
-                        .json(&merged.partner_json(p.version.as_deref()))
-                        .operation("PUT /businesspartners/{id}")
-                        .send()
-                        .await?;
-                }
-                Some(p.id)
-            }
-            None if self.settings.match_customers && self.settings.create_partners => {
-                let created: BusinessPartner = self
-                    .client
-                    .http()
-                    .post("businesspartners")
-                    .json(&from_order.partner_json(None))
-                    .operation("POST /businesspartners")
-                    .send_json()
-                    .await?;
-                Some(created.id)
-            }
-            None => None,
-        };
-        if let (Some(id), Some(o)) = (partner_id, body.as_object_mut()) {
-            o.insert("partnerId".into(), Value::from(id));
-        }
-        Ok((body, partner_id))
+        invoice_body(order, &details, partner_id, channel, &self.settings, vats, &products, today)
     }
 
     async fn create(&self, order: &Order, number: &str) -> Result<Outcome> {
         if let Some(existing) = self.find_invoice(number).await? {
             let id = existing.id.to_string();
             // Follow-ups a failed earlier run left undone: all of them while the invoice is
-            // UNFINISHED, the send once it is verified (NOT_SENT).
+            // UNFINISHED, the send once it is approved (NOT_SENT).
             let pending: Vec<FollowUp> = match existing.status.as_deref() {
                 Some("UNFINISHED") => self.settings.follow_up.clone(),
                 Some("NOT_SENT") => self
@@ -250,7 +390,7 @@ impl ProcountorSink {
             }
             return Ok(Outcome::Unchanged { target_id: id });
         }
-        let (body, _) = self.prepare(order).await?;
+        let body = self.prepare(order, None).await?;
         let posted = self
             .client
             .http()
@@ -275,7 +415,6 @@ impl ProcountorSink {
     }
 
     async fn update(&self, order: &Order, id: &str) -> Result<Outcome> {
-        let (body, _) = self.prepare(order).await?;
         for attempt in 0..2 {
             let (current, _) = match self.get_invoice(id).await {
                 Ok(found) => found,
@@ -295,9 +434,9 @@ impl ProcountorSink {
                     target_id: Some(id.to_owned()),
                 });
             }
-            let mut put = body.clone();
+            // The partner is not editable by PUT: the invoice keeps its own.
+            let mut put = self.prepare(order, Some(current.partner_id)).await?;
             if let Some(o) = put.as_object_mut() {
-                o.insert("id".into(), Value::from(current.id));
                 o.insert(
                     "version".into(),
                     Value::from(current.version.clone().unwrap_or_default()),
@@ -341,6 +480,43 @@ impl ProcountorSink {
             let e = if e.connector().is_none() { e.with_connector(CONNECTOR) } else { e };
             Outcome::Failed { error: e.with_record(req.key.clone()) }
         })
+    }
+}
+
+/// How a customer is looked up in the register.
+#[derive(Debug, Clone, Copy)]
+enum PartnerKey<'a> {
+    /// `invoicingInfo.customerNumber`, the `customerNumber` query parameter.
+    CustomerNumber(&'a str),
+    /// `invoicingInfo.identifier`, the `identifier` header.
+    BusinessId(&'a str),
+}
+
+impl PartnerKey<'_> {
+    /// Whether a listed partner carries exactly this key.
+    fn matches(&self, p: &BusinessPartner) -> bool {
+        let i = p.invoicing();
+        match self {
+            PartnerKey::CustomerNumber(n) => i.customer_number.as_deref() == Some(*n),
+            PartnerKey::BusinessId(id) => i.identifier.as_deref() == Some(*id),
+        }
+    }
+
+    /// The order's field the key came from.
+    fn order_field(&self) -> &'static str {
+        match self {
+            PartnerKey::CustomerNumber(_) => "party.customer.key",
+            PartnerKey::BusinessId(_) => "party.registration_number",
+        }
+    }
+}
+
+impl std::fmt::Display for PartnerKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PartnerKey::CustomerNumber(n) => write!(f, "customer number {n}"),
+            PartnerKey::BusinessId(id) => write!(f, "business ID {id}"),
+        }
     }
 }
 

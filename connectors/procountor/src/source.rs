@@ -1,5 +1,8 @@
 //! Sources: business partners → customers, products → products, invoices → invoices.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use async_trait::async_trait;
 use connector_core::http::paginate::{self, NumberedPage, Page, PageNumbers};
 use connector_core::model::{Customer, EntityKind, Invoice, Product};
@@ -63,7 +66,7 @@ fn page_items(body: ListResponse<Value>, changes: bool) -> (Vec<Item>, u64, Opti
     (items, n, last)
 }
 
-/// Pages of `/businesspartners` or `/invoices`, `size` ≤ 200.
+/// Pages of `/invoices`, `size` ≤ 200 (`/invoices` has `orderByVersion`; partners page by id).
 ///
 /// A full read pages by 0-based `page`. A changes read orders by version
 /// (`orderByVersion=ASC`) and pages by version instead of by offset: each next page asks
@@ -155,7 +158,11 @@ fn finish<E: Send + 'static>(
     if changes { s } else { s.chain(stream::once(async { Ok(Change::SnapshotComplete) })).boxed() }
 }
 
-/// Business partners of type CUSTOMER as canonical customers.
+/// How far before the newest `version` of a changes read the next one starts, beyond the
+/// read's own duration: a margin for versions stamped while the read ran.
+const VERSION_MARGIN: Duration = Duration::from_secs(60);
+
+/// Business partners of type CUSTOMER as canonical customers, active and inactive.
 #[derive(Debug, Clone)]
 pub struct CustomerSource {
     client: ProcountorClient,
@@ -173,6 +180,71 @@ impl CustomerSource {
         self.page_size = size.clamp(1, MAX_PAGE_SIZE);
         self
     }
+}
+
+/// Pages of `GET /businesspartners?type=CUSTOMER` for one value of `active` (the list hides
+/// inactive partners unless asked), in id order (`orderById=ASC`) and keyset-paged by
+/// `previousId`: a partner edited during the read keeps its place. `/businesspartners` has no
+/// `orderByVersion`; changes are asked with `versionStartDate` (inclusive).
+fn partner_pages(
+    client: &ProcountorClient,
+    size: u64,
+    active: bool,
+    since: Option<String>,
+) -> BoxStream<'static, Result<Value>> {
+    let client = client.clone();
+    paginate::keyset(MAX_PAGES, move |previous: Option<i64>| {
+        let mut req = client
+            .http()
+            .get("businesspartners")
+            .query("type", "CUSTOMER")
+            .query("active", active)
+            .query("orderById", "ASC")
+            .query("size", size)
+            .operation("GET /businesspartners");
+        if let Some(p) = previous {
+            req = req.query("previousId", p);
+        }
+        if let Some(s) = &since {
+            req = req.query("versionStartDate", s);
+        }
+        async move {
+            let body: ListResponse<Value> = req.send_json().await?;
+            let last = body.results.last().and_then(|r| r.get("id")).and_then(Value::as_i64);
+            let full = body.results.len() as u64 == size;
+            Ok(Page::new(body.results, if full { last } else { None }))
+        }
+    })
+    .boxed()
+}
+
+/// The cursor after a partner read: the newest `version` seen, moved back by the read's
+/// duration and a margin, and never before where the read started. Partners are read in id
+/// order, so one edited behind the read position during the read has a version older than
+/// the newest seen, but not older than the clock when the read began: it is read again next
+/// time (the ledger drops what did not change). Versions are compared on Procountor's own
+/// clock, so the machines' clocks never matter.
+fn next_partner_cursor(
+    since: Option<&str>,
+    newest: Option<&str>,
+    took: Duration,
+) -> Option<String> {
+    let back = chrono::Duration::from_std(took + VERSION_MARGIN).ok()?;
+    let moved = newest
+        .and_then(parse_version_local)
+        .map(|t| (t - back).format("%Y-%m-%dT%H:%M:%S").to_string());
+    match (since, moved) {
+        (Some(s), Some(m)) => Some(if m.as_str() > s { m } else { s.to_owned() }),
+        (Some(s), None) => Some(s.to_owned()),
+        (None, m) => m,
+    }
+}
+
+/// A `version` on Procountor's clock, without an offset.
+fn parse_version_local(v: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(v).map(|d| d.naive_local()).ok().or_else(|| {
+        chrono::NaiveDateTime::parse_from_str(v.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f").ok()
+    })
 }
 
 #[async_trait]
@@ -194,45 +266,61 @@ impl Source<Customer> for CustomerSource {
         self.client.check().await
     }
 
-    /// The list carries basic fields only; each partner's details (address, e-invoice
-    /// address) come from `GET /businesspartners/{id}`, a few at a time.
+    /// Active partners, then inactive ones (so a deactivation arrives as an inactive
+    /// customer). The list carries basic fields only; each partner's details (address,
+    /// invoicing and register data) come from `GET /businesspartners/{id}`, a few at a time.
+    /// One checkpoint ends the read: the newest version seen, moved back by the read's
+    /// duration and a minute, so an edit behind the read position comes again next time.
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Customer>>> {
-        let since = since(&mode);
-        let changes = since.is_some();
+        let since = match &mode {
+            ReadMode::Full => None,
+            ReadMode::Changes { since } => since.as_ref().map(version_start),
+        };
+        let full = mode == ReadMode::Full;
+        let started = Instant::now();
+        let newest: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
         let client = self.client.clone();
-        let s = paged(
-            &self.client,
-            "businesspartners",
-            vec![("type", "CUSTOMER")],
-            self.page_size,
-            since,
-        )
-        .map(move |item| {
-            let client = client.clone();
-            async move {
-                match item? {
-                    Item::Checkpoint(v) => Ok(Change::Checkpoint(Cursor::new(v))),
-                    Item::Record(basic) => {
-                        let Some(id) = basic.get("id").and_then(Value::as_i64) else {
-                            return Ok(rejected("business partner", &basic, "it has no id"));
-                        };
-                        let raw: Value = client
-                            .http()
-                            .get(&format!("businesspartners/{id}"))
-                            .operation("GET /businesspartners/{id}")
-                            .send_json()
-                            .await?;
-                        Ok(match serde_json::from_value::<BusinessPartner>(raw.clone()) {
-                            Ok(p) => Change::Upsert(customer_from(&p, Some(raw))),
-                            Err(e) => rejected("business partner", &raw, e),
-                        })
+        let seen = newest.clone();
+        let records = stream::iter([true, false])
+            .flat_map({
+                let client = self.client.clone();
+                let (size, since) = (self.page_size, since.clone());
+                move |active| partner_pages(&client, size, active, since.clone())
+            })
+            .map(move |basic| {
+                let client = client.clone();
+                let seen = seen.clone();
+                async move {
+                    let basic = basic?;
+                    let Some(id) = basic.get("id").and_then(Value::as_i64) else {
+                        return Ok(rejected("business partner", &basic, "it has no id"));
+                    };
+                    if let Some(v) = basic.get("version").and_then(Value::as_str) {
+                        let mut newest = crate::lock(&seen);
+                        if newest.as_deref().is_none_or(|n| v > n) {
+                            *newest = Some(v.to_owned());
+                        }
                     }
+                    let raw: Value = client
+                        .http()
+                        .get(&format!("businesspartners/{id}"))
+                        .operation("GET /businesspartners/{id}")
+                        .send_json()
+                        .await?;
+                    Ok(match serde_json::from_value::<BusinessPartner>(raw.clone()) {
+                        Ok(p) => Change::Upsert(customer_from(&p, Some(raw))),
+                        Err(e) => rejected("business partner", &raw, e),
+                    })
                 }
-            }
+            })
+            .buffered(4);
+        let checkpoint = stream::once(async move {
+            let newest = crate::lock(&newest).clone();
+            next_partner_cursor(since.as_deref(), newest.as_deref(), started.elapsed())
+                .map(|c| Ok(Change::Checkpoint(Cursor::new(c))))
         })
-        .buffered(4)
-        .boxed();
-        finish(changes, s)
+        .filter_map(std::future::ready);
+        finish(!full, records.chain(checkpoint).boxed())
     }
 }
 
@@ -391,5 +479,36 @@ impl Source<Invoice> for InvoiceSource {
         .buffered(self.concurrency)
         .boxed();
         finish(changes, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_partner_cursor_steps_back_by_the_read_and_a_margin() {
+        let took = Duration::from_secs(120);
+        // Newest version seen 12:00:00; the read took 2 minutes; margin 1 minute.
+        assert_eq!(
+            next_partner_cursor(Some("2026-05-01T08:00:00"), Some("2026-05-01T12:00:00.123"), took),
+            Some("2026-05-01T11:57:00".to_owned())
+        );
+        // Never before where the read started.
+        assert_eq!(
+            next_partner_cursor(Some("2026-05-01T11:59:00"), Some("2026-05-01T12:00:00"), took),
+            Some("2026-05-01T11:59:00".to_owned())
+        );
+        // Nothing seen: the cursor stays.
+        assert_eq!(
+            next_partner_cursor(Some("2026-05-01T08:00:00"), None, took),
+            Some("2026-05-01T08:00:00".to_owned())
+        );
+        assert_eq!(next_partner_cursor(None, None, took), None);
+        // Versions with an offset are read on their own clock.
+        assert_eq!(
+            next_partner_cursor(None, Some("2026-05-01T12:00:00+03:00"), Duration::ZERO),
+            Some("2026-05-01T11:59:00".to_owned())
+        );
     }
 }

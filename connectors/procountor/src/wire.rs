@@ -79,7 +79,7 @@ pub struct WireAddress {
     pub country: Option<String>,
 }
 
-/// An e-invoice address and its operator.
+/// An e-invoice address and its operator, as an invoice's counter party carries them.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WireEinvoiceAddress {
     /// Operator (intermediator) code.
@@ -90,7 +90,9 @@ pub struct WireEinvoiceAddress {
     pub address: Option<String>,
 }
 
-/// A business partner (`/businesspartners`).
+/// A business partner (`GET /businesspartners/{id}`, and the basic fields of the list's
+/// `BusinessPartnerBasicInfo`). Customer number, business ID, e-mail and e-invoice data live
+/// in `invoicingInfo`; the active flag and phone in `registryInfo`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BusinessPartner {
@@ -102,33 +104,70 @@ pub struct BusinessPartner {
     /// Name.
     #[serde(default)]
     pub name: Option<String>,
-    /// Business ID or personal id.
-    #[serde(default)]
-    pub identifier: Option<String>,
-    /// Customer number.
-    #[serde(default)]
-    pub customer_number: Option<String>,
-    /// E-mail for invoices.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Phone.
-    #[serde(default)]
-    pub phone: Option<String>,
     /// Address.
     #[serde(default)]
     pub address: Option<WireAddress>,
-    /// E-invoice address.
+    /// Invoicing data: customer number, business ID, e-mail, e-invoice address.
     #[serde(default)]
-    pub einvoice_address: Option<WireEinvoiceAddress>,
-    /// Language.
+    pub invoicing_info: Option<InvoicingInfo>,
+    /// Register data: active flag, phones.
     #[serde(default)]
-    pub language: Option<String>,
-    /// Active flag.
-    #[serde(default)]
-    pub active: Option<bool>,
+    pub registry_info: Option<RegistryInfo>,
     /// Version (a date-time) for optimistic locking and change tracking.
     #[serde(default)]
     pub version: Option<String>,
+}
+
+impl BusinessPartner {
+    /// `invoicingInfo`, or an empty one.
+    pub fn invoicing(&self) -> InvoicingInfo {
+        self.invoicing_info.clone().unwrap_or_default()
+    }
+
+    /// Whether the register marks the partner active (`registryInfo.active`, true when not
+    /// said).
+    pub fn is_active(&self) -> bool {
+        self.registry_info.as_ref().and_then(|r| r.active) != Some(false)
+    }
+}
+
+/// A partner's `invoicingInfo`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoicingInfo {
+    /// Customer number.
+    #[serde(default)]
+    pub customer_number: Option<String>,
+    /// Business ID or personal id.
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// E-mail for invoices.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Invoice language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The e-invoice address (OVT).
+    #[serde(default)]
+    pub einvoice_address: Option<String>,
+    /// The e-invoice operator (intermediator) code.
+    #[serde(default)]
+    pub einvoice_operator: Option<String>,
+}
+
+/// A partner's `registryInfo`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryInfo {
+    /// Active flag.
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Mobile phone.
+    #[serde(default)]
+    pub mobile_phone: Option<String>,
 }
 
 /// A product (`/products`).
@@ -320,19 +359,75 @@ pub struct WireExtraInfo {
     pub unit_prices_include_vat: Option<bool>,
 }
 
-/// `GET /vats/default`: the VAT percentages in use for the company.
+/// `GET /vats/default`: the company's VAT percentages per country, and its VAT statuses.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VatDefaults {
-    /// Country code.
+pub struct VatInformation {
+    /// Per country (the company's own first): its percentages.
     #[serde(default)]
-    pub country_code: Option<String>,
-    /// The percentages.
+    pub vat_information: Vec<VatCountryInfo>,
+    /// The VAT statuses (`vatStatus` codes) in use.
     #[serde(default)]
-    pub vat_percentages: Vec<VatPercent>,
+    pub vat_statuses: Vec<VatStatusInfo>,
 }
 
-/// One VAT percentage, decoded exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct VatPercent(#[serde(with = "decimal_str")] pub Decimal);
+impl VatInformation {
+    /// The percentages allowed for sales in the company's own country (the first entry, as
+    /// Procountor lists it), normalised.
+    pub fn sales_percentages(&self) -> Vec<Decimal> {
+        self.vat_information
+            .first()
+            .map(|c| {
+                c.percentages
+                    .iter()
+                    .filter(|p| p.sales == Some(true))
+                    .filter_map(|p| p.vat_percent.map(|v| v.normalize()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One country of [`VatInformation`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct VatCountryInfo {
+    /// The country's name.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Its percentages.
+    #[serde(default)]
+    pub percentages: Vec<VatInfo>,
+}
+
+/// One VAT percentage and what it may be used for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VatInfo {
+    /// The percentage, decoded exactly.
+    #[serde(default, with = "decimal_str::option")]
+    pub vat_percent: Option<Decimal>,
+    /// Allowed on sales.
+    #[serde(default)]
+    pub sales: Option<bool>,
+    /// Allowed on purchases.
+    #[serde(default)]
+    pub purchase: Option<bool>,
+}
+
+/// One VAT status of [`VatInformation`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VatStatusInfo {
+    /// The code sent as `vatStatus`.
+    #[serde(default)]
+    pub vat_status: Option<i64>,
+    /// What it means.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Allowed on sales.
+    #[serde(default)]
+    pub sales: Option<bool>,
+    /// Allowed on purchases.
+    #[serde(default)]
+    pub purchase: Option<bool>,
+}

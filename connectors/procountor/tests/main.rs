@@ -1,6 +1,7 @@
 //! Integration tests of the Procountor connector against its simulator: one binary, one
 //! module per concern. The simulator's JSON is hand-written from Procountor's documented
-//! shapes, never produced by the connector's own code.
+//! shapes, never produced by the connector's own code, and both sides are held to the
+//! description of the API in `tests/fixtures/procountor-api.json`.
 
 #[path = "cases/support.rs"]
 mod support;
@@ -9,6 +10,8 @@ mod support;
 mod auth;
 #[path = "cases/channels.rs"]
 mod channels;
+#[path = "cases/conformance.rs"]
+mod conformance;
 #[path = "cases/dedupe.rs"]
 mod dedupe;
 #[path = "cases/faults.rs"]

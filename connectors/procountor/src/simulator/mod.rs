@@ -1,28 +1,40 @@
 //! A stateful Procountor API simulator (feature `simulator`).
 //!
-//! It serves hand-written JSON in Procountor's shapes (`apis.md` §4): the client-credentials
-//! token endpoint with the API key, business partners, products (`previousId` keyset),
-//! invoices (0-based `page`, `size` ≤ 200, `versionStartDate`, `originalInvoiceNumber`),
-//! `GET /invoices/{id}` with rows, `POST` and `PUT` with `version` optimistic locking, the
-//! follow-up actions and `GET /vats/default`. It rejects invoices as the real API does:
-//! missing required fields, EDIFACT and PAPER_INVOICE channels, an e-invoice channel without
-//! an address, MAIL without a postal address, VAT percentages the company does not use,
-//! ISO country codes, and a stale `version`.
+//! Every request is held to the description of Procountor's API in
+//! `tests/fixtures/procountor-api.json` ([`api_spec`]), written from Procountor's published
+//! OpenAPI spec: an unknown field, parameter or operation, a wrong enum or a missing required
+//! field is refused with Procountor's 400 `{"errors":[{"status","field","message"}]}`, and
+//! every answer is held to it too (breaches are recorded in the [`Journal`]). On top of that
+//! it keeps the rules the spec states in words: VAT percentages must be in use for sales
+//! (`GET /vats/default`), EDIFACT and PAPER_INVOICE channels are refused, an e-invoice needs
+//! its address and operator, MAIL a postal address, a `version` must be current, only
+//! UNFINISHED invoices change, `verify` is for purchase, travel and expense invoices, a send
+//! needs an approved invoice.
+//!
+//! It serves the client-credentials token endpoint with the API key, business partners
+//! (`invoicingInfo`, `registryInfo`, `paymentInfo`; the business ID searched in the
+//! `identifier` header; inactive partners only when `active=false`; `PATCH` with `version`),
+//! products (`previousId` keyset, `code` matched by substring), invoices (0-based `page`,
+//! `size` ≤ 200, `versionStartDate`, `orderByVersion`, `originalInvoiceNumber`), the
+//! follow-up actions and `GET /vats/default`.
+
+mod invoices;
+mod partners;
+mod products;
 
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::{Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration as ChronoDuration, TimeZone, Utc};
+use connector_core::simulator::spec::Violation;
 use connector_core::simulator::{
-    Faults, Journal, Params, Router, SimRequest, SimResponse, SimServer, TokenIssuer,
+    ApiSpec, Faults, Journal, Params, Router, SimRequest, SimResponse, SimServer, TokenIssuer,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::business_id::is_valid_bank_reference;
 use crate::config::ProcountorConfig;
-use crate::country::UNITS;
 use crate::lock;
 
 /// The client id the simulator accepts.
@@ -32,19 +44,19 @@ pub const SIM_CLIENT_SECRET: &str = "sim-secret";
 /// The API key the simulator accepts.
 pub const SIM_API_KEY: &str = "sim-api-key";
 
-const PAYMENT_METHODS: &[&str] = &[
-    "BANK_TRANSFER",
-    "DIRECT_PAYMENT",
-    "CLEARING",
-    "CREDIT_CARD_CHARGE",
-    "FOREIGN_PAYMENT",
-    "OTHER",
-    "CASH",
-    "DOMESTIC_PAYMENT_PLUSGIRO",
-    "DOMESTIC_PAYMENT_BANKGIRO",
-    "DOMESTIC_PAYMENT_CREDITOR",
-    "NETS",
-];
+static SPEC: LazyLock<Arc<ApiSpec>> = LazyLock::new(|| {
+    let text = include_str!("../../tests/fixtures/procountor-api.json");
+    Arc::new(ApiSpec::from_json(text).unwrap_or_else(|e| panic!("procountor-api.json: {e}")))
+});
+
+/// The description of Procountor's API the simulator holds requests and answers to
+/// (`tests/fixtures/procountor-api.json`, from Procountor's OpenAPI spec).
+pub fn api_spec() -> Arc<ApiSpec> {
+    SPEC.clone()
+}
+
+/// The company's VAT percentages: (percentage, allowed on sales, allowed on purchases).
+type VatRate = (String, bool, bool);
 
 #[derive(Debug)]
 struct State {
@@ -54,7 +66,7 @@ struct State {
     partners: BTreeMap<i64, Value>,
     products: BTreeMap<i64, Value>,
     invoices: BTreeMap<i64, Value>,
-    vats: Vec<String>,
+    vats: Vec<VatRate>,
 }
 
 impl State {
@@ -89,7 +101,8 @@ impl std::fmt::Debug for ProcountorSimulator {
 }
 
 impl ProcountorSimulator {
-    /// Starts an empty simulator (VAT rates 25.5, 14, 10 and 0) on a free local port.
+    /// Starts an empty simulator on a free local port. The company's VAT percentages are
+    /// 25.5, 14, 13.5, 10 and 0 for sales and purchases, and 24 for purchases only.
     pub async fn start() -> io::Result<Self> {
         Self::start_on(0).await
     }
@@ -98,6 +111,9 @@ impl ProcountorSimulator {
     pub async fn start_on(port: u16) -> io::Result<Self> {
         let faults = Faults::new();
         let tokens = TokenIssuer::new().prefix("pc").linked_to(&faults);
+        let mut vats: Vec<VatRate> =
+            ["25.5", "14", "13.5", "10", "0"].map(|p| (p.to_owned(), true, true)).to_vec();
+        vats.push(("24".to_owned(), false, true));
         let sim = Sim {
             state: Arc::new(Mutex::new(State {
                 next_id: 1000,
@@ -106,7 +122,7 @@ impl ProcountorSimulator {
                 partners: BTreeMap::new(),
                 products: BTreeMap::new(),
                 invoices: BTreeMap::new(),
-                vats: ["25.5", "14", "10", "0"].map(str::to_owned).to_vec(),
+                vats,
             })),
             tokens,
         };
@@ -114,6 +130,7 @@ impl ProcountorSimulator {
             .port(port)
             .faults(faults)
             .journal(Journal::new())
+            .spec(api_spec(), refuse)
             .start()
             .await?;
         Ok(Self { server, sim })
@@ -131,19 +148,23 @@ impl ProcountorSimulator {
     pub fn seed_demo_data(&self) {
         let s = self;
         s.add_partner(json!({
-            "type": "CUSTOMER", "name": "Asiakas Oy", "identifier": "0112038-9",
-            "customerNumber": "1001", "email": "laskut@asiakas.example",
+            "type": "CUSTOMER", "name": "Asiakas Oy",
             "address": { "name": "Asiakas Oy", "street": "Katu 1", "zip": "00100",
                          "city": "Helsinki", "country": "FINLAND" },
-            "active": true
+            "invoicingInfo": { "customerNumber": "1001", "identifier": "0112038-9",
+                               "email": "laskut@asiakas.example", "language": "FINNISH" },
+            "paymentInfo": { "paymentMethod": "BANK_TRANSFER", "currency": "EUR" },
+            "registryInfo": { "active": true, "phone": "+358 9 123 4567" }
         }));
         s.add_partner(json!({
-            "type": "CUSTOMER", "name": "Kauppa Ab", "identifier": "0109862-8",
-            "customerNumber": "1002",
+            "type": "CUSTOMER", "name": "Kauppa Ab",
             "address": { "name": "Kauppa Ab", "street": "Gatan 2", "zip": "65100",
                          "city": "Vaasa", "country": "FINLAND" },
-            "einvoiceAddress": { "operator": "003721291126", "address": "003701098628" },
-            "active": true
+            "invoicingInfo": { "customerNumber": "1002", "identifier": "0109862-8",
+                               "einvoiceAddress": "003701098628",
+                               "einvoiceOperator": "003721291126" },
+            "paymentInfo": { "paymentMethod": "BANK_TRANSFER", "currency": "EUR" },
+            "registryInfo": { "active": true }
         }));
         for (code, name, price) in [
             ("WID-1", "Widget", "10.00"),
@@ -154,7 +175,7 @@ impl ProcountorSimulator {
                 "type": "SALES", "code": code, "name": name,
                 "unit": if code == "SRV-H" { "HOUR" } else { "PIECE" },
                 "price": price.parse::<serde_json::Number>().map(Value::Number).unwrap_or(Value::Null),
-                "vat": 25.5, "currency": "EUR", "active": true
+                "discount": 0, "vat": 25.5, "currency": "EUR", "active": true
             }));
         }
     }
@@ -174,7 +195,8 @@ impl ProcountorSimulator {
         )
     }
 
-    /// Adds a business partner (Procountor's JSON shape); returns its id.
+    /// Adds a business partner in Procountor's shape (`invoicingInfo`, `registryInfo`, ...);
+    /// returns its id.
     pub fn add_partner(&self, mut partner: Value) -> i64 {
         let mut st = lock(&self.sim.state);
         let id = st.id();
@@ -217,19 +239,29 @@ impl ProcountorSimulator {
         }
     }
 
-    /// Changes a business partner as a user in Procountor would (a new `version`).
-    pub fn touch_partner(&self, id: i64, field: &str, value: Value) {
+    /// Changes a business partner as a user in Procountor would (a new `version`). `pointer`
+    /// is a JSON pointer into the partner (`/invoicingInfo/email`, `/registryInfo/active`);
+    /// missing objects on the way are created.
+    pub fn touch_partner(&self, id: i64, pointer: &str, value: Value) {
         let mut st = lock(&self.sim.state);
         let version = st.version();
         if let Some(p) = st.partners.get_mut(&id) {
-            p[field] = value;
+            let mut at = &mut *p;
+            for key in pointer.trim_start_matches('/').split('/') {
+                if !at.is_object() {
+                    *at = json!({});
+                }
+                at = &mut at[key];
+            }
+            *at = value;
             p["version"] = json!(version);
         }
     }
 
-    /// Sets the VAT percentages in use for the company.
+    /// Sets the VAT percentages the company uses, for sales and purchases alike (none left
+    /// for purchases only).
     pub fn set_vat_percentages(&self, vats: &[&str]) {
-        lock(&self.sim.state).vats = vats.iter().map(|s| (*s).to_owned()).collect();
+        lock(&self.sim.state).vats = vats.iter().map(|s| ((*s).to_owned(), true, true)).collect();
     }
 
     /// Every invoice, in id order.
@@ -252,7 +284,7 @@ impl ProcountorSimulator {
         self.server.faults()
     }
 
-    /// Every request and its status.
+    /// Every request, its status and how it broke the API description.
     pub fn journal(&self) -> &Journal {
         self.server.journal()
     }
@@ -281,7 +313,10 @@ fn add(router: Router, method: &str, pattern: &str, sim: &Sim, handler: Handler)
         let sim = sim.clone();
         async move {
             if let Err(e) = sim.tokens.authorize(&req) {
-                return e.to_response(false);
+                // Procountor's error body, with the 401 and its challenge header.
+                let mut answer = e.to_response(false);
+                answer.body = error(401, "", "UNAUTHORIZED: invalid or expired access token").body;
+                return answer;
             }
             handler(&sim, &req, &params)
         }
@@ -295,19 +330,38 @@ fn router(sim: &Sim) -> Router {
         async move { token(&sim, &req) }
     });
     let r = add(r, "GET", "/api/vats/default", sim, vats);
-    let r = add(r, "GET", "/api/businesspartners", sim, list_partners);
-    let r = add(r, "POST", "/api/businesspartners", sim, create_partner);
-    let r = add(r, "GET", "/api/businesspartners/{id}", sim, get_partner);
-    let r = add(r, "PUT", "/api/businesspartners/{id}", sim, put_partner);
-    let r = add(r, "GET", "/api/products", sim, list_products);
-    let r = add(r, "GET", "/api/products/{id}", sim, get_product);
-    let r = add(r, "GET", "/api/invoices", sim, list_invoices);
-    let r = add(r, "POST", "/api/invoices", sim, create_invoice);
-    let r = add(r, "GET", "/api/invoices/{id}", sim, get_invoice);
-    let r = add(r, "PUT", "/api/invoices/{id}", sim, put_invoice);
-    let r = add(r, "PUT", "/api/invoices/{id}/verify", sim, |s, q, p| action(s, q, p, "verify"));
-    let r = add(r, "PUT", "/api/invoices/{id}/approve", sim, |s, q, p| action(s, q, p, "approve"));
-    add(r, "PUT", "/api/invoices/{id}/send", sim, |s, q, p| action(s, q, p, "send"))
+    let r = partners::routes(r, sim);
+    let r = products::routes(r, sim);
+    invoices::routes(r, sim)
+}
+
+/// Procountor's answer to a request that breaks its API description: 400 with one error
+/// per violation, naming the field as Procountor does (`invoiceRows[0].unit`); an operation
+/// it does not have is a 404. The token endpoint answers as OAuth does.
+fn refuse(req: &SimRequest, violations: &[Violation]) -> SimResponse {
+    use connector_core::simulator::spec::ViolationKind;
+    if violations.iter().any(|v| v.kind == ViolationKind::UnknownOperation) {
+        return error(404, "", &format!("NOT_FOUND: no operation {} {}", req.method, req.path));
+    }
+    if req.path.ends_with("/oauth/token") {
+        let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        return SimResponse::json(
+            400,
+            json!({ "error": "invalid_request", "error_description": text.join("; ") }),
+        );
+    }
+    let list: Vec<(String, String)> = violations
+        .iter()
+        .map(|v| {
+            let field = v
+                .body_field()
+                .map(str::to_owned)
+                .or_else(|| v.place.split_once('.').map(|(_, f)| f.to_owned()))
+                .unwrap_or_default();
+            (field, format!("{:?}: {}", v.kind, v.message))
+        })
+        .collect();
+    errors(400, &list)
 }
 
 fn errors(status: u16, list: &[(String, String)]) -> SimResponse {
@@ -342,29 +396,32 @@ fn token(sim: &Sim, req: &SimRequest) -> SimResponse {
     SimResponse::json(200, sim.tokens.issue_access_only(SIM_CLIENT_ID).to_json())
 }
 
+/// `GET /vats/default`: the company's percentages for its own country, and its VAT statuses.
 fn vats(sim: &Sim, _: &SimRequest, _: &Params) -> SimResponse {
     let st = lock(&sim.state);
-    let list = st.vats.join(", ");
-    SimResponse::raw_json(200, &format!(r#"{{"countryCode":"FI","vatPercentages":[{list}]}}"#))
+    let percentages: Vec<String> = st
+        .vats
+        .iter()
+        .map(|(p, sales, purchase)| {
+            format!(r#"{{"vatPercent":{p},"sales":{sales},"purchase":{purchase}}}"#)
+        })
+        .collect();
+    SimResponse::raw_json(
+        200,
+        &format!(
+            r#"{{"vatInformation":[{{"country":"Finland","percentages":[{}]}}],
+"vatStatuses":[{{"vatStatus":1,"description":"Domestic sales","sales":true,"purchase":false}},
+{{"vatStatus":2,"description":"Domestic purchases","sales":false,"purchase":true}}]}}"#,
+            percentages.join(",")
+        ),
+    )
 }
 
-/// `page` (0-based) and `size` (≤ 200, default 50).
-#[allow(clippy::result_large_err)]
-fn paging(req: &SimRequest) -> Result<(usize, usize), SimResponse> {
-    let page = match req.query("page") {
-        None => 0,
-        Some(p) => {
-            p.parse::<usize>().map_err(|_| error(400, "page", "must be a non-negative integer"))?
-        }
-    };
-    let size = match req.query("size") {
-        None => 50,
-        Some(s) => s.parse::<usize>().map_err(|_| error(400, "size", "must be an integer"))?,
-    };
-    if size == 0 || size > 200 {
-        return Err(error(400, "size", "must be between 1 and 200"));
-    }
-    Ok((page, size))
+/// `page` (0-based) and `size` (default 50); the description already bounds both.
+fn paging(req: &SimRequest) -> (usize, usize) {
+    let page = req.query("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let size = req.query("size").and_then(|s| s.parse().ok()).unwrap_or(50);
+    (page, size)
 }
 
 fn list(items: Vec<Value>, page: usize, size: usize) -> SimResponse {
@@ -383,505 +440,26 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
-/// Filters by `versionStartDate` and sorts by version when `orderByVersion=ASC`.
-#[allow(clippy::result_large_err)]
-fn by_version(req: &SimRequest, mut items: Vec<Value>) -> Result<Vec<Value>, SimResponse> {
+/// Keeps what `versionStartDate` (inclusive) lets through.
+fn since_version(req: &SimRequest, items: &mut Vec<Value>) {
     if let Some(start) = req.query("versionStartDate") {
-        if chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%S").is_err() {
-            return Err(error(400, "versionStartDate", "expected YYYY-MM-DDTHH:MM:SS"));
-        }
         items.retain(|v| s(v, &["version"]).is_some_and(|ver| ver >= start));
     }
-    if req.query("orderByVersion").is_some_and(|o| o.eq_ignore_ascii_case("ASC")) {
-        items.sort_by(|a, b| s(a, &["version"]).cmp(&s(b, &["version"])));
+}
+
+/// Orders by id (`orderById`, descending by default) and keeps what follows `previousId`.
+fn by_id(req: &SimRequest, items: &mut Vec<Value>) {
+    let ascending = req.query("orderById").is_some_and(|o| o == "ASC");
+    let id = |v: &Value| v["id"].as_i64().unwrap_or_default();
+    items.sort_by_key(id);
+    if !ascending {
+        items.reverse();
     }
-    Ok(items)
-}
-
-fn parse_id(params: &Params) -> Option<i64> {
-    params.get("id").and_then(|s| s.parse().ok())
-}
-
-fn list_partners(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
-    let (page, size) = match paging(req) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let items: Vec<Value> = lock(&sim.state)
-        .partners
-        .values()
-        .filter(|p| req.query("type").is_none_or(|t| s(p, &["type"]) == Some(t)))
-        .filter(|p| {
-            req.query("customerNumber").is_none_or(|n| s(p, &["customerNumber"]) == Some(n))
-        })
-        .filter(|p| req.query("identifier").is_none_or(|n| s(p, &["identifier"]) == Some(n)))
-        .map(|p| {
-            // The list carries the basic fields only; details come from GET /{id}.
-            json!({
-                "id": p["id"], "type": p["type"], "name": p["name"],
-                "identifier": p.get("identifier").cloned().unwrap_or(Value::Null),
-                "customerNumber": p.get("customerNumber").cloned().unwrap_or(Value::Null),
-                "active": p.get("active").cloned().unwrap_or(json!(true)),
-                "version": p["version"],
-            })
-        })
-        .collect();
-    match by_version(req, items) {
-        Ok(items) => list(items, page, size),
-        Err(r) => r,
+    if let Some(previous) = req.query("previousId").and_then(|p| p.parse::<i64>().ok()) {
+        items.retain(|v| if ascending { id(v) > previous } else { id(v) < previous });
     }
 }
 
-fn get_partner(sim: &Sim, _: &SimRequest, params: &Params) -> SimResponse {
-    match parse_id(params).and_then(|id| lock(&sim.state).partners.get(&id).cloned()) {
-        Some(p) => SimResponse::json(200, p),
-        None => error(404, "id", "Business partner not found"),
-    }
-}
-
-fn partner_errors(body: &Value) -> Vec<(String, String)> {
-    let mut errs = Vec::new();
-    if s(body, &["name"]).is_none_or(|n| n.trim().is_empty()) {
-        errs.push(("name".to_owned(), "REQUIRED".to_owned()));
-    }
-    if !matches!(s(body, &["type"]), Some("CUSTOMER" | "SUPPLIER" | "PERSON")) {
-        errs.push(("type".to_owned(), "must be CUSTOMER, SUPPLIER or PERSON".to_owned()));
-    }
-    if let Some(c) = s(body, &["address", "country"]) {
-        check_country(&mut errs, "address.country", c);
-    }
-    errs
-}
-
-fn create_partner(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
-    let Ok(mut body) = req.json_value() else {
-        return error(400, "", "Malformed JSON");
-    };
-    let errs = partner_errors(&body);
-    if !errs.is_empty() {
-        return errors(400, &errs);
-    }
-    let mut st = lock(&sim.state);
-    let id = st.id();
-    body["id"] = json!(id);
-    body["version"] = json!(st.version());
-    st.partners.insert(id, body.clone());
-    SimResponse::json(200, body)
-}
-
-fn put_partner(sim: &Sim, req: &SimRequest, params: &Params) -> SimResponse {
-    let Ok(mut body) = req.json_value() else {
-        return error(400, "", "Malformed JSON");
-    };
-    let Some(id) = parse_id(params) else { return error(404, "id", "Business partner not found") };
-    let mut st = lock(&sim.state);
-    let Some(current) = st.partners.get(&id).cloned() else {
-        return error(404, "id", "Business partner not found");
-    };
-    if s(&body, &["version"]) != s(&current, &["version"]) {
-        return error(409, "version", "The business partner has been modified by someone else");
-    }
-    let errs = partner_errors(&body);
-    if !errs.is_empty() {
-        return errors(400, &errs);
-    }
-    body["id"] = json!(id);
-    body["version"] = json!(st.version());
-    st.partners.insert(id, body.clone());
-    SimResponse::json(200, body)
-}
-
-fn list_products(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
-    let size = match req.query("size") {
-        None => 50,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => return error(400, "size", "must be between 1 and 200"),
-        },
-    };
-    let previous = match req.query("previousId").map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(_)) => return error(400, "previousId", "must be an integer"),
-    };
-    let st = lock(&sim.state);
-    let matching: Vec<&Value> = st
-        .products
-        .iter()
-        .filter(|(id, _)| previous.is_none_or(|p| **id > p))
-        .map(|(_, v)| v)
-        .filter(|p| req.query("type").is_none_or(|t| s(p, &["type"]) == Some(t)))
-        .filter(|p| req.query("code").is_none_or(|c| s(p, &["code"]) == Some(c)))
-        .collect();
-    let total = matching.len();
-    let results: Vec<Value> = matching.into_iter().take(size).cloned().collect();
-    SimResponse::json(
-        200,
-        json!({ "results": results, "meta": { "pageSize": size, "resultCount": results.len(), "totalCount": total } }),
-    )
-}
-
-fn get_product(sim: &Sim, _: &SimRequest, params: &Params) -> SimResponse {
-    match parse_id(params).and_then(|id| lock(&sim.state).products.get(&id).cloned()) {
-        Some(p) => SimResponse::json(200, p),
-        None => error(404, "id", "Product not found"),
-    }
-}
-
-fn list_invoices(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
-    let (page, size) = match paging(req) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let types: Vec<&str> =
-        req.query("types").map(|t| t.split(',').map(str::trim).collect()).unwrap_or_default();
-    let items: Vec<Value> = lock(&sim.state)
-        .invoices
-        .values()
-        .filter(|i| types.is_empty() || s(i, &["type"]).is_some_and(|t| types.contains(&t)))
-        .filter(|i| req.query("status").is_none_or(|st| s(i, &["status"]) == Some(st)))
-        .filter(|i| {
-            req.query("originalInvoiceNumber")
-                .is_none_or(|n| s(i, &["originalInvoiceNumber"]) == Some(n))
-        })
-        .map(|i| {
-            json!({
-                "id": i["id"], "type": i["type"], "status": i["status"], "date": i["date"],
-                "partnerId": i.get("partnerId").cloned().unwrap_or(Value::Null),
-                "counterPartyName": i.pointer("/counterParty/counterPartyAddress/name").cloned().unwrap_or(Value::Null),
-                "originalInvoiceNumber": i.get("originalInvoiceNumber").cloned().unwrap_or(Value::Null),
-                "invoiceNumber": i.get("invoiceNumber").cloned().unwrap_or(Value::Null),
-                "version": i["version"],
-            })
-        })
-        .collect();
-    match by_version(req, items) {
-        Ok(items) => list(items, page, size),
-        Err(r) => r,
-    }
-}
-
-fn get_invoice(sim: &Sim, _: &SimRequest, params: &Params) -> SimResponse {
-    match parse_id(params).and_then(|id| lock(&sim.state).invoices.get(&id).cloned()) {
-        Some(i) => SimResponse::json(200, i),
-        None => error(404, "id", "Invoice not found"),
-    }
-}
-
-fn check_country(errs: &mut Vec<(String, String)>, field: &str, country: &str) {
-    let enum_like =
-        country.len() > 3 && country.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
-    if !enum_like {
-        errs.push((
-            field.to_owned(),
-            format!("INVALID_COUNTRY: `{country}` is not a country name of the enum"),
-        ));
-    }
-}
-
-fn is_number(v: Option<&Value>) -> bool {
-    v.is_some_and(Value::is_number)
-}
-
-fn decimal(v: &Value) -> Option<rust_decimal::Decimal> {
-    match v {
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
-    }
-}
-
-fn need(errs: &mut Vec<(String, String)>, path: &str, ok: bool) {
-    if !ok {
-        errs.push((path.to_owned(), "REQUIRED".to_owned()));
-    }
-}
-
-/// Every reason the real API would refuse this invoice.
-fn invoice_errors(body: &Value, st: &State) -> Vec<(String, String)> {
-    let mut errs: Vec<(String, String)> = Vec::new();
-    let kind = s(body, &["type"]).unwrap_or_default().to_owned();
-    need(&mut errs, "type", !kind.is_empty());
-    need(&mut errs, "date", s(body, &["date"]).is_some());
-    need(
-        &mut errs,
-        "counterParty.counterPartyAddress.name",
-        s(body, &["counterParty", "counterPartyAddress", "name"])
-            .is_some_and(|n| !n.trim().is_empty()),
-    );
-    need(
-        &mut errs,
-        "paymentInfo.paymentMethod",
-        s(body, &["paymentInfo", "paymentMethod"]).is_some(),
-    );
-    need(&mut errs, "paymentInfo.currency", s(body, &["paymentInfo", "currency"]).is_some());
-    need(&mut errs, "paymentInfo.dueDate", s(body, &["paymentInfo", "dueDate"]).is_some());
-    need(
-        &mut errs,
-        "paymentInfo.currencyRate",
-        is_number(body.pointer("/paymentInfo/currencyRate")),
-    );
-    need(
-        &mut errs,
-        "extraInfo.accountingByRow",
-        body.pointer("/extraInfo/accountingByRow").is_some_and(Value::is_boolean),
-    );
-    need(
-        &mut errs,
-        "extraInfo.unitPricesIncludeVat",
-        body.pointer("/extraInfo/unitPricesIncludeVat").is_some_and(Value::is_boolean),
-    );
-    need(&mut errs, "discountPercent", is_number(body.get("discountPercent")));
-    need(&mut errs, "invoiceChannel", s(body, &["invoiceChannel"]).is_some());
-    if !matches!(kind.as_str(), "TRAVEL_INVOICE" | "BILL_OF_CHARGES") {
-        need(&mut errs, "vatStatus", is_number(body.get("vatStatus")));
-    }
-    if matches!(kind.as_str(), "SALES_INVOICE" | "SALES_ORDER") {
-        need(&mut errs, "language", s(body, &["language"]).is_some());
-    }
-    let rows = body.get("invoiceRows").and_then(Value::as_array);
-    need(&mut errs, "invoiceRows", rows.is_some_and(|r| !r.is_empty()));
-    for (i, row) in rows.into_iter().flatten().enumerate() {
-        let f = |k: &str| format!("invoiceRows[{i}].{k}");
-        need(&mut errs, &f("product"), s(row, &["product"]).is_some_and(|p| !p.trim().is_empty()));
-        need(&mut errs, &f("quantity"), is_number(row.get("quantity")));
-        need(&mut errs, &f("unitPrice"), is_number(row.get("unitPrice")));
-        need(&mut errs, &f("discountPercent"), is_number(row.get("discountPercent")));
-        need(&mut errs, &f("unit"), s(row, &["unit"]).is_some());
-        need(&mut errs, &f("vatPercent"), is_number(row.get("vatPercent")));
-        if let Some(u) = s(row, &["unit"])
-            && !UNITS.contains(&u)
-        {
-            errs.push((f("unit"), format!("INVALID_UNIT: {u}")));
-        }
-        if let Some(v) = row.get("vatPercent").and_then(decimal) {
-            let in_use = st
-                .vats
-                .iter()
-                .filter_map(|x| x.parse::<rust_decimal::Decimal>().ok())
-                .any(|x| x == v);
-            if !in_use {
-                errs.push((
-                    f("vatPercent"),
-                    "INVALID_VAT_PERCENT: not a percentage currently in use for the company"
-                        .to_owned(),
-                ));
-            }
-        }
-        if let Some(pid) = row.get("productId").and_then(Value::as_i64)
-            && !st.products.contains_key(&pid)
-        {
-            errs.push((f("productId"), "Product not found".to_owned()));
-        }
-    }
-    if !kind.is_empty()
-        && !matches!(
-            kind.as_str(),
-            "SALES_INVOICE"
-                | "SALES_ORDER"
-                | "PURCHASE_INVOICE"
-                | "PURCHASE_ORDER"
-                | "TRAVEL_INVOICE"
-                | "BILL_OF_CHARGES"
-        )
-    {
-        errs.push(("type".to_owned(), format!("INVALID_TYPE: {kind}")));
-    }
-    if let Some(d) = s(body, &["date"])
-        && NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
-    {
-        errs.push(("date".to_owned(), "expected YYYY-MM-DD".to_owned()));
-    }
-    if let Some(m) = s(body, &["paymentInfo", "paymentMethod"])
-        && !PAYMENT_METHODS.contains(&m)
-    {
-        errs.push((
-            "paymentInfo.paymentMethod".to_owned(),
-            format!("PAYMENT_METHOD_NOT_ALLOWED: {m}"),
-        ));
-    }
-    if let Some(acc) = s(body, &["paymentInfo", "bankAccount", "accountNumber"])
-        && acc.contains(char::is_whitespace)
-    {
-        errs.push((
-            "paymentInfo.bankAccount.accountNumber".to_owned(),
-            "INVALID_IBAN: spaces are not allowed".to_owned(),
-        ));
-    }
-    if let Some(r) = s(body, &["paymentInfo", "bankReferenceCode"])
-        && !r.is_empty()
-        && !is_valid_bank_reference(r)
-    {
-        errs.push((
-            "paymentInfo.bankReferenceCode".to_owned(),
-            "INVALID_REFERENCE_CODE".to_owned(),
-        ));
-    }
-    if let Some(n) = s(body, &["originalInvoiceNumber"])
-        && n.chars().count() > 40
-    {
-        errs.push(("originalInvoiceNumber".to_owned(), "too long (max 40)".to_owned()));
-    }
-    for (path, field) in [
-        ("/counterParty/counterPartyAddress/country", "counterParty.counterPartyAddress.country"),
-        ("/billingAddress/country", "billingAddress.country"),
-        ("/deliveryAddress/country", "deliveryAddress.country"),
-    ] {
-        if let Some(c) = body.pointer(path).and_then(Value::as_str) {
-            check_country(&mut errs, field, c);
-        }
-    }
-    if let Some(pid) = body.get("partnerId").and_then(Value::as_i64)
-        && !st.partners.contains_key(&pid)
-    {
-        errs.push(("partnerId".to_owned(), "Business partner not found".to_owned()));
-    }
-    let cpa = |k: &str| {
-        s(body, &["counterParty", "counterPartyAddress", k]).is_some_and(|v| !v.trim().is_empty())
-    };
-    match s(body, &["invoiceChannel"]) {
-        Some("EDIFACT" | "PAPER_INVOICE") => errs.push((
-            "invoiceChannel".to_owned(),
-            "INVOICE_CHANNEL_NOT_ALLOWED: EDIFACT and PAPER_INVOICE cannot be set through the API"
-                .to_owned(),
-        )),
-        Some("MAIL") => {
-            for k in ["street", "zip", "city"] {
-                if !cpa(k) {
-                    errs.push((
-                        format!("counterParty.counterPartyAddress.{k}"),
-                        "REQUIRED for invoice channel MAIL".to_owned(),
-                    ));
-                }
-            }
-        }
-        Some("EMAIL") => {
-            if s(body, &["counterParty", "email"]).is_none_or(|e| !e.contains('@')) {
-                errs.push((
-                    "counterParty.email".to_owned(),
-                    "REQUIRED for invoice channel EMAIL".to_owned(),
-                ));
-            }
-        }
-        Some("ELECTRONIC_INVOICE") => {
-            if s(body, &["counterParty", "einvoiceAddress", "address"])
-                .is_none_or(|a| a.trim().is_empty())
-            {
-                errs.push((
-                    "counterParty.einvoiceAddress.address".to_owned(),
-                    "REQUIRED for invoice channel ELECTRONIC_INVOICE".to_owned(),
-                ));
-            }
-            let finnish = s(body, &["counterParty", "counterPartyAddress", "country"])
-                .is_none_or(|c| c == "FINLAND");
-            if finnish
-                && s(body, &["counterParty", "einvoiceAddress", "operator"])
-                    .is_none_or(|o| o.trim().is_empty())
-            {
-                errs.push((
-                    "counterParty.einvoiceAddress.operator".to_owned(),
-                    "REQUIRED for a Finnish e-invoice address".to_owned(),
-                ));
-            }
-            if !cpa("street") {
-                errs.push((
-                    "counterParty.counterPartyAddress.street".to_owned(),
-                    "REQUIRED for invoice channel ELECTRONIC_INVOICE".to_owned(),
-                ));
-            }
-            if s(body, &["billingAddress", "street"]).is_none_or(|v| v.trim().is_empty()) {
-                errs.push((
-                    "billingAddress.street".to_owned(),
-                    "REQUIRED for invoice channel ELECTRONIC_INVOICE".to_owned(),
-                ));
-            }
-        }
-        Some("NO_SENDING") | None => {}
-        Some(other) => {
-            errs.push(("invoiceChannel".to_owned(), format!("INVALID_CHANNEL: {other}")))
-        }
-    }
-    errs
-}
-
-fn create_invoice(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
-    let Ok(mut body) = req.json_value() else {
-        return error(400, "", "Malformed JSON");
-    };
-    let mut st = lock(&sim.state);
-    let errs = invoice_errors(&body, &st);
-    if !errs.is_empty() {
-        return errors(400, &errs);
-    }
-    let id = st.id();
-    st.invoice_number += 1;
-    body["id"] = json!(id);
-    body["status"] = json!("UNFINISHED");
-    body["invoiceNumber"] = json!(st.invoice_number);
-    body["version"] = json!(st.version());
-    st.invoices.insert(id, body.clone());
-    SimResponse::json(200, body)
-}
-
-fn put_invoice(sim: &Sim, req: &SimRequest, params: &Params) -> SimResponse {
-    let Ok(mut body) = req.json_value() else {
-        return error(400, "", "Malformed JSON");
-    };
-    let Some(id) = parse_id(params) else { return error(404, "id", "Invoice not found") };
-    let mut st = lock(&sim.state);
-    let Some(current) = st.invoices.get(&id).cloned() else {
-        return error(404, "id", "Invoice not found");
-    };
-    if s(&current, &["status"]) != Some("UNFINISHED") {
-        return error(
-            400,
-            "status",
-            "INVOICE_NOT_EDITABLE: only UNFINISHED invoices can be updated",
-        );
-    }
-    match s(&body, &["version"]) {
-        None => return error(400, "version", "REQUIRED"),
-        Some(v) if Some(v) != s(&current, &["version"]) => {
-            return error(
-                409,
-                "version",
-                "CONCURRENT_MODIFICATION: the invoice has been modified by someone else",
-            );
-        }
-        Some(_) => {}
-    }
-    let errs = invoice_errors(&body, &st);
-    if !errs.is_empty() {
-        return errors(400, &errs);
-    }
-    body["id"] = json!(id);
-    body["status"] = current["status"].clone();
-    body["invoiceNumber"] = current["invoiceNumber"].clone();
-    body["version"] = json!(st.version());
-    st.invoices.insert(id, body.clone());
-    SimResponse::json(200, body)
-}
-
-fn action(sim: &Sim, _: &SimRequest, params: &Params, what: &str) -> SimResponse {
-    let Some(id) = parse_id(params) else { return error(404, "id", "Invoice not found") };
-    let mut st = lock(&sim.state);
-    let version = st.version();
-    let Some(inv) = st.invoices.get_mut(&id) else {
-        return error(404, "id", "Invoice not found");
-    };
-    let status = s(inv, &["status"]).unwrap_or_default().to_owned();
-    let next = match (what, status.as_str()) {
-        ("verify", "UNFINISHED") => "NOT_SENT",
-        ("approve", "UNFINISHED" | "NOT_SENT") => "NOT_SENT",
-        ("send", "UNFINISHED" | "NOT_SENT") => "SENT",
-        _ => {
-            return error(
-                400,
-                "status",
-                &format!("INVALID_STATUS: cannot {what} an invoice in status {status}"),
-            );
-        }
-    };
-    inv["status"] = json!(next);
-    inv["version"] = json!(version);
-    SimResponse::empty(200)
+fn parse_id(params: &Params, name: &str) -> Option<i64> {
+    params.get(name).and_then(|s| s.parse().ok())
 }

@@ -33,3 +33,22 @@ async fn a_wrong_api_key_is_an_auth_error_without_the_secret() {
     assert!(!e.to_string().contains("wrong-key-value"));
     assert!(!format!("{e:?}").contains("sim-secret"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_fails_when_the_company_has_no_vat_percentage_for_sales() {
+    let sim = sim().await;
+    sim.set_vat_percentages(&[]);
+    let e = client(&sim).check().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    assert!(e.message().contains("no VAT percentage"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sales_percentages_of_vats_default_are_the_ones_in_use() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let in_use: Vec<String> =
+        client.vat_percentages().await.unwrap().iter().map(ToString::to_string).collect();
+    // 24 % is allowed for purchases only.
+    assert_eq!(in_use, ["25.5", "14", "13.5", "10", "0"]);
+}

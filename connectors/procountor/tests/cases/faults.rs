@@ -75,13 +75,15 @@ async fn a_failed_follow_up_is_resumed_by_the_next_write_without_a_second_invoic
     // The first invoice gets id 1006 (the demo register holds 1001–1005). A 400 is not
     // retried by the client.
     sim.faults().add(FaultRule::new(Fault::status(400)).next(1).on_path("/api/invoices/1006/send"));
-    let settings =
-        InvoiceSettings { follow_up: vec![FollowUp::Verify, FollowUp::Send], ..Default::default() };
+    let settings = InvoiceSettings {
+        follow_up: vec![FollowUp::Approve, FollowUp::Send],
+        ..Default::default()
+    };
     let sink = sink(&sim, settings);
     let e = failed(write(&sink, order("F-4")).await);
     assert_eq!(e.status(), Some(400));
     assert!(e.to_string().contains("send failed"), "{e}");
-    assert_eq!(sim.invoices()[0]["status"], "NOT_SENT", "verified, not sent");
+    assert_eq!(sim.invoices()[0]["status"], "NOT_SENT", "approved, not sent");
     let again = write(&sink, order("F-4")).await;
     assert!(matches!(again, Outcome::Updated { .. }), "{again:?}");
     assert_eq!(sim.invoices().len(), 1);

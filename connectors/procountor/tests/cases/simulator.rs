@@ -1,4 +1,6 @@
-//! The simulator refuses invoices as the real API does, with Procountor's error body.
+//! The simulator refuses what the real API refuses, with Procountor's error body: what
+//! breaks the description of the API (`tests/fixtures/procountor-api.json`), and the rules
+//! the spec states in words.
 
 use connector_core::ErrorKind;
 use serde_json::{Value, json};
@@ -50,19 +52,33 @@ async fn missing_required_fields_are_listed() {
     let f = fields(&e);
     for needed in [
         "date",
-        "counterParty.counterPartyAddress.name",
-        "paymentInfo.paymentMethod",
-        "paymentInfo.currencyRate",
-        "extraInfo.accountingByRow",
+        "counterParty",
+        "paymentInfo",
+        "extraInfo",
         "discountPercent",
-        "vatStatus",
-        "language",
         "invoiceChannel",
         "invoiceRows[0].vatPercent",
         "invoiceRows[0].unit",
     ] {
         assert!(f.iter().any(|x| x == needed), "{needed} missing from {f:?}");
     }
+    let mut body = valid();
+    body["paymentInfo"] = json!({ "paymentMethod": "BANK_TRANSFER" });
+    body["counterParty"]["counterPartyAddress"] = json!({ "street": "Katu 1" });
+    let f = fields(&post(&sim, &body).await.unwrap_err());
+    for needed in [
+        "paymentInfo.currency",
+        "paymentInfo.dueDate",
+        "paymentInfo.currencyRate",
+        "counterParty.counterPartyAddress.name",
+    ] {
+        assert!(f.iter().any(|x| x == needed), "{needed} missing from {f:?}");
+    }
+    let mut body = valid();
+    body.as_object_mut().unwrap().remove("vatStatus");
+    body.as_object_mut().unwrap().remove("language");
+    let f = fields(&post(&sim, &body).await.unwrap_err());
+    assert_eq!(f, ["vatStatus", "language"], "required by the type, in words");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,21 +107,77 @@ async fn an_einvoice_channel_needs_its_address_and_operator() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn iso_countries_unknown_vat_and_spaced_ibans_are_refused() {
+async fn unknown_fields_wrong_enums_iso_countries_and_the_package_unit_are_refused() {
     let sim = sim().await;
     let mut body = valid();
     body["counterParty"]["counterPartyAddress"]["country"] = json!("FI");
+    body["invoiceRows"][0]["unit"] = json!("PACKAGE");
+    body["invoiceChannel"] = json!("FAX");
+    body["counterParty"]["customerNo"] = json!("1001");
+    let e = post(&sim, &body).await.unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    let f = fields(&e);
+    assert_eq!(
+        f,
+        [
+            "counterParty.counterPartyAddress.country",
+            "counterParty.customerNo",
+            "invoiceChannel",
+            "invoiceRows[0].unit",
+        ]
+    );
+    assert!(e.message().contains("NotInEnum"), "{}", e.message());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vat_for_purchases_only_and_spaced_ibans_are_refused() {
+    let sim = sim().await;
+    let mut body = valid();
+    // 24 % is still in use for purchases, not for sales.
     body["invoiceRows"][0]["vatPercent"] = json!(24);
     body["paymentInfo"]["bankAccount"] = json!({ "accountNumber": "FI21 1234 5600 0007 85" });
-    let e = post(&sim, &body).await.unwrap_err();
-    let f = fields(&e);
-    for needed in [
-        "counterParty.counterPartyAddress.country",
-        "invoiceRows[0].vatPercent",
-        "paymentInfo.bankAccount.accountNumber",
-    ] {
-        assert!(f.iter().any(|x| x == needed), "{needed} missing from {f:?}");
-    }
+    let f = fields(&post(&sim, &body).await.unwrap_err());
+    assert_eq!(f, ["invoiceRows[0].vatPercent", "paymentInfo.bankAccount.accountNumber"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vats_default_answers_percentages_per_country_and_vat_statuses() {
+    let sim = sim().await;
+    let v: Value = client(&sim).http().get("vats/default").send_json().await.unwrap();
+    assert_eq!(v["vatInformation"][0]["country"], "Finland");
+    let first = &v["vatInformation"][0]["percentages"][0];
+    assert_eq!(first["vatPercent"].to_string(), "25.5");
+    assert_eq!(first["sales"], true);
+    assert!(v["vatStatuses"][0]["vatStatus"].is_i64());
+    assert!(v.get("vatPercentages").is_none());
+    assert_conforms(&sim);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_is_refused_for_a_sales_invoice_and_send_needs_an_approval() {
+    let sim = sim().await;
+    let id = post(&sim, &valid()).await.unwrap()["id"].as_i64().unwrap();
+    let http = client(&sim);
+    let e = http.http().put(&format!("invoices/{id}/verify")).send().await.unwrap_err();
+    assert_eq!(fields(&e), ["type"]);
+    let e = http.http().put(&format!("invoices/{id}/send")).send().await.unwrap_err();
+    assert_eq!(fields(&e), ["status"]);
+    http.http().put(&format!("invoices/{id}/approve")).send().await.unwrap();
+    http.http().put(&format!("invoices/{id}/send")).send().await.unwrap();
+    assert_eq!(sim.invoices()[0]["status"], "SENT");
+    assert_conforms(&sim);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_operation_or_query_parameter_is_refused() {
+    let sim = sim().await;
+    let http = client(&sim);
+    let e = http.http().get("businesspartners").query("identifier", "0112038-9").send().await;
+    assert_eq!(fields(&e.unwrap_err()), ["identifier"]);
+    let e = http.http().get("businesspartners").query("orderByVersion", "ASC").send().await;
+    assert_eq!(fields(&e.unwrap_err()), ["orderByVersion"]);
+    let e = http.http().get("customfields").send().await.unwrap_err();
+    assert_eq!(e.status(), Some(404));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +185,8 @@ async fn a_stale_version_is_a_conflict() {
     let sim = sim().await;
     let created = post(&sim, &valid()).await.unwrap();
     let id = created["id"].as_i64().unwrap();
-    let mut stale = created.clone();
+    let mut stale = valid();
+    stale["version"] = created["version"].clone();
     sim.touch_invoice(id, "notes", json!("edited in Procountor"));
     stale["invoiceRows"][0]["quantity"] = json!(3);
     let e =

@@ -132,12 +132,15 @@ async fn a_supplied_bank_reference_is_validated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_up_actions_run_after_the_create() {
     let sim = sim().await;
-    let settings =
-        InvoiceSettings { follow_up: vec![FollowUp::Verify, FollowUp::Send], ..Default::default() };
+    let settings = InvoiceSettings {
+        follow_up: vec![FollowUp::Approve, FollowUp::Send],
+        ..Default::default()
+    };
     let sink = sink(&sim, settings);
     created(&write(&sink, order("ORD-F")).await);
     assert_eq!(sim.invoices()[0]["status"], "SENT");
-    assert_eq!(sim.journal().count(|e| e.path.ends_with("/verify")), 1);
+    assert_eq!(sim.journal().count(|e| e.path.ends_with("/approve")), 1);
+    assert_eq!(sim.journal().count(|e| e.path.ends_with("/verify")), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
