@@ -62,7 +62,7 @@ pub use paging::{Page, PageBase};
 pub use rate_limit::{
     RateLimitHit, RateLimitSnapshot, RateLimiter, RateLimiterBuilder, WindowStatus,
 };
-pub use request::SimRequest;
+pub use request::{SimRequest, percent_decode};
 pub use response::SimResponse;
 pub use router::{Params, RouteHandler, Router};
 pub use server::{SimServer, SimServerBuilder, SpecRefusal};

@@ -128,8 +128,9 @@ pub(crate) fn decode_form(s: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Decodes `%XX` escapes; malformed escapes are kept as they are, invalid UTF-8 is replaced.
-pub(crate) fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (of a path segment, say); malformed escapes are kept as they are,
+/// invalid UTF-8 is replaced.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -30,8 +30,29 @@ struct Inner {
     http: HttpClient,
     config: SkynamoConfig,
     users: OnceCell<Vec<Value>>,
-    custom_fields: OnceCell<Vec<Value>>,
+    forms: OnceCell<Vec<Value>>,
     warehouses: OnceCell<Vec<Value>>,
+    /// Product ids by code, read once (`code` is not a filter of `/products`).
+    products: tokio::sync::Mutex<Option<HashMap<String, i64>>>,
+}
+
+/// The record a custom field belongs to: its form in `GET /formdefinitions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomFieldForm {
+    /// Customers (form id -1).
+    Customer,
+    /// Products (form id -3).
+    Product,
+}
+
+impl CustomFieldForm {
+    /// The form's id in `/formdefinitions`.
+    pub fn form_id(self) -> i64 {
+        match self {
+            CustomFieldForm::Customer => -1,
+            CustomFieldForm::Product => -3,
+        }
+    }
 }
 
 /// Whether an order was taken into the ERP.
@@ -94,8 +115,9 @@ impl SkynamoClient {
                 http,
                 config,
                 users: OnceCell::new(),
-                custom_fields: OnceCell::new(),
+                forms: OnceCell::new(),
                 warehouses: OnceCell::new(),
+                products: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -183,14 +205,16 @@ impl SkynamoClient {
             let body: Vec<&Value> = pending.iter().map(|&i| &rows[i]).collect();
             let req = match method {
                 "PATCH" => self.http().patch(path),
-                _ => self.http().post(path),
+                "POST" => self.http().post(path),
+                other => {
+                    let e = format!("array writes are POST or PATCH, not {other}");
+                    return rows.iter().map(|_| Err(vec![e.clone()])).collect();
+                }
             };
-            // Price and stock POSTs are upserts; PATCH is a merge: safe to send again.
-            let idempotent = method == "PATCH"
-                || matches!(
-                    path,
-                    "prices" | "stocklevels" | "invoicesbyexternalid" | "orderstatuses"
-                );
+            // Price and stock POSTs are upserts; PATCH is a merge: safe to send again. A POST
+            // of anything else creates (invoices by external id too), so it is never resent.
+            let idempotent =
+                method == "PATCH" || matches!(path, "prices" | "stocklevels" | "orderstatuses");
             let answer = req
                 .operation(format!("{method} /{path}"))
                 .idempotent(idempotent)
@@ -246,7 +270,10 @@ impl SkynamoClient {
             .collect()
     }
 
-    /// The first record whose `field` equals `value` (`filters=["equals(code,A1)"]`).
+    /// The record whose `field` equals `value`, through a filter the API documents for
+    /// `path` (`filters=["equals(code,A1)"]` on `/customers`). What comes back is checked: a
+    /// row that does not carry the value means the filter was not applied, which is an error,
+    /// never a reason to take (and overwrite) that row or to conclude the record is missing.
     pub async fn find_by(
         &self,
         path: &'static str,
@@ -258,53 +285,98 @@ impl SkynamoClient {
             .get(path)
             .operation(format!("GET /{path}"))
             .query("filters", json!([format!("equals({field},{value})")]).to_string())
-            .query("page_size", 1)
+            .query("page_size", 2)
             .send_json()
             .await?;
-        Ok(body["data"].as_array().and_then(|a| a.first().cloned()))
+        let rows = body["data"].as_array().cloned().unwrap_or_default();
+        let carries = |v: &Value| match &v[field] {
+            Value::String(s) => s == value,
+            Value::Number(n) => n.to_string() == value,
+            _ => false,
+        };
+        if let Some(stray) = rows.iter().find(|v| !carries(v)) {
+            return Err(Error::new(
+                ErrorKind::Upstream,
+                format!(
+                    "Skynamo answered /{path} filtered on {field} = {value:?} with a record whose \
+                     {field} is {}: the filter was not applied",
+                    stray[field]
+                ),
+            )
+            .with_connector(NAME));
+        }
+        Ok(rows.into_iter().next())
     }
 
-    /// The user id for a rep given as e-mail or name (case-insensitive).
+    /// The id of the product with exactly this code. `code` is not a filter of `/products`
+    /// (its filters are id, row_version, customer_id, customer_code, user_id), so the codes
+    /// are read once, page by page, and kept for the client's life; products this client
+    /// creates are added with [`SkynamoClient::remember_product`].
+    pub async fn product_id(&self, code: &str) -> Result<Option<i64>> {
+        use futures_util::TryStreamExt;
+        let mut index = self.inner.products.lock().await;
+        if index.is_none() {
+            let mut codes = HashMap::new();
+            let mut rows = self.list("products", None);
+            while let Some(v) = rows.try_next().await? {
+                if let (Some(c), Some(id)) = (v["code"].as_str(), v["id"].as_i64()) {
+                    codes.insert(c.to_owned(), id);
+                }
+            }
+            *index = Some(codes);
+        }
+        Ok(index.as_ref().and_then(|m| m.get(code).copied()))
+    }
+
+    /// Records the id of a product this client created, for [`SkynamoClient::product_id`].
+    pub async fn remember_product(&self, code: &str, id: i64) {
+        if let Some(index) = self.inner.products.lock().await.as_mut() {
+            index.insert(code.to_owned(), id);
+        }
+    }
+
+    /// The user id for a rep given as e-mail, login (`user_name`) or name (`display_name`),
+    /// case-insensitive.
     pub async fn user_id(&self, rep: &str) -> Result<Option<i64>> {
         let users = self.inner.users.get_or_try_init(|| self.all("users")).await?;
         let want = rep.trim().to_lowercase();
         Ok(users
             .iter()
             .find(|u| {
-                ["email", "name", "code"]
+                ["email", "user_name", "display_name"]
                     .iter()
                     .any(|k| u[*k].as_str().is_some_and(|v| v.trim().to_lowercase() == want))
             })
             .and_then(|u| u["id"].as_i64()))
     }
 
-    /// The custom-field id for a `meta.custom` key: the configured table first, then the
-    /// instance's field of that name (`address` matches `Address`).
-    pub async fn custom_field_id(&self, key: &str) -> Result<Option<String>> {
+    /// The custom-field id for a `meta.custom` key on customers or products: the configured
+    /// table first, then the field of that name on the form's definition
+    /// (`GET /formdefinitions`, form -1 for customers, -3 for products; `address` matches
+    /// `Address`).
+    pub async fn custom_field_id(&self, form: CustomFieldForm, key: &str) -> Result<Option<i64>> {
         if let Some(id) = self.config().custom_fields.get(key) {
-            return Ok(Some(id.clone()));
+            return id.trim().parse().map(Some).map_err(|_| {
+                Error::config(format!("custom field id `{id}` for `{key}` is not a number"))
+            });
         }
-        let fields = self.inner.custom_fields.get_or_try_init(|| self.all("customfields")).await?;
+        let forms = self.inner.forms.get_or_try_init(|| self.all("formdefinitions")).await?;
         let norm = |s: &str| s.to_lowercase().replace([' ', '-'], "_");
-        Ok(fields
+        Ok(forms
             .iter()
+            .filter(|f| f["id"].as_i64() == Some(form.form_id()))
+            .flat_map(|f| f["custom_fields"].as_array().cloned().unwrap_or_default())
             .find(|f| f["name"].as_str().is_some_and(|n| norm(n) == norm(key)))
-            .and_then(|f| match &f["id"] {
-                Value::Number(n) => Some(n.to_string()),
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            }))
+            .and_then(|f| f["id"].as_i64()))
     }
 
-    /// The warehouse id for a warehouse name or code.
+    /// The warehouse id for a warehouse name (warehouses have no code), case-insensitive.
     pub async fn warehouse_id(&self, name: &str) -> Result<Option<i64>> {
         let all = self.inner.warehouses.get_or_try_init(|| self.all("warehouses")).await?;
         Ok(all
             .iter()
             .find(|w| {
-                ["name", "code"]
-                    .iter()
-                    .any(|k| w[*k].as_str().is_some_and(|v| v.eq_ignore_ascii_case(name)))
+                w["name"].as_str().is_some_and(|v| v.trim().eq_ignore_ascii_case(name.trim()))
             })
             .and_then(|w| w["id"].as_i64()))
     }

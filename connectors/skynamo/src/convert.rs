@@ -167,7 +167,8 @@ pub fn invoice_row(i: &Invoice) -> Result<Value> {
 }
 
 /// An order (`/orders`) or quote (`/quotes`) as a canonical order. The number is
-/// `SO-<id>` or `SQ-<id>`.
+/// `SO-<id>` or `SQ-<id>`. Orders carry no rep (Skynamo keeps the rep on the visit,
+/// `/interactions/{interaction_id}`), so `sales_rep` stays empty; the memo is the reference.
 pub fn order(v: &Value, kind: OrderKind, base: Currency) -> Result<Order> {
     let id =
         v["id"].as_i64().ok_or_else(|| Error::invalid_field("id", "the document has no id"))?;
@@ -207,6 +208,7 @@ pub fn order(v: &Value, kind: OrderKind, base: Currency) -> Result<Order> {
         kind,
         status: OrderStatus::Open,
         party: DocumentParty {
+            // The code, not Skynamo's id: the id of a reference is the target system's.
             customer: EntityRef {
                 id: None,
                 key: text(&v["customer_code"]),
@@ -218,14 +220,13 @@ pub fn order(v: &Value, kind: OrderKind, base: Currency) -> Result<Order> {
         order_date: date.map(|d| d.date_naive()),
         currency,
         tax_inclusive: v["prices_include_vat"].as_bool().unwrap_or(false),
-        sales_rep: text(&v["user_email"]).or_else(|| text(&v["user_name"])).map(EntityRef::by_key),
         lines,
         totals: Totals {
             total: decimal(&v["total_amount"]).map(|t| Money::new(t, currency)),
             discount_total: decimal(&v["discount_amount"]).map(|t| Money::new(t, currency)),
             ..Totals::default()
         },
-        memo: text(&v["comments"]).or_else(|| text(&v["reference"])),
+        memo: text(&v["reference"]),
         ..Order::default()
     };
     o.meta.updated_at = instant("last_modified_time", &v["last_modified_time"])?;

@@ -11,7 +11,7 @@ use connector_core::sink::{
 use connector_core::{Entity, EntityKind, Error, ErrorKind, FieldError, Result};
 use serde_json::{Map, Value, json};
 
-use crate::client::{NAME, SkynamoClient};
+use crate::client::{CustomFieldForm, NAME, SkynamoClient};
 use crate::config::WRITE_BATCH;
 use crate::convert;
 
@@ -107,6 +107,27 @@ impl SkynamoSink {
         Ok(self.client.find_by(path, field, code).await?.as_ref().and_then(id_of))
     }
 
+    /// Creates a price list (named by the list's code) and finds its id: `POST /pricelists`
+    /// answers only `{"message": …}`, so the list is looked up by name after.
+    async fn create_price_list(&self, list: &PriceList) -> Result<String> {
+        let row = json!({
+            "name": list.code,
+            "active": true,
+            "prices_include_vat": list.tax_inclusive,
+            "currency_code": list.currency.as_str(),
+        });
+        if let Some(Err(m)) = self.client.write_array("POST", "pricelists", vec![row]).await.pop() {
+            return Err(Error::new(ErrorKind::InvalidInput, m.join("; ")));
+        }
+        match Sink::<PriceList>::find(self, &LookupKey::new("code", &list.code)).await? {
+            Some(found) => Ok(found.target_id),
+            None => Err(Error::new(
+                ErrorKind::Upstream,
+                format!("price list {:?} was created but is not listed", list.code),
+            )),
+        }
+    }
+
     async fn customer_body(&self, c: &Customer, id: Option<&str>) -> Result<Value> {
         let mut m: Map<String, Value> = convert::customer_row(c)?;
         if let Some(id) = id {
@@ -135,13 +156,13 @@ impl SkynamoSink {
             {
                 continue; // nothing to say: an empty value is not sent
             }
-            let Some(fid) = self.client.custom_field_id(key).await? else {
+            let Some(fid) = self.client.custom_field_id(CustomFieldForm::Customer, key).await?
+            else {
                 return Err(Error::invalid_field(
                     format!("meta.custom.{key}"),
-                    "no Skynamo custom field of that name",
+                    "no custom field of that name on Skynamo's customer form",
                 ));
             };
-            let fid = fid.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(fid));
             fields.push(json!({"id": fid, "value": text}));
         }
         if !fields.is_empty() {
@@ -151,19 +172,18 @@ impl SkynamoSink {
     }
 }
 
-async fn resolve_target<E: Entity>(
+async fn resolve_customer<E: Entity>(
     sink: &SkynamoSink,
-    path: &'static str,
     req: &WriteRequest<E>,
     code: Option<&str>,
 ) -> Result<Option<String>> {
     if let Some(id) = &req.target_id {
         return Ok(Some(id.clone()));
     }
-    // No idempotency keys in Skynamo: a create is checked first, so a rerun after a crash
-    // updates the record instead of duplicating it.
+    // No idempotency keys in Skynamo: a create is looked up by code first (a documented
+    // customer filter), so a rerun after a crash updates the record instead of duplicating it.
     match code {
-        Some(code) => sink.existing(path, "code", code).await,
+        Some(code) => sink.existing("customers", "code", code).await,
         None => Ok(None),
     }
 }
@@ -201,8 +221,7 @@ impl Sink<Customer> for SkynamoSink {
             let prepared: Result<Row> = async {
                 match &req.action {
                     WriteAction::Upsert(c) => {
-                        let target =
-                            resolve_target(self, "customers", &req, c.number.as_deref()).await?;
+                        let target = resolve_customer(self, &req, c.number.as_deref()).await?;
                         let body = self.customer_body(c, target.as_deref()).await?;
                         Ok(Row {
                             key: req.key.clone(),
@@ -252,20 +271,25 @@ impl Sink<Product> for SkynamoSink {
         self.client.check().await
     }
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Product>>> {
-        let hit = self.client.find_by("products", "code", &key.value).await?;
-        Ok(hit
-            .and_then(|v| Some(Found { target_id: id_of(&v)?, record: convert::product(&v).ok() })))
+        Ok(self
+            .client
+            .product_id(&key.value)
+            .await?
+            .map(|id| Found { target_id: id.to_string(), record: None }))
     }
     async fn write(&self, batch: Vec<WriteRequest<Product>>) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::new();
         let mut rows = Vec::new();
         let unit = self.client.config().default_order_unit.clone();
         for req in batch {
-            let target = match &req.action {
-                WriteAction::Upsert(p) => {
-                    resolve_target(self, "products", &req, Some(p.sku.as_str())).await
+            let target = match (&req.action, &req.target_id) {
+                (_, Some(id)) => Ok(Some(id.clone())),
+                // No idempotency keys in Skynamo: a create is looked up first, so a rerun
+                // after a crash updates the product instead of duplicating it.
+                (WriteAction::Upsert(p), None) => {
+                    self.client.product_id(&p.sku).await.map(|id| id.map(|i| i.to_string()))
                 }
-                WriteAction::Deactivate => Ok(req.target_id.clone()),
+                (WriteAction::Deactivate, None) => Ok(None),
             };
             let target = match target {
                 Ok(t) => t,
@@ -309,7 +333,14 @@ impl Sink<Product> for SkynamoSink {
                 body: Value::Object(body),
             });
         }
-        out.extend(self.send("products", rows).await);
+        for o in self.send("products", rows).await {
+            if let Outcome::Created { target_id } = &o.outcome
+                && let Ok(id) = target_id.parse::<i64>()
+            {
+                self.client.remember_product(&o.key, id).await;
+            }
+            out.push(o);
+        }
         Ok(out)
     }
 }
@@ -367,26 +398,18 @@ impl Sink<PriceList> for SkynamoSink {
                 };
             let (list_id, created) = match found {
                 Some(f) => (f.target_id, false),
-                None => {
-                    let row = json!({"name": list.code, "active": true, "prices_include_vat": list.tax_inclusive, "currency_code": list.currency.as_str()});
-                    match self.client.write_array("POST", "pricelists", vec![row]).await.pop() {
-                        Some(Ok(v)) => match id_of(&v) {
-                            Some(id) => (id, true),
-                            None => {
-                                out.push(WriteOutcome::new(
-                                    &req.key,
-                                    failed(&req.key, vec!["the new price list has no id".into()]),
-                                ));
-                                continue;
-                            }
-                        },
-                        Some(Err(m)) => {
-                            out.push(WriteOutcome::new(&req.key, failed(&req.key, m)));
-                            continue;
-                        }
-                        None => continue,
+                None => match self.create_price_list(list).await {
+                    Ok(id) => (id, true),
+                    Err(error) => {
+                        out.push(WriteOutcome::new(
+                            &req.key,
+                            Outcome::Failed {
+                                error: error.with_connector(NAME).with_record(req.key.clone()),
+                            },
+                        ));
+                        continue;
                     }
-                }
+                },
             };
             let list_num: Value =
                 list_id.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(list_id));
@@ -546,7 +569,44 @@ impl Sink<Invoice> for SkynamoSink {
         self.client.check().await
     }
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Invoice>>> {
-        let path = format!("invoicesbyexternalid/{}", key.value);
+        Ok(self
+            .invoice_id(&key.value)
+            .await?
+            .map(|id| Found { target_id: id.to_string(), record: None }))
+    }
+
+    /// Creates an invoice with `POST /invoicesbyexternalid` (create-only: the invoice is looked
+    /// up by its external id first, `GET /invoicesbyexternalid/{id}`), or changes it with
+    /// `PATCH` and its Skynamo id. A deactivation marks it `Deleted` the same way.
+    async fn write(&self, batch: Vec<WriteRequest<Invoice>>) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::new();
+        let mut rows = Vec::new();
+        for req in batch {
+            match self.invoice_row(&req).await {
+                Ok(Some(row)) => rows.push(row),
+                Ok(None) => out.push(WriteOutcome::new(
+                    &req.key,
+                    Outcome::Skipped {
+                        reason: "no invoice with this external id in Skynamo to delete".into(),
+                        target_id: None,
+                    },
+                )),
+                Err(e) => out.push(WriteOutcome::new(
+                    &req.key,
+                    Outcome::Failed { error: e.with_connector(NAME).with_record(req.key.clone()) },
+                )),
+            }
+        }
+        out.extend(self.send("invoicesbyexternalid", rows).await);
+        Ok(out)
+    }
+}
+
+impl SkynamoSink {
+    /// The Skynamo id of the invoice with this external id (`GET /invoicesbyexternalid/{id}`,
+    /// 404 when there is none).
+    async fn invoice_id(&self, external_id: &str) -> Result<Option<i64>> {
+        let path = format!("invoicesbyexternalid/{}", path_segment(external_id));
         match self
             .client
             .http()
@@ -555,60 +615,43 @@ impl Sink<Invoice> for SkynamoSink {
             .send_json::<Value>()
             .await
         {
-            Ok(v) => Ok(id_of(&v).map(|id| Found { target_id: id, record: None })),
+            Ok(v) => Ok(v["id"].as_i64()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
     }
-    /// Upserts by `external_id` (`POST /invoicesbyexternalid`): a rerun updates, never
-    /// duplicates.
-    async fn write(&self, batch: Vec<WriteRequest<Invoice>>) -> Result<Vec<WriteOutcome>> {
-        let mut out = Vec::new();
-        let mut rows = Vec::new();
-        for req in batch {
-            let body = match &req.action {
-                WriteAction::Upsert(i) => convert::invoice_row(i),
-                WriteAction::Deactivate => Ok(json!({"external_id": req.key, "status": "Deleted"})),
-            };
-            match body {
-                Ok(b) => rows.push(Row {
-                    key: req.key.clone(),
-                    create: req.target_id.is_none(),
-                    deactivate: matches!(req.action, WriteAction::Deactivate),
-                    body: b,
-                }),
-                Err(e) => out.push(WriteOutcome::new(
-                    &req.key,
-                    Outcome::Failed { error: e.with_connector(NAME).with_record(req.key.clone()) },
-                )),
-            }
+
+    /// The row for one invoice request: a create (`POST`, no id), an update or a deletion
+    /// (`PATCH` with the invoice's id); `None` for a deletion of an invoice Skynamo does not
+    /// have.
+    async fn invoice_row(&self, req: &WriteRequest<Invoice>) -> Result<Option<Row>> {
+        let known = req.target_id.as_deref().and_then(|id| id.parse::<i64>().ok());
+        let id = match known {
+            Some(id) => Some(id),
+            None => self.invoice_id(&req.key).await?,
+        };
+        let (body, deactivate) = match (&req.action, id) {
+            (WriteAction::Upsert(i), _) => (convert::invoice_row(i)?, false),
+            (WriteAction::Deactivate, Some(_)) => (json!({"status": "Deleted"}), true),
+            (WriteAction::Deactivate, None) => return Ok(None),
+        };
+        let mut body = body;
+        if let (Some(id), Some(o)) = (id, body.as_object_mut()) {
+            o.insert("id".into(), json!(id));
         }
-        for chunk in rows.chunks(WRITE_BATCH) {
-            let results = self
-                .client
-                .write_array(
-                    "POST",
-                    "invoicesbyexternalid",
-                    chunk.iter().map(|r| r.body.clone()).collect(),
-                )
-                .await;
-            for (row, res) in chunk.iter().zip(results) {
-                let outcome = match res {
-                    Ok(v) => {
-                        let id = id_of(&v).unwrap_or_else(|| row.key.clone());
-                        if row.deactivate {
-                            Outcome::Deactivated { target_id: id }
-                        } else if row.create {
-                            Outcome::Created { target_id: id }
-                        } else {
-                            Outcome::Updated { target_id: id }
-                        }
-                    }
-                    Err(m) => failed(&row.key, m),
-                };
-                out.push(WriteOutcome::new(&row.key, outcome));
-            }
-        }
-        Ok(out)
+        Ok(Some(Row { key: req.key.clone(), create: id.is_none(), deactivate, body }))
     }
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn path_segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

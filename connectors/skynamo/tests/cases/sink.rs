@@ -12,7 +12,7 @@ use connector_skynamo::simulator::{API_KEY, INSTANCE, SkynamoSimulator};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::support::{sink, upsert, writes};
+use crate::support::{assert_conforms, sink, upsert, writes};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -109,6 +109,7 @@ async fn customers_by_code_with_rep_and_custom_fields_then_patched_then_inactive
         sim.journal().entries().iter().all(|e| e.header("x-api-key") == Some(API_KEY)
             && e.header("x-api-client") == Some(INSTANCE))
     );
+    assert_conforms(&sim);
 }
 
 #[tokio::test]
@@ -132,7 +133,7 @@ async fn arrays_of_twenty_with_one_bad_row_fail_only_that_row() {
     assert_eq!(failed[0].key, "P-07");
     match &failed[0].outcome {
         Outcome::Failed { error } => {
-            assert!(error.message().contains("name is required"), "{}", error.message())
+            assert!(error.message().contains("name: is required"), "{}", error.message())
         }
         other => panic!("{other:?}"),
     }
@@ -225,8 +226,9 @@ async fn price_lists_prices_and_stock_are_exact_and_never_price_less() {
 }
 
 #[tokio::test]
-async fn invoices_by_external_id_are_upserted_not_duplicated() {
+async fn invoices_are_created_once_then_patched_by_id_and_deleted_by_status() {
     let sim = SkynamoSimulator::start().await.unwrap();
+    seed_products(&sim, &["UMB-1"]).await;
     let s = sink(&sim);
     Sink::<Customer>::write(
         &s,
@@ -262,14 +264,43 @@ async fn invoices_by_external_id_are_upserted_not_duplicated() {
     };
     let out = Sink::<Invoice>::write(&s, vec![upsert(inv.clone())]).await.unwrap();
     assert!(matches!(out[0].outcome, Outcome::Created { .. }), "{:?}", out[0]);
+    let id = match &out[0].outcome {
+        Outcome::Created { target_id } => target_id.clone(),
+        other => panic!("{other:?}"),
+    };
+    // A rerun with no target id known (after a crash) finds it by external id: PATCH, not
+    // a second POST (POST only creates).
     let mut paid = inv;
     paid.status = InvoiceStatus::Paid;
-    Sink::<Invoice>::write(&s, vec![upsert(paid)]).await.unwrap();
+    let out = Sink::<Invoice>::write(&s, vec![upsert(paid)]).await.unwrap();
+    assert_eq!(out[0].outcome, Outcome::Updated { target_id: id.clone() });
     assert_eq!(sim.invoices().len(), 1);
     let v = sim.invoices().all()[0].value.clone();
     assert_eq!(v["status"], "Paid");
     assert_eq!(v["total"].to_string(), "187.21");
     assert_eq!(v["items"][0]["value"].to_string(), "19.99");
+    let calls = writes(&sim);
+    let posts = calls.iter().filter(|e| e.path.ends_with("/invoicesbyexternalid"));
+    assert_eq!(posts.clone().filter(|e| e.method == Method::POST).count(), 1);
+    let patch = posts.clone().find(|e| e.method == Method::PATCH).expect("a PATCH");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&patch.body).unwrap();
+    assert_eq!(rows[0]["id"].to_string(), id);
+    // Deleted in the ERP: a PATCH with the id and status Deleted.
+    let out = Sink::<Invoice>::write(
+        &s,
+        vec![WriteRequest {
+            key: "INV-0001".into(),
+            target_id: Some(id.clone()),
+            action: WriteAction::Deactivate,
+            idempotency_key: "x".into(),
+            is_create: false,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(out[0].outcome, Outcome::Deactivated { target_id: id.clone() });
+    assert_eq!(sim.invoices().all()[0].value["status"], "Deleted");
+    assert_conforms(&sim);
     assert!(
         Sink::<Invoice>::find(&s, &connector_core::sink::LookupKey::new("external_id", "INV-0001"))
             .await
@@ -295,4 +326,165 @@ async fn a_wrong_key_is_a_clear_error() {
     assert_eq!(e.kind(), connector_core::ErrorKind::Permission);
     assert!(e.to_string().contains("invalid region, instance name or API key"), "{e}");
     assert!(!e.to_string().contains("wrong"));
+}
+
+#[tokio::test]
+async fn custom_fields_come_from_the_customer_form_definition() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    let mut c = customer("C-2001", "Harbour Ltd", None);
+    c.meta.custom.insert(
+        "xero_account_number".into(),
+        CustomField { value: CustomValue::Text("ACC-9".into()), source: None },
+    );
+    // A product field's name is not a customer field.
+    c.meta.custom.insert(
+        "xero_item_id".into(),
+        CustomField { value: CustomValue::Text("x".into()), source: None },
+    );
+    let out = Sink::<Customer>::write(&s, vec![upsert(c.clone())]).await.unwrap();
+    match &out[0].outcome {
+        Outcome::Failed { error } => assert_eq!(error.field(), Some("meta.custom.xero_item_id")),
+        other => panic!("{other:?}"),
+    }
+    c.meta.custom.remove("xero_item_id");
+    let out = Sink::<Customer>::write(&s, vec![upsert(c)]).await.unwrap();
+    let id = match &out[0].outcome {
+        Outcome::Created { target_id } => target_id.clone(),
+        other => panic!("{other:?}"),
+    };
+    let fields = sim.customers().get(&id).unwrap().value["custom_fields"].clone();
+    assert_eq!(
+        fields,
+        json!([{"id": 12, "value": "148 Bay Harbour Road\nRidge Heights\n\n21391"},
+               {"id": 13, "value": "ACC-9"}])
+    );
+    assert_eq!(sim.journal().count_call("GET", "/v1/formdefinitions"), 1, "read once");
+    assert_eq!(sim.journal().count(|e| e.path == "/v1/customfields"), 0);
+    assert_conforms(&sim);
+}
+
+#[tokio::test]
+async fn reps_are_matched_by_login_name_or_email() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    let out = Sink::<Customer>::write(
+        &s,
+        vec![
+            upsert(customer("C-1", "By login", Some("mary.kim"))),
+            upsert(customer("C-2", "By name", Some("Mary Kim"))),
+            upsert(customer("C-3", "By e-mail", Some("MARY.KIM@example.com"))),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(out.iter().all(|o| o.outcome.is_success()), "{out:?}");
+    for r in sim.customers().all() {
+        assert_eq!(r.value["assigned_users"], json!([2]), "{}", r.value["code"]);
+    }
+    assert_conforms(&sim);
+}
+
+#[tokio::test]
+async fn a_new_price_list_gets_its_prices_in_the_same_run() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    seed_products(&sim, &["UMB-1"]).await;
+    let s = sink(&sim);
+    let list = PriceList {
+        code: "wholesale".into(),
+        name: None,
+        currency: Currency::NZD,
+        tax_inclusive: true,
+        valid_from: None,
+        valid_to: None,
+        customers: vec![],
+        entries: vec![PriceListEntry {
+            sku: "UMB-1".into(),
+            unit: None,
+            unit_price: Money::new(d("17.50"), Currency::NZD),
+            min_quantity: Decimal::ONE,
+            discount_percent: None,
+            valid_from: None,
+            valid_to: None,
+        }],
+        meta: Default::default(),
+    };
+    let out = Sink::<PriceList>::write(&s, vec![upsert(list)]).await.unwrap();
+    let list_id = match &out[0].outcome {
+        Outcome::Created { target_id } => target_id.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(sim.pricelists().get(&list_id).unwrap().value["name"], "wholesale");
+    let price = sim.prices().all()[0].value.clone();
+    assert_eq!(price["price_list_id"].to_string(), list_id);
+    assert_eq!(price["price"].to_string(), "17.5");
+    assert_conforms(&sim);
+}
+
+#[tokio::test]
+async fn products_are_found_by_code_without_a_filter_products_do_not_have() {
+    let sim = SkynamoSimulator::start().await.unwrap();
+    seed_products(&sim, &["A-1", "A-2", "B-1"]).await;
+    let s = sink(&sim);
+    sim.journal().clear();
+    let out = Sink::<Product>::write(
+        &s,
+        vec![
+            upsert(Product {
+                sku: "A-2".into(),
+                name: Some("Renamed".into()),
+                ..Default::default()
+            }),
+            upsert(Product { sku: "C-1".into(), name: Some("New".into()), ..Default::default() }),
+        ],
+    )
+    .await
+    .unwrap();
+    let outcome = |k: &str| out.iter().find(|o| o.key == k).unwrap().outcome.clone();
+    let a2 = sim.products().find(|r| r.value["code"] == "A-2").unwrap();
+    assert_eq!(outcome("A-2"), Outcome::Updated { target_id: a2.id.clone() });
+    assert_eq!(a2.value["name"], "Renamed");
+    assert_eq!(
+        sim.products().find(|r| r.value["code"] == "A-1").unwrap().value["name"],
+        "Product A-1"
+    );
+    assert!(matches!(outcome("C-1"), Outcome::Created { .. }));
+    assert_eq!(sim.products().len(), 4);
+    assert!(sim.journal().entries().iter().all(|e| e.query("filters").is_none()));
+    let found = Sink::<Product>::find(&s, &connector_core::sink::LookupKey::new("sku", "C-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.target_id, sim.products().find(|r| r.value["code"] == "C-1").unwrap().id);
+    assert_conforms(&sim);
+}
+
+#[tokio::test]
+async fn a_filter_that_was_not_applied_is_an_error_not_an_overwrite() {
+    use connector_core::simulator::{Fault, FaultRule, SimResponse};
+    let sim = SkynamoSimulator::start().await.unwrap();
+    let s = sink(&sim);
+    Sink::<Customer>::write(&s, vec![upsert(customer("C-1", "First", None))]).await.unwrap();
+    let first = sim.customers().all()[0].clone();
+    // The lookup by code answers an unrelated customer, as an ignored filter would.
+    sim.faults().add(
+        FaultRule::new(Fault::Respond(SimResponse::json(
+            200,
+            json!({"data": [first.value], "page": {"page_number": 1, "page_size": 2,
+                   "total_item_count": 1, "filtered_item_count": 1}}),
+        )))
+        .next(1)
+        .on_path("/v1/customers")
+        .on_method(Method::GET),
+    );
+    let out =
+        Sink::<Customer>::write(&s, vec![upsert(customer("C-2", "Second", None))]).await.unwrap();
+    match &out[0].outcome {
+        Outcome::Failed { error } => {
+            assert!(error.message().contains("not applied"), "{}", error.message())
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.customers().get(&first.id).unwrap().value["name"], "First", "untouched");
+    assert_eq!(sim.customers().len(), 1);
 }

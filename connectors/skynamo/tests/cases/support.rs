@@ -27,3 +27,12 @@ pub fn upsert<E: Entity>(e: E) -> WriteRequest<E> {
 pub fn writes(sim: &SkynamoSimulator) -> Vec<JournalEntry> {
     sim.journal().entries().into_iter().filter(|e| e.method != Method::GET).collect()
 }
+
+/// Asserts that every request the connector sent, and every answer the simulator gave, kept
+/// to the description of Skynamo's API.
+pub fn assert_conforms(sim: &SkynamoSimulator) {
+    let served = sim.journal().spec_violations();
+    assert!(served.is_empty(), "the exchange broke the API description:\n{}", served.join("\n"));
+    let sent = connector_skynamo::simulator::api_spec().check_journal(sim.journal());
+    assert!(sent.is_empty(), "requests broke the API description:\n{}", sent.join("\n"));
+}
