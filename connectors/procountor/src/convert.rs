@@ -698,3 +698,18 @@ pub fn invoice_from(w: &WireInvoice, raw: Option<Value>) -> Result<Invoice> {
     inv.meta.raw = raw;
     Ok(inv)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marked_paid_invoice_reads_as_paid() {
+        let w: WireInvoice = serde_json::from_value(json!({
+            "id": 7, "type": "SALES_INVOICE", "status": "MARKED_PAID", "date": "2026-05-04",
+            "paymentInfo": { "currency": "EUR", "dueDate": "2026-05-18" }
+        }))
+        .unwrap();
+        assert_eq!(invoice_from(&w, None).unwrap().status, InvoiceStatus::Paid);
+    }
+}
