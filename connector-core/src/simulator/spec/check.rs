@@ -135,6 +135,31 @@ impl ApiSpec {
             .collect()
     }
 
+    /// Every breach of the description in `journal`, one line each: what the server recorded
+    /// (requests it refused, answers it gave) and every request checked again here. What a
+    /// test asserts is empty after driving a connector against its simulator.
+    pub fn breaches(&self, journal: &Journal) -> Vec<String> {
+        let mut lines = journal.spec_violations();
+        lines.extend(self.check_journal(journal));
+        lines
+    }
+
+    /// The operations of the description that no request of `journal` reached (`GET
+    /// /products`): what a test that means to exercise every operation asserts is empty.
+    pub fn unvisited(&self, journal: &Journal) -> Vec<String> {
+        let entries = journal.entries();
+        self.operations
+            .iter()
+            .filter(|op| {
+                !entries.iter().any(|e| {
+                    self.operation(e.method.as_str(), &e.path)
+                        .is_some_and(|hit| std::ptr::eq(hit, *op))
+                })
+            })
+            .map(Operation::name)
+            .collect()
+    }
+
     fn check_entry(&self, e: &JournalEntry) -> Vec<Violation> {
         self.check_parts(e.method.as_str(), &e.path, &e.query, &e.headers, &e.body)
     }

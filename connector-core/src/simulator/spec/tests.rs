@@ -193,7 +193,7 @@ fn mistakes_in_a_description_fail_at_load_time() {
 
 #[tokio::test]
 async fn a_server_refuses_what_breaks_the_description_and_records_bad_answers() {
-    let spec = Arc::new(spec());
+    let described = Arc::new(spec());
     let router = Router::new()
         .post("/api/partners", |_, _| async {
             SimResponse::json(
@@ -203,7 +203,7 @@ async fn a_server_refuses_what_breaks_the_description_and_records_bad_answers() 
         })
         .get("/api/partners", |_, _| async { SimResponse::json(200, json!({ "results": [] })) });
     let server = SimServer::builder(router)
-        .spec(spec, |_req, violations| {
+        .spec(described.clone(), |_req, violations| {
             let fields: Vec<String> = violations.iter().map(|v| v.place.clone()).collect();
             SimResponse::json(400, json!({ "errors": fields }))
         })
@@ -233,6 +233,12 @@ async fn a_server_refuses_what_breaks_the_description_and_records_bad_answers() 
     assert_eq!(fine.status(), 200);
     let lines = server.journal().spec_violations();
     assert_eq!(lines.len(), 3, "{lines:#?}");
+    let again = described.breaches(server.journal());
+    assert_eq!(again.len(), 5, "the refused request's two once more: {again:#?}");
+    assert_eq!(
+        described.unvisited(server.journal()),
+        ["PATCH /partners/{id}", "POST /rows", "POST /oauth/token"]
+    );
     assert!(lines[0].starts_with("POST /api/partners: request body.kind"), "{lines:#?}");
     assert!(lines[2].contains("response body.invented"), "{lines:#?}");
     server.shutdown().await;

@@ -2,7 +2,6 @@
 //! (`tests/fixtures/procountor-api.json`, written from Procountor's OpenAPI spec): every
 //! request the connector builds, and every answer the simulator serves.
 
-use connector_core::simulator::ApiSpec;
 use connector_core::sink::Sink;
 use connector_core::source::{ReadMode, Source};
 use connector_procountor::simulator::api_spec;
@@ -13,24 +12,6 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::support::*;
-
-/// Every operation of the description that no request of the journal reached.
-fn unvisited(
-    spec: &ApiSpec,
-    sim: &connector_procountor::simulator::ProcountorSimulator,
-) -> Vec<String> {
-    let entries = sim.journal().entries();
-    spec.operations()
-        .iter()
-        .filter(|op| {
-            !entries.iter().any(|e| {
-                spec.operation(e.method.as_str(), &e.path)
-                    .is_some_and(|hit| hit.name() == op.name())
-            })
-        })
-        .map(|op| op.name())
-        .collect()
-}
 
 async fn drain<E: connector_core::Entity>(s: &dyn Source<E>, mode: ReadMode) -> usize {
     s.read(mode).map(|c| c.unwrap()).count().await
@@ -149,7 +130,7 @@ async fn every_answer_the_simulator_serves_keeps_to_the_description() {
     h.put(&format!("invoices/{iid}/send")).send().await.unwrap();
 
     let spec = api_spec();
-    let missed = unvisited(&spec, &sim);
+    let missed = spec.unvisited(sim.journal());
     assert!(missed.is_empty(), "operations not exercised: {missed:?}");
     assert_conforms(&sim);
 }

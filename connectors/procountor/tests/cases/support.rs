@@ -84,10 +84,12 @@ pub fn created(outcome: &Outcome) -> String {
 }
 
 /// Asserts that every request the connector sent, and every answer the simulator gave, kept
-/// to the description of Procountor's API.
+/// to the description of the API.
 pub fn assert_conforms(sim: &ProcountorSimulator) {
-    let served = sim.journal().spec_violations();
-    assert!(served.is_empty(), "the exchange broke the API description:\n{}", served.join("\n"));
-    let sent = connector_procountor::simulator::api_spec().check_journal(sim.journal());
-    assert!(sent.is_empty(), "requests broke the API description:\n{}", sent.join("\n"));
+    let breaches = connector_procountor::simulator::api_spec().breaches(sim.journal());
+    assert!(
+        breaches.is_empty(),
+        "the exchange broke the API description:\n{}",
+        breaches.join("\n")
+    );
 }

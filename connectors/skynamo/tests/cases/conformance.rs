@@ -5,7 +5,7 @@
 
 use connector_core::model::{
     Currency, Customer, DocumentLine, DocumentParty, EntityRef, Invoice, Money, Order, PriceList,
-    PriceListEntry, Product, StockLevel,
+    Product, StockLevel,
 };
 use connector_core::simulator::Method;
 use connector_core::sink::{LookupKey, Sink};
@@ -16,26 +16,10 @@ use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::support::{assert_conforms, sink, upsert};
+use crate::support::{assert_conforms, price_list, sink, upsert};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-/// Every operation of the description that no request of the journal reached.
-fn unvisited(sim: &SkynamoSimulator) -> Vec<String> {
-    let spec = api_spec();
-    let entries = sim.journal().entries();
-    spec.operations()
-        .iter()
-        .filter(|op| {
-            !entries.iter().any(|e| {
-                spec.operation(e.method.as_str(), &e.path)
-                    .is_some_and(|hit| hit.name() == op.name())
-            })
-        })
-        .map(|op| op.name())
-        .collect()
 }
 
 #[tokio::test]
@@ -63,25 +47,7 @@ async fn every_request_the_connector_builds_keeps_to_the_description() {
     let p = Product { sku: "UMB-1".into(), name: Some("Umbrella".into()), ..Default::default() };
     Sink::<Product>::write(&s, vec![upsert(p.clone())]).await.unwrap();
     Sink::<Product>::write(&s, vec![upsert(p)]).await.unwrap();
-    let list = PriceList {
-        code: "retail".into(),
-        name: None,
-        currency: Currency::NZD,
-        tax_inclusive: false,
-        valid_from: None,
-        valid_to: None,
-        customers: vec![],
-        entries: vec![PriceListEntry {
-            sku: "UMB-1".into(),
-            unit: None,
-            unit_price: Money::new(d("19.99"), Currency::NZD),
-            min_quantity: Decimal::ONE,
-            discount_percent: None,
-            valid_from: None,
-            valid_to: None,
-        }],
-        meta: Default::default(),
-    };
+    let list = price_list("retail", &[("UMB-1", "19.99")]);
     Sink::<PriceList>::write(&s, vec![upsert(list)]).await.unwrap();
     let level = StockLevel {
         sku: "UMB-1".into(),
@@ -221,7 +187,7 @@ async fn every_answer_the_simulator_serves_keeps_to_the_description() {
         .await
         .unwrap();
 
-    let missed = unvisited(&sim);
+    let missed = api_spec().unvisited(sim.journal());
     assert!(missed.is_empty(), "operations not exercised: {missed:?}");
     assert_conforms(&sim);
 }

@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use connector_core::model::{
     Currency, CustomField, CustomValue, Customer, EntityRef, Invoice, InvoiceStatus, Lifecycle,
-    Money, PriceList, PriceListEntry, Product, StockLevel,
+    Money, PriceList, Product, StockLevel,
 };
 use connector_core::simulator::Method;
-use connector_core::sink::{Outcome, Sink, WriteAction, WriteRequest};
+use connector_core::sink::{Outcome, Sink};
 use connector_skynamo::simulator::{API_KEY, INSTANCE, SkynamoSimulator};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::support::{assert_conforms, sink, upsert, writes};
+use crate::support::{assert_conforms, deactivate, price_list, sink, upsert, writes};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -87,18 +87,7 @@ async fn customers_by_code_with_rep_and_custom_fields_then_patched_then_inactive
     assert_eq!(sim.customers().get(&id).unwrap().value["name"], "Bayside Club Inc");
 
     // Deleted (archived) in the ERP: inactive, never deleted.
-    let out = Sink::<Customer>::write(
-        &s,
-        vec![WriteRequest {
-            key: "C-1001".into(),
-            target_id: Some(id.clone()),
-            action: WriteAction::Deactivate,
-            idempotency_key: "x".into(),
-            is_create: false,
-        }],
-    )
-    .await
-    .unwrap();
+    let out = Sink::<Customer>::write(&s, vec![deactivate("C-1001", &id)]).await.unwrap();
     assert_eq!(out[0].outcome, Outcome::Deactivated { target_id: id.clone() });
     assert_eq!(sim.customers().get(&id).unwrap().value["active"], false);
 
@@ -153,26 +142,8 @@ async fn price_lists_prices_and_stock_are_exact_and_never_price_less() {
     let sim = SkynamoSimulator::start().await.unwrap();
     seed_products(&sim, &["GB1-WHITE", "UMB-1"]).await;
     let s = sink(&sim);
-    let entry = |sku: &str, p: &str| PriceListEntry {
-        sku: sku.into(),
-        unit: None,
-        unit_price: Money::new(d(p), Currency::NZD),
-        min_quantity: Decimal::ONE,
-        discount_percent: None,
-        valid_from: None,
-        valid_to: None,
-    };
-    let list = PriceList {
-        code: "xero-sales".into(),
-        name: None,
-        currency: Currency::NZD,
-        tax_inclusive: false,
-        valid_from: None,
-        valid_to: None,
-        customers: vec![],
-        entries: vec![entry("GB1-WHITE", "5.9500"), entry("UMB-1", "19.9875"), entry("NOPE", "1")],
-        meta: Default::default(),
-    };
+    let list =
+        price_list("xero-sales", &[("GB1-WHITE", "5.9500"), ("UMB-1", "19.9875"), ("NOPE", "1")]);
     let out = Sink::<PriceList>::write(&s, vec![upsert(list.clone())]).await.unwrap();
     match &out[0].outcome {
         Outcome::Failed { error } => {
@@ -286,18 +257,7 @@ async fn invoices_are_created_once_then_patched_by_id_and_deleted_by_status() {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&patch.body).unwrap();
     assert_eq!(rows[0]["id"].to_string(), id);
     // Deleted in the ERP: a PATCH with the id and status Deleted.
-    let out = Sink::<Invoice>::write(
-        &s,
-        vec![WriteRequest {
-            key: "INV-0001".into(),
-            target_id: Some(id.clone()),
-            action: WriteAction::Deactivate,
-            idempotency_key: "x".into(),
-            is_create: false,
-        }],
-    )
-    .await
-    .unwrap();
+    let out = Sink::<Invoice>::write(&s, vec![deactivate("INV-0001", &id)]).await.unwrap();
     assert_eq!(out[0].outcome, Outcome::Deactivated { target_id: id.clone() });
     assert_eq!(sim.invoices().all()[0].value["status"], "Deleted");
     assert_conforms(&sim);
@@ -390,25 +350,8 @@ async fn a_new_price_list_gets_its_prices_in_the_same_run() {
     let sim = SkynamoSimulator::start().await.unwrap();
     seed_products(&sim, &["UMB-1"]).await;
     let s = sink(&sim);
-    let list = PriceList {
-        code: "wholesale".into(),
-        name: None,
-        currency: Currency::NZD,
-        tax_inclusive: true,
-        valid_from: None,
-        valid_to: None,
-        customers: vec![],
-        entries: vec![PriceListEntry {
-            sku: "UMB-1".into(),
-            unit: None,
-            unit_price: Money::new(d("17.50"), Currency::NZD),
-            min_quantity: Decimal::ONE,
-            discount_percent: None,
-            valid_from: None,
-            valid_to: None,
-        }],
-        meta: Default::default(),
-    };
+    let mut list = price_list("wholesale", &[("UMB-1", "17.50")]);
+    list.tax_inclusive = true;
     let out = Sink::<PriceList>::write(&s, vec![upsert(list)]).await.unwrap();
     let list_id = match &out[0].outcome {
         Outcome::Created { target_id } => target_id.clone(),
