@@ -25,8 +25,9 @@ use super::spec::{ApiSpec, Violation};
 use super::{Faults, Journal, JournalEntry, RateLimiter, SimHandler, SimRequest, SimResponse};
 
 /// How a simulator answers a request that breaks its API description: the vendor's status
-/// and error body for these violations.
-pub type SpecRefusal = Arc<dyn Fn(&SimRequest, &[Violation]) -> SimResponse + Send + Sync>;
+/// and error body for these violations, or `None` to let the handler answer as the vendor
+/// does when it ignores them (an unknown query parameter, say).
+pub type SpecRefusal = Arc<dyn Fn(&SimRequest, &[Violation]) -> Option<SimResponse> + Send + Sync>;
 
 /// An API description and the answer to a request that breaks it.
 #[derive(Clone)]
@@ -96,14 +97,15 @@ impl SimServerBuilder {
 
     /// Holds every exchange to the vendor's API description: a request that breaks it is
     /// answered by `refuse` (the vendor's status and error body) and never reaches the
-    /// handler; an answer of the handler that breaks it is recorded in the journal
-    /// ([`JournalEntry::spec_violations`]) and sent as it is. Answers made by faults are not
-    /// checked.
+    /// handler, unless `refuse` answers `None` (the vendor ignores what is wrong: the handler
+    /// answers); an answer of the handler that breaks it is sent as it is. Every breach is
+    /// recorded in the journal ([`JournalEntry::spec_violations`]). Answers made by faults
+    /// are not checked.
     #[must_use]
     pub fn spec(
         mut self,
         spec: Arc<ApiSpec>,
-        refuse: impl Fn(&SimRequest, &[Violation]) -> SimResponse + Send + Sync + 'static,
+        refuse: impl Fn(&SimRequest, &[Violation]) -> Option<SimResponse> + Send + Sync + 'static,
     ) -> Self {
         self.spec = Some(SpecGuard { spec, refuse: Arc::new(refuse) });
         self
@@ -399,17 +401,23 @@ impl Shared {
                 let answer = match &self.spec {
                     Some(guard) => {
                         violations.extend(guard.spec.check_request(&req));
-                        if violations.is_empty() {
-                            let answer = self.handler.handle(req).await;
-                            violations.extend(guard.spec.check_response(
-                                method.as_str(),
-                                &path,
-                                answer.status(),
-                                &answer.body,
-                            ));
-                            answer
+                        let refusal = if violations.is_empty() {
+                            None
                         } else {
                             (guard.refuse)(&req, violations)
+                        };
+                        match refusal {
+                            Some(answer) => answer,
+                            None => {
+                                let answer = self.handler.handle(req).await;
+                                violations.extend(guard.spec.check_response(
+                                    method.as_str(),
+                                    &path,
+                                    answer.status(),
+                                    &answer.body,
+                                ));
+                                answer
+                            }
                         }
                     }
                     None => self.handler.handle(req).await,

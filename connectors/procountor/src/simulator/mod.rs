@@ -130,7 +130,7 @@ impl ProcountorSimulator {
             .port(port)
             .faults(faults)
             .journal(Journal::new())
-            .spec(api_spec(), refuse)
+            .spec(api_spec(), |req, violations| Some(refuse(req, violations)))
             .start()
             .await?;
         Ok(Self { server, sim })

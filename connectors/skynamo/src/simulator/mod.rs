@@ -205,7 +205,7 @@ impl SkynamoSimulator {
         let server = SimServer::builder_shared(state.clone())
             .faults(Faults::new())
             .journal(Journal::new())
-            .spec(api_spec(), refuse)
+            .spec(api_spec(), |req, violations| Some(refuse(req, violations)))
             .port(port)
             .start()
             .await?;
