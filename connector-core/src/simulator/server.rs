@@ -98,9 +98,9 @@ impl SimServerBuilder {
     /// Holds every exchange to the vendor's API description: a request that breaks it is
     /// answered by `refuse` (the vendor's status and error body) and never reaches the
     /// handler, unless `refuse` answers `None` (the vendor ignores what is wrong: the handler
-    /// answers); an answer of the handler that breaks it is sent as it is. Every breach is
-    /// recorded in the journal ([`JournalEntry::spec_violations`]). Answers made by faults
-    /// are not checked.
+    /// answers); an answer (the handler's or the refusal) that breaks it is sent as it is.
+    /// Every breach is recorded in the journal ([`JournalEntry::spec_violations`]). Answers
+    /// made by faults are not checked.
     #[must_use]
     pub fn spec(
         mut self,
@@ -407,7 +407,15 @@ impl Shared {
                             (guard.refuse)(&req, violations)
                         };
                         match refusal {
-                            Some(answer) => answer,
+                            Some(answer) => {
+                                violations.extend(guard.spec.check_response(
+                                    method.as_str(),
+                                    &path,
+                                    answer.status(),
+                                    &answer.body,
+                                ));
+                                answer
+                            }
                             None => {
                                 let answer = self.handler.handle(req).await;
                                 violations.extend(guard.spec.check_response(

@@ -300,6 +300,60 @@ pub struct RegisterProduct {
     pub code: String,
 }
 
+/// What an order carries whoever its customer turns out to be, checked: its number (the
+/// `originalInvoiceNumber`), its rows and its bank reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRows<'a> {
+    /// The order number, at most 40 characters.
+    pub number: &'a str,
+    /// The `invoiceRows`.
+    pub rows: Vec<Value>,
+    /// `bankReferenceCode`: a supplied reference with a valid check digit, or empty.
+    pub reference: String,
+}
+
+/// Checks what an order carries whoever its customer turns out to be, before anything is
+/// written for it: the number, the payment method, every row (unit, price, a VAT percentage
+/// in use, a text) and a supplied bank reference. Errors name the order's field.
+pub fn order_rows<'a>(
+    order: &'a Order,
+    settings: &InvoiceSettings,
+    vats: &[Decimal],
+    products: &HashMap<String, RegisterProduct>,
+) -> Result<OrderRows<'a>> {
+    let number = non_empty(order.number.as_deref())
+        .ok_or_else(|| Error::invalid_field("number", "an order needs its number"))?;
+    if number.chars().count() > 40 {
+        return Err(Error::invalid_field(
+            "number",
+            "the order number is longer than the 40 characters of originalInvoiceNumber",
+        ));
+    }
+    if settings.payment_method.eq_ignore_ascii_case("DIRECT_DEBIT") {
+        return Err(Error::config("paymentMethod DIRECT_DEBIT is not allowed on create"));
+    }
+    if order.lines.is_empty() {
+        return Err(Error::invalid_field("lines", "an invoice needs at least one row"));
+    }
+    let mut rows = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        rows.push(row_json(i, line, order.currency, vats, products)?);
+    }
+    let reference = match text(&order.meta.custom, "bank_reference") {
+        Some(r) if is_valid_bank_reference(&r) => {
+            r.chars().filter(|c| !c.is_whitespace()).collect()
+        }
+        Some(r) => {
+            return Err(Error::invalid_field(
+                "meta.custom.bank_reference",
+                format!("`{r}` has no valid check digit (Finnish 7-3-1 or RF)"),
+            ));
+        }
+        None => String::new(),
+    };
+    Ok(OrderRows { number, rows, reference })
+}
+
 /// Builds the `POST /invoices` body for an order (type SALES_INVOICE; Procountor creates
 /// it UNFINISHED). `products` holds the register matches by code (empty when product
 /// matching is off). Every problem is an error naming the order's field.
@@ -314,43 +368,14 @@ pub fn invoice_body(
     products: &HashMap<String, RegisterProduct>,
     today: NaiveDate,
 ) -> Result<Value> {
-    let number = non_empty(order.number.as_deref())
-        .ok_or_else(|| Error::invalid_field("number", "an order needs its number"))?;
-    if number.chars().count() > 40 {
-        return Err(Error::invalid_field(
-            "number",
-            "the order number is longer than the 40 characters of originalInvoiceNumber",
-        ));
-    }
+    let OrderRows { number, rows, reference } = order_rows(order, settings, vats, products)?;
     if details.name.is_none() {
         return Err(Error::invalid_field("party.name", "the invoice needs the customer's name"));
-    }
-    if settings.payment_method.eq_ignore_ascii_case("DIRECT_DEBIT") {
-        return Err(Error::config("paymentMethod DIRECT_DEBIT is not allowed on create"));
-    }
-    if order.lines.is_empty() {
-        return Err(Error::invalid_field("lines", "an invoice needs at least one row"));
-    }
-    let mut rows = Vec::with_capacity(order.lines.len());
-    for (i, line) in order.lines.iter().enumerate() {
-        rows.push(row_json(i, line, order.currency, vats, products)?);
     }
     let date = order.order_date.unwrap_or(today);
     let due = match order.payment_date {
         Some(d) => d,
         None => date.checked_add_days(Days::new(u64::from(settings.payment_days))).unwrap_or(date),
-    };
-    let reference = match text(&order.meta.custom, "bank_reference") {
-        Some(r) if is_valid_bank_reference(&r) => {
-            r.chars().filter(|c| !c.is_whitespace()).collect()
-        }
-        Some(r) => {
-            return Err(Error::invalid_field(
-                "meta.custom.bank_reference",
-                format!("`{r}` has no valid check digit (Finnish 7-3-1 or RF)"),
-            ));
-        }
-        None => String::new(),
     };
     let mut payment = json!({
         "paymentMethod": settings.payment_method,

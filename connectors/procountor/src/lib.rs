@@ -22,7 +22,9 @@ pub use config::{
     ENV_CLIENT_SECRET, ENV_REDIRECT_URI, FollowUp, InvoiceChannel, InvoiceSettings,
     PRODUCTION_HOST, ProcountorConfig, TEST_HOST, api_base,
 };
-pub use convert::{PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party};
+pub use convert::{
+    OrderRows, PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party, order_rows,
+};
 pub use country::{UNITS, compact_iban, country_enum, country_iso, unit_enum};
 pub use sink::{MAX_BATCH, ProcountorSink};
 pub use source::{CustomerSource, InvoiceSource, ProductSource};

@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use crate::client::{CONNECTOR, MAX_PAGE_SIZE, ProcountorClient};
 use crate::config::{DetailsFrom, FollowUp, InvoiceSettings};
-use crate::convert::{PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party};
+use crate::convert::{
+    PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party, order_rows,
+};
 use crate::wire::{BusinessPartner, InvoiceBasicInfo, ListResponse, WireInvoice, WireProduct};
 
 /// Orders per `write` call. Procountor has no batch endpoint: each invoice is its own POST.
@@ -323,12 +325,17 @@ impl ProcountorSink {
         let _guard = self.partners.lock().await;
         let Some(found) = self.find_register_partner(from_order).await? else {
             let keyed = from_order.customer_number.is_some() || from_order.identifier.is_some();
-            let id = if self.settings.create_partners && keyed {
-                Some(self.create_partner(from_order).await?)
-            } else {
-                None
-            };
-            return Ok((from_order.clone(), id));
+            if !(self.settings.create_partners && keyed) {
+                return Ok((from_order.clone(), None));
+            }
+            if from_order.name.is_none() {
+                return Err(Error::invalid_field(
+                    "party.name",
+                    "a new business partner needs the customer's name",
+                ));
+            }
+            let id = self.create_partner(from_order).await?;
+            return Ok((from_order.clone(), Some(id)));
         };
         let register = PartyDetails::from_partner(&found.0);
         let details = match self.settings.details_from {
@@ -348,6 +355,9 @@ impl ProcountorSink {
     async fn prepare(&self, order: &Order, partner: Option<Option<i64>>) -> Result<Value> {
         let from_order = order_party(order)?;
         let vats = self.client.vat_percentages().await?;
+        let products = self.products_for(order).await?;
+        // Everything the order carries is checked before the register is written to.
+        order_rows(order, &self.settings, vats, &products)?;
         let (details, partner_id) = match partner {
             Some(Some(id)) if self.settings.details_from == DetailsFrom::Register => {
                 let p: BusinessPartner = self
@@ -363,7 +373,6 @@ impl ProcountorSink {
             None => self.resolve_partner(&from_order).await?,
         };
         let channel = choose_channel(order, &details, self.settings.channel)?;
-        let products = self.products_for(order).await?;
         let today = Utc::now().date_naive();
         invoice_body(order, &details, partner_id, channel, &self.settings, vats, &products, today)
     }

@@ -19,6 +19,9 @@ use crate::config::{PAGE_SIZE, SkynamoConfig};
 /// The connector's name.
 pub const NAME: &str = "skynamo";
 
+/// How long a read of the product codes is trusted for a code it does not hold.
+pub const PRODUCT_INDEX_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A connection to one Skynamo instance. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SkynamoClient {
@@ -32,8 +35,8 @@ struct Inner {
     users: OnceCell<Vec<Value>>,
     forms: OnceCell<Vec<Value>>,
     warehouses: OnceCell<Vec<Value>>,
-    /// Product ids by code, read once (`code` is not a filter of `/products`).
-    products: tokio::sync::Mutex<Option<HashMap<String, i64>>>,
+    /// Product ids by code and when they were read (`code` is not a filter of `/products`).
+    products: tokio::sync::Mutex<Option<(std::time::Instant, HashMap<String, i64>)>>,
 }
 
 /// The record a custom field belongs to: its form in `GET /formdefinitions`.
@@ -310,28 +313,37 @@ impl SkynamoClient {
 
     /// The id of the product with exactly this code. `code` is not a filter of `/products`
     /// (its filters are id, row_version, customer_id, customer_code, user_id), so the codes
-    /// are read once, page by page, and kept for the client's life; products this client
-    /// creates are added with [`SkynamoClient::remember_product`].
+    /// are read page by page and kept; a code not among them is looked for again in a fresh
+    /// read once the kept one is [`PRODUCT_INDEX_TTL`] old (a product created in Skynamo
+    /// meanwhile). Products this client creates are added with
+    /// [`SkynamoClient::remember_product`].
     pub async fn product_id(&self, code: &str) -> Result<Option<i64>> {
-        use futures_util::TryStreamExt;
         let mut index = self.inner.products.lock().await;
-        if index.is_none() {
-            let mut codes = HashMap::new();
-            let mut rows = self.list("products", None);
-            while let Some(v) = rows.try_next().await? {
-                if let (Some(c), Some(id)) = (v["code"].as_str(), v["id"].as_i64()) {
-                    codes.insert(c.to_owned(), id);
-                }
-            }
-            *index = Some(codes);
+        let stale = index.as_ref().is_none_or(|(at, codes)| {
+            !codes.contains_key(code) && at.elapsed() >= PRODUCT_INDEX_TTL
+        });
+        if stale {
+            *index = Some((std::time::Instant::now(), self.product_codes().await?));
         }
-        Ok(index.as_ref().and_then(|m| m.get(code).copied()))
+        Ok(index.as_ref().and_then(|(_, codes)| codes.get(code).copied()))
+    }
+
+    async fn product_codes(&self) -> Result<HashMap<String, i64>> {
+        use futures_util::TryStreamExt;
+        let mut codes = HashMap::new();
+        let mut rows = self.list("products", None);
+        while let Some(v) = rows.try_next().await? {
+            if let (Some(c), Some(id)) = (v["code"].as_str(), v["id"].as_i64()) {
+                codes.insert(c.to_owned(), id);
+            }
+        }
+        Ok(codes)
     }
 
     /// Records the id of a product this client created, for [`SkynamoClient::product_id`].
     pub async fn remember_product(&self, code: &str, id: i64) {
-        if let Some(index) = self.inner.products.lock().await.as_mut() {
-            index.insert(code.to_owned(), id);
+        if let Some((_, codes)) = self.inner.products.lock().await.as_mut() {
+            codes.insert(code.to_owned(), id);
         }
     }
 

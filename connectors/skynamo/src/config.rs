@@ -17,7 +17,8 @@ pub const ENV_API_URL: &str = "CONNECTOR_SKYNAMO_API_URL";
 
 /// Records per page (Skynamo's maximum).
 pub const PAGE_SIZE: u32 = 200;
-/// Records per array write (what the official SDK sends).
+/// Records per array write: the official SDK sends a whole group at once; 20 keeps a refused
+/// array small.
 pub const WRITE_BATCH: usize = 20;
 
 /// Everything the Skynamo connector needs.

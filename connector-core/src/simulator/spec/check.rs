@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::types::{ApiSpec, Kind, Operation, TypeRef};
-use crate::simulator::request::decode_form;
+use crate::simulator::request::{decode_form, percent_decode};
 use crate::simulator::{Journal, JournalEntry, SimRequest};
 
 /// Whether a violation is in what the client sent or in what the simulator answered.
@@ -186,7 +186,7 @@ impl ApiSpec {
         let relative = path.strip_prefix(self.base_path.as_str()).unwrap_or(path);
         for (name, value) in op.path_values(relative) {
             if let Some(t) = op.path_params.get(name) {
-                c.text(&format!("path.{name}"), value, t);
+                c.text(&format!("path.{name}"), &percent_decode(value), t);
             }
         }
         c.params("query", query.iter().map(|(k, v)| (k.as_str(), v.as_str())), &op.query);
@@ -226,9 +226,17 @@ impl Checker<'_> {
         given: impl Iterator<Item = (&'v str, &'v str)>,
         described: &std::collections::BTreeMap<String, TypeRef>,
     ) {
+        let mut seen: Vec<&str> = Vec::new();
         for (name, value) in given {
             let place = format!("{what}.{name}");
+            let again = seen.contains(&name);
+            seen.push(name);
             match described.get(name) {
+                Some(t) if again && !matches!(t.kind, Kind::Array(_)) => self.push(
+                    ViolationKind::WrongType,
+                    place,
+                    "is given more than once, and takes one value".into(),
+                ),
                 Some(t) => self.text(&place, value, t),
                 None => self.push(
                     ViolationKind::UnknownParameter,
@@ -347,13 +355,23 @@ impl Checker<'_> {
     }
 
     fn length(&mut self, place: &str, value: &str, t: &TypeRef) {
+        let n = value.chars().count();
         if let Some(max) = t.max_length
-            && value.chars().count() > max
+            && n > max
         {
             self.push(
                 ViolationKind::OutOfRange,
                 place.to_owned(),
                 format!("is longer than {max} characters"),
+            );
+        }
+        if let Some(min) = t.min_length
+            && n < min
+        {
+            self.push(
+                ViolationKind::OutOfRange,
+                place.to_owned(),
+                format!("is shorter than {min} characters"),
             );
         }
     }
@@ -429,12 +447,13 @@ impl Checker<'_> {
                     at,
                     format!("{name} has no field `{key}`"),
                 ),
-                Some(_) if v.is_null() => {}
                 Some(t) => {
                     if t.read_only && self.side == Side::Request {
                         self.push(ViolationKind::ReadOnly, at.clone(), "is read-only".into());
                     }
-                    self.value(&at, v, t);
+                    if !v.is_null() {
+                        self.value(&at, v, t);
+                    }
                 }
             }
         }

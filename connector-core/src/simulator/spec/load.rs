@@ -256,7 +256,10 @@ fn type_ref(raw: &Value, names: &Names<'_>) -> Result<TypeRef, SpecError> {
         other => return Err(err(format!("`{other}` is not a type"))),
     };
     if let Some(key) = obj.keys().find(|k| {
-        !matches!(k.as_str(), "type" | "max_length" | "min" | "max" | "read_only" | "note")
+        !matches!(
+            k.as_str(),
+            "type" | "min_length" | "max_length" | "min" | "max" | "read_only" | "note"
+        )
     }) {
         return Err(err(format!("unknown key `{key}` in a type")));
     }
@@ -275,9 +278,12 @@ fn type_ref(raw: &Value, names: &Names<'_>) -> Result<TypeRef, SpecError> {
             Some(other) => Err(err(format!("`{key}`: `{other}` is not a number"))),
         }
     };
-    let max_length = number("max_length")?
-        .map(|n| usize::try_from(n).map_err(|_| err("`max_length` is not a length")))
-        .transpose()?;
+    let length = |key: &str| -> Result<Option<usize>, SpecError> {
+        number(key)?
+            .map(|n| usize::try_from(n).map_err(|_| err(format!("`{key}` is not a length"))))
+            .transpose()
+    };
+    let (min_length, max_length) = (length("min_length")?, length("max_length")?);
     let read_only = match obj.get("read_only") {
         None => false,
         Some(Value::Bool(b)) => *b,
@@ -285,6 +291,7 @@ fn type_ref(raw: &Value, names: &Names<'_>) -> Result<TypeRef, SpecError> {
     };
     Ok(TypeRef {
         kind: kind(name, names)?,
+        min_length,
         max_length,
         min: number("min")?,
         max: number("max")?,

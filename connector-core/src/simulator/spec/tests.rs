@@ -21,6 +21,9 @@ const SPEC: &str = r#"{
     { "method": "PATCH", "path": "/partners/{id}", "source": "T patch",
       "path_params": { "id": "integer" },
       "body": "PartnerPatch", "responses": { "200": "Partner" } },
+    { "method": "GET", "path": "/partners/{id}", "source": "T get",
+      "path_params": { "id": { "type": "string", "max_length": 6 } }, "responses": { "200": "Partner" } },
+    { "method": "GET", "path": "/partners/groups", "source": "T groups", "responses": { "200": null } },
     { "method": "POST", "path": "/rows", "source": "T rows", "body": "[Row]",
       "responses": { "200": null }, "x-filter-fields": ["id", "code"] },
     { "method": "POST", "path": "/oauth/token", "source": "T token",
@@ -29,7 +32,7 @@ const SPEC: &str = r#"{
   ],
   "schemas": {
     "Partner": { "source": "T Partner", "required": ["name", "type"],
-      "fields": { "id": { "type": "integer", "read_only": true }, "name": { "type": "string", "max_length": 5 },
+      "fields": { "id": { "type": "integer", "read_only": true }, "name": { "type": "string", "min_length": 1, "max_length": 5 },
                   "type": "PartnerType", "since": "date", "info": "Info", "tags": "[string]" } },
     "PartnerPatch": { "source": "T patch", "extends": "Partner", "required": ["version"], "fields": { "version": "date-time" } },
     "Info": { "source": "T Info", "fields": { "email": "string", "amount": "number" } },
@@ -55,6 +58,12 @@ fn operations_are_found_by_method_and_template() {
     assert_eq!(s.operation("PATCH", "/api/partners/12").unwrap().path(), "/partners/{id}");
     assert!(s.operation("DELETE", "/api/partners/12").is_none());
     assert!(s.operation("GET", "/partners").is_none(), "outside the base path");
+    assert_eq!(s.operation("GET", "/api/partners/groups").unwrap().path(), "/partners/groups");
+    assert_eq!(s.operation("GET", "/api/partners/g1").unwrap().path(), "/partners/{id}");
+    // Path parameters are checked decoded: `A%20B` is three characters, `A%20BCDEFG` seven.
+    assert_eq!(s.check_request(&SimRequest::new(Method::GET, "/api/partners/A%20B")), []);
+    let long = s.check_request(&SimRequest::new(Method::GET, "/api/partners/A%20BCDEFG"));
+    assert_eq!(places(&long), [(ViolationKind::OutOfRange, "path.id")]);
     assert!(s.knows_path("/api/partners/12"));
     assert_eq!(
         s.operation("POST", "/api/rows").unwrap().extension_strings("x-filter-fields"),
@@ -87,6 +96,9 @@ fn query_parameters_headers_and_path_parameters_are_held_to_their_types() {
             (ViolationKind::NotInEnum, "query.types"),
         ]
     );
+    let twice =
+        SimRequest::new(Method::GET, "/api/partners?size=1&size=2&types=CUSTOMER&types=SUPPLIER");
+    assert_eq!(places(&s.check_request(&twice)), [(ViolationKind::WrongType, "query.size")]);
     let path = SimRequest::new(Method::PATCH, "/api/partners/abc")
         .with_json(&json!({ "name": "A", "type": "CUSTOMER", "version": "2026-01-01T00:00:00" }));
     assert_eq!(places(&s.check_request(&path)), [(ViolationKind::WrongType, "path.id")]);
@@ -244,7 +256,13 @@ async fn a_server_refuses_what_breaks_the_description_and_records_bad_answers() 
     assert_eq!(again.len(), 7, "the two request breaches once more: {again:#?}");
     assert_eq!(
         described.unvisited(server.journal()),
-        ["PATCH /partners/{id}", "POST /rows", "POST /oauth/token"]
+        [
+            "PATCH /partners/{id}",
+            "GET /partners/{id}",
+            "GET /partners/groups",
+            "POST /rows",
+            "POST /oauth/token"
+        ]
     );
     assert!(lines[0].starts_with("POST /api/partners: request body.kind"), "{lines:#?}");
     assert!(lines[2].contains("response body.invented"), "{lines:#?}");

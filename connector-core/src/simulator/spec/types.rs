@@ -33,13 +33,15 @@ impl ApiSpec {
         &self.operations
     }
 
-    /// The operation serving `method` on `path` (the path as sent, with the base path).
+    /// The operation serving `method` on `path` (the path as sent, with the base path). A
+    /// literal segment beats a `{param}` (`/invoices/groups` before `/invoices/{id}`).
     pub fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
         let rest = self.relative(path)?;
         let segments: Vec<&str> = split(rest).collect();
         self.operations
             .iter()
-            .find(|op| op.method.eq_ignore_ascii_case(method) && op.matches(&segments))
+            .filter(|op| op.method.eq_ignore_ascii_case(method) && op.matches(&segments))
+            .max_by_key(|op| op.literal_segments())
     }
 
     /// Whether any operation serves `path`, whatever its method.
@@ -132,6 +134,10 @@ impl Operation {
             .unwrap_or_default()
     }
 
+    fn literal_segments(&self) -> usize {
+        self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count()
+    }
+
     fn matches(&self, segments: &[&str]) -> bool {
         self.segments.len() == segments.len()
             && self.segments.iter().zip(segments).all(|(want, got)| match want {
@@ -174,6 +180,7 @@ pub(super) struct Schema {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct TypeRef {
     pub(super) kind: Kind,
+    pub(super) min_length: Option<usize>,
     pub(super) max_length: Option<usize>,
     pub(super) min: Option<Decimal>,
     pub(super) max: Option<Decimal>,
@@ -182,7 +189,7 @@ pub(super) struct TypeRef {
 
 impl TypeRef {
     pub(super) fn of(kind: Kind) -> Self {
-        Self { kind, max_length: None, min: None, max: None, read_only: false }
+        Self { kind, min_length: None, max_length: None, min: None, max: None, read_only: false }
     }
 }
 

@@ -260,3 +260,32 @@ async fn find_partner_reads_the_register_shape() {
     assert!(p.is_active());
     assert!(sink.check().await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_that_will_be_refused_writes_nothing_to_the_register() {
+    let sim = sim().await;
+    let sink = sink(&sim, InvoiceSettings { update_register: true, ..Default::default() });
+    // A new customer, but a VAT rate the company does not use on sales.
+    let mut o = order("M-13");
+    o.party.customer.key = Some("4001".into());
+    o.party.registration_number = None;
+    o.lines[0].tax_percent = Some(dec("24"));
+    assert_eq!(failed(write(&sink, o).await).field(), Some("lines[0].tax_percent"));
+    // A known customer whose e-mail changed, and an order number too long.
+    let mut o = order(&"N".repeat(41));
+    o.party.email = Some("uusi@asiakas.example".into());
+    assert_eq!(failed(write(&sink, o).await).field(), Some("number"));
+    // A new customer without a name.
+    let mut o = order("M-14");
+    o.party.customer.key = Some("4002".into());
+    o.party.registration_number = None;
+    o.party.company_name = None;
+    assert_eq!(failed(write(&sink, o).await).field(), Some("party.name"));
+    assert_eq!(sim.partners().len(), 2);
+    assert_eq!(sim.partners()[0]["invoicingInfo"]["email"], "laskut@asiakas.example");
+    assert_eq!(
+        sim.journal()
+            .count(|e| e.method.as_str() != "GET" && e.path.starts_with("/api/businesspartners")),
+        0
+    );
+}
