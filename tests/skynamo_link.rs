@@ -730,3 +730,88 @@ async fn an_order_batch_with_one_invalid_order_lands_the_rest_and_acknowledges_t
     }
     assert_eq!(in_xero(bad), 0);
 }
+
+/// Xero's demo organisation has a quote (QU-0001): an order looked up in Xero must never be
+/// taken for it. A new order lands once and is acknowledged `Logged` only once it is in Xero.
+#[tokio::test]
+async fn with_a_quote_in_xero_a_new_order_lands_once_and_is_logged_only_once_it_exists() {
+    let r = rig().await;
+    assert_eq!(r.xero.quotes().len(), 1, "an unrelated quote");
+    r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    let order = r.sky.place(false, "C-1001", 1, &[("UMB-1", "1", "19.9875")]);
+    let number = format!("SO-{order}");
+    let logged = || {
+        r.sky
+            .orderstatuses()
+            .all()
+            .iter()
+            .any(|a| a.value["document_id"] == order && a.value["status"] == "Logged")
+    };
+    let in_xero = || {
+        r.xero.invoices().query(|i| {
+            i.value["Reference"].as_str().is_some_and(|s| s.split(" / ").next() == Some(&number))
+        })
+    };
+    // Xero refuses the invoice for now: the order is not there, and not Logged.
+    let refuse = r.xero.faults().add(
+        FaultRule::new(Fault::status(400)).on_path("/api.xro/2.0/Invoices").on_method(Method::POST),
+    );
+    let first = r.link.crm_to_erp().await.unwrap();
+    println!("{}", link::summary(&first));
+    assert_eq!(report(&first, "orders-to-xero").counts.skipped, 0, "not skipped as existing");
+    assert!(in_xero().is_empty());
+    assert!(!logged(), "acknowledged as Logged while not in Xero");
+    r.xero.faults().remove(refuse);
+    let second = r.link.crm_to_erp().await.unwrap();
+    println!("{}", link::summary(&second));
+    assert_eq!(report(&second, "orders-to-xero").counts.created, 1);
+    assert_eq!(in_xero().len(), 1);
+    assert!(logged());
+    let third = r.link.crm_to_erp().await.unwrap();
+    assert_eq!(report(&third, "orders-to-xero").counts.created, 0);
+    assert_eq!(in_xero().len(), 1, "exactly once");
+}
+
+/// A run killed while its invoice POST is in flight (never answered, never landed) leaves
+/// pending writes; the rerun looks each up, and in an organisation with an unrelated quote
+/// finds none of them, so every order is written, exactly once.
+#[tokio::test]
+async fn killed_while_the_invoice_post_is_in_flight_then_rerun_writes_every_order_once() {
+    let r = rig().await;
+    assert_eq!(r.xero.quotes().len(), 1, "an unrelated quote");
+    r.link.erp_to_crm(RunMode::Full).await.unwrap();
+    let orders: Vec<i64> = (0..3)
+        .map(|i| r.sky.place(false, "C-1001", 1, &[("UMB-1", &format!("{}", i + 1), "19.9875")]))
+        .collect();
+    let hang = r.xero.faults().add(
+        FaultRule::new(Fault::Hang(None)).on_path("/api.xro/2.0/Invoices").on_method(Method::POST),
+    );
+    let killed = tokio::time::timeout(Duration::from_secs(3), r.link.crm_to_erp()).await;
+    assert!(killed.is_err(), "the run was killed mid-POST");
+    assert!(r.xero.faults().fired(hang) >= 1);
+    r.xero.faults().clear();
+    let rerun = r.link.crm_to_erp().await.unwrap();
+    println!("{}", link::summary(&rerun));
+    for order in &orders {
+        let number = format!("SO-{order}");
+        let n = r
+            .xero
+            .invoices()
+            .query(|i| {
+                i.value["Reference"]
+                    .as_str()
+                    .is_some_and(|s| s.split(" / ").next() == Some(&number))
+            })
+            .len();
+        assert_eq!(n, 1, "{number} in Xero exactly once");
+        assert!(
+            r.sky
+                .orderstatuses()
+                .all()
+                .iter()
+                .any(|a| a.value["document_id"] == *order && a.value["status"] == "Logged"),
+            "{number} acknowledged"
+        );
+    }
+    assert_eq!(r.xero.quotes().len(), 1, "the quote untouched");
+}

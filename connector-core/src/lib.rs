@@ -38,6 +38,7 @@ pub use error::{Error, ErrorKind, FieldError, Result, RetryClass};
 pub use model::{Entity, EntityKind};
 pub use sink::{
     Found, LookupKey, Outcome, Sink, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest,
+    find_checked,
 };
 pub use source::{
     Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Rejected, Source, SourceCapabilities,

@@ -263,7 +263,8 @@ impl<E: Entity> Sink<E> for MemorySink<E> {
         } else {
             state.records.values().find(|(_, r, _)| field_matches(r, &key.field, &key.value))
         };
-        Ok(hit.map(|(id, r, _)| Found { target_id: id.clone(), record: Some(r.clone()) }))
+        // The record's own field was compared with the value: it is what matched.
+        Ok(hit.map(|(id, r, _)| Found::new(id.clone(), key.value.clone()).with_record(r.clone())))
     }
 
     async fn write(&self, batch: Vec<WriteRequest<E>>) -> Result<Vec<WriteOutcome>> {

@@ -29,6 +29,56 @@ pub struct Found<E> {
     pub target_id: String,
     /// The record as the target holds it, when the sink can read it back.
     pub record: Option<E>,
+    /// The looked-up field's value on the record found, as the target answered it (an
+    /// invoice's `Reference`, a contact's e-mail address), never copied from the lookup:
+    /// the flow takes the match only when it is the value asked for ([`Found::answers`]).
+    pub matched: String,
+}
+
+impl<E> Found<E> {
+    /// The record with id `target_id`, whose looked-up field holds `matched`.
+    pub fn new(target_id: impl Into<String>, matched: impl Into<String>) -> Self {
+        Self { target_id: target_id.into(), record: None, matched: matched.into() }
+    }
+
+    /// With the record as the target holds it.
+    #[must_use]
+    pub fn with_record(mut self, record: E) -> Self {
+        self.record = Some(record);
+        self
+    }
+
+    /// Whether this is the record `key` asked for: `matched` is its value, trimmed, letters
+    /// compared without case (`SO-1` answers `so-1`; `SO-10` does not answer `SO-1`).
+    pub fn answers(&self, key: &LookupKey) -> bool {
+        self.matched.trim().eq_ignore_ascii_case(key.value.trim())
+    }
+}
+
+/// `sink.find(key)`, trusted only when the record found carries the value asked for
+/// ([`Found::answers`]). Anything else is no match, logged as the connector's defect: a
+/// lookup that answers the first record of an ignored filter must not make the flow skip a
+/// record as "already written", or take another record's id as its own.
+pub async fn find_checked<E: Entity, S: Sink<E> + ?Sized>(
+    sink: &S,
+    key: &LookupKey,
+) -> Result<Option<Found<E>>> {
+    match sink.find(key).await? {
+        Some(found) if found.answers(key) => Ok(Some(found)),
+        Some(found) => {
+            tracing::error!(
+                connector = sink.name(),
+                field = %key.field,
+                asked = %key.value,
+                matched = %found.matched,
+                target_id = %found.target_id,
+                "connector defect: find answered a record that does not carry the value asked \
+                 for; taken as no match"
+            );
+            Ok(None)
+        }
+        None => Ok(None),
+    }
 }
 
 /// What to do with one record.

@@ -132,7 +132,9 @@ impl SkynamoLink {
                 continue;
             };
             let Ok(id) = id.parse::<i64>() else { continue };
-            if xero.find(&LookupKey::new("number", number)).await?.is_some() {
+            // Logged only when Xero holds the order: a document carrying its number.
+            if connector_sdk::find_checked(xero, &LookupKey::new("number", number)).await?.is_some()
+            {
                 self.skynamo.acknowledge(id, OrderStatus::Logged, None).await?;
             } else if let Some(e) = failures.get(number) {
                 self.skynamo.acknowledge(id, OrderStatus::Failed, Some(e.message())).await?;

@@ -13,7 +13,7 @@ use super::report::{Counts, Plan, PlanItem};
 use super::step::{StepContext, StepOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Entity;
-use crate::sink::{LookupKey, Outcome, WriteAction, WriteOutcome, WriteRequest};
+use crate::sink::{LookupKey, Outcome, WriteAction, WriteOutcome, WriteRequest, find_checked};
 use crate::state::{
     ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, LedgerUpdate,
     QuarantineEntry, QuarantineStatus, Scope,
@@ -429,7 +429,7 @@ impl<E: Entity> Flow<E> {
             None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
         };
         let Some(lookup) = lookup else { return Ok(None) };
-        Ok(self.sink.find(&lookup).await?.map(|f| f.target_id))
+        Ok(find_checked(&*self.sink, &lookup).await?.map(|f| f.target_id))
     }
 
     async fn send(
@@ -784,7 +784,9 @@ impl<E: Entity> Flow<E> {
             None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
         };
         let Some(lookup) = lookup else { return Vec::new() };
-        let Ok(Some(found)) = self.sink.find(&lookup).await else { return Vec::new() };
+        let Ok(Some(found)) = find_checked(&*self.sink, &lookup).await else {
+            return Vec::new();
+        };
         let Some(current) = found.record else { return Vec::new() };
         match (serde_json::to_value(&current), serde_json::to_value(record)) {
             (Ok(before), Ok(after)) => super::diff(&before, &after),

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::model::{
     AddressKind, ContactKind, ContactPerson, Customer, CustomerKind, Document, Email, Entity, Phone,
 };
-use crate::sink::{LookupKey, Outcome, Sink, WriteAction, WriteRequest};
+use crate::sink::{LookupKey, Outcome, Sink, WriteAction, WriteRequest, find_checked};
 
 /// Builds a lookup key from a record; `None` when the record has nothing to look up by.
 pub type RecordLookup<E> = Arc<dyn Fn(&E) -> Option<LookupKey> + Send + Sync>;
@@ -46,7 +46,7 @@ impl<E: Entity> Step<E> for SkipIfExists<E> {
 
     async fn apply(&self, record: E, _ctx: &StepContext) -> StepOutcome<E> {
         let Some(key) = (self.lookup)(&record) else { return StepOutcome::Continue(record) };
-        match self.target.find(&key).await {
+        match find_checked(&*self.target, &key).await {
             Ok(Some(found)) => StepOutcome::Skip {
                 reason: format!(
                     "already exists in {} ({} = {}, id {})",
@@ -212,10 +212,11 @@ impl FindOrCreateCustomer {
         }
         let value = self.match_value(&doc);
         let found = match &value {
-            Some(v) => match self
-                .customers
-                .find(&LookupKey::new(self.match_field.clone(), v.clone()))
-                .await
+            Some(v) => match find_checked(
+                &*self.customers,
+                &LookupKey::new(self.match_field.clone(), v.clone()),
+            )
+            .await
             {
                 Ok(f) => f,
                 Err(e) => return StepOutcome::Fail(e.context("finding the customer")),
@@ -357,7 +358,7 @@ impl<P: Entity, D: Document> Step<D> for EnsureStep<P, D> {
             if self.inner.is_known(sku) {
                 continue;
             }
-            match self.inner.products.find(&LookupKey::new("sku", sku)).await {
+            match find_checked(&*self.inner.products, &LookupKey::new("sku", sku)).await {
                 Ok(Some(_)) => self.inner.remember(sku),
                 Ok(None) => missing.push(crate::error::FieldError::new(
                     format!("lines[{i}].sku"),

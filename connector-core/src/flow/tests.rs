@@ -606,3 +606,66 @@ async fn create_only_fields_are_left_out_of_updates_and_steps_know_the_target_id
     assert_eq!(seen[0], None);
     assert_eq!(seen[1].as_deref(), Some("crm-1"));
 }
+
+/// A target whose lookup answers any key with the same stranger, as a lookup whose filter
+/// the target ignores answers its first record.
+struct LooseLookup(Arc<MemorySink<Customer>>);
+
+#[async_trait]
+impl Sink<Customer> for LooseLookup {
+    fn name(&self) -> &str {
+        "crm"
+    }
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities { max_concurrency: 1, ..self.0.capabilities() }
+    }
+    async fn check(&self) -> crate::Result<()> {
+        Ok(())
+    }
+    async fn find(&self, _key: &LookupKey) -> crate::Result<Option<Found<Customer>>> {
+        Ok(Some(Found::new("stranger", "QU-0001")))
+    }
+    async fn write(&self, batch: Vec<WriteRequest<Customer>>) -> crate::Result<Vec<WriteOutcome>> {
+        self.0.write(batch).await
+    }
+}
+
+#[tokio::test]
+async fn a_lookup_answering_another_record_is_no_match() {
+    // An uncertain write is settled by looking the record up: a stranger is not it, so the
+    // record is written (once) instead of being taken as the stranger.
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let memory = Arc::new(MemorySink::new("crm"));
+    memory.set_faults(|f| {
+        f.lose_outcome.insert("C-2".into());
+        f.fail_after_commit = 1;
+    });
+    let loose = Arc::new(LooseLookup(memory.clone()));
+    let source = Arc::new(IterSource::from_vec("erp", customers(3)));
+    let r = Flow::builder("f", source, loose.clone(), state)
+        .configure(|o| o.batch_size = 10)
+        .build()
+        .run(RunMode::Full)
+        .await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(memory.len(), 3);
+    assert!(memory.creates_by_key().values().all(|n| *n == 1));
+    // Skip-if-exists does not skip a record for a stranger either.
+    let step = crate::flow::steps::SkipIfExists::new(loose, |c: &Customer| {
+        c.number.clone().map(|n| LookupKey::new("number", n))
+    });
+    let ctx = StepContext {
+        flow: "f".into(),
+        tenant: "t".into(),
+        run_id: 1,
+        dry_run: false,
+        key: "C-9".into(),
+        target_id: None,
+    };
+    let out = step.apply(customer(9, "Nine"), &ctx).await;
+    assert!(matches!(out, StepOutcome::Continue(_)), "{out:?}");
+    // The lookup's own answer, when it carries the key, is taken.
+    let found: Found<Customer> = Found::new("id-1", " c-9 ");
+    assert!(found.answers(&LookupKey::new("number", "C-9")));
+    assert!(!found.answers(&LookupKey::new("number", "C-99")));
+}

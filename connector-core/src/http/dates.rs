@@ -26,7 +26,8 @@ fn bad(what: &str, input: &str) -> Error {
 
 /// Parses an MS-JSON date (`/Date(1573755038314+0000)/`, `/Date(1573755038314)/`,
 /// `/Date(-86400000)/`, also with JSON-escaped slashes). The number is milliseconds since
-/// the Unix epoch in UTC; the offset, when present, is informational and ignored.
+/// the Unix epoch in UTC: the instant. The offset, when present, says where it was local;
+/// [`parse_ms_json_date`] uses it for calendar dates.
 pub fn parse_ms_json(s: &str) -> Result<DateTime<Utc>> {
     let (millis, _offset) = split_ms_json(s).ok_or_else(|| bad("MS-JSON date", s))?;
     DateTime::from_timestamp_millis(millis).ok_or_else(|| bad("MS-JSON date", s))
@@ -41,6 +42,21 @@ pub fn parse_ms_json_local(s: &str, offset: FixedOffset) -> Result<DateTime<Utc>
         .single()
         .map(|d| d.with_timezone(&Utc))
         .ok_or_else(|| bad("MS-JSON date", s))
+}
+
+/// The calendar date of an MS-JSON date in its own offset: Xero's "Dates and Timestamps"
+/// page says to add the offset to the milliseconds (`/Date(1419937200000+1300)/`, 11:00 UTC
+/// on 30 December, is 31 December there). Without an offset, the UTC date.
+pub fn parse_ms_json_date(s: &str) -> Result<NaiveDate> {
+    let (millis, offset) = split_ms_json(s).ok_or_else(|| bad("MS-JSON date", s))?;
+    let at = DateTime::from_timestamp_millis(millis).ok_or_else(|| bad("MS-JSON date", s))?;
+    let Some(offset) = offset else { return Ok(at.date_naive()) };
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let hours: i32 = offset[1..3].parse().map_err(|_| bad("MS-JSON date", s))?;
+    let minutes: i32 = offset[3..5].parse().map_err(|_| bad("MS-JSON date", s))?;
+    let zone = FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+        .ok_or_else(|| bad("MS-JSON date", s))?;
+    Ok(at.with_timezone(&zone).date_naive())
 }
 
 /// Formats an instant as `/Date(1573755038314+0000)/`.
@@ -175,7 +191,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate> {
         return Ok(d);
     }
     if t.starts_with('/') || t.starts_with("\\/") {
-        return parse_ms_json(t).map(|d| d.date_naive()).map_err(|_| bad("date", s));
+        return parse_ms_json_date(t).map_err(|_| bad("date", s));
     }
     match parse_naive_datetime(t) {
         Some(n) if n.time() == NaiveTime::MIN => Ok(n.date()),
@@ -200,6 +216,21 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+
+    #[test]
+    fn ms_json_dates_are_read_in_their_offset() {
+        let d = |s: &str| parse_ms_json_date(s).unwrap().to_string();
+        assert_eq!(d("/Date(1419937200000+1300)/"), "2014-12-31");
+        assert_eq!(d("/Date(1419937200000+0000)/"), "2014-12-30");
+        assert_eq!(d("/Date(1419937200000-1130)/"), "2014-12-29");
+        assert_eq!(d("/Date(1419937200000)/"), "2014-12-30");
+        assert_eq!(parse_date("/Date(1419937200000+1300)/").unwrap().to_string(), "2014-12-31");
+        // The instant stays the instant.
+        assert_eq!(
+            parse_ms_json("/Date(1419937200000+1300)/").unwrap().to_rfc3339(),
+            "2014-12-30T11:00:00+00:00"
+        );
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -52,6 +52,18 @@ impl Window {
         Self::new(Self::DAY, limit, Duration::from_secs(86_400)).long()
     }
 
+    /// A daily window whose allowance only the server knows (it depends on the account's
+    /// tier): nothing is counted against an assumed limit, and the remaining count comes
+    /// from the server's headers (`X-DayLimit-Remaining`). Named [`Window::DAY`], long.
+    pub fn per_day_from_server() -> Self {
+        Self::new(Self::DAY, u64::MAX, Duration::from_secs(86_400)).long()
+    }
+
+    /// Whether only the server knows the window's limit ([`Window::per_day_from_server`]).
+    pub fn limit_from_server(&self) -> bool {
+        self.limit == u64::MAX
+    }
+
     /// Marks the window long: when spent, fail with `BudgetExhausted` rather than wait.
     pub fn long(mut self) -> Self {
         self.long = true;
@@ -182,13 +194,14 @@ impl RateBudget {
         Self::builder().build()
     }
 
-    /// Xero, per tenant: 5 concurrent, 60 per minute, 5,000 per day.
+    /// Xero, per tenant: 5 concurrent, 60 per minute, and a daily allowance that depends on
+    /// the app's tier (1,000 on Starter, 5,000 above), read from `X-DayLimit-Remaining`.
     pub fn xero_tenant() -> Self {
         Self::builder()
             .name("xero tenant")
             .max_concurrency(5)
             .window(Window::per_minute(60))
-            .window(Window::per_day(5_000))
+            .window(Window::per_day_from_server())
             .build()
     }
 
@@ -314,14 +327,17 @@ impl RateBudget {
 
     fn exhausted(&self, w: &Window, wait: Duration) -> Error {
         let refills_at = clock::now_utc() + clock::delta(wait);
+        let limit = if w.limit_from_server() {
+            format!("as the server counts, per {}", human(w.period))
+        } else {
+            format!("{} requests per {}", w.limit, human(w.period))
+        };
         Error::new(
             ErrorKind::BudgetExhausted,
             format!(
-                "the {} budget's {} window ({} requests per {}) is spent; it refills at {}",
+                "the {} budget's {} window ({limit}) is spent; it refills at {}",
                 self.inner.name,
                 w.name,
-                w.limit,
-                human(w.period),
                 refills_at.format("%Y-%m-%d %H:%M:%S UTC"),
             ),
         )
@@ -463,12 +479,24 @@ mod tests {
         let e = b.acquire().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+        assert!(e.message().contains("as the server counts"), "{}", e.message());
         let sf = RateBudget::salesforce();
         sf.apply_feedback(&RateFeedback {
             windows: vec![WindowFeedback::remaining("day", 0).with_limit(5000)],
         });
         assert_eq!(sf.acquire().await.unwrap_err().kind(), ErrorKind::BudgetExhausted);
         assert!(format!("{sf:?}").contains("5000"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn xero_counts_no_day_of_its_own_until_the_server_says() {
+        let b = RateBudget::xero_tenant();
+        assert_eq!(b.remaining("day"), Some(u64::MAX), "no assumed 5,000");
+        // A Starter-tier organisation: 1,000 a day, 2 left.
+        b.apply_feedback(&RateFeedback { windows: vec![WindowFeedback::remaining("day", 2)] });
+        b.acquire().await.unwrap();
+        b.acquire().await.unwrap();
+        assert_eq!(b.acquire().await.unwrap_err().kind(), ErrorKind::BudgetExhausted);
     }
 
     #[tokio::test(start_paused = true)]

@@ -82,13 +82,27 @@ impl ExactSink {
     }
 
     /// The document already written for an order number (`YourRef`).
-    async fn find_document(&self, target: DocTarget, number: &str) -> Result<Option<String>> {
-        self.first_id(
-            target.path(),
-            target.id_field(),
-            &format!("YourRef eq {}", literal(number.trim())),
-        )
-        .await
+    /// The document whose `YourRef` is the order number: its id and its `YourRef` as Exact
+    /// answered it.
+    async fn find_document(
+        &self,
+        target: DocTarget,
+        number: &str,
+    ) -> Result<Option<(String, String)>> {
+        let id_field = target.id_field();
+        let row = self
+            .client
+            .first(
+                target.path(),
+                &format!("{id_field},YourRef"),
+                Some(&format!("YourRef eq {}", literal(number.trim()))),
+            )
+            .await?;
+        Ok(row.and_then(|r| {
+            let id = r.get(id_field)?.as_str()?.to_owned();
+            let your_ref = r.get("YourRef")?.as_str()?.to_owned();
+            your_ref.trim().eq_ignore_ascii_case(number.trim()).then_some((id, your_ref))
+        }))
     }
 
     /// The debtor of an order: the id the flow resolved, else a match by e-mail, else the
@@ -140,7 +154,7 @@ impl ExactSink {
             return fail(key, Error::invalid_field("number", "an order needs a number (YourRef)"));
         };
         match self.find_document(target, number).await {
-            Ok(Some(id)) => {
+            Ok(Some((id, _))) => {
                 return WriteOutcome::new(
                     key,
                     Outcome::Skipped {
@@ -369,8 +383,8 @@ impl Sink<Order> for ExactSink {
             crate::config::OrderTarget::SalesInvoice => DocTarget::SalesInvoice,
         };
         for target in [main, DocTarget::Quotation] {
-            if let Some(id) = self.find_document(target, &key.value).await? {
-                return Ok(Some(Found { target_id: id, record: None }));
+            if let Some((id, your_ref)) = self.find_document(target, &key.value).await? {
+                return Ok(Some(Found::new(id, your_ref)));
             }
         }
         Ok(None)
@@ -430,7 +444,18 @@ impl Sink<Customer> for ExactSink {
             self.client.first("crm/Accounts", crate::source::ACCOUNT_FIELDS, Some(&filter)).await?;
         Ok(row.and_then(|r| {
             let a: wire::Account = serde_json::from_value(r).ok()?;
-            Some(Found { target_id: a.id.clone(), record: convert::customer(&a, &[]).ok() })
+            let matched = match key.field.as_str() {
+                "email" => a.email.clone(),
+                // Codes come right-aligned in 18 characters.
+                "number" | "code" => a.code.as_deref().map(|c| c.trim().to_owned()),
+                _ => a.name.clone(),
+            }
+            .unwrap_or_default();
+            let found = Found::new(a.id.clone(), matched);
+            Some(match convert::customer(&a, &[]) {
+                Ok(c) => found.with_record(c),
+                Err(_) => found,
+            })
         }))
     }
 

@@ -24,9 +24,10 @@ pub(crate) fn find<E: Entity>(config: &FileConfig, key: &LookupKey) -> Result<Op
             }
         }
     }
-    Ok(last.map(|record| Found {
-        target_id: record.key().map_or_else(|| key.value.clone(), Cow::into_owned),
-        record: Some(record),
+    // `matches` compared the record's own field with the value: it is what matched.
+    Ok(last.map(|record| {
+        let id = record.key().map_or_else(|| key.value.clone(), Cow::into_owned);
+        Found::new(id, key.value.clone()).with_record(record)
     }))
 }
 

@@ -570,10 +570,11 @@ impl Sink<Order> for ProcountorSink {
 
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Order>>> {
         match key.field.as_str() {
-            "number" | "original_invoice_number" | "originalInvoiceNumber" => Ok(self
-                .find_invoice(&key.value)
-                .await?
-                .map(|i| Found { target_id: i.id.to_string(), record: None })),
+            "number" | "original_invoice_number" | "originalInvoiceNumber" => {
+                Ok(self.find_invoice(&key.value).await?.map(|i| {
+                    Found::new(i.id.to_string(), i.original_invoice_number.unwrap_or_default())
+                }))
+            }
             other => Err(Error::unsupported(format!(
                 "Procountor invoices are found by order number, not by `{other}`"
             ))),

@@ -476,9 +476,15 @@ impl Sink<Product> for SalesforceSink {
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Product>>> {
         let field = &self.client.config().product_sku_field;
         let row = self.client.query_one(format!("SELECT Id, Name, ProductCode, {field}, Description, IsActive, SystemModstamp FROM Product2 WHERE {field} = {} LIMIT 1", literal(key.value.trim()))).await?;
-        Ok(row.map(|r| Found {
-            target_id: r["Id"].as_str().map(id18).unwrap_or_default(),
-            record: crate::source::product(&r, field).ok(),
+        Ok(row.map(|r| {
+            let found = Found::new(
+                r["Id"].as_str().map(id18).unwrap_or_default(),
+                r[field.as_str()].as_str().unwrap_or_default(),
+            );
+            match crate::source::product(&r, field) {
+                Ok(p) => found.with_record(p),
+                Err(_) => found,
+            }
         }))
     }
     async fn write(&self, batch: Vec<WriteRequest<Product>>) -> Result<Vec<WriteOutcome>> {
@@ -774,9 +780,19 @@ impl Sink<Customer> for SalesforceSink {
                 crate::source::account_fields(&field)
             ))
             .await?;
-        Ok(row.map(|r| Found {
-            target_id: r["Id"].as_str().map(id18).unwrap_or_default(),
-            record: crate::source::customer(&r, &field).ok(),
+        Ok(row.map(|r| {
+            let matched = match key.field.as_str() {
+                "number" => r[field.as_str()].as_str().unwrap_or_default().to_owned(),
+                "name" => r["Name"].as_str().unwrap_or_default().to_owned(),
+                // The account holds no e-mail to read back: SOQL's exact `Email =` matched
+                // one of its contacts.
+                _ => key.value.trim().to_lowercase(),
+            };
+            let found = Found::new(r["Id"].as_str().map(id18).unwrap_or_default(), matched);
+            match crate::source::customer(&r, &field) {
+                Ok(c) => found.with_record(c),
+                Err(_) => found,
+            }
         }))
     }
     /// Upserts the account by the ERP number (its external id).

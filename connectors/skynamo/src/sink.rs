@@ -211,7 +211,15 @@ impl Sink<Customer> for SkynamoSink {
         };
         let hit = self.client.find_by("customers", field, &key.value).await?;
         Ok(hit.and_then(|v| {
-            Some(Found { target_id: id_of(&v)?, record: convert::customer(&v).ok() })
+            let matched = match &v[field] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let found = Found::new(id_of(&v)?, matched);
+            Some(match convert::customer(&v) {
+                Ok(c) => found.with_record(c),
+                Err(_) => found,
+            })
         }))
     }
     async fn write(&self, batch: Vec<WriteRequest<Customer>>) -> Result<Vec<WriteOutcome>> {
@@ -271,11 +279,12 @@ impl Sink<Product> for SkynamoSink {
         self.client.check().await
     }
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Product>>> {
+        // The index holds the codes as `/products` answered them.
         Ok(self
             .client
             .product_id(&key.value)
             .await?
-            .map(|id| Found { target_id: id.to_string(), record: None }))
+            .map(|id| Found::new(id.to_string(), key.value.clone())))
     }
     async fn write(&self, batch: Vec<WriteRequest<Product>>) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::new();
@@ -366,7 +375,7 @@ impl Sink<PriceList> for SkynamoSink {
         Ok(lists
             .iter()
             .find(|l| l["name"].as_str() == Some(key.value.as_str()))
-            .and_then(|l| Some(Found { target_id: id_of(l)?, record: None })))
+            .and_then(|l| Some(Found::new(id_of(l)?, l["name"].as_str()?))))
     }
     /// Creates the list if missing (by name = the list's code), then upserts every price per
     /// product × order unit in arrays of 20. An entry is never sent without a price: that
@@ -569,10 +578,9 @@ impl Sink<Invoice> for SkynamoSink {
         self.client.check().await
     }
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Invoice>>> {
-        Ok(self
-            .invoice_id(&key.value)
-            .await?
-            .map(|id| Found { target_id: id.to_string(), record: None }))
+        Ok(self.invoice(&key.value).await?.and_then(|v| {
+            Some(Found::new(v["id"].as_i64()?.to_string(), v["external_id"].as_str()?))
+        }))
     }
 
     /// Creates an invoice with `POST /invoicesbyexternalid` (create-only: the invoice is looked
@@ -603,9 +611,9 @@ impl Sink<Invoice> for SkynamoSink {
 }
 
 impl SkynamoSink {
-    /// The Skynamo id of the invoice with this external id (`GET /invoicesbyexternalid/{id}`,
-    /// 404 when there is none).
-    async fn invoice_id(&self, external_id: &str) -> Result<Option<i64>> {
+    /// The invoice with this external id (`GET /invoicesbyexternalid/{id}`, 404 when there is
+    /// none), checked to carry it.
+    async fn invoice(&self, external_id: &str) -> Result<Option<Value>> {
         let path = format!("invoicesbyexternalid/{}", path_segment(external_id));
         match self
             .client
@@ -615,10 +623,24 @@ impl SkynamoSink {
             .send_json::<Value>()
             .await
         {
-            Ok(v) => Ok(v["id"].as_i64()),
+            Ok(v) if v["external_id"].as_str() == Some(external_id) => Ok(Some(v)),
+            Ok(v) => Err(Error::new(
+                ErrorKind::Upstream,
+                format!(
+                    "GET /invoicesbyexternalid/{external_id} answered the invoice of external \
+                     id {}",
+                    v["external_id"]
+                ),
+            )
+            .with_connector(NAME)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The Skynamo id of the invoice with this external id.
+    async fn invoice_id(&self, external_id: &str) -> Result<Option<i64>> {
+        Ok(self.invoice(external_id).await?.and_then(|v| v["id"].as_i64()))
     }
 
     /// The row for one invoice request: a create (`POST`, no id), an update or a deletion

@@ -24,6 +24,8 @@ pub const ENV_CONNECTIONS_URL: &str = "CONNECTOR_XERO_CONNECTIONS_URL";
 
 /// The default accounting API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.xero.com/api.xro/2.0";
+/// The largest `pageSize` Xero serves.
+pub const MAX_PAGE_SIZE: u32 = 1000;
 /// The default token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://identity.xero.com/connect/token";
 /// The default connections endpoint.
@@ -106,7 +108,8 @@ pub struct XeroConfig {
     pub connections_url: String,
     /// The currency of amounts without a `CurrencyCode`; read from `/Organisation` when `None`.
     pub base_currency: Option<Currency>,
-    /// Records per page for endpoints that take `pageSize` (at most 1000).
+    /// Records per page for endpoints that take `pageSize` (Contacts, Invoices), kept within
+    /// 1 and [`MAX_PAGE_SIZE`] when sent.
     pub page_size: u32,
     /// The status of invoices created from orders.
     pub order_invoice_status: OrderInvoiceStatus,

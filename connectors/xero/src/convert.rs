@@ -302,11 +302,16 @@ fn lines(
     (out, rep)
 }
 
+/// Whether line amounts include tax: invoices say `Inclusive`, quotes `INCLUSIVE`.
+fn is_inclusive(line_amount_types: Option<&str>) -> bool {
+    line_amount_types.is_some_and(|t| t.eq_ignore_ascii_case("Inclusive"))
+}
+
 /// A sales invoice.
 pub fn invoice(i: &wire::Invoice, ctx: &Ctx) -> Result<Invoice, Error> {
     let cur = currency(ctx, i.currency_code.as_ref())?;
     let updated = instant("UpdatedDateUTC", i.updated_date_utc.as_ref())?;
-    let inclusive = i.line_amount_types.as_deref() == Some("Inclusive");
+    let inclusive = is_inclusive(i.line_amount_types.as_deref());
     let (lines, rep) = lines(&i.line_items, cur, inclusive, ctx.rep_category.as_deref());
     let status = match i.status.as_deref().unwrap_or("DRAFT") {
         "DRAFT" => InvoiceStatus::Draft,
@@ -357,7 +362,7 @@ pub fn invoice(i: &wire::Invoice, ctx: &Ctx) -> Result<Invoice, Error> {
 pub fn quote(q: &wire::Quote, ctx: &Ctx) -> Result<Order, Error> {
     let cur = currency(ctx, q.currency_code.as_ref())?;
     let updated = instant("UpdatedDateUTC", q.updated_date_utc.as_ref())?;
-    let inclusive = q.line_amount_types.as_deref() == Some("Inclusive");
+    let inclusive = is_inclusive(q.line_amount_types.as_deref());
     let (lines, rep) = lines(&q.line_items, cur, inclusive, ctx.rep_category.as_deref());
     let status = match q.status.as_deref().unwrap_or("DRAFT") {
         "DRAFT" => OrderStatus::Draft,
@@ -494,7 +499,11 @@ pub fn reference(o: &Order, opts: &DocOptions<'_>) -> Option<String> {
     })
 }
 
-/// An order as an `ACCREC` invoice, or a quote as a Quote.
+/// An order as an `ACCREC` invoice, or a quote as a Quote (its `QuoteNumber` the order
+/// number, which `GET /Quotes?QuoteNumber=` finds again). The status is set on create only:
+/// an update never moves an approved document back. Lines carry quantity, unit amount and
+/// discount; Xero computes `LineAmount` from them (sent beside them, it must agree to the
+/// cent or the document is refused).
 pub fn document_body(
     o: &Order,
     target_id: Option<&str>,
@@ -502,14 +511,23 @@ pub fn document_body(
 ) -> Result<Value, Error> {
     let mut m = Map::new();
     let quote = o.kind == OrderKind::Quote;
+    let create = target_id.is_none();
     if quote {
         put(&mut m, "QuoteID", target_id);
-        m.insert("Status".into(), json!("DRAFT"));
+        if create {
+            m.insert("Status".into(), json!("DRAFT"));
+            let number = o.number.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| {
+                Error::invalid_field("number", "a quote needs its number (QuoteNumber)")
+            })?;
+            m.insert("QuoteNumber".into(), json!(number));
+        }
         put(&mut m, "Summary", o.memo.clone());
     } else {
         put(&mut m, "InvoiceID", target_id);
         m.insert("Type".into(), json!("ACCREC"));
-        m.insert("Status".into(), json!(opts.invoice_status));
+        if create {
+            m.insert("Status".into(), json!(opts.invoice_status));
+        }
     }
     let c = &o.party.customer;
     let mut contact = Map::new();
@@ -531,10 +549,14 @@ pub fn document_body(
     }
     put(&mut m, "Reference", reference(o, opts));
     m.insert("CurrencyCode".into(), json!(o.currency.as_str()));
-    m.insert(
-        "LineAmountTypes".into(),
-        json!(if o.tax_inclusive { "Inclusive" } else { "Exclusive" }),
-    );
+    // Quotes spell it upper case (`QuoteLineAmountTypes`), invoices not.
+    let amounts = match (quote, o.tax_inclusive) {
+        (true, true) => "INCLUSIVE",
+        (true, false) => "EXCLUSIVE",
+        (false, true) => "Inclusive",
+        (false, false) => "Exclusive",
+    };
+    m.insert("LineAmountTypes".into(), json!(amounts));
     if o.lines.is_empty() {
         return Err(Error::invalid_field("lines", "the order has no lines"));
     }
@@ -557,10 +579,6 @@ pub fn document_body(
         lm.insert("UnitAmount".into(), number(price.amount));
         if let Some(d) = l.discount_percent {
             lm.insert("DiscountRate".into(), number(d));
-        }
-        let amount = l.net_amount.or(l.gross_amount).map(|m| m.amount);
-        if let Some(a) = if o.tax_inclusive { l.gross_amount.map(|m| m.amount) } else { amount } {
-            lm.insert("LineAmount".into(), number(a));
         }
         put(
             &mut lm,

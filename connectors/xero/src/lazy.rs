@@ -59,7 +59,7 @@ where
             entity: E::KIND,
             changes: ChangeDetection::Timestamp,
             deletes: DeleteSignal::Lifecycle,
-            page_size: Some(self.config.page_size as usize),
+            page_size: Some(self.config.page_size.clamp(1, crate::config::MAX_PAGE_SIZE) as usize),
         }
     }
     async fn check(&self) -> Result<()> {

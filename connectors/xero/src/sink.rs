@@ -11,6 +11,8 @@ use connector_core::sink::{
 use connector_core::{EntityKind, Error, ErrorKind, FieldError, Result};
 use serde_json::{Value, json};
 
+use connector_core::http::dates;
+
 use crate::client::{NAME, XeroClient};
 use crate::convert::{self, Ctx, DocOptions};
 use crate::wire;
@@ -24,8 +26,39 @@ pub struct XeroSink {
     client: XeroClient,
 }
 
-/// A stable 128-bit key from the batch's record keys (FNV-1a twice, two seeds): the same
-/// batch sent again after a crash carries the same `Idempotency-Key`.
+/// One record on its way into an envelope.
+struct Row {
+    /// The request's key.
+    key: String,
+    /// What makes the request unique: its idempotency key, or its key and body.
+    idempotency: String,
+    is_create: bool,
+    deactivate: bool,
+    body: Value,
+}
+
+impl Row {
+    fn new(req: &WriteRequest<impl Send>, deactivate: bool, body: Value) -> Self {
+        let idempotency = if req.idempotency_key.is_empty() {
+            format!("{}\u{0}{body}", req.key)
+        } else {
+            req.idempotency_key.clone()
+        };
+        Self { key: req.key.clone(), idempotency, is_create: req.is_create, deactivate, body }
+    }
+}
+
+/// The order number a document's reference carries: the reference itself, or what comes
+/// before ` / ` when the rep was appended (`SO-1 / JD`).
+fn reference_number(reference: &str) -> &str {
+    reference.split(" / ").next().unwrap_or(reference).trim()
+}
+
+/// A stable 128-bit key from the batch's requests' own idempotency keys, which the flow
+/// derives from each record's key and content (FNV-1a twice, two seeds). The same batch
+/// sent again carries the same `Idempotency-Key`, and a batch with any other content another
+/// one: Xero refuses a key used again with a different request within its cache window
+/// (about six minutes), and answers a repeat from its cache.
 pub fn batch_key(prefix: &str, keys: &[&str]) -> String {
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;
@@ -65,27 +98,31 @@ impl XeroSink {
         )
     }
 
-    /// Sends one envelope and matches the elements of the answer to `keys` by position.
+    /// Sends one envelope and matches the elements of the answer to the rows by position.
     async fn post_batch(
         &self,
         path: &'static str,
         collection: &'static str,
         id_field: &'static str,
-        rows: Vec<(String, bool, bool, Value)>,
+        rows: Vec<Row>,
     ) -> Vec<WriteOutcome> {
         if rows.is_empty() {
             return Vec::new();
         }
-        let keys: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let mut keys: Vec<&str> = rows.iter().map(|r| r.idempotency.as_str()).collect();
+        keys.sort_unstable();
         let idem = batch_key(collection, &keys);
-        let bodies: Vec<&Value> = rows.iter().map(|r| &r.3).collect();
-        let answer = self
+        let bodies: Vec<&Value> = rows.iter().map(|r| &r.body).collect();
+        let mut req = self
             .client
             .http()
             .post(path)
             .operation(format!("POST /{path}"))
-            .query("summarizeErrors", "false")
-            .query("unitdp", 4)
+            .query("summarizeErrors", "false");
+        if path == "Invoices" {
+            req = req.query("unitdp", 4);
+        }
+        let answer = req
             .idempotency_key(&idem)
             .json(&json!({ collection: bodies }))
             .send_json::<Value>()
@@ -97,8 +134,8 @@ impl XeroSink {
                     .iter()
                     .map(|r| {
                         WriteOutcome::new(
-                            &r.0,
-                            Outcome::Failed { error: e.clone().with_record(r.0.clone()) },
+                            &r.key,
+                            Outcome::Failed { error: e.clone().with_record(r.key.clone()) },
                         )
                     })
                     .collect();
@@ -107,7 +144,8 @@ impl XeroSink {
         let elements = body.get(collection).and_then(Value::as_array).cloned().unwrap_or_default();
         rows.iter()
             .enumerate()
-            .map(|(i, (key, is_create, deactivate, _))| {
+            .map(|(i, row)| {
+                let key = &row.key;
                 let Some(el) = elements.get(i) else {
                     let e = Error::new(
                         ErrorKind::UncertainWrite,
@@ -132,9 +170,9 @@ impl XeroSink {
                     );
                 }
                 let id = el.get(id_field).and_then(Value::as_str).unwrap_or_default().to_owned();
-                let outcome = if *deactivate {
+                let outcome = if row.deactivate {
                     Outcome::Deactivated { target_id: id }
-                } else if *is_create {
+                } else if row.is_create {
                     Outcome::Created { target_id: id }
                 } else {
                     Outcome::Updated { target_id: id }
@@ -144,50 +182,173 @@ impl XeroSink {
             .collect()
     }
 
-    async fn first_id(
+    /// The first page of a listing filtered with `where` (Contacts and Invoices take it).
+    async fn list_where(
         &self,
         path: &'static str,
         collection: &str,
-        id_field: &str,
         filter: &str,
         archived: bool,
-    ) -> Result<Option<(String, Value)>> {
+    ) -> Result<Vec<Value>> {
         let mut req = self
             .client
             .http()
             .get(path)
             .operation(format!("GET /{path}"))
             .query("where", filter)
-            .query("unitdp", 4)
             .query("page", 1);
+        if path == "Invoices" {
+            req = req.query("unitdp", 4);
+        }
         if archived {
             req = req.query("includeArchived", "true");
         }
-        let body: Value = req.send_json().await?;
-        Ok(body
-            .get(collection)
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(|r| Some((r.get(id_field)?.as_str()?.to_owned(), r.clone()))))
+        let mut body: Value = req.send_json().await?;
+        Ok(match body.get_mut(collection).map(Value::take) {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        })
     }
 
+    /// The first contact of a `where` filter whose `field` is `value` (ignoring case): the
+    /// contact's id and the value as Xero holds it.
+    async fn contact_where(
+        &self,
+        filter: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<(String, String, Value)>> {
+        let rows = self.list_where("Contacts", "Contacts", filter, true).await?;
+        Ok(rows.into_iter().find_map(|r| {
+            let held = r.get(field)?.as_str()?.to_owned();
+            let id = r.get("ContactID")?.as_str()?.to_owned();
+            held.trim().eq_ignore_ascii_case(value.trim()).then_some((id, held, r))
+        }))
+    }
+
+    /// The `ACCREC` invoice written for an order number: its `Reference` is the number (or
+    /// the number and the rep). Only an invoice whose reference carries exactly that number
+    /// counts.
+    async fn invoice_for(&self, number: &str) -> Result<Option<(String, Value)>> {
+        let v = quote(number.trim());
+        let f = format!("Type==\"ACCREC\"&&(Reference==\"{v}\"||Reference.StartsWith(\"{v} / \"))");
+        let rows = self.list_where("Invoices", "Invoices", &f, false).await?;
+        Ok(rows.into_iter().find_map(|r| {
+            let reference = r.get("Reference")?.as_str()?;
+            let id = r.get("InvoiceID")?.as_str()?.to_owned();
+            (reference_number(reference) == number.trim()).then_some((id, r))
+        }))
+    }
+
+    /// The quote written for an order number: `GET /Quotes?QuoteNumber=` (Quotes take no
+    /// `where`: Xero ignores it and answers every quote). Only a quote with exactly that
+    /// number counts.
+    async fn quote_for(&self, number: &str) -> Result<Option<(String, Value)>> {
+        let mut body: Value = self
+            .client
+            .http()
+            .get("Quotes")
+            .operation("GET /Quotes")
+            .query("QuoteNumber", number.trim())
+            .send_json()
+            .await?;
+        let rows = match body.get_mut("Quotes").map(Value::take) {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        Ok(rows.into_iter().find_map(|r| {
+            let n = r.get("QuoteNumber")?.as_str()?;
+            let id = r.get("QuoteID")?.as_str()?.to_owned();
+            (n.trim() == number.trim()).then_some((id, r))
+        }))
+    }
+
+    /// A document by id, `None` when Xero has none (404).
+    async fn document(&self, path: &str, collection: &str, id: &str) -> Result<Option<Value>> {
+        match self
+            .client
+            .http()
+            .get(&format!("{path}/{id}"))
+            .operation(format!("GET /{path}/{{id}}"))
+            .send_json::<Value>()
+            .await
+        {
+            Ok(mut v) => Ok(v
+                .get_mut(collection)
+                .and_then(|a| a.as_array_mut())
+                .and_then(|a| (!a.is_empty()).then(|| a.swap_remove(0)))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What deactivating the order written as `id` sends: for an invoice, `DELETED` while it
+    /// is a draft or submitted, `VOIDED` once approved and unpaid (Xero deletes drafts and
+    /// voids approved invoices); for a quote, `DELETED` through `/Quotes`. `Err` is the
+    /// outcome when nothing can be sent (already gone, paid).
+    async fn deactivation(&self, id: &str) -> Result<std::result::Result<(bool, Value), Outcome>> {
+        if let Some(inv) = self.document("Invoices", "Invoices", id).await? {
+            let status = inv.get("Status").and_then(Value::as_str).unwrap_or("DRAFT");
+            let paid = inv
+                .get("AmountPaid")
+                .and_then(|v| v.to_string().parse::<rust_decimal::Decimal>().ok())
+                .is_some_and(|p| !p.is_zero());
+            let to = match status {
+                "DRAFT" | "SUBMITTED" => "DELETED",
+                "AUTHORISED" if !paid => "VOIDED",
+                "DELETED" | "VOIDED" => {
+                    return Ok(Err(Outcome::Deactivated { target_id: id.to_owned() }));
+                }
+                other => {
+                    return Ok(Err(Outcome::Skipped {
+                        reason: format!(
+                            "invoice {id} is {other}{} in Xero: only drafts are deleted and \
+                             unpaid approved invoices voided",
+                            if paid { " with payments" } else { "" }
+                        ),
+                        target_id: Some(id.to_owned()),
+                    }));
+                }
+            };
+            return Ok(Ok((false, json!({ "InvoiceID": id, "Status": to }))));
+        }
+        if let Some(q) = self.document("Quotes", "Quotes", id).await? {
+            if q.get("Status").and_then(Value::as_str) == Some("DELETED") {
+                return Ok(Err(Outcome::Deactivated { target_id: id.to_owned() }));
+            }
+            let mut body = json!({ "QuoteID": id, "Status": "DELETED" });
+            // A quote update carries its contact and date.
+            if let Some(c) = q.pointer("/Contact/ContactID") {
+                body["Contact"] = json!({ "ContactID": c });
+            }
+            if let Some(d) =
+                q.get("Date").and_then(Value::as_str).and_then(|d| dates::parse_date(d).ok())
+            {
+                body["Date"] = json!(d.format("%Y-%m-%d").to_string());
+            }
+            return Ok(Ok((true, body)));
+        }
+        Ok(Err(Outcome::Skipped {
+            reason: format!("no invoice or quote {id} in Xero to deactivate"),
+            target_id: None,
+        }))
+    }
+
+    /// The contact for a customer: by e-mail, then by exact name (names are unique among
+    /// active contacts), checked on what Xero answers.
     async fn find_contact(&self, c: &Customer) -> Result<Option<String>> {
         if let Some(email) = c.primary_email() {
             let f = format!(
                 "EmailAddress!=null&&EmailAddress.ToLower()==\"{}\"",
                 quote(&email.trim().to_lowercase())
             );
-            if let Some((id, _)) =
-                self.first_id("Contacts", "Contacts", "ContactID", &f, true).await?
-            {
+            if let Some((id, _, _)) = self.contact_where(&f, "EmailAddress", email).await? {
                 return Ok(Some(id));
             }
         }
         if let Some(name) = c.name.as_deref() {
             let f = format!("Name==\"{}\"", quote(name.trim()));
-            if let Some((id, _)) =
-                self.first_id("Contacts", "Contacts", "ContactID", &f, true).await?
-            {
+            if let Some((id, _, _)) = self.contact_where(&f, "Name", name).await? {
                 return Ok(Some(id));
             }
         }
@@ -217,7 +378,8 @@ impl Sink<Order> for XeroSink {
         self.client.check().await
     }
 
-    /// Finds the invoice or quote written for an order number (its `Reference`).
+    /// Finds the invoice (by `Reference`) or the quote (by `QuoteNumber`) written for an
+    /// order number. Only a document carrying exactly that number is an answer.
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Order>>> {
         match key.field.as_str() {
             "number" | "reference" => {}
@@ -225,29 +387,27 @@ impl Sink<Order> for XeroSink {
                 return Err(Error::unsupported(format!("Xero orders cannot be found by {other}")));
             }
         }
-        let v = quote(key.value.trim());
-        let f = format!("Reference==\"{v}\"||Reference.StartsWith(\"{v} / \")");
-        let ctx = Ctx {
-            currency: self.client.currency(),
-            rep_category: self.client.config().rep_tracking_category.clone(),
-        };
-        if let Some((id, _)) = self
-            .first_id(
-                "Invoices",
-                "Invoices",
-                "InvoiceID",
-                &format!("Type==\"ACCREC\"&&({f})"),
-                false,
-            )
-            .await?
-        {
-            return Ok(Some(Found { target_id: id, record: None }));
+        let number = key.value.trim();
+        if let Some((id, raw)) = self.invoice_for(number).await? {
+            let reference = raw.get("Reference").and_then(Value::as_str).unwrap_or_default();
+            return Ok(Some(Found::new(id, reference_number(reference))));
         }
-        if let Some((id, raw)) = self.first_id("Quotes", "Quotes", "QuoteID", &f, false).await? {
-            let record = serde_json::from_value::<wire::Quote>(raw)
-                .ok()
-                .and_then(|q| convert::quote(&q, &ctx).ok());
-            return Ok(Some(Found { target_id: id, record }));
+        if let Some((id, raw)) = self.quote_for(number).await? {
+            let ctx = Ctx {
+                currency: self.client.currency(),
+                rep_category: self.client.config().rep_tracking_category.clone(),
+            };
+            let matched = raw.get("QuoteNumber").and_then(Value::as_str).unwrap_or_default();
+            let found = Found::new(id, matched);
+            return Ok(Some(
+                match serde_json::from_value::<wire::Quote>(raw)
+                    .ok()
+                    .and_then(|q| convert::quote(&q, &ctx).ok())
+                {
+                    Some(record) => found.with_record(record),
+                    None => found,
+                },
+            ));
         }
         Ok(None)
     }
@@ -263,29 +423,23 @@ impl Sink<Order> for XeroSink {
         let mut invoices = Vec::new();
         let mut quotes = Vec::new();
         for req in batch {
-            let (body, quote_kind) = match &req.action {
-                WriteAction::Upsert(o) => (
-                    convert::document_body(o, req.target_id.as_deref(), &opts),
-                    o.kind == OrderKind::Quote,
-                ),
-                WriteAction::Deactivate => match &req.target_id {
-                    // The ledger does not say which; Xero tells by the id.
-                    Some(id) => (Ok(json!({ "InvoiceID": id, "Status": "DELETED" })), false),
-                    None => (
-                        Err(Error::invalid_field(
-                            "target_id",
-                            "nothing to deactivate: the record was never written",
-                        )),
-                        false,
-                    ),
-                },
+            let body = match (&req.action, &req.target_id) {
+                (WriteAction::Upsert(o), _) => {
+                    convert::document_body(o, req.target_id.as_deref(), &opts)
+                        .map(|b| Ok((o.kind == OrderKind::Quote, b)))
+                }
+                (WriteAction::Deactivate, Some(id)) => self.deactivation(id).await,
+                (WriteAction::Deactivate, None) => Err(Error::invalid_field(
+                    "target_id",
+                    "nothing to deactivate: the record was never written",
+                )),
             };
             match body {
-                Ok(b) => {
-                    let row =
-                        (req.key, req.is_create, matches!(req.action, WriteAction::Deactivate), b);
+                Ok(Ok((quote_kind, b))) => {
+                    let row = Row::new(&req, matches!(req.action, WriteAction::Deactivate), b);
                     if quote_kind { quotes.push(row) } else { invoices.push(row) }
                 }
+                Ok(Err(outcome)) => out.push(WriteOutcome::new(req.key, outcome)),
                 Err(e) => {
                     let e = e.with_connector(NAME).with_record(req.key.clone());
                     out.push(WriteOutcome::new(req.key, Outcome::Failed { error: e }));
@@ -322,12 +476,13 @@ impl Sink<Customer> for XeroSink {
 
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Customer>>> {
         let v = quote(key.value.trim());
-        let f = match key.field.as_str() {
-            "email" => {
-                format!("EmailAddress!=null&&EmailAddress.ToLower()==\"{}\"", v.to_lowercase())
-            }
-            "name" => format!("Name==\"{v}\""),
-            "number" => format!("ContactNumber==\"{v}\""),
+        let (f, field) = match key.field.as_str() {
+            "email" => (
+                format!("EmailAddress!=null&&EmailAddress.ToLower()==\"{}\"", v.to_lowercase()),
+                "EmailAddress",
+            ),
+            "name" => (format!("Name==\"{v}\""), "Name"),
+            "number" => (format!("ContactNumber==\"{v}\""), "ContactNumber"),
             other => {
                 return Err(Error::unsupported(format!(
                     "Xero contacts cannot be found by {other}"
@@ -338,12 +493,14 @@ impl Sink<Customer> for XeroSink {
             currency: self.client.currency(),
             rep_category: self.client.config().rep_tracking_category.clone(),
         };
-        Ok(self.first_id("Contacts", "Contacts", "ContactID", &f, true).await?.map(|(id, raw)| {
-            Found {
-                target_id: id,
-                record: serde_json::from_value::<wire::Contact>(raw)
-                    .ok()
-                    .and_then(|c| convert::customer(&c, &ctx).ok()),
+        Ok(self.contact_where(&f, field, &key.value).await?.map(|(id, held, raw)| {
+            let found = Found::new(id, held);
+            match serde_json::from_value::<wire::Contact>(raw)
+                .ok()
+                .and_then(|c| convert::customer(&c, &ctx).ok())
+            {
+                Some(record) => found.with_record(record),
+                None => found,
             }
         }))
     }
@@ -369,12 +526,13 @@ impl Sink<Customer> for XeroSink {
                         }
                     }
                     let body = convert::contact_body(c, target.as_deref(), false);
-                    rows.push((req.key, target.is_none(), false, body));
+                    let mut row = Row::new(&req, false, body);
+                    row.is_create = target.is_none();
+                    rows.push(row);
                 }
                 WriteAction::Deactivate => match &req.target_id {
-                    Some(id) => rows.push((
-                        req.key,
-                        false,
+                    Some(id) => rows.push(Row::new(
+                        &req,
                         true,
                         convert::contact_body(&Customer::default(), Some(id), true),
                     )),

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::{NAME, XeroClient};
+use crate::config::MAX_PAGE_SIZE;
 use crate::convert::{self, Ctx};
 use crate::wire;
 
@@ -180,6 +181,12 @@ impl XeroSource {
         Self { client }
     }
 
+    /// The `pageSize` asked for: the configured size, within Xero's 1 to 1,000 (Xero
+    /// answers 1,000 to a larger one, which would look like a last page).
+    fn page_size(&self) -> u32 {
+        self.client.config().page_size.clamp(1, MAX_PAGE_SIZE)
+    }
+
     fn ctx(&self) -> Ctx {
         Ctx {
             currency: self.client.currency(),
@@ -198,8 +205,11 @@ impl XeroSource {
             .http()
             .get(l.path)
             .operation(format!("GET /{}", l.path))
-            .query("order", "UpdatedDateUTC ASC")
-            .query("unitdp", 4);
+            .query("order", "UpdatedDateUTC ASC");
+        // Only invoices and items take `unitdp`.
+        if matches!(l.path, "Invoices" | "Items") {
+            req = req.query("unitdp", 4);
+        }
         if let Some(p) = page {
             req = req.query("page", p);
         }
@@ -426,7 +436,7 @@ impl Source<Customer> for XeroSource {
         self.caps(
             connector_core::EntityKind::Customer,
             DeleteSignal::Lifecycle,
-            Some(self.client.config().page_size),
+            Some(self.page_size()),
         )
     }
     async fn check(&self) -> Result<()> {
@@ -438,7 +448,7 @@ impl Source<Customer> for XeroSource {
             collection: "Contacts",
             id_field: "ContactID",
             filter: None,
-            page_size: Some(self.client.config().page_size),
+            page_size: Some(self.page_size()),
             archived: true,
         };
         self.walk(l, mode, customer_conv)
@@ -466,8 +476,13 @@ impl Source<StockLevel> for XeroSource {
     fn name(&self) -> &str {
         NAME
     }
+    /// Read in full whatever the mode: quantities change through transactions, which may
+    /// not touch an item's `UpdatedDateUTC` (items come in one call).
     fn capabilities(&self) -> SourceCapabilities {
-        self.caps(connector_core::EntityKind::StockLevel, DeleteSignal::AbsenceOnly, None)
+        SourceCapabilities {
+            changes: ChangeDetection::None,
+            ..self.caps(connector_core::EntityKind::StockLevel, DeleteSignal::AbsenceOnly, None)
+        }
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await
@@ -477,7 +492,8 @@ impl Source<StockLevel> for XeroSource {
         fn conv(w: &wire::Item, _ctx: &Ctx) -> Result<Option<StockLevel>> {
             convert::stock_level(w)
         }
-        self.walk(Self::items_listing(), mode, conv)
+        let _ = mode;
+        self.walk(Self::items_listing(), ReadMode::Full, conv)
             .filter_map(|c| async move {
                 match c {
                     Ok(Change::Upsert(None)) => None,
@@ -567,7 +583,7 @@ impl Source<Invoice> for XeroSource {
         self.caps(
             connector_core::EntityKind::Invoice,
             DeleteSignal::Lifecycle,
-            Some(self.client.config().page_size),
+            Some(self.page_size()),
         )
     }
     async fn check(&self) -> Result<()> {
@@ -579,7 +595,7 @@ impl Source<Invoice> for XeroSource {
             collection: "Invoices",
             id_field: "InvoiceID",
             filter: Some("Type==\"ACCREC\""),
-            page_size: Some(self.client.config().page_size),
+            page_size: Some(self.page_size()),
             archived: false,
         };
         self.walk(l, mode, invoice_conv)

@@ -84,3 +84,14 @@ pub fn seed_contacts(sim: &XeroSimulator, n: usize) {
             .unwrap();
     }
 }
+
+/// Asserts that every request the connector sent, and every answer the simulator gave, kept
+/// to the description of Xero's API.
+pub fn assert_conforms(sim: &XeroSimulator) {
+    let breaches = connector_xero::simulator::api_spec().breaches(sim.journal());
+    assert!(
+        breaches.is_empty(),
+        "the exchange broke the API description:\n{}",
+        breaches.join("\n")
+    );
+}

@@ -11,6 +11,16 @@
 //! `minute`, `day`, `concurrent` or `appminute`; `X-MinLimit-Remaining`,
 //! `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` on every answer).
 //!
+//! Every exchange is held to the description of Xero's API in `tests/fixtures/xero-api.json`
+//! ([`api_spec`], from Xero's OpenAPI spec): what Xero ignores (a query parameter an
+//! endpoint does not take, an unknown body field) passes and is recorded; a wrong enum
+//! value, a value of the wrong type or a missing required field gets the 400
+//! `ValidationException`. Beyond the schema it refuses a line total that does not match
+//! quantity × unit amount less discount, a key used again with another request within six
+//! minutes, a status change Xero does not allow (only drafts are deleted, approved unpaid
+//! invoices voided, nothing goes back to draft) and a quote number already used; `GET
+//! /Quotes` filters by `QuoteNumber`, `ContactID` and `Status` only.
+//!
 //! Everything it sends is written here from the documented shapes (`serde_json::json!` and
 //! raw JSON text), never produced by the connector's own types.
 
@@ -23,15 +33,70 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::dates;
+use connector_core::simulator::spec::{Violation, ViolationKind};
 use connector_core::simulator::{
-    Collection, CollectionOptions, Faults, Journal, Method, RateLimitSnapshot, RateLimiter, Record,
-    SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
+    ApiSpec, Collection, CollectionOptions, Faults, Journal, Method, RateLimitSnapshot,
+    RateLimiter, Record, SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore,
+    TokenIssuer,
 };
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use crate::config::{TenantSelector, XeroConfig};
+
+static SPEC: std::sync::LazyLock<Arc<ApiSpec>> = std::sync::LazyLock::new(|| {
+    let text = include_str!("../../tests/fixtures/xero-api.json");
+    Arc::new(ApiSpec::from_json(text).unwrap_or_else(|e| panic!("xero-api.json: {e}")))
+});
+
+/// The description of Xero's API the simulator holds requests and answers to
+/// (`tests/fixtures/xero-api.json`, from Xero's OpenAPI spec `XeroAPI/Xero-OpenAPI`, MIT).
+pub fn api_spec() -> Arc<ApiSpec> {
+    SPEC.clone()
+}
+
+/// Xero's answer to a request that breaks its API description. What Xero ignores passes on
+/// to the handler, recorded: a query parameter an endpoint does not take (`where` on
+/// Quotes returns every quote) and a body field it does not know. A wrong enum value, a
+/// value of the wrong type or a missing required field gets the 400 `ValidationException`
+/// body; an endpoint Xero does not have, its 404; a missing tenant, its 403.
+fn refuse(req: &SimRequest, violations: &[Violation]) -> Option<SimResponse> {
+    if violations.iter().any(|v| v.kind == ViolationKind::UnknownOperation) {
+        return Some(not_found());
+    }
+    if violations.iter().any(|v| v.place == "header.xero-tenant-id") {
+        return Some(forbidden());
+    }
+    let refused: Vec<&Violation> = violations
+        .iter()
+        .filter(|v| {
+            !matches!(v.kind, ViolationKind::UnknownParameter | ViolationKind::UnknownField)
+        })
+        .collect();
+    if refused.is_empty() {
+        return None;
+    }
+    if req.path == "/connect/token" {
+        let text: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        return Some(SimResponse::json(
+            400,
+            json!({ "error": "invalid_request", "error_description": text.join("; ") }),
+        ));
+    }
+    let errors: Vec<Value> = refused
+        .iter()
+        .map(|v| json!({ "Message": format!("{}: {}", v.place, v.message) }))
+        .collect();
+    Some(validation_exception(vec![json!({ "ValidationErrors": errors })]))
+}
+
+mod data;
+mod filter;
+mod writes;
+
+pub use data::{DEMO_CONTACTS, DEMO_INVOICES, DEMO_ITEMS, DEMO_QUOTES};
+use data::{GENERATED_BASE_MS, TRACKING, generated_invoice};
 
 /// The simulator's OAuth2 client id.
 pub const CLIENT_ID: &str = "sim-xero-client";
@@ -45,36 +110,6 @@ pub const TENANT_NAME: &str = "Demo Company (NZ)";
 pub const OTHER_TENANT_ID: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 /// The authorization code the simulator accepts once.
 pub const AUTH_CODE: &str = "sim-authorization-code";
-
-/// The demo data set: contacts, items, invoices and quotes as Xero sends them.
-pub const DEMO_CONTACTS: &str = r#"[
-  {"ContactID":"5b96e86b-418e-48e8-8949-308c14aec278","ContactNumber":"C-1001","AccountNumber":"1001","ContactStatus":"ACTIVE","Name":"Bayside Club","FirstName":"Bob","LastName":"Partridge","EmailAddress":"secretarybob@bayside.example","TaxNumber":"12-345-678","Addresses":[{"AddressType":"POBOX","AddressLine1":"P O Box 3354","City":"Ridge Heights","Region":"Madeupville","PostalCode":"21391","Country":"NZ"},{"AddressType":"STREET","AddressLine1":"148 Bay Harbour Road","City":"Ridge Heights","PostalCode":"21391","Country":"NZ","AttentionTo":"Bob"}],"Phones":[{"PhoneType":"DEFAULT","PhoneNumber":"2024455","PhoneAreaCode":"02","PhoneCountryCode":"64"},{"PhoneType":"MOBILE","PhoneNumber":"0211234567"}],"SalesTrackingCategories":[{"TrackingCategoryName":"Sales Rep","TrackingOptionName":"JD"}],"PaymentTerms":{"Sales":{"Day":20,"Type":"OFFOLLOWINGMONTH"}},"IsCustomer":true,"IsSupplier":false,"DefaultCurrency":"NZD"},
-  {"ContactID":"565acaa9-e7f3-4fbf-80c3-16b081ddae10","ContactNumber":"C-1002","ContactStatus":"ACTIVE","Name":"City Agency","EmailAddress":"orders@cityagency.example","Addresses":[{"AddressType":"POBOX","AddressLine1":"L4, CA House","AddressLine2":"14 Boulevard Quay","City":"Wellington","PostalCode":"6012","Country":"NZ"}],"Phones":[],"SalesTrackingCategories":[{"TrackingCategoryName":"Sales Rep","TrackingOptionName":"MK"}],"IsCustomer":true},
-  {"ContactID":"9e6dd0b3-1d63-4ad8-b2ba-1b7a1d3a8f11","ContactNumber":"C-1003","ContactStatus":"ARCHIVED","Name":"Hamilton Smith Ltd","EmailAddress":"accounts@hsmith.example","Addresses":[],"Phones":[],"IsCustomer":true},
-  {"ContactID":"e2a7f6c0-3b1d-4c5e-8f9a-0b1c2d3e4f5a","ContactStatus":"ACTIVE","Name":"","EmailAddress":"nobody@nowhere.example","Addresses":[],"Phones":[]},
-  {"ContactID":"3e776c4b-ea9e-4bb1-96be-6b0c7a71a37f","ContactNumber":"C-1005","ContactStatus":"ACTIVE","Name":"Ridgeway University","EmailAddress":"purchasing@ridgeway.example","Addresses":[],"Phones":[],"SalesTrackingCategories":[{"TrackingCategoryName":"Sales Rep","TrackingOptionName":"ZZ"}],"IsCustomer":true}
-]"#;
-
-/// Items: tracked and untracked, with 4-decimal prices.
-pub const DEMO_ITEMS: &str = r#"[
-  {"ItemID":"19b79d12-0ae1-496e-9649-cbd04b15c7c5","Code":"GB1-WHITE","Name":"Golf balls - white single","Description":"Golf ball, white, single","IsSold":true,"IsPurchased":true,"IsTrackedAsInventory":true,"InventoryAssetAccountCode":"630","TotalCostPool":1840.0000,"QuantityOnHand":368.0000,"SalesDetails":{"UnitPrice":5.9500,"AccountCode":"200","TaxType":"OUTPUT2"},"PurchaseDetails":{"UnitPrice":2.1250,"COGSAccountCode":"310","TaxType":"INPUT2"}},
-  {"ItemID":"c8c54d65-f3f2-452a-9926-2e8ce9c8f6d2","Code":"UMB-1","Name":"Umbrella","Description":"Golf umbrella, navy","IsSold":true,"IsPurchased":true,"IsTrackedAsInventory":true,"QuantityOnHand":12.5000,"SalesDetails":{"UnitPrice":19.9875,"AccountCode":"200","TaxType":"OUTPUT2"},"PurchaseDetails":{"UnitPrice":8.3300,"TaxType":"INPUT2"}},
-  {"ItemID":"a4c1d2e3-0000-4000-8000-000000000003","Code":"LESSON-30","Name":"Golf lesson (30 min)","Description":"Half-hour lesson with a pro","IsSold":true,"IsPurchased":false,"IsTrackedAsInventory":false,"SalesDetails":{"UnitPrice":45.0000,"AccountCode":"200","TaxType":"OUTPUT2"}}
-]"#;
-
-/// Sales invoices and one bill (which the source leaves out).
-pub const DEMO_INVOICES: &str = r#"[
-  {"Type":"ACCREC","InvoiceID":"243216c5-369e-4056-ac67-05388f86dc81","InvoiceNumber":"INV-0001","Reference":"Ref 1","Contact":{"ContactID":"5b96e86b-418e-48e8-8949-308c14aec278","ContactNumber":"C-1001","Name":"Bayside Club"},"Date":"/Date(1573689600000+0000)/","DueDate":"/Date(1575417600000+0000)/","Status":"AUTHORISED","LineAmountTypes":"Exclusive","LineItems":[{"LineItemID":"52208ff9-528a-4985-a9ad-b2b1d4210e38","ItemCode":"GB1-WHITE","Description":"Golf ball, white, single","Quantity":24.0000,"UnitAmount":5.9500,"TaxType":"OUTPUT2","TaxAmount":21.42,"LineAmount":142.80,"AccountCode":"200","Tracking":[{"Name":"Sales Rep","Option":"JD"}]},{"LineItemID":"7c3d1e0a-1111-4222-8333-944455556666","ItemCode":"UMB-1","Description":"Golf umbrella, navy","Quantity":1.0000,"UnitAmount":19.9875,"TaxType":"OUTPUT2","TaxAmount":3.00,"LineAmount":19.99,"AccountCode":"200","Tracking":[]}],"SubTotal":162.79,"TotalTax":24.42,"Total":187.21,"AmountDue":187.21,"AmountPaid":0.00,"CurrencyCode":"NZD"},
-  {"Type":"ACCREC","InvoiceID":"b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d","InvoiceNumber":"INV-0002","Reference":"","Contact":{"ContactID":"565acaa9-e7f3-4fbf-80c3-16b081ddae10","ContactNumber":"C-1002","Name":"City Agency"},"Date":"/Date(1573776000000+0000)/","DueDate":"/Date(1575504000000+0000)/","Status":"PAID","LineAmountTypes":"Inclusive","LineItems":[{"ItemCode":"LESSON-30","Description":"Half-hour lesson with a pro","Quantity":2.0000,"UnitAmount":45.0000,"TaxType":"OUTPUT2","TaxAmount":11.74,"LineAmount":90.00,"AccountCode":"200"}],"SubTotal":78.26,"TotalTax":11.74,"Total":90.00,"AmountDue":0.00,"AmountPaid":90.00,"CurrencyCode":"NZD"},
-  {"Type":"ACCPAY","InvoiceID":"d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6","InvoiceNumber":"","Reference":"Supplier bill","Contact":{"ContactID":"565acaa9-e7f3-4fbf-80c3-16b081ddae10","ContactNumber":"C-1002","Name":"City Agency"},"Date":"/Date(1573776000000+0000)/","Status":"AUTHORISED","LineAmountTypes":"Exclusive","LineItems":[{"Description":"Office rent","Quantity":1.0000,"UnitAmount":500.00,"TaxType":"INPUT2","TaxAmount":75.00,"LineAmount":500.00,"AccountCode":"469"}],"SubTotal":500.00,"TotalTax":75.00,"Total":575.00,"AmountDue":575.00,"CurrencyCode":"NZD"}
-]"#;
-
-/// One quote.
-pub const DEMO_QUOTES: &str = r#"[
-  {"QuoteID":"be59cd2b-7e3a-4f0b-9b1e-2c8f6d3a4b5c","QuoteNumber":"QU-0001","Reference":"Spring tournament","Contact":{"ContactID":"3e776c4b-ea9e-4bb1-96be-6b0c7a71a37f","ContactNumber":"C-1005","Name":"Ridgeway University"},"Date":"/Date(1573862400000+0000)/","DateString":"2019-11-16T00:00:00","ExpiryDate":"/Date(1576454400000+0000)/","Status":"SENT","LineAmountTypes":"EXCLUSIVE","LineItems":[{"ItemCode":"GB1-WHITE","Description":"Golf ball, white, single","Quantity":100.0000,"UnitAmount":5.5000,"DiscountRate":5.00,"TaxType":"OUTPUT2","TaxAmount":78.38,"LineAmount":522.50,"AccountCode":"200","Tracking":[{"Name":"Sales Rep","Option":"MK"}]}],"SubTotal":522.50,"TotalTax":78.38,"Total":600.88,"CurrencyCode":"NZD","Summary":"Prices valid for the spring tournament"}
-]"#;
-
-const TRACKING: &str = r#"{"TrackingCategories":[{"Name":"Sales Rep","Status":"ACTIVE","TrackingCategoryID":"e2f2f732-e92a-4f3a-9c4d-ee4da0182a13","Options":[{"TrackingOptionID":"ae777a87-5ef3-4fa0-a4f0-d10e1f13073a","Name":"JD","Status":"ACTIVE"},{"TrackingOptionID":"9bf3f1a8-1c6a-4b0e-8e39-2c1b0a5d6e7f","Name":"MK","Status":"ACTIVE"},{"TrackingOptionID":"0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f","Name":"ZZ","Status":"ACTIVE"}]}]}"#;
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -198,6 +233,7 @@ impl XeroSimulatorBuilder {
             .build();
         let initial = state.tokens.issue(CLIENT_ID);
         let server = SimServer::builder_shared(state.clone())
+            .spec(api_spec(), refuse)
             .faults(faults)
             .journal(journal)
             .rate_limiter(limiter)
@@ -344,23 +380,9 @@ struct State {
     quotes: Collection,
     tokens: TokenIssuer,
     codes: Mutex<Vec<String>>,
-    idempotency: Mutex<HashMap<String, SimResponse>>,
+    idempotency: Mutex<HashMap<String, writes::Keyed>>,
     page_size_default: usize,
     generated_invoices: usize,
-}
-
-/// When generated invoice 0 was updated (2020-01-01T00:00:00Z), in epoch milliseconds; the
-/// `i`th was updated `i` seconds later.
-const GENERATED_BASE_MS: i64 = 1_577_836_800_000;
-
-/// Generated invoice `i` as Xero sends it, appended to `out`.
-fn generated_invoice(out: &mut String, i: u64) {
-    use std::fmt::Write as _;
-    let updated = GENERATED_BASE_MS + i as i64 * 1000;
-    let _ = write!(
-        out,
-        r#"{{"Type":"ACCREC","InvoiceID":"6e0a1f2b-0000-4000-8000-{i:012}","InvoiceNumber":"INV-G{i:07}","Reference":"generated","Contact":{{"ContactID":"5b96e86b-418e-48e8-8949-308c14aec278","ContactNumber":"C-1001","Name":"Bayside Club"}},"Date":"/Date(1573689600000+0000)/","DueDate":"/Date(1575417600000+0000)/","Status":"AUTHORISED","LineAmountTypes":"Exclusive","LineItems":[{{"LineItemID":"7a1b2c3d-0001-4000-8000-{i:012}","ItemCode":"GB1-WHITE","Description":"Golf ball","Quantity":3.0000,"UnitAmount":5.9500,"TaxType":"OUTPUT2","TaxAmount":2.68,"LineAmount":17.85,"AccountCode":"200"}},{{"LineItemID":"7a1b2c3d-0002-4000-8000-{i:012}","ItemCode":"UMB-1","Description":"Umbrella","Quantity":1.0000,"UnitAmount":19.9875,"TaxType":"OUTPUT2","TaxAmount":3.00,"LineAmount":19.99,"AccountCode":"200"}},{{"LineItemID":"7a1b2c3d-0003-4000-8000-{i:012}","ItemCode":"LESSON-30","Description":"Lesson","Quantity":1.0000,"UnitAmount":45.0000,"TaxType":"OUTPUT2","TaxAmount":6.75,"LineAmount":45.00,"AccountCode":"200"}}],"SubTotal":82.84,"TotalTax":12.43,"Total":95.27,"AmountDue":95.27,"AmountPaid":0.00,"CurrencyCode":"NZD","UpdatedDateUTC":"/Date({updated}+0000)/"}}"#
-    );
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -464,136 +486,6 @@ fn tax_rate(tax_type: Option<&str>) -> Decimal {
     }
 }
 
-/// `where` expressions: `A==“x”`, `A!=null`, `A.ToLower()==“x”`, `A.StartsWith(“x”)`, with
-/// `&&`, `||` and parentheses.
-mod filter {
-    use serde_json::Value;
-
-    #[derive(Debug)]
-    pub enum Expr {
-        And(Box<Expr>, Box<Expr>),
-        Or(Box<Expr>, Box<Expr>),
-        Eq(String, bool, String),
-        NotNull(String),
-        StartsWith(String, String),
-    }
-
-    pub fn parse(s: &str) -> Option<Expr> {
-        let mut p = P { s: s.as_bytes(), i: 0 };
-        let e = p.or()?;
-        p.ws();
-        (p.i == p.s.len()).then_some(e)
-    }
-
-    struct P<'a> {
-        s: &'a [u8],
-        i: usize,
-    }
-
-    impl P<'_> {
-        fn ws(&mut self) {
-            while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-                self.i += 1;
-            }
-        }
-        fn eat(&mut self, t: &str) -> bool {
-            self.ws();
-            if self.s[self.i..].starts_with(t.as_bytes()) {
-                self.i += t.len();
-                true
-            } else {
-                false
-            }
-        }
-        fn or(&mut self) -> Option<Expr> {
-            let mut l = self.and()?;
-            while self.eat("||") {
-                l = Expr::Or(Box::new(l), Box::new(self.and()?));
-            }
-            Some(l)
-        }
-        fn and(&mut self) -> Option<Expr> {
-            let mut l = self.atom()?;
-            while self.eat("&&") {
-                l = Expr::And(Box::new(l), Box::new(self.atom()?));
-            }
-            Some(l)
-        }
-        fn ident(&mut self) -> Option<String> {
-            self.ws();
-            let start = self.i;
-            while self.i < self.s.len()
-                && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
-            {
-                self.i += 1;
-            }
-            (self.i > start).then(|| String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
-        }
-        fn string(&mut self) -> Option<String> {
-            self.ws();
-            if self.s.get(self.i) != Some(&b'"') {
-                return None;
-            }
-            self.i += 1;
-            let mut out = Vec::new();
-            while self.i < self.s.len() {
-                match self.s[self.i] {
-                    b'\\' if self.i + 1 < self.s.len() => {
-                        out.push(self.s[self.i + 1]);
-                        self.i += 2;
-                    }
-                    b'"' => {
-                        self.i += 1;
-                        return Some(String::from_utf8_lossy(&out).into_owned());
-                    }
-                    c => {
-                        out.push(c);
-                        self.i += 1;
-                    }
-                }
-            }
-            None
-        }
-        fn atom(&mut self) -> Option<Expr> {
-            if self.eat("(") {
-                let e = self.or()?;
-                return self.eat(")").then_some(e);
-            }
-            let field = self.ident()?;
-            if self.eat(".ToLower()") {
-                if !self.eat("==") {
-                    return None;
-                }
-                return Some(Expr::Eq(field, true, self.string()?));
-            }
-            if self.eat(".StartsWith(") {
-                let v = self.string()?;
-                return self.eat(")").then_some(Expr::StartsWith(field, v));
-            }
-            if self.eat("!=") {
-                return self.eat("null").then_some(Expr::NotNull(field));
-            }
-            if self.eat("==") {
-                return Some(Expr::Eq(field, false, self.string()?));
-            }
-            None
-        }
-    }
-
-    pub fn eval(e: &Expr, v: &Value) -> bool {
-        let text = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_owned);
-        match e {
-            Expr::And(a, b) => eval(a, v) && eval(b, v),
-            Expr::Or(a, b) => eval(a, v) || eval(b, v),
-            Expr::NotNull(f) => v.get(f).is_some_and(|x| !x.is_null()),
-            Expr::Eq(f, lower, want) => {
-                text(f).is_some_and(|t| if *lower { t.to_lowercase() == *want } else { t == *want })
-            }
-            Expr::StartsWith(f, p) => text(f).is_some_and(|t| t.starts_with(p.as_str())),
-        }
-    }
-}
-
 fn updated(r: &Record) -> DateTime<Utc> {
     r.updated_at
 }
@@ -655,7 +547,12 @@ impl State {
     ) -> SimResponse {
         let since = req.header("if-modified-since").and_then(|h| dates::parse_instant(h).ok());
         let archived = req.query("includeArchived").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let expr = match req.query("where") {
+        // A parameter an endpoint does not take is ignored, as Xero ignores it.
+        let spec = api_spec();
+        let takes = |p: &str| {
+            spec.operation(req.method.as_str(), &req.path).is_some_and(|op| op.takes_query(p))
+        };
+        let expr = match req.query("where").filter(|_| takes("where")) {
             Some(w) => match filter::parse(w) {
                 Some(e) => Some(e),
                 None => {
@@ -678,6 +575,15 @@ impl State {
         if let Some(e) = &expr {
             rows.retain(|r| filter::eval(e, &r.value));
         }
+        // Quotes' own filters, exact.
+        for field in ["QuoteNumber", "Status"] {
+            if let Some(want) = req.query(field).filter(|_| takes(field)) {
+                rows.retain(|r| r.value[field].as_str() == Some(want));
+            }
+        }
+        if let Some(want) = req.query("ContactID").filter(|_| takes("ContactID")) {
+            rows.retain(|r| r.value["Contact"]["ContactID"].as_str() == Some(want));
+        }
         if req.query("order").is_some_and(|o| o.trim().eq_ignore_ascii_case("UpdatedDateUTC ASC")) {
             rows.sort_by_key(updated);
         }
@@ -697,13 +603,11 @@ impl State {
                 let end = (start + size).min(total);
                 let items: Vec<Value> = rows[start..end].iter().map(|r| r.value.clone()).collect();
                 let pages = total.div_ceil(size);
-                envelope(
-                    name,
-                    items,
-                    Some(
-                        json!({"page": page, "pageSize": size, "pageCount": pages, "itemCount": total}),
-                    ),
-                )
+                // Quotes' envelope has no `pagination`.
+                let pagination = page_size_param.then(|| {
+                    json!({"page": page, "pageSize": size, "pageCount": pages, "itemCount": total})
+                });
+                envelope(name, items, pagination)
             }
             _ => envelope(name, rows.into_iter().map(|r| r.value).collect(), None),
         }
@@ -750,246 +654,19 @@ impl State {
         SimResponse::raw_json(200, &body)
     }
 
-    fn post(&self, req: &SimRequest, name: &str) -> SimResponse {
-        let key = req.header("idempotency-key").map(|k| format!("{name}:{k}"));
-        if let Some(k) = &key {
-            if let Some(r) = lock(&self.idempotency).get(k) {
-                return r.clone();
-            }
-        }
-        let body = match req.json_value() {
-            Ok(b) => b,
-            Err(e) => {
-                return validation_exception(vec![
-                    json!({"ValidationErrors":[{"Message": format!("The request body is not JSON: {e}")}]}),
-                ]);
-            }
+    /// `GET /Contacts/{id}`, `/Invoices/{id}`, `/Quotes/{id}`: the record in its envelope.
+    fn one(&self, rest: &str) -> SimResponse {
+        let (name, id) = rest.split_once('/').unwrap_or((rest, ""));
+        let coll = match name {
+            "Contacts" => &self.contacts,
+            "Invoices" => &self.invoices,
+            "Quotes" => &self.quotes,
+            _ => return not_found(),
         };
-        let rows = match body.get(name) {
-            Some(Value::Array(a)) => a.clone(),
-            _ => vec![body.clone()],
-        };
-        let summarize =
-            !req.query("summarizeErrors").is_some_and(|v| v.eq_ignore_ascii_case("false"));
-        let mut out = Vec::new();
-        let mut any_error = false;
-        for row in rows {
-            let result = match name {
-                "Contacts" => self.save_contact(row.clone()),
-                "Invoices" => self.save_document(row.clone(), "Invoices"),
-                "Quotes" => self.save_document(row.clone(), "Quotes"),
-                _ => Err(vec!["unsupported".to_owned()]),
-            };
-            match result {
-                Ok(mut saved) => {
-                    if name == "Contacts" {
-                        saved["HasValidationErrors"] = json!(false);
-                    } else {
-                        saved["HasErrors"] = json!(false);
-                    }
-                    out.push(saved);
-                }
-                Err(messages) => {
-                    any_error = true;
-                    let mut el = row;
-                    let errs: Vec<Value> = messages.iter().map(|m| json!({"Message": m})).collect();
-                    if name == "Contacts" {
-                        el["HasValidationErrors"] = json!(true);
-                    } else {
-                        el["HasErrors"] = json!(true);
-                    }
-                    el["ValidationErrors"] = Value::Array(errs);
-                    el["StatusAttributeString"] = json!("ERROR");
-                    out.push(el);
-                }
-            }
+        match coll.get(id) {
+            Some(r) => envelope(name, vec![r.value], None),
+            None => not_found(),
         }
-        let resp = if any_error && summarize {
-            validation_exception(
-                out.into_iter().filter(|e| e.get("ValidationErrors").is_some()).collect(),
-            )
-        } else {
-            envelope(name, out, None)
-        };
-        if let Some(k) = key {
-            lock(&self.idempotency).insert(k, resp.clone());
-        }
-        resp
-    }
-
-    fn save_contact(&self, row: Value) -> Result<Value, Vec<String>> {
-        let id = row["ContactID"].as_str().map(str::to_owned);
-        let existing = id.as_ref().and_then(|i| self.contacts.get(i));
-        if id.is_some() && existing.is_none() {
-            return Err(vec![format!("The ContactID {} does not exist", id.unwrap_or_default())]);
-        }
-        let name = row["Name"].as_str().map(str::trim).map(str::to_owned);
-        let mut errors = Vec::new();
-        if existing.is_none() && name.as_deref().is_none_or(str::is_empty) {
-            errors.push("The contact name must be specified.".to_owned());
-        }
-        if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
-            let clash = self.contacts.find(|r| {
-                r.value["Name"].as_str() == Some(n)
-                    && Some(r.id.as_str()) != id.as_deref()
-                    && r.value["ContactStatus"].as_str() != Some("ARCHIVED")
-            });
-            if clash.is_some() {
-                errors.push(format!(
-                    "The contact name {n} is already assigned to another contact. The contact name must be unique across all active contacts."
-                ));
-            }
-        }
-        if let Some(e) = row["EmailAddress"].as_str() {
-            if !e.is_empty() && !e.contains('@') {
-                errors.push("Email address must be valid.".to_owned());
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let saved = match existing {
-            Some(r) => self.contacts.update(&r.id, &row),
-            None => {
-                let mut row = row;
-                if row.get("ContactStatus").is_none() {
-                    row["ContactStatus"] = json!("ACTIVE");
-                }
-                self.contacts.insert(row)
-            }
-        };
-        saved.map(|r| r.value).map_err(|e| vec![e.to_string()])
-    }
-
-    fn save_document(&self, row: Value, name: &str) -> Result<Value, Vec<String>> {
-        let (coll, id_field, number_field, prefix) = if name == "Quotes" {
-            (&self.quotes, "QuoteID", "QuoteNumber", "QU-")
-        } else {
-            (&self.invoices, "InvoiceID", "InvoiceNumber", "INV-")
-        };
-        let id = row[id_field].as_str().map(str::to_owned);
-        let existing = id.as_ref().and_then(|i| coll.get(i));
-        if id.is_some() && existing.is_none() {
-            return Err(vec![format!("{id_field} {} could not be found", id.unwrap_or_default())]);
-        }
-        if let Some(r) = &existing {
-            // A status change alone (DELETED, VOIDED) on an existing document.
-            if row.get("LineItems").is_none() {
-                let from = r.value["Status"].as_str().unwrap_or_default();
-                let to = row["Status"].as_str().unwrap_or(from);
-                if to == "DELETED" && !matches!(from, "DRAFT" | "SUBMITTED") {
-                    return Err(vec![format!("Document cannot be deleted as it is {from}")]);
-                }
-                return coll
-                    .update(&r.id, &json!({"Status": to}))
-                    .map(|r| r.value)
-                    .map_err(|e| vec![e.to_string()]);
-            }
-        }
-        let mut errors = Vec::new();
-        let mut doc = row.clone();
-        // The contact: by id, by number, or by name (Xero creates a contact for a new name).
-        let c = &row["Contact"];
-        let contact = if let Some(cid) = c["ContactID"].as_str() {
-            self.contacts.get(cid)
-        } else if let Some(n) = c["ContactNumber"].as_str() {
-            self.contacts.find(|r| r.value["ContactNumber"].as_str() == Some(n))
-        } else if let Some(n) = c["Name"].as_str() {
-            self.contacts.find(|r| r.value["Name"].as_str() == Some(n))
-        } else {
-            None
-        };
-        match contact {
-            Some(r) => {
-                doc["Contact"] = json!({"ContactID": r.id, "ContactNumber": r.value["ContactNumber"], "Name": r.value["Name"]})
-            }
-            None => {
-                errors.push("A Contact must be specified for this type of transaction".to_owned())
-            }
-        }
-        if row["Date"].as_str().is_none() {
-            errors.push("Date is required".to_owned());
-        }
-        let inclusive =
-            row["LineAmountTypes"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("Inclusive"));
-        let lines = row["LineItems"].as_array().cloned().unwrap_or_default();
-        if lines.is_empty() {
-            errors.push("At least one line item is required".to_owned());
-        }
-        let (mut sub, mut tax) = (Decimal::ZERO, Decimal::ZERO);
-        let mut out_lines = Vec::new();
-        for (i, l) in lines.into_iter().enumerate() {
-            let mut l = l;
-            if let Some(code) = l["ItemCode"].as_str() {
-                if self.items.find(|r| r.value["Code"].as_str() == Some(code)).is_none() {
-                    errors.push(format!("Item code '{code}' is not valid"));
-                }
-            }
-            let qty = dec(&l["Quantity"]);
-            let unit = dec(&l["UnitAmount"]);
-            if l.get("Quantity").is_none() && l.get("UnitAmount").is_none() {
-                out_lines.push(l); // a description-only line
-                continue;
-            }
-            let (Some(q), Some(u)) = (qty, unit) else {
-                errors.push(format!("Line {}: Quantity and UnitAmount must be numbers", i + 1));
-                continue;
-            };
-            let disc = dec(&l["DiscountRate"]).unwrap_or_default();
-            let amount = (q * u * (Decimal::ONE_HUNDRED - disc) / Decimal::ONE_HUNDRED).round_dp(2);
-            let rate = tax_rate(l["TaxType"].as_str());
-            let t = if inclusive {
-                (amount - amount / (Decimal::ONE + rate)).round_dp(2)
-            } else {
-                (amount * rate).round_dp(2)
-            };
-            l["LineAmount"] = num(amount);
-            l["TaxAmount"] = num(t);
-            l["LineItemID"] = json!(new_guid());
-            if inclusive {
-                sub += amount - t
-            } else {
-                sub += amount
-            }
-            tax += t;
-            out_lines.push(l);
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        doc["LineItems"] = Value::Array(out_lines);
-        doc["SubTotal"] = num(sub);
-        doc["TotalTax"] = num(tax);
-        doc["Total"] = num(sub + tax);
-        if name == "Invoices" {
-            doc["AmountDue"] = num(sub + tax);
-            doc["AmountPaid"] = num(Decimal::ZERO);
-        }
-        if doc["Status"].as_str().is_none() {
-            doc["Status"] = json!("DRAFT");
-        }
-        if doc["CurrencyCode"].as_str().is_none() {
-            doc["CurrencyCode"] = json!("NZD");
-        }
-        for f in ["Date", "DueDate", "ExpiryDate"] {
-            if let Some(d) = doc[f].as_str().and_then(|s| dates::parse_date(s).ok()) {
-                let ms = d
-                    .and_hms_opt(0, 0, 0)
-                    .map(|t| t.and_utc().timestamp_millis())
-                    .unwrap_or_default();
-                doc[f] = json!(format!("/Date({ms}+0000)/"));
-            }
-        }
-        let saved = match existing {
-            Some(r) => coll.update(&r.id, &doc),
-            None => {
-                if doc[number_field].as_str().is_none_or(str::is_empty) {
-                    doc[number_field] = json!(format!("{prefix}{:04}", coll.len() + 1));
-                }
-                coll.insert(doc)
-            }
-        };
-        saved.map(|r| r.value).map_err(|e| vec![e.to_string()])
     }
 
     fn api(&self, req: &SimRequest, rest: &str) -> SimResponse {
@@ -1033,6 +710,7 @@ impl State {
             "Invoices" if get && self.generated_invoices > 0 => self.generated_page(req),
             "Invoices" if get => self.list(req, "Invoices", &self.invoices, true, true),
             "Quotes" if get => self.list(req, "Quotes", &self.quotes, true, false),
+            _ if get && rest.contains('/') => self.one(rest),
             "Contacts" | "Invoices" | "Quotes" if post => self.post(req, rest),
             _ => not_found(),
         }
@@ -1041,7 +719,7 @@ impl State {
 
 fn with_scope(mut v: Value) -> Value {
     v["scope"] = json!(
-        "openid profile email accounting.transactions accounting.contacts accounting.settings offline_access"
+        "openid profile email accounting.invoices accounting.contacts accounting.settings.read offline_access"
     );
     v
 }
