@@ -49,9 +49,11 @@ impl<E> Found<E> {
     }
 
     /// Whether this is the record `key` asked for: `matched` is its value, trimmed, letters
-    /// compared without case (`SO-1` answers `so-1`; `SO-10` does not answer `SO-1`).
+    /// compared without case, as targets compare e-mail addresses and names (`SO-1` answers
+    /// `so-1`, `ÄRE Oy` answers `äre oy`; `SO-10` does not answer `SO-1`).
     pub fn answers(&self, key: &LookupKey) -> bool {
-        self.matched.trim().eq_ignore_ascii_case(key.value.trim())
+        let (mine, asked) = (self.matched.trim(), key.value.trim());
+        mine == asked || mine.to_lowercase() == asked.to_lowercase()
     }
 }
 
@@ -66,14 +68,14 @@ pub async fn find_checked<E: Entity, S: Sink<E> + ?Sized>(
     match sink.find(key).await? {
         Some(found) if found.answers(key) => Ok(Some(found)),
         Some(found) => {
+            // The values themselves stay out of the log: they are often e-mail addresses.
             tracing::error!(
                 connector = sink.name(),
                 field = %key.field,
-                asked = %key.value,
-                matched = %found.matched,
                 target_id = %found.target_id,
-                "connector defect: find answered a record that does not carry the value asked \
-                 for; taken as no match"
+                "connector defect: find answered a record whose {} is not the value asked \
+                 for; taken as no match",
+                key.field
             );
             Ok(None)
         }

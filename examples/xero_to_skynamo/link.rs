@@ -89,8 +89,9 @@ impl SkynamoLink {
         Ok(out)
     }
 
-    /// Skynamo → Xero: orders, then quotes, each skipped when already in Xero (found by its
-    /// number in the reference); then every document Xero now holds is acknowledged
+    /// Skynamo → Xero: orders, then quotes, each skipped when already in Xero (an invoice by
+    /// its number in the reference, a quote by its quote number); then every document Xero
+    /// now holds is acknowledged
     /// `Logged`, and every one that failed `Failed` with the reason.
     pub async fn crm_to_erp(&self) -> Result<Reports> {
         let currency = self.xero.currency();

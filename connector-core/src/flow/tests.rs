@@ -668,4 +668,6 @@ async fn a_lookup_answering_another_record_is_no_match() {
     let found: Found<Customer> = Found::new("id-1", " c-9 ");
     assert!(found.answers(&LookupKey::new("number", "C-9")));
     assert!(!found.answers(&LookupKey::new("number", "C-99")));
+    let name: Found<Customer> = Found::new("id-2", "ÄRE Oy");
+    assert!(name.answers(&LookupKey::new("name", "äre oy")));
 }

@@ -38,20 +38,29 @@ struct Row {
 }
 
 impl Row {
+    /// A row whose part of the batch key is the request's idempotency key (or its key) with
+    /// the body actually sent: a create and an update of one record, or a deletion and a
+    /// voiding, are different requests to Xero even when the flow's key is the same.
     fn new(req: &WriteRequest<impl Send>, deactivate: bool, body: Value) -> Self {
-        let idempotency = if req.idempotency_key.is_empty() {
-            format!("{}\u{0}{body}", req.key)
-        } else {
-            req.idempotency_key.clone()
-        };
+        let id = if req.idempotency_key.is_empty() { &req.key } else { &req.idempotency_key };
+        let idempotency = format!("{id}\u{0}{body}");
         Self { key: req.key.clone(), idempotency, is_create: req.is_create, deactivate, body }
     }
 }
 
-/// The order number a document's reference carries: the reference itself, or what comes
-/// before ` / ` when the rep was appended (`SO-1 / JD`).
-fn reference_number(reference: &str) -> &str {
-    reference.split(" / ").next().unwrap_or(reference).trim()
+/// The order number `number` as a document's reference carries it: the whole reference, or
+/// its start when the rep was appended (`SO-1 / JD`); `None` when it carries another.
+fn reference_number<'r>(reference: &'r str, number: &str) -> Option<&'r str> {
+    let reference = reference.trim();
+    let number = number.trim();
+    let head = reference.get(..number.len())?;
+    let rest = &reference[number.len()..];
+    (head == number && (rest.is_empty() || rest.starts_with(" / "))).then_some(head)
+}
+
+/// Whether a document is gone: deleted or voided.
+fn is_gone(doc: &Value) -> bool {
+    matches!(doc.get("Status").and_then(Value::as_str), Some("DELETED" | "VOIDED"))
 }
 
 /// A stable 128-bit key from the batch's requests' own idempotency keys, which the flow
@@ -109,8 +118,8 @@ impl XeroSink {
         if rows.is_empty() {
             return Vec::new();
         }
-        let mut keys: Vec<&str> = rows.iter().map(|r| r.idempotency.as_str()).collect();
-        keys.sort_unstable();
+        // In the rows' order: the body's order is part of the request.
+        let keys: Vec<&str> = rows.iter().map(|r| r.idempotency.as_str()).collect();
         let idem = batch_key(collection, &keys);
         let bodies: Vec<&Value> = rows.iter().map(|r| &r.body).collect();
         let mut req = self
@@ -228,21 +237,21 @@ impl XeroSink {
 
     /// The `ACCREC` invoice written for an order number: its `Reference` is the number (or
     /// the number and the rep). Only an invoice whose reference carries exactly that number
-    /// counts.
+    /// counts, and not one deleted or voided.
     async fn invoice_for(&self, number: &str) -> Result<Option<(String, Value)>> {
         let v = quote(number.trim());
         let f = format!("Type==\"ACCREC\"&&(Reference==\"{v}\"||Reference.StartsWith(\"{v} / \"))");
         let rows = self.list_where("Invoices", "Invoices", &f, false).await?;
-        Ok(rows.into_iter().find_map(|r| {
-            let reference = r.get("Reference")?.as_str()?;
+        Ok(rows.into_iter().filter(|r| !is_gone(r)).find_map(|r| {
+            reference_number(r.get("Reference")?.as_str()?, number)?;
             let id = r.get("InvoiceID")?.as_str()?.to_owned();
-            (reference_number(reference) == number.trim()).then_some((id, r))
+            Some((id, r))
         }))
     }
 
     /// The quote written for an order number: `GET /Quotes?QuoteNumber=` (Quotes take no
     /// `where`: Xero ignores it and answers every quote). Only a quote with exactly that
-    /// number counts.
+    /// number counts, and not one deleted.
     async fn quote_for(&self, number: &str) -> Result<Option<(String, Value)>> {
         let mut body: Value = self
             .client
@@ -250,13 +259,14 @@ impl XeroSink {
             .get("Quotes")
             .operation("GET /Quotes")
             .query("QuoteNumber", number.trim())
+            .query("page", 1)
             .send_json()
             .await?;
         let rows = match body.get_mut("Quotes").map(Value::take) {
             Some(Value::Array(rows)) => rows,
             _ => Vec::new(),
         };
-        Ok(rows.into_iter().find_map(|r| {
+        Ok(rows.into_iter().filter(|r| !is_gone(r)).find_map(|r| {
             let n = r.get("QuoteNumber")?.as_str()?;
             let id = r.get("QuoteID")?.as_str()?.to_owned();
             (n.trim() == number.trim()).then_some((id, r))
@@ -289,10 +299,13 @@ impl XeroSink {
     async fn deactivation(&self, id: &str) -> Result<std::result::Result<(bool, Value), Outcome>> {
         if let Some(inv) = self.document("Invoices", "Invoices", id).await? {
             let status = inv.get("Status").and_then(Value::as_str).unwrap_or("DRAFT");
-            let paid = inv
-                .get("AmountPaid")
-                .and_then(|v| v.to_string().parse::<rust_decimal::Decimal>().ok())
-                .is_some_and(|p| !p.is_zero());
+            // Payments or credit notes allocated: Xero neither deletes nor voids it.
+            let amount = |field: &str| {
+                inv.get(field)
+                    .and_then(|v| v.to_string().parse::<rust_decimal::Decimal>().ok())
+                    .is_some_and(|p| !p.is_zero())
+            };
+            let paid = amount("AmountPaid") || amount("AmountCredited");
             let to = match status {
                 "DRAFT" | "SUBMITTED" => "DELETED",
                 "AUTHORISED" if !paid => "VOIDED",
@@ -304,7 +317,7 @@ impl XeroSink {
                         reason: format!(
                             "invoice {id} is {other}{} in Xero: only drafts are deleted and \
                              unpaid approved invoices voided",
-                            if paid { " with payments" } else { "" }
+                            if paid { " with payments or credits" } else { "" }
                         ),
                         target_id: Some(id.to_owned()),
                     }));
@@ -390,7 +403,8 @@ impl Sink<Order> for XeroSink {
         let number = key.value.trim();
         if let Some((id, raw)) = self.invoice_for(number).await? {
             let reference = raw.get("Reference").and_then(Value::as_str).unwrap_or_default();
-            return Ok(Some(Found::new(id, reference_number(reference))));
+            let matched = reference_number(reference, number).unwrap_or_default();
+            return Ok(Some(Found::new(id, matched)));
         }
         if let Some((id, raw)) = self.quote_for(number).await? {
             let ctx = Ctx {
@@ -556,6 +570,17 @@ impl Sink<Customer> for XeroSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_carries_a_number_whole_or_before_the_rep() {
+        assert_eq!(reference_number("SO-1", "SO-1"), Some("SO-1"));
+        assert_eq!(reference_number("SO-1 / JD", "SO-1"), Some("SO-1"));
+        assert_eq!(reference_number("A / B / JD", "A / B"), Some("A / B"));
+        assert_eq!(reference_number("A / B", "A / B"), Some("A / B"));
+        assert_eq!(reference_number("SO-10", "SO-1"), None);
+        assert_eq!(reference_number("SO-1x / JD", "SO-1"), None);
+        assert_eq!(reference_number("S", "SO-1"), None);
+    }
 
     #[test]
     fn batch_keys_are_stable_and_distinct() {

@@ -17,8 +17,9 @@
 //! value, a value of the wrong type or a missing required field gets the 400
 //! `ValidationException`. Beyond the schema it refuses a line total that does not match
 //! quantity × unit amount less discount, a key used again with another request within six
-//! minutes, a status change Xero does not allow (only drafts are deleted, approved unpaid
-//! invoices voided, nothing goes back to draft) and a quote number already used; `GET
+//! minutes, a status change Xero does not allow (only drafts and submitted invoices are
+//! deleted, approved unpaid ones voided, nothing approved goes back) and a quote number
+//! already used; `GET
 //! /Quotes` filters by `QuoteNumber`, `ContactID` and `Status` only.
 //!
 //! Everything it sends is written here from the documented shapes (`serde_json::json!` and
@@ -58,7 +59,7 @@ pub fn api_spec() -> Arc<ApiSpec> {
 
 /// Xero's answer to a request that breaks its API description. What Xero ignores passes on
 /// to the handler, recorded: a query parameter an endpoint does not take (`where` on
-/// Quotes returns every quote) and a body field it does not know. A wrong enum value, a
+/// Quotes returns every quote), a body field it does not know, a read-only field sent. A wrong enum value, a
 /// value of the wrong type or a missing required field gets the 400 `ValidationException`
 /// body; an endpoint Xero does not have, its 404; a missing tenant, its 403.
 fn refuse(req: &SimRequest, violations: &[Violation]) -> Option<SimResponse> {

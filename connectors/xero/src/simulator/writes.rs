@@ -311,8 +311,8 @@ impl State {
 }
 
 /// Why Xero refuses to move a document from status `from` to `to`, if it does: a draft or
-/// submitted invoice is deleted, an approved unpaid one voided, and nothing goes back to
-/// draft; paid, voided and deleted invoices no longer change.
+/// submitted invoice is deleted, an approved unpaid one voided, and nothing approved goes
+/// back; paid, voided and deleted invoices no longer change.
 fn status_change(name: &str, from: &str, to: &str, current: &Value) -> Option<String> {
     if name == "Quotes" {
         return (from == "DELETED" && to != "DELETED")

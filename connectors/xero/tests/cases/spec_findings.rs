@@ -183,6 +183,11 @@ async fn deactivation_deletes_drafts_voids_approved_invoices_and_deletes_quotes(
     assert_eq!(sim.invoices().get(&draft).unwrap().value["Status"], "DELETED");
     assert_eq!(sim.invoices().get(&approved).unwrap().value["Status"], "VOIDED");
     assert_eq!(sim.quotes().get(&quote).unwrap().value["Status"], "DELETED");
+    // Gone documents no longer answer for their order.
+    for number in ["SO-D", "SO-A", "SQ-D"] {
+        let found = Sink::<Order>::find(&sink, &LookupKey::new("number", number)).await.unwrap();
+        assert!(found.is_none(), "{number}: {found:?}");
+    }
     // A paid invoice is left alone, with the reason.
     let paid = "b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d";
     let out = Sink::<Order>::write(&sink, vec![deactivate("INV-0002", paid)]).await.unwrap();
