@@ -406,27 +406,17 @@ impl Shared {
                         } else {
                             (guard.refuse)(&req, violations)
                         };
-                        match refusal {
-                            Some(answer) => {
-                                violations.extend(guard.spec.check_response(
-                                    method.as_str(),
-                                    &path,
-                                    answer.status(),
-                                    &answer.body,
-                                ));
-                                answer
-                            }
-                            None => {
-                                let answer = self.handler.handle(req).await;
-                                violations.extend(guard.spec.check_response(
-                                    method.as_str(),
-                                    &path,
-                                    answer.status(),
-                                    &answer.body,
-                                ));
-                                answer
-                            }
-                        }
+                        let answer = match refusal {
+                            Some(answer) => answer,
+                            None => self.handler.handle(req).await,
+                        };
+                        violations.extend(guard.spec.check_response(
+                            method.as_str(),
+                            &path,
+                            answer.status(),
+                            &answer.body,
+                        ));
+                        answer
                     }
                     None => self.handler.handle(req).await,
                 };
