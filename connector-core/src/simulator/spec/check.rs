@@ -343,6 +343,10 @@ impl Checker<'_> {
                 self.enumerated(place, name, value);
                 true
             }
+            Kind::FieldList(schema) => {
+                self.field_list(place, schema, value);
+                true
+            }
             Kind::Schema(_) => false,
         };
         if !ok {
@@ -351,6 +355,19 @@ impl Checker<'_> {
                 place.to_owned(),
                 format!("`{value}` is not {}", t.kind),
             );
+        }
+    }
+
+    fn field_list(&mut self, place: &str, schema: &str, value: &str) {
+        let Some(s) = self.spec.schemas.get(schema) else { return };
+        for name in value.split(',').map(str::trim) {
+            if !s.fields.contains_key(name) {
+                self.push(
+                    ViolationKind::UnknownField,
+                    place.to_owned(),
+                    format!("`{name}` is not a field of {schema}"),
+                );
+            }
         }
     }
 
@@ -426,6 +443,7 @@ impl Checker<'_> {
             (Kind::Date, Value::String(s)) if is_date(s) => {}
             (Kind::DateTime, Value::String(s)) if is_date_time(s) => {}
             (Kind::Enum(name), Value::String(s)) => self.enumerated(place, name, s),
+            (Kind::FieldList(schema), Value::String(s)) => self.field_list(place, schema, s),
             (Kind::Array(item), Value::Array(items)) => {
                 for (i, x) in items.iter().enumerate() {
                     self.value(&format!("{place}[{i}]"), x, item);

@@ -304,6 +304,12 @@ fn kind(name: &str, names: &Names<'_>) -> Result<Kind, SpecError> {
     if let Some(item) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
         return Ok(Kind::Array(Box::new(TypeRef::of(kind(item, names)?))));
     }
+    if let Some(schema) = name.strip_prefix("fields(").and_then(|n| n.strip_suffix(')')) {
+        return match names.schemas.contains_key(schema) {
+            true => Ok(Kind::FieldList(schema.to_owned())),
+            false => Err(err(format!("unknown schema `{schema}` in `{name}`"))),
+        };
+    }
     Ok(match name {
         "string" => Kind::String,
         "integer" => Kind::Integer,

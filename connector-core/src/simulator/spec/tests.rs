@@ -13,6 +13,7 @@ const SPEC: &str = r#"{
   "operations": [
     { "method": "GET", "path": "/partners", "source": "T list",
       "query": { "size": { "type": "integer", "min": 1, "max": 200 }, "type": "PartnerType",
+                 "$select": "fields(Partner)",
                  "types": "[PartnerType]", "since": "date-time" },
       "headers": { "identifier": "string" },
       "responses": { "200": "PartnerList", "default": "Errors" } },

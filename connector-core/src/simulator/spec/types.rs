@@ -51,6 +51,13 @@ impl ApiSpec {
         self.operations.iter().any(|op| op.matches(&segments))
     }
 
+    /// The field names of schema `name` (with those of the schema it extends), if the
+    /// description has it: what a simulator checks a query language's field list against
+    /// (SOQL's `SELECT`).
+    pub fn schema_fields(&self, name: &str) -> Option<Vec<&str>> {
+        self.schemas.get(name).map(|s| s.fields.keys().map(String::as_str).collect())
+    }
+
     /// The values of enum `name`, if the description has it.
     pub fn enum_values(&self, name: &str) -> Option<&[String]> {
         self.enums.get(name).map(Vec::as_slice)
@@ -206,6 +213,8 @@ pub(super) enum Kind {
     Schema(String),
     Enum(String),
     Array(Box<TypeRef>),
+    /// Comma-separated names of a schema's fields (OData's `$select`).
+    FieldList(String),
 }
 
 impl fmt::Display for Kind {
@@ -221,6 +230,7 @@ impl fmt::Display for Kind {
             Kind::Schema(name) => write!(f, "an object ({name})"),
             Kind::Enum(name) => write!(f, "one of {name}"),
             Kind::Array(item) => write!(f, "a list of {}", item.kind),
+            Kind::FieldList(name) => write!(f, "field names of {name}"),
         }
     }
 }
