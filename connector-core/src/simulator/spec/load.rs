@@ -143,9 +143,14 @@ fn operation(op: RawOperation, names: &Names<'_>) -> Result<Operation, SpecError
         .path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => Segment::Param(name.to_owned()),
-            None => Segment::Literal(s.to_owned()),
+        .map(|s| match (s.find('{'), s.rfind('}')) {
+            (Some(0), Some(end)) if end == s.len() - 1 => Segment::Param(s[1..end].to_owned()),
+            (Some(start), Some(end)) if start < end => Segment::Pattern {
+                prefix: s[..start].to_owned(),
+                name: s[start + 1..end].to_owned(),
+                suffix: s[end + 1..].to_owned(),
+            },
+            _ => Segment::Literal(s.to_owned()),
         })
         .collect();
     let params = |raw: BTreeMap<String, Value>, lower: bool| {
@@ -158,7 +163,11 @@ fn operation(op: RawOperation, names: &Names<'_>) -> Result<Operation, SpecError
     };
     let path_params = params(op.path_params, false)?;
     for name in path_params.keys() {
-        if !segments.contains(&Segment::Param(name.clone())) {
+        let in_path = segments.iter().any(|s| match s {
+            Segment::Param(n) | Segment::Pattern { name: n, .. } => n == name,
+            Segment::Literal(_) => false,
+        });
+        if !in_path {
             return Err(err(format!("path parameter `{name}` is not in the path")));
         }
     }

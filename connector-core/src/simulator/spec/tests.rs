@@ -25,6 +25,9 @@ const SPEC: &str = r#"{
     { "method": "GET", "path": "/partners/{id}", "source": "T get",
       "path_params": { "id": { "type": "string", "max_length": 6 } }, "responses": { "200": "Partner" } },
     { "method": "GET", "path": "/partners/groups", "source": "T groups", "responses": { "200": null } },
+    { "method": "PUT", "path": "/partners(guid'{key}')", "source": "T odata",
+      "path_params": { "key": { "type": "string", "min_length": 36, "max_length": 36 } },
+      "responses": { "200": null } },
     { "method": "POST", "path": "/rows", "source": "T rows", "body": "[Row]",
       "responses": { "200": null }, "x-filter-fields": ["id", "code"] },
     { "method": "POST", "path": "/oauth/token", "source": "T token",
@@ -61,6 +64,11 @@ fn operations_are_found_by_method_and_template() {
     assert!(s.operation("GET", "/partners").is_none(), "outside the base path");
     assert_eq!(s.operation("GET", "/api/partners/groups").unwrap().path(), "/partners/groups");
     assert_eq!(s.operation("GET", "/api/partners/g1").unwrap().path(), "/partners/{id}");
+    let odata = "/api/partners(guid'5b96e86b-418e-48e8-8949-308c14aec278')";
+    assert_eq!(s.operation("PUT", odata).unwrap().path(), "/partners(guid'{key}')");
+    assert_eq!(s.check_request(&SimRequest::new(Method::PUT, odata)), []);
+    let short = s.check_request(&SimRequest::new(Method::PUT, "/api/partners(guid'5b96')"));
+    assert_eq!(places(&short), [(ViolationKind::OutOfRange, "path.key")]);
     // Path parameters are checked decoded: `A%20B` is three characters, `A%20BCDEFG` seven.
     assert_eq!(s.check_request(&SimRequest::new(Method::GET, "/api/partners/A%20B")), []);
     let long = s.check_request(&SimRequest::new(Method::GET, "/api/partners/A%20BCDEFG"));
@@ -261,6 +269,7 @@ async fn a_server_refuses_what_breaks_the_description_and_records_bad_answers() 
             "PATCH /partners/{id}",
             "GET /partners/{id}",
             "GET /partners/groups",
+            "PUT /partners(guid'{key}')",
             "POST /rows",
             "POST /oauth/token"
         ]

@@ -141,8 +141,17 @@ impl Operation {
             .unwrap_or_default()
     }
 
+    /// How specific the template is: whole literal segments count most, then the literal
+    /// text around a parameter (`Accounts(guid'{id}')` before `{entity}`).
     fn literal_segments(&self) -> usize {
-        self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count()
+        self.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(l) => 1_000 + l.len(),
+                Segment::Pattern { prefix, suffix, .. } => prefix.len() + suffix.len(),
+                Segment::Param(_) => 0,
+            })
+            .sum()
     }
 
     fn matches(&self, segments: &[&str]) -> bool {
@@ -150,6 +159,11 @@ impl Operation {
             && self.segments.iter().zip(segments).all(|(want, got)| match want {
                 Segment::Literal(l) => l == got,
                 Segment::Param(_) => !got.is_empty(),
+                Segment::Pattern { prefix, suffix, .. } => {
+                    got.len() > prefix.len() + suffix.len()
+                        && got.starts_with(prefix.as_str())
+                        && got.ends_with(suffix.as_str())
+                }
             })
     }
 
@@ -160,6 +174,10 @@ impl Operation {
             .zip(split(relative))
             .filter_map(|(s, v)| match s {
                 Segment::Param(name) => Some((name.as_str(), v)),
+                Segment::Pattern { prefix, name, suffix } => Some((
+                    name.as_str(),
+                    v.get(prefix.len()..v.len().saturating_sub(suffix.len()))?,
+                )),
                 Segment::Literal(_) => None,
             })
             .collect()
@@ -171,6 +189,12 @@ impl Operation {
 pub(super) enum Segment {
     Literal(String),
     Param(String),
+    /// A parameter inside literal text (OData's `Accounts(guid'{id}')`).
+    Pattern {
+        prefix: String,
+        name: String,
+        suffix: String,
+    },
 }
 
 /// An object's fields and which of them are required.
