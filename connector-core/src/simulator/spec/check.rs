@@ -347,6 +347,11 @@ impl Checker<'_> {
                 self.field_list(place, schema, value);
                 true
             }
+            Kind::OneOf(kinds) => kinds.iter().any(|k| {
+                let mut found = Vec::new();
+                Checker { spec: self.spec, side: self.side, out: &mut found }.text(place, value, k);
+                found.is_empty()
+            }),
             Kind::Schema(_) => false,
         };
         if !ok {
@@ -442,7 +447,14 @@ impl Checker<'_> {
             (Kind::Boolean, Value::Bool(_)) => {}
             (Kind::Date, Value::String(s)) if is_date(s) => {}
             (Kind::DateTime, Value::String(s)) if is_date_time(s) => {}
-            (Kind::Enum(name), Value::String(s)) => self.enumerated(place, name, s),
+            (Kind::Enum(name), Value::String(s)) if !self.spec.numeric_enums.contains(name) => {
+                self.enumerated(place, name, s)
+            }
+            (Kind::Enum(name), Value::Number(n))
+                if self.spec.numeric_enums.contains(name) && integer(n).is_some() =>
+            {
+                self.enumerated(place, name, &n.to_string())
+            }
             (Kind::FieldList(schema), Value::String(s)) => self.field_list(place, schema, s),
             (Kind::Array(item), Value::Array(items)) => {
                 for (i, x) in items.iter().enumerate() {
@@ -450,7 +462,38 @@ impl Checker<'_> {
                 }
             }
             (Kind::Schema(name), Value::Object(o)) => self.object(place, name, o),
+            (Kind::OneOf(kinds), _) => self.one_of(place, v, kinds),
             _ => wrong(self),
+        }
+    }
+
+    /// A value that may take one of several types: it keeps to the description when it
+    /// keeps to one of them; otherwise the closest one's breaches are reported.
+    fn one_of(&mut self, place: &str, v: &Value, kinds: &[TypeRef]) {
+        // Closest: the value has the type's shape (no breach at `place` itself), then the
+        // fewest breaches.
+        let rank = |found: &[Violation]| {
+            let misshapen = found.iter().any(|f| f.place == place);
+            (misshapen, found.len())
+        };
+        let mut closest: Option<Vec<Violation>> = None;
+        for t in kinds {
+            let mut found = Vec::new();
+            Checker { spec: self.spec, side: self.side, out: &mut found }.value(place, v, t);
+            if found.is_empty() {
+                return;
+            }
+            if closest.as_ref().is_none_or(|c| rank(&found) < rank(c)) {
+                closest = Some(found);
+            }
+        }
+        match closest {
+            Some(found) if !rank(&found).0 => self.out.extend(found),
+            _ => self.push(
+                ViolationKind::WrongType,
+                place.to_owned(),
+                format!("{} is not {}", short(v), Kind::OneOf(kinds.to_vec())),
+            ),
         }
     }
 
@@ -523,5 +566,6 @@ fn is_date(s: &str) -> bool {
 
 fn is_date_time(s: &str) -> bool {
     DateTime::parse_from_rfc3339(s).is_ok()
+        || DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").is_ok()
         || NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
 }

@@ -81,7 +81,8 @@ struct RawSchema {
 struct RawEnum {
     #[allow(dead_code)]
     source: Option<String>,
-    values: Vec<String>,
+    /// Strings, or integers (a code list such as OData's status numbers).
+    values: Vec<serde_json::Value>,
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
@@ -112,12 +113,28 @@ impl ApiSpec {
             schemas.insert(name.clone(), resolve_schema(name, &raw.schemas, &names, 0)?);
         }
         let mut enums = HashMap::new();
+        let mut numeric_enums = std::collections::HashSet::new();
         for (name, e) in &raw.enums {
             known_source(&format!("enum {name}"), e.source.as_deref())?;
             if e.values.is_empty() {
                 return Err(err(format!("enum {name} has no values")));
             }
-            enums.insert(name.clone(), e.values.clone());
+            let numeric = e.values.iter().all(|v| v.as_i64().is_some());
+            let texts: Vec<String> = e
+                .values
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) if !numeric => Ok(s.clone()),
+                    serde_json::Value::Number(n) if numeric => Ok(n.to_string()),
+                    other => Err(err(format!(
+                        "enum {name}: {other} (values are all strings or all integers)"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?;
+            if numeric {
+                numeric_enums.insert(name.clone());
+            }
+            enums.insert(name.clone(), texts);
         }
         let mut operations = Vec::with_capacity(raw.operations.len());
         for op in raw.operations {
@@ -126,7 +143,7 @@ impl ApiSpec {
             operations.push(operation(op, &names).map_err(|e| err(format!("{what}: {}", e.0)))?);
         }
         let base_path = raw.base_path.trim_end_matches('/').to_owned();
-        Ok(ApiSpec { api: raw.api, base_path, operations, schemas, enums })
+        Ok(ApiSpec { api: raw.api, base_path, operations, schemas, enums, numeric_enums })
     }
 }
 
@@ -310,6 +327,10 @@ fn type_ref(raw: &Value, names: &Names<'_>) -> Result<TypeRef, SpecError> {
 
 fn kind(name: &str, names: &Names<'_>) -> Result<Kind, SpecError> {
     let name = name.trim();
+    if name.contains('|') {
+        let kinds = name.split('|').map(|k| kind(k, names).map(TypeRef::of));
+        return Ok(Kind::OneOf(kinds.collect::<Result<_, _>>()?));
+    }
     if let Some(item) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
         return Ok(Kind::Array(Box::new(TypeRef::of(kind(item, names)?))));
     }

@@ -198,6 +198,39 @@ fn responses_are_held_to_the_description_too() {
 }
 
 #[test]
+fn an_answer_may_take_one_of_two_shapes() {
+    let s = ApiSpec::from_json(
+        r#"{ "api": "OData", "base_path": "", "sources": { "T": "a test" },
+      "operations": [ { "method": "GET", "path": "/rows", "source": "T",
+        "query": { "since": "date | integer" }, "responses": { "200": "Answer" } } ],
+      "schemas": {
+        "Answer": { "source": "T", "fields": { "d": "Page | [Row]" } },
+        "Page": { "source": "T", "fields": { "results": "[Row]", "__next": "string" } },
+        "Row": { "source": "T", "fields": { "ID": "string", "At": "date-time", "Status": "Status" } } },
+      "enums": { "Status": { "source": "T", "values": [10, 20, 50] } } }"#,
+    )
+    .unwrap();
+    let check =
+        |v: serde_json::Value| s.check_response("GET", "/rows", 200, v.to_string().as_bytes());
+    assert_eq!(check(json!({ "d": { "results": [{ "ID": "a" }], "__next": "x" } })), []);
+    assert_eq!(check(json!({ "d": [{ "ID": "a", "At": "2026-01-01T00:00:00.000+0000" }] })), []);
+    let v = check(json!({ "d": [{ "ID": "a", "Name": "x" }] }));
+    assert_eq!(places(&v), [(ViolationKind::UnknownField, "body.d[0].Name")]);
+    assert_eq!(check(json!({ "d": [{ "ID": "a", "Status": 20 }] })), []);
+    let v = check(json!({ "d": [{ "ID": "a", "Status": 12 }] }));
+    assert_eq!(places(&v), [(ViolationKind::NotInEnum, "body.d[0].Status")]);
+    let v = check(json!({ "d": [{ "ID": "a", "Status": "20" }] }));
+    assert_eq!(places(&v), [(ViolationKind::WrongType, "body.d[0].Status")]);
+    let v = check(json!({ "d": "text" }));
+    assert_eq!(places(&v), [(ViolationKind::WrongType, "body.d")]);
+    assert!(v[0].message.contains("Page") && v[0].message.contains(" or "), "{}", v[0].message);
+    let get = |q: &str| s.check_request(&SimRequest::new(Method::GET, &format!("/rows?since={q}")));
+    assert_eq!(get("2026-01-01"), []);
+    assert_eq!(get("12"), []);
+    assert_eq!(places(&get("soon")), [(ViolationKind::WrongType, "query.since")]);
+}
+
+#[test]
 fn mistakes_in_a_description_fail_at_load_time() {
     let broken = |from: &str, to: &str| ApiSpec::from_json(&SPEC.replace(from, to)).unwrap_err();
     assert!(

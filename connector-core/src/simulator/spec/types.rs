@@ -15,6 +15,8 @@ pub struct ApiSpec {
     pub(super) operations: Vec<Operation>,
     pub(super) schemas: HashMap<String, Schema>,
     pub(super) enums: HashMap<String, Vec<String>>,
+    /// Enums whose values are integers (their texts in `enums`).
+    pub(super) numeric_enums: std::collections::HashSet<String>,
 }
 
 impl ApiSpec {
@@ -239,6 +241,8 @@ pub(super) enum Kind {
     Array(Box<TypeRef>),
     /// Comma-separated names of a schema's fields (OData's `$select`).
     FieldList(String),
+    /// Any one of these (`"A | B"`): an answer that comes in two shapes.
+    OneOf(Vec<TypeRef>),
 }
 
 impl fmt::Display for Kind {
@@ -255,6 +259,10 @@ impl fmt::Display for Kind {
             Kind::Enum(name) => write!(f, "one of {name}"),
             Kind::Array(item) => write!(f, "a list of {}", item.kind),
             Kind::FieldList(name) => write!(f, "field names of {name}"),
+            Kind::OneOf(kinds) => {
+                let names: Vec<String> = kinds.iter().map(|k| k.kind.to_string()).collect();
+                write!(f, "{}", names.join(" or "))
+            }
         }
     }
 }
