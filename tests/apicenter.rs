@@ -210,12 +210,12 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
         "deleted in Exact, inactive in Salesforce: {report:?}"
     );
 
-    // Stock: available = on hand − reserved.
+    // Stock: available is Exact's free stock (on hand 12, 2 reserved).
     let stock = flows::stock_flow(exact, crm);
     let report = stock.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
-    assert_eq!(bike.value["Stock_Quantity__c"].to_string(), "9");
+    assert_eq!(bike.value["Stock_Quantity__c"].to_string(), "10");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,6 +30,10 @@ pub const ENV_DEFAULT_DEBTOR: &str = "CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR";
 /// `CONNECTOR_EXACT_ONLINE_ORDER_TARGET`: `sales_order` or `sales_invoice`.
 pub const ENV_ORDER_TARGET: &str = "CONNECTOR_EXACT_ONLINE_ORDER_TARGET";
 
+/// `CONNECTOR_EXACT_ONLINE_PRODUCT_PRICES`: `off` reads products without their default sales
+/// price (saves reading every sales item price on each product read); `on` by default.
+pub const ENV_PRODUCT_PRICES: &str = "CONNECTOR_EXACT_ONLINE_PRODUCT_PRICES";
+
 /// `CONNECTOR_EXACT_ONLINE_ITEM_VARIANTS`: variants in the items' free fields (see
 /// [`ItemVariants::parse`]): `default`, `off`, or
 /// `parent=FreeTextField_01,size=FreeTextField_02,feature:country_of_origin=FreeTextField_04`.
@@ -180,6 +184,12 @@ pub struct ExactConfig {
     /// Variants, attributes and features in the items' free fields; `None` (the default)
     /// reads every item as a simple product, its free fields unused.
     pub item_variants: Option<ItemVariants>,
+    /// Whether a product read gives each product its default sales price: the price without
+    /// an account, in [`currency`](Self::currency), valid today, for the smallest quantity
+    /// (`true`). `sync/Logistics/Items` has no price, so this reads every row of
+    /// `sync/Logistics/SalesItemPrices` once per product read (one call per 1,000 prices)
+    /// and holds one price per item in memory (about 50 bytes an item).
+    pub product_prices: bool,
 }
 
 impl fmt::Debug for ExactConfig {
@@ -214,6 +224,7 @@ impl ExactConfig {
             price_list_code: "exact-sales".to_owned(),
             default_debtor: None,
             item_variants: None,
+            product_prices: true,
         }
     }
 
@@ -258,6 +269,17 @@ impl ExactConfig {
         if let Some(v) = opt(ENV_ORDER_TARGET) {
             c.order_target = OrderTarget::parse(&v)?;
         }
+        if let Some(v) = opt(ENV_PRODUCT_PRICES) {
+            c.product_prices = match v.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => true,
+                "off" | "false" | "no" | "0" => false,
+                _ => {
+                    return Err(Error::config(format!(
+                        "{ENV_PRODUCT_PRICES} is on or off, not {v:?}"
+                    )));
+                }
+            };
+        }
         if let Some(v) = opt(ENV_ITEM_VARIANTS) {
             c.item_variants = ItemVariants::parse(&v).map_err(|e| e.context(ENV_ITEM_VARIANTS))?;
         }
@@ -294,6 +316,17 @@ mod tests {
         assert_eq!(c.order_target, OrderTarget::SalesInvoice);
         assert!(!format!("{c:?}").contains("secret\""));
         assert_eq!(c.item_variants, None, "off unless set");
+        assert!(c.product_prices, "on unless set");
+        let off = |v: &str| {
+            ExactConfig::from_lookup(|k| match k {
+                ENV_CLIENT_ID => Some("id".into()),
+                ENV_CLIENT_SECRET => Some("secret".into()),
+                ENV_PRODUCT_PRICES => Some(v.into()),
+                _ => None,
+            })
+        };
+        assert!(!off("off").unwrap().product_prices);
+        assert!(off("sometimes").is_err());
     }
 
     #[test]

@@ -114,9 +114,14 @@ pub fn customer(a: &wire::Account, contacts: &[wire::Contact]) -> Result<Custome
 }
 
 /// An item as a product: name from `Description`, long description from `Notes`, the one
-/// picture Exact holds, the item group as category.
-pub fn product(i: &wire::Item, currency: Currency) -> Result<Product> {
-    let price = i.standard_sales_price.map(|p| Money::new(p, currency));
+/// picture Exact holds, the item group as category; the sales price and the VAT percentage
+/// from `lookups` (by the item's GUID and its `SalesVatCode`).
+pub fn product(
+    i: &wire::Item,
+    currency: Currency,
+    lookups: &crate::lookups::ProductLookups,
+) -> Result<Product> {
+    let price = lookups.price(&i.id).map(|p| Money::new(p, currency));
     let sku = text(&i.code).ok_or_else(|| Error::invalid_field("Code", "the item has no code"))?;
     let mut p = Product {
         sku,
@@ -131,7 +136,7 @@ pub fn product(i: &wire::Item, currency: Currency) -> Result<Product> {
         unit: text(&i.unit),
         sales_price: price,
         gtin: text(&i.barcode),
-        tax_percent: i.sales_vat_code_percentage.map(|p| p * Decimal::ONE_HUNDRED),
+        tax_percent: text(&i.sales_vat_code).and_then(|c| lookups.vat_percent(&c)),
         tax_rate: text(&i.sales_vat_code).map(connector_core::model::EntityRef::by_key),
         sold: i.is_sales_item.unwrap_or(true),
         purchased: i.is_purchase_item.unwrap_or(false),
@@ -196,21 +201,22 @@ pub fn price_entry(p: &wire::SalesItemPrice, default: Currency) -> Result<PriceL
     })
 }
 
-/// Stock of an item in a warehouse: on hand (`CurrentStock`), reserved for sales orders
-/// (`ReservedStock`), and available = on hand − reserved; planned receipts are incoming.
-pub fn stock_level(w: &wire::ItemWarehouse) -> Result<StockLevel> {
+/// Stock of an item in a warehouse, as Exact reports it: on hand `CurrentStock`, available
+/// `FreeStock` ("quantity of available stock"), reserved `ReservedStock` ("stock stored in
+/// the warehouse that is already reserved"), incoming `PlanningIn`. The connector computes
+/// nothing: Exact's own figures are passed on.
+pub fn stock_level(w: &wire::StockPosition) -> Result<StockLevel> {
     let sku = text(&w.item_code)
         .ok_or_else(|| Error::invalid_field("ItemCode", "the stock row names no item"))?;
     let on_hand = w.current_stock.ok_or_else(|| Error::invalid_field("CurrentStock", "missing"))?;
-    let reserved = w.reserved_stock.unwrap_or(Decimal::ZERO);
     let mut s = StockLevel {
         sku,
         warehouse: text(&w.warehouse_code),
         on_hand: Some(on_hand),
-        reserved: Some(reserved),
-        available: Some(on_hand - reserved),
-        incoming: w.planned_stock_in,
-        as_of: instant(&w.modified, "Modified")?,
+        reserved: w.reserved_stock,
+        available: w.free_stock,
+        incoming: w.planning_in,
+        as_of: None,
         meta: Default::default(),
     };
     s.meta.refs.set(NAME, w.id.clone());
@@ -456,12 +462,19 @@ impl DocTarget {
 }
 
 /// The body of a document with its lines deep-inserted. `items` gives the item GUID of each
-/// line (same order). `YourRef` carries the order number (the dedupe key).
+/// line (same order), `shipping_method` the GUID of the order's shipping method
+/// (`sales/ShippingMethods`). `YourRef` carries the order number (the dedupe key).
+///
+/// The order date goes to `OrderDate` (sales orders and invoices; an invoice's
+/// `InvoiceDate` is Exact's own, read-only in its model) or `QuotationDate`. Each line
+/// carries `UnitPrice` (the price per unit) and, with a discount, `Discount` (a fraction)
+/// and `NetPrice` (the unit price after it), so the three agree whichever Exact reads.
 pub fn document_body(
     o: &Order,
     target: DocTarget,
     account_id: &str,
     items: &[String],
+    shipping_method: Option<&str>,
     default_vat: Option<&str>,
 ) -> Result<Value> {
     let number = o
@@ -473,9 +486,8 @@ pub fn document_body(
     m.insert(target.account_field().into(), json!(account_id));
     m.insert("YourRef".into(), json!(number));
     let date_field = match target {
-        DocTarget::SalesInvoice => "InvoiceDate",
         DocTarget::Quotation => "QuotationDate",
-        DocTarget::SalesOrder => "OrderDate",
+        DocTarget::SalesInvoice | DocTarget::SalesOrder => "OrderDate",
     };
     if let Some(d) = o.order_date {
         let at = d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
@@ -511,7 +523,7 @@ pub fn document_body(
     if let Some(memo) = &o.memo {
         m.insert("Description".into(), json!(memo));
     }
-    if let Some(sm) = o.shipping_method.as_ref().and_then(|t| t.key.clone().or(t.id.clone())) {
+    if let Some(sm) = shipping_method {
         m.insert("ShippingMethod".into(), json!(sm));
     }
     if o.lines.is_empty() {
@@ -533,13 +545,22 @@ pub fn document_body(
                     ),
                 ));
             }
-            lm.insert("NetPrice".into(), decimal_json(p.amount));
+            lm.insert("UnitPrice".into(), decimal_json(p.amount));
+            if let Some(d) = l.discount_percent.filter(|d| !d.is_zero()) {
+                let fraction = d / Decimal::ONE_HUNDRED;
+                let net = (p.amount * (Decimal::ONE - fraction)).round_dp(6);
+                lm.insert("Discount".into(), decimal_json(fraction));
+                lm.insert("NetPrice".into(), decimal_json(net));
+            }
+        }
+        if l.unit_price.is_none() {
+            // Exact's own price: the discount applies to it.
+            if let Some(d) = l.discount_percent.filter(|d| !d.is_zero()) {
+                lm.insert("Discount".into(), decimal_json(d / Decimal::ONE_HUNDRED));
+            }
         }
         if let Some(d) = &l.description {
             lm.insert("Description".into(), json!(d));
-        }
-        if let Some(d) = l.discount_percent {
-            lm.insert("Discount".into(), decimal_json(d / Decimal::ONE_HUNDRED));
         }
         let vat = l.tax_rate.as_ref().and_then(|t| t.key.clone().or(t.id.clone()));
         if let Some(v) = vat.or(default_vat.map(str::to_owned)) {
@@ -580,7 +601,7 @@ mod variant_tests {
     fn free_fields_give_variants_attributes_and_features() {
         let v = ItemVariants::default();
         let i = item("TEE-S", "TEE", "S");
-        let mut p = product(&i, Currency::EUR).unwrap();
+        let mut p = product(&i, Currency::EUR, &Default::default()).unwrap();
         item_variants(&i, &v, &mut p);
         assert_eq!(p.variant_of.as_deref(), Some("TEE"));
         assert_eq!(p.attributes, vec![Attribute { name: "size".into(), value: "S".into() }]);
@@ -588,14 +609,14 @@ mod variant_tests {
         assert_eq!(p.features, vec![origin.clone()]);
         // The parent names itself: the configurable product, no attributes.
         let i = item("TEE", "TEE", "");
-        let mut p = product(&i, Currency::EUR).unwrap();
+        let mut p = product(&i, Currency::EUR, &Default::default()).unwrap();
         item_variants(&i, &v, &mut p);
         assert_eq!((p.kind, p.variant_of.as_deref()), (ProductKind::Configurable, None));
         assert!(p.attributes.is_empty());
         assert_eq!(p.features, vec![origin]);
         // No parent: a simple product.
         let i = item("MUG", " ", "");
-        let mut p = product(&i, Currency::EUR).unwrap();
+        let mut p = product(&i, Currency::EUR, &Default::default()).unwrap();
         item_variants(&i, &v, &mut p);
         assert_eq!((p.kind, p.variant_of.as_deref()), (ProductKind::NonInventory, None));
         assert_eq!(i.free_text("FreeTextField_11"), None);

@@ -26,6 +26,7 @@ use crate::wire;
 pub struct ExactSink {
     client: ExactClient,
     items: Arc<Mutex<HashMap<String, String>>>,
+    shipping_methods: Arc<Mutex<HashMap<String, String>>>,
 }
 
 fn fail(key: &str, e: Error) -> WriteOutcome {
@@ -38,7 +39,11 @@ fn fail(key: &str, e: Error) -> WriteOutcome {
 impl ExactSink {
     /// A sink over a connection.
     pub fn new(client: ExactClient) -> Self {
-        Self { client, items: Arc::new(Mutex::new(HashMap::new())) }
+        Self {
+            client,
+            items: Arc::new(Mutex::new(HashMap::new())),
+            shipping_methods: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     /// The id of the first row of `path` matching `filter`.
@@ -67,6 +72,46 @@ impl ExactSink {
                 .insert(sku.to_owned(), id.clone());
         }
         Ok(id)
+    }
+
+    /// The GUID of the order's shipping method: `ShippingMethod` is an `Edm.Guid` (the `ID`
+    /// of `sales/ShippingMethods`), so a code is looked up by `Code` (cached for the sink's
+    /// life); a GUID is sent as it is.
+    async fn shipping_method(&self, o: &Order) -> Result<Option<String>> {
+        let Some(m) = o.shipping_method.as_ref() else { return Ok(None) };
+        let given = [m.id.as_deref(), m.key.as_deref()];
+        if let Some(id) =
+            given.into_iter().flatten().find(|v| crate::lookups::guid_key(v).is_some())
+        {
+            return Ok(Some(id.trim().to_owned()));
+        }
+        let Some(code) = given.into_iter().flatten().map(str::trim).find(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let cache = |m: &Mutex<HashMap<String, String>>| {
+            m.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(code).cloned()
+        };
+        if let Some(id) = cache(&self.shipping_methods) {
+            return Ok(Some(id));
+        }
+        match self
+            .first_id("sales/ShippingMethods", "ID", &format!("Code eq {}", literal(code)))
+            .await?
+        {
+            Some(id) => {
+                self.shipping_methods
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(code.to_owned(), id.clone());
+                Ok(Some(id))
+            }
+            None => Err(Error::invalid_field(
+                "shipping_method",
+                format!(
+                    "no shipping method with code {code} in Exact Online (sales/ShippingMethods)"
+                ),
+            )),
+        }
     }
 
     async fn account_by_email(&self, email: &str) -> Result<Option<String>> {
@@ -195,11 +240,16 @@ impl ExactSink {
                 Err(e) => return fail(key, e),
             }
         }
+        let shipping = match self.shipping_method(o).await {
+            Ok(s) => s,
+            Err(e) => return fail(key, e),
+        };
         let body = match convert::document_body(
             o,
             target,
             &account,
             &items,
+            shipping.as_deref(),
             self.client.config().default_vat_code.as_deref(),
         ) {
             Ok(b) => b,

@@ -142,7 +142,8 @@ pub struct Contact {
     pub is_main_contact: Option<bool>,
 }
 
-/// `logistics/Items`.
+/// `sync/Logistics/Items` (which has no sales price and no VAT percentage: those come from
+/// the sales item prices and `vat/VATCodes`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
@@ -163,11 +164,7 @@ pub struct Item {
     pub unit: Option<String>,
     pub sales_vat_code: Option<String>,
     #[serde(with = "decimal_str::option")]
-    pub sales_vat_code_percentage: Option<Decimal>,
-    #[serde(with = "decimal_str::option")]
     pub cost_price_standard: Option<Decimal>,
-    #[serde(with = "decimal_str::option")]
-    pub standard_sales_price: Option<Decimal>,
     #[serde(with = "decimal_str::option")]
     pub gross_weight: Option<Decimal>,
     pub start_date: Option<String>,
@@ -241,28 +238,44 @@ pub struct SalesItemPrice {
     pub timestamp: Option<i64>,
 }
 
-/// `inventory/ItemWarehouses`.
+/// `sync/Inventory/StockPositions`: the stock of an item in a warehouse.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 #[allow(missing_docs)]
-pub struct ItemWarehouse {
+pub struct StockPosition {
     #[serde(rename = "ID")]
     pub id: String,
-    pub item: Option<String>,
+    pub item_id: Option<String>,
     pub item_code: Option<String>,
     pub warehouse: Option<String>,
     pub warehouse_code: Option<String>,
+    /// On hand.
     #[serde(with = "decimal_str::option")]
     pub current_stock: Option<Decimal>,
+    /// "Quantity of available stock", as Exact computes it.
+    #[serde(with = "decimal_str::option")]
+    pub free_stock: Option<Decimal>,
+    /// Planned to come in (purchase orders, production).
+    #[serde(with = "decimal_str::option")]
+    pub planning_in: Option<Decimal>,
+    /// Planned to go out (sales orders not yet delivered, production use).
+    #[serde(with = "decimal_str::option")]
+    pub planning_out: Option<Decimal>,
+    /// Received for a back-to-back order and not yet delivered: not sales reservations.
     #[serde(with = "decimal_str::option")]
     pub reserved_stock: Option<Decimal>,
-    #[serde(with = "decimal_str::option")]
-    pub planned_stock_in: Option<Decimal>,
-    #[serde(with = "decimal_str::option")]
-    pub planned_stock_out: Option<Decimal>,
-    pub modified: Option<String>,
     #[serde(deserialize_with = "int64_opt")]
     pub timestamp: Option<i64>,
+}
+
+/// `vat/VATCodes`: a VAT code and its percentage (a fraction, `0.21`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(missing_docs)]
+pub struct VatCode {
+    pub code: Option<String>,
+    #[serde(with = "decimal_str::option")]
+    pub percentage: Option<Decimal>,
 }
 
 /// A line of a sales invoice, sales order or quotation.
@@ -369,8 +382,8 @@ pub mod entity_type {
     pub const ITEMS: i64 = 9;
     /// Item prices.
     pub const ITEM_PRICES: i64 = 8;
-    /// Item warehouses.
-    pub const ITEM_WAREHOUSES: i64 = 19;
+    /// Stock positions.
+    pub const STOCK_POSITIONS: i64 = 15;
 }
 
 /// An `Edm.Int64` is a JSON number or (in some clients' answers) a string.

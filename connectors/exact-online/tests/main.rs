@@ -6,9 +6,13 @@ mod support;
 
 #[path = "cases/auth.rs"]
 mod auth;
+#[path = "cases/conformance.rs"]
+mod conformance;
 #[path = "cases/faults.rs"]
 mod faults;
 #[path = "cases/read.rs"]
 mod read;
+#[path = "cases/spec_findings.rs"]
+mod spec_findings;
 #[path = "cases/write.rs"]
 mod write;

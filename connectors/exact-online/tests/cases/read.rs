@@ -4,13 +4,8 @@ use connector_core::model::{Customer, CustomerKind, Lifecycle, PriceList, Produc
 use connector_core::source::ReadMode;
 use connector_exact_online::simulator::{DIVISION, ExactSimulator};
 use connector_exact_online::{ExactSource, SyncCursor};
-use rust_decimal::Decimal;
 
-use crate::support::{connect, hold, read};
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
+use crate::support::{connect, dec, hold, read};
 
 #[tokio::test(start_paused = true)]
 async fn customers_come_from_the_sync_api_with_trimmed_codes_and_select() {
@@ -101,7 +96,7 @@ async fn products_keep_exact_decimals_and_ended_items_are_inactive() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn stock_is_on_hand_minus_reservations_and_prices_are_one_list() {
+async fn stock_is_exacts_stock_position_and_prices_are_one_list() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
     let source = ExactSource::new(connect(&sim).await);
@@ -110,15 +105,16 @@ async fn stock_is_on_hand_minus_reservations_and_prices_are_one_list() {
     let by = r.by_key();
     let bike = by["BIKE-CITY-M@1"];
     assert_eq!(bike.on_hand, Some(dec("12")));
-    assert_eq!(bike.reserved, Some(dec("3")));
-    assert_eq!(bike.available, Some(dec("9")));
+    // Exact's own figures: ReservedStock, and FreeStock as available.
+    assert_eq!(bike.reserved, Some(dec("2")));
+    assert_eq!(bike.available, Some(dec("10")));
     assert_eq!(bike.incoming, Some(dec("5")));
 
     let p = read::<PriceList>(&source, ReadMode::Full).await;
     assert!(p.error.is_none(), "{:?}", p.error);
     assert_eq!(p.upserts.len(), 1);
     let list = &p.upserts[0];
-    assert_eq!(list.entries.len(), 2, "the account-specific price is left out");
+    assert_eq!(list.entries.len(), 4, "the account-specific price is left out");
     assert!(
         list.entries.iter().any(|e| e.sku == "LOCK-CHAIN" && e.unit_price.amount == dec("24.95"))
     );

@@ -4,45 +4,15 @@
 use std::str::FromStr;
 
 use connector_core::model::{
-    ContactPerson, Currency, Customer, CustomerKind, DocumentLine, Email, Invoice, Money, Order,
-    Shipment,
+    ContactPerson, Customer, CustomerKind, Email, Invoice, Order, Shipment,
 };
-use connector_core::sink::{LookupKey, Outcome, Sink, WriteAction, WriteRequest};
+use connector_core::sink::{LookupKey, Outcome, Sink};
 use connector_core::source::ReadMode;
-use connector_exact_online::simulator::{DIVISION, ExactSimulator};
+use connector_exact_online::simulator::ExactSimulator;
 use connector_exact_online::{ExactClient, ExactSink, ExactSource, OrderTarget};
 use rust_decimal::Decimal;
 
-use crate::support::{connect, hold, read};
-
-fn req<E>(key: &str, e: E) -> WriteRequest<E> {
-    WriteRequest {
-        key: key.to_owned(),
-        target_id: None,
-        action: WriteAction::Upsert(e),
-        idempotency_key: format!("test-{key}"),
-        is_create: true,
-    }
-}
-
-fn order(number: &str, email: &str, lines: &[(&str, &str, &str)]) -> Order {
-    let mut o =
-        Order { number: Some(number.to_owned()), currency: Currency::EUR, ..Order::default() };
-    o.party.email = Some(email.to_owned());
-    for (sku, qty, price) in lines {
-        o.lines.push(DocumentLine {
-            sku: Some((*sku).to_owned()),
-            quantity: Decimal::from_str(qty).unwrap(),
-            unit_price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::EUR)),
-            ..DocumentLine::default()
-        });
-    }
-    o
-}
-
-fn path(p: &str) -> String {
-    format!("/api/v1/{DIVISION}/{p}")
-}
+use crate::support::{connect, hold, order, path, read, req};
 
 #[tokio::test(start_paused = true)]
 async fn a_company_gets_an_account_with_its_contact_person_and_a_person_a_debtor() {
@@ -271,9 +241,18 @@ async fn orders_can_become_sales_invoices_which_read_back() {
     assert_eq!(inv.reference.as_deref(), Some("SF-00005"));
     assert_eq!(inv.lines.len(), 1, "lines come through $expand");
     assert_eq!(inv.totals.total.unwrap().amount, Decimal::from_str("664.29").unwrap());
-    // Nothing new: the inclusive Modified boundary does not repeat it.
+    // Rows changed within SETTLE of a walk's start are read again by the next walk (the
+    // listing is in key order, so a row changed during a walk may have been passed)…
     let again = read::<Invoice>(&source, ReadMode::Changes { since: r.last_cursor.clone() }).await;
-    assert!(again.upserts.is_empty(), "{:?}", again.upserts);
+    assert_eq!(again.upserts.len(), 1);
+    tokio::time::advance(connector_exact_online::source::SETTLE * 2).await;
+    let settled =
+        read::<Invoice>(&source, ReadMode::Changes { since: again.last_cursor.clone() }).await;
+    assert_eq!(settled.upserts.len(), 1);
+    // …and once settled, the inclusive Modified boundary does not repeat it.
+    let quiet =
+        read::<Invoice>(&source, ReadMode::Changes { since: settled.last_cursor.clone() }).await;
+    assert!(quiet.upserts.is_empty(), "{:?}", quiet.upserts);
     let call = sim
         .journal()
         .entries()
