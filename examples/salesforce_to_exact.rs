@@ -6,12 +6,16 @@
 //!    target document (sales order or sales invoice) is the Exact setting `order_target`.
 //! 2. Shipments Exact → Salesforce: each goods delivery is one shipment record (carrier,
 //!    tracking code and URL) on its order, so a split delivery gives two.
-//! 3. Stock Exact → Salesforce: on hand minus sales reservations, into the stock field (left
-//!    alone when the org does not manage stock).
+//! 3. Stock Exact → Salesforce: Exact's free stock into the stock field (`stock_field`, a
+//!    custom field: a standard org has none).
 //! 4. Products Exact → Salesforce by SKU, with the standard price; the long description is
 //!    sent on create only; an item deleted in Exact becomes inactive.
 //! 5. Customers Exact → Salesforce on every change, by ERP number, with a mandatory target
-//!    setting on every account.
+//!    setting on every account (a custom `Posting_Group__c`).
+//!
+//! On the simulators the Salesforce org is a standard one with the custom fields these flows
+//! are set up for added (`flows::apicenter_org`): the ERP number and SKU as External IDs,
+//! the stock field, the shipment object and the posting group.
 //!
 //! Each flow runs its section of `examples/mappings/apicenter.toml` (`orders`, `shipments`,
 //! `stock`, `products`, `customers`): edit the file to change the field mappings, value
@@ -43,7 +47,9 @@ use connector_sdk::{Error, Result};
 
 #[path = "salesforce_to_exact/flows.rs"]
 mod flows;
-use flows::{customers_flow, orders_flow, products_flow, shipments_flow, stock_flow};
+use flows::{
+    apicenter_org, customers_flow, orders_flow, products_flow, shipments_flow, stock_flow,
+};
 
 fn print(report: &RunReport) {
     let c = &report.counts;
@@ -72,7 +78,8 @@ async fn run() -> Result<()> {
         let sf = SalesforceSimulator::start().await.map_err(|e| Error::internal(e.to_string()))?;
         let eo = ExactSimulator::start().await.map_err(|e| Error::internal(e.to_string()))?;
         println!("simulators: Salesforce {}  Exact Online {}", sf.base_url(), eo.base_url());
-        let configs = (sf.config(), eo.config());
+        // A standard org with the custom fields the flows are set up for.
+        let configs = (apicenter_org(&sf), eo.config());
         sims = Some((sf, eo));
         configs
     };

@@ -27,12 +27,13 @@ async fn orders_flow(
     eo_store: Arc<dyn connector_sdk::http::TokenStore>,
 ) -> Flow<Order> {
     let source = Arc::new(SalesforceSource::new(
-        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+        SalesforceClient::connect(sf.erp_config(), None).await.unwrap(),
     ));
     let exact =
         Arc::new(ExactSink::new(ExactClient::connect(eo.config(), Some(eo_store)).await.unwrap()));
+    // Activated orders are paid in this org's process; a custom `Paid` status too.
     let paid = filter::<Order, _>("paid-only", "the order is not paid", |o: &Order| {
-        matches!(&o.status, OrderStatus::Paid)
+        matches!(&o.status, OrderStatus::Paid | OrderStatus::Open)
             || matches!(&o.status, OrderStatus::Other(s) if s == "Paid")
     });
     let skip = SkipIfExists::new(exact.clone() as Arc<dyn Sink<Order>>, |o: &Order| {
@@ -60,6 +61,7 @@ fn token_store() -> Arc<dyn connector_sdk::http::TokenStore> {
 #[tokio::test(flavor = "multi_thread")]
 async fn paid_orders_land_in_exact_with_company_and_person_debtors_and_reruns_skip() {
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let tokens = token_store();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), tokens.clone()).await;
@@ -94,6 +96,7 @@ async fn paid_orders_land_in_exact_with_company_and_person_debtors_and_reruns_sk
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_sku_is_quarantined_naming_it_and_replays_once_the_product_exists() {
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let account = sf.object("Account").find(|r| r.value["ERP_Id__c"] == "1068").unwrap().id;
     let contact =
@@ -120,6 +123,7 @@ async fn an_unknown_sku_is_quarantined_naming_it_and_replays_once_the_product_ex
 #[tokio::test(flavor = "multi_thread")]
 async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_salesforce() {
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let tokens = token_store();
     let orders = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), tokens.clone()).await;
@@ -137,7 +141,7 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
 
     let flow = flows::shipments_flow(
         ExactClient::connect(eo.config(), Some(tokens)).await.unwrap(),
-        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+        SalesforceClient::connect(sf.erp_config(), None).await.unwrap(),
     );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
@@ -171,6 +175,7 @@ async fn a_split_delivery_gives_two_shipments_with_their_own_tracking_codes_in_s
 #[tokio::test(flavor = "multi_thread")]
 async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goes_inactive() {
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     // Enough items that deleting one stays under the flow's 10% deactivation guard.
     for n in 1..=7 {
@@ -178,7 +183,7 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
     }
     let tokens = token_store();
     let exact = ExactClient::connect(eo.config(), Some(tokens)).await.unwrap();
-    let crm = SalesforceClient::connect(sf.config(), None).await.unwrap();
+    let crm = SalesforceClient::connect(sf.erp_config(), None).await.unwrap();
     let flow = flows::products_flow(exact.clone(), crm.clone());
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
@@ -221,11 +226,12 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_follow_every_change_with_the_mandatory_target_settings() {
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     // The customers mapping sets the posting group every account needs (a constant).
     let flow = flows::customers_flow(
         ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
-        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+        SalesforceClient::connect(sf.erp_config(), None).await.unwrap(),
     );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
@@ -258,9 +264,12 @@ async fn customers_follow_every_change_with_the_mandatory_target_settings() {
 async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantined() {
     use connector_sdk::mapping::Loader;
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
+    sf.add_field("Order", "Payment_Term__c", "picklist", false, None);
+    sf.add_field("Order", "Payment_Method__c", "picklist", false, None);
     let orders = sf.object("Order");
-    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Paid");
+    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Activated");
     orders
         .update(
             &paid[0].id,
@@ -268,7 +277,7 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
         )
         .unwrap();
     orders.update(&paid[1].id, &serde_json::json!({"Payment_Term__c": "Net 45"})).unwrap();
-    let mut config = sf.config();
+    let mut config = sf.erp_config();
     config.order_payment_term_field = Some("Payment_Term__c".into());
     config.order_payment_method_field = Some("Payment_Method__c".into());
     let source =
@@ -323,6 +332,7 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
 async fn faults_on_both_sides_lose_nothing_and_double_nothing_across_reruns() {
     use connector_sdk::simulator::{Fault, FaultRule, Method};
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let tokens = token_store();
     let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
@@ -376,7 +386,7 @@ async fn faults_on_both_sides_lose_nothing_and_double_nothing_across_reruns() {
 fn paid_order_numbers(sf: &SalesforceSimulator) -> Vec<String> {
     let mut n: Vec<String> = sf
         .object("Order")
-        .query(|r| r.value["Status"] == "Paid")
+        .query(|r| r.value["Status"] == "Activated")
         .into_iter()
         .map(|r| r.value["OrderNumber"].as_str().unwrap().to_owned())
         .collect();
@@ -410,6 +420,7 @@ async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_re
     use connector_sdk::simulator::{Fault, FaultRule};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
     // Salesforce: three 429s with `Retry-After: 1`; Exact: two of its own minutely 429s
@@ -464,6 +475,7 @@ async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
     // to the client's attempt timeout.
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(1));
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
 
@@ -564,6 +576,7 @@ async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
     use connector_sdk::simulator::{Fault, FaultRule, Method, SimResponse};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
     let flow = orders_flow(&sf, &eo, Arc::new(MemoryStore::new()), token_store()).await;
     let division = connector_sdk::exact_online::simulator::DIVISION;
@@ -602,6 +615,10 @@ async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its_variants() {
     let sf = SalesforceSimulator::builder().empty().start().await.unwrap();
+    flows::apicenter_org(&sf);
+    for f in ["Size__c", "Colour__c", "Country_Of_Origin__c"] {
+        sf.add_field("Product2", f, "string", false, None);
+    }
     let eo = ExactSimulator::start().await.unwrap();
     let item = |code: &str, name: &str, parent: &str, size: &str| {
         serde_json::json!({
@@ -623,7 +640,7 @@ async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its
     }
     let flow = flows::products_flow(
         ExactClient::connect(eo.config(), Some(token_store())).await.unwrap(),
-        SalesforceClient::connect(sf.config(), None).await.unwrap(),
+        SalesforceClient::connect(sf.erp_config(), None).await.unwrap(),
     );
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
@@ -665,14 +682,16 @@ async fn variants_in_exact_free_fields_arrive_as_a_configurable_product_with_its
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_orders_flow_maps_payment_terms_through_apicenter_toml() {
     let sf = SalesforceSimulator::start().await.unwrap();
+    flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
+    sf.add_field("Order", "Payment_Term__c", "picklist", false, None);
     let orders = sf.object("Order");
-    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Paid");
+    let paid: Vec<_> = orders.query(|r| r.value["Status"] == "Activated");
     assert_eq!(paid.len(), 2);
     for (order, term) in paid.iter().zip(["Net 30", "net 14"]) {
         orders.update(&order.id, &serde_json::json!({ "Payment_Term__c": term })).unwrap();
     }
-    let mut config = sf.config();
+    let mut config = sf.erp_config();
     config.order_payment_term_field = Some("Payment_Term__c".into());
     let flow = flows::orders_flow(
         SalesforceClient::connect(config, None).await.unwrap(),

@@ -236,14 +236,16 @@ async fn apicenter() -> Result<()> {
     use connector_sdk::salesforce::simulator::SalesforceSimulator;
 
     say!(
-        "\n6. APIcenter on the Salesforce and Exact Online simulators: products (long description on\n   create only) and customers from Exact into Salesforce, paid Salesforce orders into Exact\n   (the draft one ignored, a private buyer as a person debtor), a split delivery back as two\n   shipments, and stock (on hand minus reservations)."
+        "\n6. APIcenter on the Salesforce and Exact Online simulators: products (long description on\n   create only) and customers from Exact into Salesforce, paid Salesforce orders into Exact\n   (the draft one ignored, a private buyer as a person debtor), a split delivery back as two\n   shipments, and stock (Exact's free stock)."
     );
     let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
     let sf = SalesforceSimulator::start().await.map_err(sim)?;
+    // A standard org with the custom fields APIcenter's customers create.
+    let sf_config = crate::apicenter::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.map_err(sim)?;
     let tokens: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new(None));
     let exact = ExactClient::connect(eo.config(), Some(tokens)).await?;
-    let crm = SalesforceClient::connect(sf.config(), None).await?;
+    let crm = SalesforceClient::connect(sf_config, None).await?;
     output::summary(
         &crate::apicenter::products_flow(exact.clone(), crm.clone()).run(RunMode::Full).await,
     );

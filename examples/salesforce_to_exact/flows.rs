@@ -11,9 +11,22 @@ use connector_sdk::flow::steps::{FindOrCreateCustomer, SkipIfExists};
 use connector_sdk::flow::{Flow, StepOutcome, filter, step_fn};
 use connector_sdk::mapping::{Format, Loader, MappingPlan};
 use connector_sdk::model::{Customer, Order, OrderStatus, Product, Shipment, StockLevel};
-use connector_sdk::salesforce::{SalesforceClient, SalesforceSink, SalesforceSource};
+use connector_sdk::salesforce::simulator::SalesforceSimulator;
+use connector_sdk::salesforce::{
+    SalesforceClient, SalesforceConfig, SalesforceSink, SalesforceSource,
+};
 use connector_sdk::sink::{LookupKey, Sink};
 use connector_sdk::state::MemoryStore;
+
+/// Sets a simulated Salesforce org up as APIcenter's customers set theirs: the ERP custom
+/// fields ([`SalesforceSimulator::add_erp_fields`]: the ERP number and SKU as External IDs,
+/// the stock field, the variant lookup, the shipment object) and the account's posting
+/// group the customers mapping fills. The configuration to use them.
+pub fn apicenter_org(sf: &SalesforceSimulator) -> SalesforceConfig {
+    sf.add_erp_fields();
+    sf.add_field("Account", "Posting_Group__c", "picklist", false, None);
+    sf.erp_config()
+}
 
 /// The Salesforce order statuses that count as paid.
 pub const PAID_STATUSES: &[&str] = &["Paid", "Activated"];

@@ -1,8 +1,9 @@
 //! The connection: OAuth2 (JWT bearer, refresh token or client credentials) whose answer
-//! names the
-//! `instance_url` every later call goes to, the configurable API version, SOQL queries
-//! followed through `nextRecordsUrl` until `done`, `Sforce-Limit-Info` fed to the budget, and
-//! Salesforce's error arrays (`REQUEST_LIMIT_EXCEEDED` is a spent daily budget).
+//! names the `instance_url` every later call goes to, the configurable API version, SOQL
+//! queries followed through `nextRecordsUrl` until `done` (child subqueries too), the org's
+//! fields from `describe` (cached), `Sforce-Limit-Info` fed to the budget, and Salesforce's
+//! error arrays (`REQUEST_LIMIT_EXCEEDED` for `TotalRequests` is the spent daily allowance;
+//! for concurrent requests it is a rate limit, waited out).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::SalesforceConfig;
+use crate::describe::Described;
 
 /// The connector's name.
 pub const NAME: &str = "salesforce";
@@ -35,6 +37,7 @@ struct Inner {
     instance_url: String,
     config: SalesforceConfig,
     auth: Arc<OAuth2>,
+    described: tokio::sync::Mutex<HashMap<String, Arc<Described>>>,
 }
 
 fn shared_budget(key: String) -> RateBudget {
@@ -83,11 +86,24 @@ pub fn refine_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Error {
     if (400..500).contains(&status) {
         e = e.with_field_errors(fe);
     }
-    if list.iter().any(|a| a.error_code == "REQUEST_LIMIT_EXCEEDED") {
-        e = e.with_kind(ErrorKind::BudgetExhausted).context("the org's API request allowance");
+    let limits: Vec<&ApiError> =
+        list.iter().filter(|a| a.error_code == "REQUEST_LIMIT_EXCEEDED").collect();
+    if limits.iter().any(|a| a.message.contains("TotalRequests")) {
+        e = e
+            .with_kind(ErrorKind::BudgetExhausted)
+            .context("the org's daily API request allowance");
+    } else if !limits.is_empty() {
+        // ConcurrentRequests, ConcurrentPerOrgLongTxn: the org is busy, not out of calls.
+        e = e
+            .with_kind(ErrorKind::RateLimited)
+            .with_retry_after(CONCURRENCY_BACKOFF)
+            .context("the org's concurrent request limit");
     }
     e
 }
+
+/// How long a call refused for the org's concurrency limits waits before it is sent again.
+pub const CONCURRENCY_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Removes `attributes` from a record and from the records of nested subqueries.
 pub fn strip_attributes(v: &mut Value) {
@@ -153,6 +169,8 @@ impl SalesforceClient {
                 (OAuth2::refresh_token(endpoint, store).build(), answer.instance_url)
             }
             (None, None) => {
+                crate::config::client_credentials_host(&config.login_url)
+                    .map_err(|e| e.with_connector(NAME))?;
                 let answer = endpoint.client_credentials().await?;
                 let seeded = MemoryTokenStore::new(Some(answer.tokens.clone()));
                 (
@@ -182,7 +200,10 @@ impl SalesforceClient {
                 .rate_feedback(RateFeedback::salesforce)
                 .default_header("accept", "application/json")
                 .build()?;
-        Ok(Self { inner: Arc::new(Inner { http, instance_url: instance, config, auth }) })
+        let described = tokio::sync::Mutex::new(HashMap::new());
+        Ok(Self {
+            inner: Arc::new(Inner { http, instance_url: instance, config, auth, described }),
+        })
     }
 
     /// The HTTP client, based at `{instance_url}/services/data/v{version}/`.
@@ -205,9 +226,53 @@ impl SalesforceClient {
         self.inner.auth.refreshes()
     }
 
-    /// A connection test: `GET limits`.
+    /// A connection test: `GET /services/data/vXX.X/` (the resources of the version, open
+    /// to every API user; `limits` needs "View Setup and Configuration").
     pub async fn check(&self) -> Result<()> {
-        self.http().get("limits").operation("GET /limits").send().await.map(|_| ())
+        let op = format!("GET /services/data/v{}/", self.config().api_version);
+        self.http().get("").operation(op).send().await.map(|_| ())
+    }
+
+    /// The fields of an object as the org describes them (`sobjects/{object}/describe`),
+    /// read once per connection.
+    pub async fn describe(&self, object: &str) -> Result<Arc<Described>> {
+        let mut cache = self.inner.described.lock().await;
+        if let Some(d) = cache.get(object) {
+            return Ok(d.clone());
+        }
+        let body: Value = self
+            .http()
+            .get(&format!("sobjects/{object}/describe"))
+            .operation(format!("GET /sobjects/{object}/describe"))
+            .send_json()
+            .await?;
+        let d = Arc::new(Described::from_answer(object, &body)?);
+        cache.insert(object.to_owned(), d.clone());
+        Ok(d)
+    }
+
+    /// A connection test that also checks the fields the connector is configured to use:
+    /// each `(object, field)` must exist in the org (one error lists every missing one).
+    pub async fn check_fields(&self, wanted: &[(&str, &str)]) -> Result<()> {
+        self.check().await?;
+        let mut missing = Vec::new();
+        for (object, field) in wanted {
+            match self.describe(object).await {
+                Ok(d) if d.has(field) => {}
+                Ok(_) => missing.push(format!("{object}.{field}")),
+                Err(e) if e.kind() == ErrorKind::NotFound => missing.push((*object).to_owned()),
+                Err(e) => return Err(e),
+            }
+        }
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::config(format!(
+            "the Salesforce org has no {}: create the field or change the connector's setting (see the connector's README)",
+            missing.join(", ")
+        ))
+        .with_connector(NAME))
     }
 
     /// Runs a SOQL query and streams its batches (records without `attributes`), following
@@ -255,7 +320,12 @@ impl SalesforceClient {
                 };
                 match body.get_mut("records").map(Value::take) {
                     Some(Value::Array(mut rows)) => {
-                        rows.iter_mut().for_each(strip_attributes);
+                        for row in &mut rows {
+                            if let Err(e) = self.complete_children(row).await {
+                                return Some((Err(e), None));
+                            }
+                            strip_attributes(row);
+                        }
                         Some((Ok(rows), next))
                     }
                     _ => Some((Err(Error::decode("the query answer has no `records`").with_connector(NAME)), None)),
@@ -263,6 +333,46 @@ impl SalesforceClient {
             }
         })
         .boxed()
+    }
+
+    /// Reads the rest of each child subquery of `row` (`OrderItems`, `Contacts`): Salesforce
+    /// pages a child relationship on its own, `done: false` with its own `nextRecordsUrl`.
+    async fn complete_children(&self, row: &mut Value) -> Result<()> {
+        let Some(fields) = row.as_object_mut() else { return Ok(()) };
+        for (name, child) in fields.iter_mut() {
+            let Some(rel) = child.as_object_mut() else { continue };
+            if !rel.contains_key("records") {
+                continue;
+            }
+            while rel.get("done").and_then(Value::as_bool) == Some(false) {
+                let Some(link) = rel.get("nextRecordsUrl").and_then(Value::as_str) else {
+                    return Err(Error::decode(format!(
+                        "{name}: `done` is false but there is no nextRecordsUrl"
+                    ))
+                    .with_connector(NAME));
+                };
+                let url = self.http().resolve(link)?;
+                let mut more: Value = self
+                    .http()
+                    .request_url(Method::GET, url)
+                    .operation(format!("GET /query (more {name})"))
+                    .send_json()
+                    .await?;
+                let Some(Value::Array(extra)) = more.get_mut("records").map(Value::take) else {
+                    return Err(Error::decode(format!("{name}: a page without `records`"))
+                        .with_connector(NAME));
+                };
+                if let Some(Value::Array(records)) = rel.get_mut("records") {
+                    records.extend(extra);
+                }
+                rel.insert("done".into(), more.get("done").cloned().unwrap_or(Value::Bool(true)));
+                match more.get("nextRecordsUrl").cloned() {
+                    Some(n) => rel.insert("nextRecordsUrl".into(), n),
+                    None => rel.remove("nextRecordsUrl"),
+                };
+            }
+        }
+        Ok(())
     }
 
     /// The first record of a query.
@@ -324,6 +434,13 @@ mod tests {
             br#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
         );
         assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
+        let e = refine_error(
+            403,
+            &HeaderMap::new(),
+            br#"[{"message":"ConcurrentRequests (Concurrent API Requests) Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "a busy org, not a spent day");
+        assert_eq!(e.retry_after(), Some(CONCURRENCY_BACKOFF));
         assert_eq!(literal("O'Brien"), "'O\\'Brien'");
         let mut v = serde_json::json!({"attributes":{"type":"Order"},"Id":"x","OrderItems":{"records":[{"attributes":{},"Id":"y"}]}});
         strip_attributes(&mut v);

@@ -32,6 +32,47 @@ pub const ENV_USERNAME: &str = "CONNECTOR_SALESFORCE_USERNAME";
 /// `https://login.salesforce.com`.
 pub const ENV_AUDIENCE: &str = "CONNECTOR_SALESFORCE_AUDIENCE";
 
+/// `CONNECTOR_SALESFORCE_PRODUCT_SKU_FIELD`: the `Product2` field holding the SKU
+/// (`ProductCode`).
+pub const ENV_PRODUCT_SKU_FIELD: &str = "CONNECTOR_SALESFORCE_PRODUCT_SKU_FIELD";
+/// `CONNECTOR_SALESFORCE_ACCOUNT_NUMBER_FIELD`: the `Account` field holding the ERP customer
+/// number (`AccountNumber`).
+pub const ENV_ACCOUNT_NUMBER_FIELD: &str = "CONNECTOR_SALESFORCE_ACCOUNT_NUMBER_FIELD";
+/// `CONNECTOR_SALESFORCE_STOCK_FIELD`: the `Product2` number field taking the stock (none).
+pub const ENV_STOCK_FIELD: &str = "CONNECTOR_SALESFORCE_STOCK_FIELD";
+/// `CONNECTOR_SALESFORCE_PRODUCT_PARENT_FIELD`: the `Product2` lookup to a variant's
+/// configurable product (none).
+pub const ENV_PRODUCT_PARENT_FIELD: &str = "CONNECTOR_SALESFORCE_PRODUCT_PARENT_FIELD";
+/// `CONNECTOR_SALESFORCE_SHIPMENT_OBJECT`: the custom object taking shipments, its fields
+/// named as in [`ShipmentObject::named`] (none).
+pub const ENV_SHIPMENT_OBJECT: &str = "CONNECTOR_SALESFORCE_SHIPMENT_OBJECT";
+/// `CONNECTOR_SALESFORCE_ORDER_PAYMENT_TERM_FIELD`: the `Order` field holding the payment
+/// term (none).
+pub const ENV_ORDER_PAYMENT_TERM_FIELD: &str = "CONNECTOR_SALESFORCE_ORDER_PAYMENT_TERM_FIELD";
+/// `CONNECTOR_SALESFORCE_ORDER_PAYMENT_METHOD_FIELD`: the `Order` field holding the payment
+/// method (none).
+pub const ENV_ORDER_PAYMENT_METHOD_FIELD: &str = "CONNECTOR_SALESFORCE_ORDER_PAYMENT_METHOD_FIELD";
+
+/// Refuses the client-credentials flow on `login.salesforce.com` and `test.salesforce.com`:
+/// Salesforce serves it only on the org's My Domain (`https://acme.my.salesforce.com`) and
+/// answers the shared hosts `invalid_grant: request not supported on this domain`.
+pub fn client_credentials_host(login_url: &str) -> Result<(), Error> {
+    let host = login_url
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if host == "login.salesforce.com" || host == "test.salesforce.com" {
+        return Err(Error::config(format!(
+            "the client-credentials flow needs the org's My Domain login URL (https://<domain>.my.salesforce.com); Salesforce refuses it on {host}: set {ENV_LOGIN_URL}, or use a refresh token or the JWT bearer flow"
+        )));
+    }
+    Ok(())
+}
+
 /// The OAuth2 JWT bearer flow: the connected app's consumer key signs in as `username` with
 /// an assertion signed by `private_key` (whose certificate is uploaded to the app).
 #[derive(Clone)]
@@ -72,7 +113,8 @@ pub fn default_audience(login_url: &str) -> String {
     }
 }
 
-/// The names of the custom object and fields that hold shipments.
+/// The names of the custom object and fields that hold shipments (a standard org has no
+/// shipment object for orders: an org that takes shipments creates one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipmentObject {
     /// The object (`Shipment__c`).
@@ -89,16 +131,23 @@ pub struct ShipmentObject {
     pub tracking_url: String,
 }
 
-impl Default for ShipmentObject {
-    fn default() -> Self {
+impl ShipmentObject {
+    /// `object` with the fields named `Shipment_Number__c`, `Order__c`, `Carrier__c`,
+    /// `Tracking_Code__c` and `Tracking_Url__c`.
+    pub fn named(object: impl Into<String>) -> Self {
         Self {
-            object: "Shipment__c".into(),
+            object: object.into(),
             number: "Shipment_Number__c".into(),
             order: "Order__c".into(),
             carrier: "Carrier__c".into(),
             tracking_code: "Tracking_Code__c".into(),
             tracking_url: "Tracking_Url__c".into(),
         }
+    }
+
+    /// The fields, for a describe check.
+    pub fn fields(&self) -> [&str; 5] {
+        [&self.number, &self.order, &self.carrier, &self.tracking_code, &self.tracking_url]
     }
 }
 
@@ -122,16 +171,18 @@ pub struct SalesforceConfig {
     pub api_version: String,
     /// The org currency (amounts without `CurrencyIsoCode`).
     pub currency: Currency,
-    /// The External ID field of `Product2` that holds the SKU (`SKU__c`).
+    /// The `Product2` field that holds the SKU: `ProductCode` (standard) by default. Products
+    /// are upserted by it when the org marks it an External ID (a custom field such as
+    /// `SKU__c`), else found by it and then updated or created.
     pub product_sku_field: String,
-    /// The External ID field of `Account` that holds the ERP customer number (`ERP_Id__c`).
+    /// The `Account` field that holds the ERP customer number: `AccountNumber` (standard) by
+    /// default; upserted by like [`product_sku_field`](Self::product_sku_field).
     pub account_number_field: String,
-    /// Whether the org manages stock at all; `false` leaves stock alone.
-    pub manage_stock: bool,
-    /// The `Product2` field that holds the stock (`Stock_Quantity__c`).
-    pub stock_field: String,
-    /// Where shipments go.
-    pub shipment: ShipmentObject,
+    /// The `Product2` number field that takes the stock (a custom field such as
+    /// `Stock_Quantity__c`: a standard org has none); `None` (the default) takes no stock.
+    pub stock_field: Option<String>,
+    /// Where shipments go (a custom object); `None` (the default) takes no shipments.
+    pub shipment: Option<ShipmentObject>,
     /// Records per query batch (`Sforce-Query-Options: batchSize`, 200–2000).
     pub batch_size: u32,
     /// The `Order` field holding the payment term (a custom picklist such as
@@ -140,8 +191,9 @@ pub struct SalesforceConfig {
     /// The `Order` field holding the payment method; `None` reads none.
     pub order_payment_method_field: Option<String>,
     /// The `Product2` lookup field (to `Product2`) that points a variant at its
-    /// configurable product (`Parent_Product__c`).
-    pub product_parent_field: String,
+    /// configurable product (a custom field such as `Parent_Product__c`); `None` (the
+    /// default) takes no variants.
+    pub product_parent_field: Option<String>,
     /// The `Product2` field of each product attribute or feature by its name (`size` →
     /// `Size__c`). A name not listed goes to the field named after it: words capitalised,
     /// joined by `_`, with `__c` (`country_of_origin` → `Country_Of_Origin__c`).
@@ -163,7 +215,7 @@ impl fmt::Debug for SalesforceConfig {
 }
 
 impl SalesforceConfig {
-    /// A configuration for `login.salesforce.com`, API 59.0.
+    /// A configuration for `login.salesforce.com`, API 59.0, on a standard org's fields.
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
         Self {
             client_id: client_id.into(),
@@ -174,15 +226,14 @@ impl SalesforceConfig {
             instance_url: None,
             api_version: "59.0".into(),
             currency: Currency::EUR,
-            product_sku_field: "SKU__c".into(),
-            account_number_field: "ERP_Id__c".into(),
-            manage_stock: true,
-            stock_field: "Stock_Quantity__c".into(),
-            shipment: ShipmentObject::default(),
+            product_sku_field: "ProductCode".into(),
+            account_number_field: "AccountNumber".into(),
+            stock_field: None,
+            shipment: None,
             batch_size: 2000,
             order_payment_term_field: None,
             order_payment_method_field: None,
-            product_parent_field: "Parent_Product__c".into(),
+            product_parent_field: None,
             product_attribute_fields: BTreeMap::new(),
         }
     }
@@ -218,7 +269,9 @@ impl SalesforceConfig {
 
     /// Reads CLI-style options (`client_id`, `client_secret`, `refresh_token`,
     /// `private_key`, `private_key_path`, `username`, `audience`, `login_url`,
-    /// `instance_url`, `api_version`, `currency`, `manage_stock`).
+    /// `instance_url`, `api_version`, `currency`, `product_sku_field`,
+    /// `account_number_field`, `stock_field`, `product_parent_field`, `shipment_object`,
+    /// `order_payment_term_field`, `order_payment_method_field`).
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
         Self::from_lookup(|k| {
             options
@@ -276,8 +329,20 @@ impl SalesforceConfig {
         if let Some(v) = opt("CONNECTOR_SALESFORCE_CURRENCY") {
             c.currency = Currency::new(v.trim())?;
         }
-        if let Some(v) = opt("CONNECTOR_SALESFORCE_MANAGE_STOCK") {
-            c.manage_stock = matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes");
+        let field = |k: &str| opt(k).map(|v| v.trim().to_owned());
+        if let Some(v) = field(ENV_PRODUCT_SKU_FIELD) {
+            c.product_sku_field = v;
+        }
+        if let Some(v) = field(ENV_ACCOUNT_NUMBER_FIELD) {
+            c.account_number_field = v;
+        }
+        c.stock_field = field(ENV_STOCK_FIELD);
+        c.product_parent_field = field(ENV_PRODUCT_PARENT_FIELD);
+        c.shipment = field(ENV_SHIPMENT_OBJECT).map(ShipmentObject::named);
+        c.order_payment_term_field = field(ENV_ORDER_PAYMENT_TERM_FIELD);
+        c.order_payment_method_field = field(ENV_ORDER_PAYMENT_METHOD_FIELD);
+        if c.jwt.is_none() && c.refresh_token.is_none() {
+            client_credentials_host(&c.login_url)?;
         }
         Ok(c)
     }
@@ -307,8 +372,11 @@ mod tests {
         let o: BTreeMap<String, String> = [
             ("client_id", "id"),
             ("client_secret", "s"),
+            ("refresh_token", "r"),
             ("login_url", "https://test.salesforce.com/"),
             ("api_version", "v60.0"),
+            ("stock_field", "Stock_Quantity__c"),
+            ("shipment_object", "Shipment__c"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -316,9 +384,23 @@ mod tests {
         let c = SalesforceConfig::from_options(&o).unwrap();
         assert_eq!(c.token_url(), "https://test.salesforce.com/services/oauth2/token");
         assert_eq!(c.api_version, "60.0");
-        let mut bad = o;
+        assert_eq!(c.stock_field.as_deref(), Some("Stock_Quantity__c"));
+        assert_eq!(c.shipment.as_ref().unwrap().order, "Order__c");
+        assert_eq!(
+            (c.product_sku_field.as_str(), c.account_number_field.as_str()),
+            ("ProductCode", "AccountNumber")
+        );
+        assert_eq!(c.product_parent_field, None);
+        let mut bad = o.clone();
         bad.insert("api_version".into(), "latest".into());
         assert!(SalesforceConfig::from_options(&bad).is_err());
+        // Client credentials (no refresh token) need My Domain.
+        let mut cc = o;
+        cc.remove("refresh_token");
+        let e = SalesforceConfig::from_options(&cc).unwrap_err();
+        assert!(e.to_string().contains("My Domain"), "{e}");
+        cc.insert("login_url".into(), "https://acme.my.salesforce.com".into());
+        assert!(SalesforceConfig::from_options(&cc).is_ok());
     }
 
     #[test]

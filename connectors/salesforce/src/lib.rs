@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod describe;
 pub mod lazy;
 #[cfg(feature = "simulator")]
 pub mod simulator;

@@ -7,6 +7,9 @@
 //! keeps 15 days: a cursor older than what Salesforce still holds makes the read a full
 //! resync (every record again and a snapshot end, so the engine sees what disappeared), and
 //! the log says so plainly. Cursor: `<SystemModstamp>|<Id>|<deletes covered until>`.
+//!
+//! The fields read follow the org (`describe`): the configured number and SKU fields, and
+//! `BillingCountryCode` only where the org has country picklists (else `BillingCountry`).
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -172,8 +175,14 @@ pub fn customer(v: &Value, number_field: &str) -> Result<Customer> {
     Ok(c)
 }
 
-/// An order with its items; `terms` names the payment term and method fields, if any.
-pub fn order(v: &Value, currency: Currency, terms: (Option<&str>, Option<&str>)) -> Result<Order> {
+/// An order with its items; the customer's key is its account's `number_field` (the
+/// customers' key too); `terms` names the payment term and method fields, if any.
+pub fn order(
+    v: &Value,
+    currency: Currency,
+    number_field: &str,
+    terms: (Option<&str>, Option<&str>),
+) -> Result<Order> {
     let id = s(v, "Id").ok_or_else(|| Error::invalid_field("Id", "missing"))?;
     let number =
         s(v, "OrderNumber").ok_or_else(|| Error::invalid_field("OrderNumber", "missing"))?;
@@ -197,7 +206,8 @@ pub fn order(v: &Value, currency: Currency, terms: (Option<&str>, Option<&str>))
         ..Order::default()
     };
     o.party.customer.id = s(v, "AccountId").map(|i| id18(&i));
-    o.party.customer.key = s(v, "Account.AccountNumber");
+    o.party.customer.key =
+        s(v, &format!("Account.{number_field}")).or_else(|| s(v, "Account.AccountNumber"));
     o.party.company_name = s(v, "Account.Name");
     o.party.name = s(v, "Account.Name");
     o.party.email = s(v, "BillToContact.Email");
@@ -416,15 +426,65 @@ impl SalesforceSource {
     }
 }
 
-/// The fields read from `Account`.
-pub fn account_fields(number_field: &str) -> String {
+/// The fields read from `Account`: the number field (when not `AccountNumber`) and the
+/// org's country fields (`country`: `Country` or `CountryCode`), with its contacts.
+pub fn account_fields(number_field: &str, country: &str) -> String {
+    let number = extra(number_field, "AccountNumber");
     format!(
-        "Id, Name, AccountNumber, {number_field}, Phone, Website, BillingStreet, BillingPostalCode, BillingCity, BillingState, BillingCountryCode, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, ShippingCountryCode, SystemModstamp, (SELECT Id, FirstName, LastName, Email, Phone, Title FROM Contacts ORDER BY CreatedDate)"
+        "Id, Name, AccountNumber{number}, Phone, Website, BillingStreet, BillingPostalCode, BillingCity, BillingState, Billing{country}, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, Shipping{country}, SystemModstamp, (SELECT Id, FirstName, LastName, Email, Phone, Title FROM Contacts ORDER BY CreatedDate)"
     )
 }
 
-/// The fields read from `Order`.
-pub const ORDER_FIELDS: &str = "Id, OrderNumber, Status, EffectiveDate, AccountId, Account.Name, Account.AccountNumber, BillToContact.Email, BillToContact.FirstName, BillToContact.LastName, BillToContact.Phone, BillingStreet, BillingPostalCode, BillingCity, BillingState, BillingCountryCode, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, ShippingCountryCode, TotalAmount, Description, SystemModstamp, (SELECT Id, Quantity, UnitPrice, Description, Product2.ProductCode, Product2.Name FROM OrderItems ORDER BY OrderItemNumber)";
+/// The fields read from `Order`: the account's number field, the org's country fields, the
+/// payment term and method fields when set, and the items.
+pub fn order_fields(number_field: &str, country: &str, terms: &[&str]) -> String {
+    let number = extra(&format!("Account.{number_field}"), "Account.AccountNumber");
+    let terms: String = terms.iter().map(|t| format!(", {t}")).collect();
+    format!(
+        "Id, OrderNumber, Status, EffectiveDate, AccountId, Account.Name, Account.AccountNumber{number}, BillToContact.Email, BillToContact.FirstName, BillToContact.LastName, BillToContact.Phone, BillingStreet, BillingPostalCode, BillingCity, BillingState, Billing{country}, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, Shipping{country}, TotalAmount, Description{terms}, SystemModstamp, (SELECT Id, Quantity, UnitPrice, Description, Product2.ProductCode, Product2.Name FROM OrderItems ORDER BY OrderItemNumber)"
+    )
+}
+
+/// The fields read from `Product2`.
+pub fn product_fields(sku_field: &str) -> String {
+    let sku = extra(sku_field, "ProductCode");
+    format!("Id, Name, ProductCode{sku}, Description, IsActive, SystemModstamp")
+}
+
+/// `, field` unless it is the standard field already listed.
+fn extra(field: &str, listed: &str) -> String {
+    if field.eq_ignore_ascii_case(listed) { String::new() } else { format!(", {field}") }
+}
+
+/// `Country` or `CountryCode`: what the org's `object` has.
+async fn country(client: &SalesforceClient, object: &str) -> Result<&'static str> {
+    let d = client.describe(object).await?;
+    Ok(if d.has("BillingCountryCode") { "CountryCode" } else { "Country" })
+}
+
+impl SalesforceSource {
+    /// Walks `object` once `fields` (which may ask the org first) are known.
+    fn walk_after<'a, E, Fut>(
+        &'a self,
+        object: &'static str,
+        fields: Fut,
+        mode: ReadMode,
+        conv: impl Fn(&Value) -> Result<E> + Send + Sync + 'static,
+    ) -> BoxStream<'a, Result<Change<E>>>
+    where
+        E: Send + 'static,
+        Fut: std::future::Future<Output = Result<String>> + Send + 'a,
+    {
+        let mut once = Some((mode, conv));
+        stream::once(fields)
+            .flat_map(move |r| match (r, once.take()) {
+                (Ok(f), Some((mode, conv))) => self.walk(object, f, mode, conv),
+                (Err(e), _) => stream::iter([Err(e)]).boxed(),
+                (Ok(_), None) => stream::empty().boxed(),
+            })
+            .boxed()
+    }
+}
 
 #[async_trait]
 impl Source<Customer> for SalesforceSource {
@@ -435,11 +495,14 @@ impl Source<Customer> for SalesforceSource {
         Self::caps(EntityKind::Customer, self.client.config().batch_size)
     }
     async fn check(&self) -> Result<()> {
-        self.client.check().await
+        let field = &self.client.config().account_number_field;
+        self.client.check_fields(&[("Account", field)]).await
     }
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Customer>>> {
         let field = self.client.config().account_number_field.clone();
-        self.walk("Account", account_fields(&field), mode, move |v| customer(v, &field))
+        let f = field.clone();
+        let fields = async move { Ok(account_fields(&f, country(&self.client, "Account").await?)) };
+        self.walk_after("Account", fields, mode, move |v| customer(v, &field))
     }
 }
 
@@ -452,19 +515,27 @@ impl Source<Order> for SalesforceSource {
         Self::caps(EntityKind::Order, self.client.config().batch_size)
     }
     async fn check(&self) -> Result<()> {
-        self.client.check().await
+        let cfg = self.client.config();
+        let mut wanted = vec![("Account", cfg.account_number_field.as_str())];
+        for f in [&cfg.order_payment_term_field, &cfg.order_payment_method_field] {
+            wanted.extend(f.as_deref().map(|f| ("Order", f)));
+        }
+        self.client.check_fields(&wanted).await
     }
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
         let cfg = self.client.config();
         let currency = cfg.currency;
+        let number = cfg.account_number_field.clone();
         let (term, method) =
             (cfg.order_payment_term_field.clone(), cfg.order_payment_method_field.clone());
-        let mut fields = ORDER_FIELDS.to_owned();
-        for f in [&term, &method].into_iter().flatten() {
-            fields = fields.replacen(", SystemModstamp", &format!(", {f}, SystemModstamp"), 1);
-        }
-        self.walk("Order", fields, mode, move |v| {
-            order(v, currency, (term.as_deref(), method.as_deref()))
+        let terms: Vec<String> = [&term, &method].into_iter().flatten().cloned().collect();
+        let n = number.clone();
+        let fields = async move {
+            let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+            Ok(order_fields(&n, country(&self.client, "Order").await?, &terms))
+        };
+        self.walk_after("Order", fields, mode, move |v| {
+            order(v, currency, &number, (term.as_deref(), method.as_deref()))
         })
     }
 }
@@ -478,12 +549,11 @@ impl Source<Product> for SalesforceSource {
         Self::caps(EntityKind::Product, self.client.config().batch_size)
     }
     async fn check(&self) -> Result<()> {
-        self.client.check().await
+        self.client.check_fields(&[("Product2", &self.client.config().product_sku_field)]).await
     }
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
         let field = self.client.config().product_sku_field.clone();
-        let fields =
-            format!("Id, Name, ProductCode, {field}, Description, IsActive, SystemModstamp");
+        let fields = product_fields(&field);
         self.walk("Product2", fields, mode, move |v| product(v, &field))
     }
 }

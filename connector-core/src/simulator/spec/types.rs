@@ -60,6 +60,13 @@ impl ApiSpec {
         self.schemas.get(name).map(|s| s.fields.keys().map(String::as_str).collect())
     }
 
+    /// The type of a schema's field as the description writes it (`"string"`, `"date-time"`,
+    /// `"Account"`, `"[OrderItem]"`, `"A | B"`), if it has the field: what tells a simulator
+    /// a relationship (a schema) from a plain field, or gives a describe its field types.
+    pub fn field_type(&self, schema: &str, field: &str) -> Option<String> {
+        self.schemas.get(schema)?.fields.get(field).map(|t| t.kind.written())
+    }
+
     /// The values of enum `name`, if the description has it.
     pub fn enum_values(&self, name: &str) -> Option<&[String]> {
         self.enums.get(name).map(Vec::as_slice)
@@ -243,6 +250,27 @@ pub(super) enum Kind {
     FieldList(String),
     /// Any one of these (`"A | B"`): an answer that comes in two shapes.
     OneOf(Vec<TypeRef>),
+}
+
+impl Kind {
+    /// The type as the description writes it.
+    pub(super) fn written(&self) -> String {
+        match self {
+            Kind::String => "string".into(),
+            Kind::Integer => "integer".into(),
+            Kind::Number => "number".into(),
+            Kind::Boolean => "boolean".into(),
+            Kind::Date => "date".into(),
+            Kind::DateTime => "date-time".into(),
+            Kind::Any => "any".into(),
+            Kind::Schema(n) | Kind::Enum(n) => n.clone(),
+            Kind::Array(t) => format!("[{}]", t.kind.written()),
+            Kind::FieldList(n) => format!("fields({n})"),
+            Kind::OneOf(kinds) => {
+                kinds.iter().map(|k| k.kind.written()).collect::<Vec<_>>().join(" | ")
+            }
+        }
+    }
 }
 
 impl fmt::Display for Kind {

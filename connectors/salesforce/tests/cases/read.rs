@@ -72,7 +72,7 @@ async fn accounts_and_orders_come_with_their_children_from_the_instance_url() {
     assert!(o.error.is_none(), "{:?}", o.error);
     assert_eq!(o.upserts.len(), 3);
     let first = o.upserts.iter().find(|o| o.lines.len() == 2).unwrap();
-    assert_eq!(first.status, OrderStatus::Paid);
+    assert_eq!(first.status, OrderStatus::Open, "Activated");
     assert_eq!(first.party.email.as_deref(), Some("inkoop@deketting.example"));
     assert_eq!(first.party.company_name.as_deref(), Some("Fietsenwinkel De Ketting BV"));
     assert_eq!(first.lines[0].sku.as_deref(), Some("BIKE-CITY-M"));
@@ -107,9 +107,9 @@ async fn batches_follow_next_records_url_and_changes_use_the_composite_cursor() 
     // Edits happen later than the read.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let acc = sim.object("Account");
-    let one = acc.find(|r| r.value["ERP_Id__c"] == "B000010").unwrap();
+    let one = acc.find(|r| r.value["AccountNumber"] == "B000010").unwrap();
     acc.update(&one.id, &serde_json::json!({"Name": "Renamed"})).unwrap();
-    let gone = acc.find(|r| r.value["ERP_Id__c"] == "B000011").unwrap();
+    let gone = acc.find(|r| r.value["AccountNumber"] == "B000011").unwrap();
     acc.delete(&gone.id).unwrap();
     let c = read::<Customer>(&source, ReadMode::Changes { since: Some(cursor) }).await;
     assert!(c.error.is_none(), "{:?}", c.error);
@@ -144,11 +144,18 @@ async fn a_cursor_older_than_the_delete_window_forces_a_full_resync() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn client_credentials_work_without_a_refresh_token() {
+async fn client_credentials_work_without_a_refresh_token_on_my_domain() {
     let _io = hold();
     let sim = SalesforceSimulator::start().await.unwrap();
     let mut config = sim.config();
     config.refresh_token = None;
+    // Salesforce serves the grant on the org's My Domain only.
+    let mut shared = config.clone();
+    shared.login_url = "https://login.salesforce.com".into();
+    let e = SalesforceClient::connect(shared, None).await.unwrap_err();
+    assert_eq!(e.kind(), connector_core::ErrorKind::Config);
+    assert!(e.message().contains("My Domain"), "{e}");
+    assert!(sim.journal().is_empty(), "refused before any call");
     let client = SalesforceClient::connect(config, None).await.unwrap();
     client.check().await.unwrap();
     let token =

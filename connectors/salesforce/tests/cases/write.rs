@@ -35,11 +35,17 @@ async fn sink(sim: &SalesforceSimulator) -> SalesforceSink {
     SalesforceSink::new(SalesforceClient::connect(sim.config(), None).await.unwrap())
 }
 
+/// A sink on an org with the usual ERP custom fields (External IDs, stock, shipments).
+async fn erp_sink(sim: &SalesforceSimulator) -> SalesforceSink {
+    sim.add_erp_fields();
+    SalesforceSink::new(SalesforceClient::connect(sim.erp_config(), None).await.unwrap())
+}
+
 #[tokio::test(start_paused = true)]
-async fn products_upsert_by_sku_with_standard_prices_in_calls_of_200() {
+async fn products_upsert_by_an_external_id_sku_with_standard_prices_in_calls_of_200() {
     let _io = hold();
     let sim = SalesforceSimulator::builder().empty().start().await.unwrap();
-    let sink = sink(&sim).await;
+    let sink = erp_sink(&sim).await;
     let batch: Vec<_> = (0..250)
         .map(|i| req(&format!("P-{i:03}"), product(&format!("P-{i:03}"), Some("Thing"), "9.95")))
         .collect();
@@ -98,7 +104,7 @@ async fn one_bad_record_fails_alone_naming_its_field() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn stock_goes_to_the_stock_field_unless_the_org_does_not_manage_stock() {
+async fn stock_goes_to_the_configured_stock_field_and_without_one_fails_naming_it() {
     let _io = hold();
     let sim = SalesforceSimulator::start().await.unwrap();
     let level = |sku: &str| StockLevel {
@@ -111,14 +117,17 @@ async fn stock_goes_to_the_stock_field_unless_the_org_does_not_manage_stock() {
         as_of: None,
         meta: Default::default(),
     };
-    let mut config = sim.config();
-    config.manage_stock = false;
-    let off = SalesforceSink::new(SalesforceClient::connect(config, None).await.unwrap());
+    // A standard org has no stock field: nothing is written, the setting is named.
+    let off = sink(&sim).await;
+    let e = Sink::<StockLevel>::check(&off).await.unwrap_err();
+    assert!(e.message().contains("stock_field"), "{e}");
     let out = Sink::<StockLevel>::write(&off, vec![req("BIKE-CITY-M", level("BIKE-CITY-M"))])
         .await
         .unwrap();
-    assert!(matches!(out[0].outcome, Outcome::Skipped { .. }));
-    let on = sink(&sim).await;
+    let Outcome::Failed { error } = &out[0].outcome else { panic!("{:?}", out[0]) };
+    assert_eq!(error.kind(), ErrorKind::Config);
+    let on = erp_sink(&sim).await;
+    Sink::<StockLevel>::check(&on).await.unwrap();
     let out = Sink::<StockLevel>::write(
         &on,
         vec![req("BIKE-CITY-M", level("BIKE-CITY-M")), req("NOPE", level("NOPE"))],
@@ -142,7 +151,8 @@ async fn stock_goes_to_the_stock_field_unless_the_org_does_not_manage_stock() {
 async fn two_deliveries_of_one_order_are_two_shipment_records() {
     let _io = hold();
     let sim = SalesforceSimulator::start().await.unwrap();
-    let sink = sink(&sim).await;
+    let sink = erp_sink(&sim).await;
+    Sink::<Shipment>::check(&sink).await.unwrap();
     let order = sim.object("Order").all().into_iter().next().unwrap();
     let number = order.value["OrderNumber"].as_str().unwrap().to_owned();
     let ship = |n: &str, code: &str| Shipment {
