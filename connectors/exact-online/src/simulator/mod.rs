@@ -7,8 +7,8 @@
 //! `$skiptoken`), `sync/Deleted`, and the standard endpoints of accounts, items, VAT codes,
 //! shipping methods, sales orders, sales invoices, quotations and goods deliveries (60-row
 //! pages, `$filter` with typed literals, `$select`, `$top` answering `{"d":[…]}`, `$expand` of
-//! lines; [`reads`]), POST with deep-inserted lines answering `201 {"d":{…}}` and PUT
-//! answering `204` ([`writes`]), Exact's error body, and the per-division limits (60 a
+//! lines; `reads`), POST with deep-inserted lines answering `201 {"d":{…}}` and PUT
+//! answering `204` (module `writes`), Exact's error body, and the per-division limits (60 a
 //! minute, 5,000 a day) with the `X-RateLimit-*` headers (resets in epoch ms; only the
 //! minutely headers on a minutely 429).
 //!

@@ -1,9 +1,9 @@
 //! Sources: `sync/CRM/Accounts` → Customer, `sync/Logistics/Items` → Product (with the VAT
 //! percentages of `vat/VATCodes` and the default prices of `sync/Logistics/SalesItemPrices`),
 //! `sync/Inventory/StockPositions` → StockLevel, `sync/Logistics/SalesItemPrices` →
-//! PriceList (sync APIs, [`sync`]), and `salesinvoice/SalesInvoices` → Invoice,
+//! PriceList (sync APIs, `sync`), and `salesinvoice/SalesInvoices` → Invoice,
 //! `salesorder/GoodsDeliveries` → Shipment (standard endpoints read by `Modified`,
-//! [`modified`]).
+//! `modified`).
 
 mod modified;
 mod sync;

@@ -6,12 +6,12 @@
 //! `iss`/`sub`/`aud`/`exp` checked, refusals in Salesforce's `{"error":"invalid_grant",…}`
 //! shape; the answer names the `instance_url`), and under `/services/data/v59.0/`: the
 //! version's resources, `sobjects/{Type}/describe`, `query` and `query/{locator}`
-//! ([`query`]: a SOQL subset, batches with a relative `nextRecordsUrl` until `done`, child
+//! (`query`: a SOQL subset, batches with a relative `nextRecordsUrl` until `done`, child
 //! subqueries paged on their own beyond 200 rows), `sobjects/{Type}/deleted/`, sObject
-//! Collections ([`writes`]), `Sforce-Limit-Info` on every answer and `403
+//! Collections (module `writes`), `Sforce-Limit-Info` on every answer and `403
 //! REQUEST_LIMIT_EXCEEDED` (`TotalRequests`) once the daily allowance is spent.
 //!
-//! It starts as a standard org ([`org`]): the standard objects with the standard fields of
+//! It starts as a standard org (module `org`): the standard objects with the standard fields of
 //! `tests/fixtures/salesforce-api.json` (written from Salesforce's object reference and
 //! describes of real orgs), no custom field or object until a test adds one
 //! ([`SalesforceSimulator::add_field`], [`SalesforceSimulator::add_object`]), and the

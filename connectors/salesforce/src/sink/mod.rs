@@ -1,11 +1,11 @@
 //! Sinks, all through sObject Collections (at most 200 records a call, `allOrNone: false`,
 //! one result per record): Product → `Product2` by its SKU field, with its price in the
-//! standard price book (`PricebookEntry`) ([`products`]); StockLevel → the configured stock
-//! field of `Product2` ([`stock`]); Shipment → the configured shipment object, linked to
-//! the `Order` found by `OrderNumber` ([`shipments`]); Customer → `Account` by its number
-//! field ([`customers`]).
+//! standard price book (`PricebookEntry`) (module `products`); StockLevel → the configured stock
+//! field of `Product2` (module `stock`); Shipment → the configured shipment object, linked to
+//! the `Order` found by `OrderNumber` (module `shipments`); Customer → `Account` by its number
+//! field (module `customers`).
 //!
-//! A record is written by its key field ([`SalesforceSink::upsert_by`]): upserted when the
+//! A record is written by its key field: upserted when the
 //! org marks the field an External ID (`describe`), else looked up by it and then updated
 //! by `Id` or created, as a standard org's `AccountNumber` and `ProductCode` need.
 
