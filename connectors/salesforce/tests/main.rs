@@ -1,5 +1,8 @@
 //! Integration tests of the Salesforce connector against its simulator.
 
+#[path = "cases/support.rs"]
+mod support;
+
 #[path = "cases/conformance.rs"]
 mod conformance;
 #[path = "cases/jwt.rs"]

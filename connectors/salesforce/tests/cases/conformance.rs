@@ -3,28 +3,15 @@
 //! reference and describes of real orgs): every request the connector builds, and every
 //! answer the simulator serves.
 
-use std::str::FromStr;
-
-use connector_core::model::{
-    Address, AddressKind, Currency, Customer, Money, Order, Product, Shipment, StockLevel,
-};
-use connector_core::sink::{Sink, WriteAction, WriteRequest};
+use connector_core::model::{Address, AddressKind, Customer, Order, Product, Shipment, StockLevel};
+use connector_core::sink::Sink;
 use connector_core::source::{ReadMode, Source};
 use connector_salesforce::simulator::{SalesforceSimulator, api_spec};
 use connector_salesforce::{SalesforceClient, SalesforceSink, SalesforceSource};
 use rust_decimal::Decimal;
 
 use crate::read::{hold, read};
-
-fn req<E>(key: &str, e: E) -> WriteRequest<E> {
-    WriteRequest {
-        key: key.into(),
-        target_id: None,
-        action: WriteAction::Upsert(e),
-        idempotency_key: key.into(),
-        is_create: true,
-    }
-}
+use crate::support::{product, req};
 
 fn customer(number: &str, name: &str) -> Customer {
     Customer {
@@ -38,15 +25,6 @@ fn customer(number: &str, name: &str) -> Customer {
             ..Address::default()
         }],
         ..Customer::default()
-    }
-}
-
-fn product(sku: &str, price: &str) -> Product {
-    Product {
-        sku: sku.into(),
-        name: Some(format!("Product {sku}")),
-        sales_price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::EUR)),
-        ..Product::default()
     }
 }
 

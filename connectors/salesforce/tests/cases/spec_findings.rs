@@ -2,40 +2,19 @@
 //! (`../shared/reference/wire-review-exact-salesforce.md`, findings 4 to 12): each failed on
 //! the connector as it was, against a simulator that starts as a standard org.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use connector_core::ErrorKind;
-use connector_core::model::{
-    Address, AddressKind, Currency, Customer, Money, Order, Product, StockLevel,
-};
+use connector_core::model::{Address, AddressKind, Customer, Order, Product, StockLevel};
 use connector_core::simulator::{Fault, FaultRule, Method, SimResponse};
-use connector_core::sink::{Outcome, Sink, WriteAction, WriteRequest};
+use connector_core::sink::{Outcome, Sink};
 use connector_core::source::{ReadMode, Source};
 use connector_salesforce::simulator::SalesforceSimulator;
 use connector_salesforce::{SalesforceClient, SalesforceSink, SalesforceSource};
 use rust_decimal::Decimal;
 
 use crate::read::{hold, read};
-
-fn req<E>(key: &str, e: E) -> WriteRequest<E> {
-    WriteRequest {
-        key: key.into(),
-        target_id: None,
-        action: WriteAction::Upsert(e),
-        idempotency_key: key.into(),
-        is_create: true,
-    }
-}
-
-fn product(sku: &str, price: &str) -> Product {
-    Product {
-        sku: sku.into(),
-        name: Some(format!("Product {sku}")),
-        sales_price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::EUR)),
-        ..Product::default()
-    }
-}
+use crate::support::{product, req};
 
 fn soql(sim: &SalesforceSimulator, from: &str) -> Vec<String> {
     sim.journal()

@@ -4,22 +4,13 @@ use std::str::FromStr;
 
 use connector_core::ErrorKind;
 use connector_core::model::{Currency, Lifecycle, Money, Product, Shipment, StockLevel};
-use connector_core::sink::{Outcome, Sink, WriteAction, WriteRequest};
+use connector_core::sink::{Outcome, Sink};
 use connector_salesforce::simulator::SalesforceSimulator;
 use connector_salesforce::{SalesforceClient, SalesforceSink};
 use rust_decimal::Decimal;
 
 use crate::read::hold;
-
-fn req<E>(key: &str, e: E) -> WriteRequest<E> {
-    WriteRequest {
-        key: key.into(),
-        target_id: None,
-        action: WriteAction::Upsert(e),
-        idempotency_key: key.into(),
-        is_create: true,
-    }
-}
+use crate::support::req;
 
 fn product(sku: &str, name: Option<&str>, price: &str) -> Product {
     Product {
