@@ -348,9 +348,22 @@ mod xero_system {
         Source::<Customer>::check(connector(options)?.as_ref()).await
     }
 
+    /// `CONNECTOR_XERO_SIM_INVOICES=N` serves `N` generated invoices (three lines each,
+    /// made page by page: a load test's data set); `CONNECTOR_XERO_SIM_LIMITS=off` lifts
+    /// Xero's limits (60 calls a minute, 5,000 a day) for a test of CPU and memory.
     pub async fn simulate(port: u16) -> Result<()> {
-        let sim = xr::simulator::XeroSimulator::builder()
-            .port(port)
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = xr::simulator::XeroSimulator::builder().port(port);
+        if let Some(n) = env("CONNECTOR_XERO_SIM_INVOICES") {
+            let n = n.trim().parse().map_err(|_| {
+                Error::config(format!("CONNECTOR_XERO_SIM_INVOICES is a count, not {n:?}"))
+            })?;
+            builder = builder.generated_invoices(n);
+        }
+        if env("CONNECTOR_XERO_SIM_LIMITS").is_some_and(|v| v.trim().eq_ignore_ascii_case("off")) {
+            builder = builder.limits(u32::MAX, u32::MAX, 1_000).app_limit(u32::MAX);
+        }
+        let sim = builder
             .start()
             .await
             .map_err(|e| Error::internal(format!("cannot start the Xero simulator: {e}")))?;
@@ -517,11 +530,26 @@ mod exact_online_system {
         Source::<Customer>::check(connector(options)?.as_ref()).await
     }
 
+    /// `CONNECTOR_EXACT_ONLINE_SIM_ITEMS=N` adds `N` items with their default prices (a load
+    /// test's data set); `CONNECTOR_EXACT_ONLINE_SIM_LIMITS=off` lifts Exact's limits (60
+    /// calls a minute, 5,000 a day) for a test of CPU and memory.
     pub async fn simulate(port: u16) -> Result<()> {
-        let sim =
-            eo::simulator::ExactSimulator::builder().port(port).start().await.map_err(|e| {
-                Error::internal(format!("cannot start the Exact Online simulator: {e}"))
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = eo::simulator::ExactSimulator::builder().port(port);
+        if env("CONNECTOR_EXACT_ONLINE_SIM_LIMITS")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("off"))
+        {
+            builder = builder.limits(u32::MAX, u32::MAX);
+        }
+        let sim = builder.start().await.map_err(|e| {
+            Error::internal(format!("cannot start the Exact Online simulator: {e}"))
+        })?;
+        if let Some(n) = env("CONNECTOR_EXACT_ONLINE_SIM_ITEMS") {
+            let n = n.trim().parse().map_err(|_| {
+                Error::config(format!("CONNECTOR_EXACT_ONLINE_SIM_ITEMS is a count, not {n:?}"))
             })?;
+            sim.seed_items(n);
+        }
         let c = sim.config();
         println!("Exact Online simulator at {}", sim.base_url());
         println!(

@@ -188,6 +188,11 @@ async fn products_keep_the_enriched_description_on_update_and_a_deleted_item_goe
     let report = flow.run(RunMode::Full).await;
     assert!(report.failure.is_none(), "{:?}", report.failure);
     assert_eq!(report.counts.created, 11, "{report:?}");
+    // The report says what the run cost at each end.
+    let (eo_calls, sf_calls) = (report.calls["exact-online"], report.calls["salesforce"]);
+    assert!(eo_calls.calls >= 3 && eo_calls.bytes > 0, "{eo_calls:?}");
+    assert!(sf_calls.calls >= 3 && sf_calls.rate_limited == 0, "{sf_calls:?}");
+    assert_eq!(eo_calls.retries + sf_calls.retries, 0);
     let products = sf.object("Product2");
     let bike = products.find(|r| r.value["SKU__c"] == "BIKE-CITY-M").unwrap();
     assert!(bike.value["Description"].as_str().unwrap().starts_with("Aluminium"));

@@ -57,6 +57,12 @@ pub async fn runs(path: &Path, flow: Option<String>, limit: usize) -> Result<Exi
             r.started_at.format("%Y-%m-%d %H:%M:%S"),
             counts
         );
+        let calls = r.report.as_ref().and_then(|v| v.get("calls")).cloned();
+        let calls: connector_sdk::http::stats::CallsByConnector =
+            calls.and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+        for (system, c) in &calls {
+            say!("    {}", crate::output::calls_line(system, c));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

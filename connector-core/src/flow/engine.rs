@@ -152,20 +152,24 @@ impl<E: Entity> Flow<E> {
     /// Runs the flow. The report says how it went; a failed run has
     /// [`RunReport::failure`] set and is in the run history like any other.
     pub async fn run(&self, mode: RunMode) -> RunReport {
-        self.execute(mode, false).await
+        crate::http::stats::measure(self.execute(mode, false)).await.0
     }
 
     /// Plans a run without sending anything to the target: the report's `plan` lists the
     /// creates, updates (with field diffs where the sink can read records), skips and
     /// deactivations. Checkpoints are not moved.
     pub async fn dry_run(&self, mode: RunMode) -> RunReport {
-        self.execute(mode, true).await
+        crate::http::stats::measure(self.execute(mode, true)).await.0
     }
 
     /// Sends every open quarantined record of this flow again (after the cause was fixed).
     /// Records that land are marked resolved; the others stay with their new error. Source
     /// rejects (rows that did not decode) cannot be replayed: fix the source and run again.
     pub async fn replay(&self) -> RunReport {
+        crate::http::stats::measure(self.replay_quarantined()).await.0
+    }
+
+    async fn replay_quarantined(&self) -> RunReport {
         let started = Instant::now();
         let filter = QuarantineFilter {
             tenant: Some(self.tenant.clone()),
@@ -511,6 +515,7 @@ impl<E: Entity> Flow<E> {
         report.flow = self.name.clone();
         report.mode = label.to_string();
         report.duration = started.elapsed();
+        report.calls = crate::http::stats::current().unwrap_or_default();
         report.status = if failure.is_some() {
             "failed"
         } else if report.counts.quarantined > 0 {

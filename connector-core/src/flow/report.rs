@@ -91,6 +91,9 @@ pub struct RunReport {
     /// The plan, for dry runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// The HTTP traffic of the run by connector: calls, retries, `429`s, bytes, time waited.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub calls: crate::http::stats::CallsByConnector,
 }
 
 impl RunReport {

@@ -22,6 +22,7 @@ use super::rate_budget::RateBudget;
 use super::redact::{body_excerpt, redact_headers, redact_url, scrub, secret_values};
 use super::request::{RequestBuilder, Response};
 use super::retry::{RetryPolicy, parse_retry_after};
+use super::stats;
 
 /// Turns a non-2xx answer into an [`Error`]: `(status, headers, body)`. A connector uses it
 /// to read its error JSON into field errors; the client then adds the connector, operation,
@@ -277,6 +278,11 @@ impl HttpClient {
                     );
                     tokio::time::sleep(delay).await;
                     retries += 1;
+                    let waited = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                    stats::record(&self.inner.connector, |s| {
+                        s.retries += 1;
+                        s.waited_ms += waited;
+                    });
                 }
                 None if unknown && !req.idempotent => return Err(uncertain(error)),
                 None => return Err(error),
@@ -296,8 +302,13 @@ impl HttpClient {
         T: Send,
     {
         let mut permits = Vec::with_capacity(self.inner.budgets.len());
+        let waiting = Instant::now();
         for budget in &self.inner.budgets {
             permits.push(budget.acquire().await.map_err(Failure::NotSent)?);
+        }
+        let waited = u64::try_from(waiting.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if waited > 0 {
+            stats::record(&self.inner.connector, |s| s.waited_ms += waited);
         }
         let mut url = req.url.clone();
         let mut headers = self.inner.default_headers.clone();
@@ -328,6 +339,15 @@ impl HttpClient {
         drop(hold);
         in_flight.store(false, Ordering::Relaxed);
         drop(permits);
+        let (received, limited) = match &outcome {
+            Ok(Ok((status, _, body))) => (body.len() as u64, *status == 429),
+            _ => (0, false),
+        };
+        stats::record(&self.inner.connector, |s| {
+            s.calls += 1;
+            s.bytes += received;
+            s.rate_limited += u64::from(limited);
+        });
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let connector = &self.inner.connector;
         let (method, operation) = (&req.method, &req.operation);

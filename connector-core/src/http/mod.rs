@@ -24,6 +24,9 @@
 //! error bodies through [`body_excerpt`]. Each attempt is logged at `debug` with the
 //! method, the redacted URL, the status, the attempt number and the elapsed time.
 //!
+//! Every client counts its traffic ([`stats`]): calls, retries, `429`s, bytes and time
+//! waited, per connector and per measured run.
+//!
 //! All waiting uses `tokio::time`, so tests run on a paused clock in milliseconds (see
 //! `test_util::hold_paused_clock_during_io` for tests against a real socket).
 
@@ -41,6 +44,7 @@ mod rate_budget;
 mod redact;
 mod request;
 mod retry;
+pub mod stats;
 mod token;
 mod token_endpoint;
 

@@ -21,6 +21,9 @@ pub const ENV_API_URL: &str = "CONNECTOR_XERO_API_URL";
 pub const ENV_TOKEN_URL: &str = "CONNECTOR_XERO_TOKEN_URL";
 /// `CONNECTOR_XERO_CONNECTIONS_URL`: the endpoint listing the connected tenants.
 pub const ENV_CONNECTIONS_URL: &str = "CONNECTOR_XERO_CONNECTIONS_URL";
+/// `CONNECTOR_XERO_PAGE_SIZE`: records per page where Xero takes `pageSize` (1 to 1,000;
+/// 1,000 by default: the fewest calls).
+pub const ENV_PAGE_SIZE: &str = "CONNECTOR_XERO_PAGE_SIZE";
 
 /// The default accounting API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.xero.com/api.xro/2.0";
@@ -109,7 +112,8 @@ pub struct XeroConfig {
     /// The currency of amounts without a `CurrencyCode`; read from `/Organisation` when `None`.
     pub base_currency: Option<Currency>,
     /// Records per page for endpoints that take `pageSize` (Contacts, Invoices), kept within
-    /// 1 and [`MAX_PAGE_SIZE`] when sent.
+    /// 1 and [`MAX_PAGE_SIZE`] when sent; [`MAX_PAGE_SIZE`] by default (the fewest calls:
+    /// 100k invoices in 100 calls instead of 1,000).
     pub page_size: u32,
     /// The status of invoices created from orders.
     pub order_invoice_status: OrderInvoiceStatus,
@@ -149,7 +153,7 @@ impl XeroConfig {
             token_url: DEFAULT_TOKEN_URL.to_owned(),
             connections_url: DEFAULT_CONNECTIONS_URL.to_owned(),
             base_currency: None,
-            page_size: 100,
+            page_size: MAX_PAGE_SIZE,
             order_invoice_status: OrderInvoiceStatus::Draft,
             sales_account_code: Some("200".to_owned()),
             rep_tracking_category: None,
@@ -180,6 +184,12 @@ impl XeroConfig {
         }
         if let Some(v) = get(ENV_CONNECTIONS_URL).filter(|v| !v.is_empty()) {
             c.connections_url = v;
+        }
+        if let Some(v) = get(ENV_PAGE_SIZE).filter(|v| !v.trim().is_empty()) {
+            c.page_size =
+                v.trim().parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(
+                    || Error::config(format!("{ENV_PAGE_SIZE} is 1 to {MAX_PAGE_SIZE}, not {v:?}")),
+                )?;
         }
         Ok(c)
     }
