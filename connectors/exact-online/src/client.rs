@@ -241,6 +241,27 @@ impl ExactClient {
         Ok(wire::odata_page(body)?.rows.into_iter().next())
     }
 
+    /// The newest `Modified` of a standard listing, as Exact's own clock has it
+    /// (`$orderby=Modified desc&$top=1`), epoch ms; `None` when the listing is empty.
+    pub async fn newest_modified(&self, path: &str) -> Result<Option<i64>> {
+        let body: Value = self
+            .http()
+            .get(path)
+            .operation(format!("GET {path}"))
+            .query("$select", "Modified")
+            .query("$orderby", "Modified desc")
+            .query("$top", 1)
+            .send_json()
+            .await?;
+        Ok(wire::odata_page(body)?
+            .rows
+            .first()
+            .and_then(|r| r.get("Modified"))
+            .and_then(Value::as_str)
+            .and_then(|s| connector_core::http::dates::parse_ms_json(s).ok())
+            .map(|d| d.timestamp_millis()))
+    }
+
     /// Streams the pages of a listing, following each `__next` verbatim. Each item is one
     /// page's rows (60 on standard endpoints, 1,000 on `bulk/` and `sync/`).
     pub fn pages(

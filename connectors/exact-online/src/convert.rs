@@ -466,9 +466,9 @@ impl DocTarget {
 /// (`sales/ShippingMethods`). `YourRef` carries the order number (the dedupe key).
 ///
 /// The order date goes to `OrderDate` (sales orders and invoices; an invoice's
-/// `InvoiceDate` is Exact's own, read-only in its model) or `QuotationDate`. Each line
-/// carries `UnitPrice` (the price per unit) and, with a discount, `Discount` (a fraction)
-/// and `NetPrice` (the unit price after it), so the three agree whichever Exact reads.
+/// `InvoiceDate` is Exact's own, read-only in its model) or `QuotationDate`. A line with a
+/// price carries `UnitPrice` (the price per unit), `Discount` (a fraction, `0` when none)
+/// and `NetPrice` (the unit price after it), which pin the order's price.
 pub fn document_body(
     o: &Order,
     target: DocTarget,
@@ -545,13 +545,13 @@ pub fn document_body(
                     ),
                 ));
             }
+            // All three, so the line's price is the order's whichever Exact takes as leading
+            // (its own price list or a customer discount would otherwise apply).
+            let fraction = l.discount_percent.unwrap_or_default() / Decimal::ONE_HUNDRED;
+            let net = (p.amount * (Decimal::ONE - fraction)).round_dp(6);
             lm.insert("UnitPrice".into(), decimal_json(p.amount));
-            if let Some(d) = l.discount_percent.filter(|d| !d.is_zero()) {
-                let fraction = d / Decimal::ONE_HUNDRED;
-                let net = (p.amount * (Decimal::ONE - fraction)).round_dp(6);
-                lm.insert("Discount".into(), decimal_json(fraction));
-                lm.insert("NetPrice".into(), decimal_json(net));
-            }
+            lm.insert("Discount".into(), decimal_json(fraction));
+            lm.insert("NetPrice".into(), decimal_json(net));
         }
         if l.unit_price.is_none() {
             // Exact's own price: the discount applies to it.

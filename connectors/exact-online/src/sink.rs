@@ -79,7 +79,7 @@ impl ExactSink {
     /// life); a GUID is sent as it is.
     async fn shipping_method(&self, o: &Order) -> Result<Option<String>> {
         let Some(m) = o.shipping_method.as_ref() else { return Ok(None) };
-        let given = [m.id.as_deref(), m.key.as_deref()];
+        let given = [m.key.as_deref(), m.id.as_deref()];
         if let Some(id) =
             given.into_iter().flatten().find(|v| crate::lookups::guid_key(v).is_some())
         {

@@ -178,8 +178,11 @@ impl State {
                     tok.trim().trim_start_matches("guid'").trim_end_matches('\'').to_lowercase();
                 rows.retain(|r| r.id.to_lowercase() > after);
             }
-            if req.query("$orderby").is_some_and(|o| o.trim().starts_with("Modified")) {
+            if let Some(o) = req.query("$orderby").filter(|o| o.trim().starts_with("Modified")) {
                 rows.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+                if o.trim().to_ascii_lowercase().ends_with(" desc") {
+                    rows.reverse();
+                }
             }
         }
         let shape = |r: &Record| self.shape(path, &ep, r, select.as_deref(), expand);

@@ -21,7 +21,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-pub use modified::{ModifiedCursor, SETTLE, Walk};
+pub use modified::{ModifiedCursor, Walk};
 pub use sync::SyncCursor;
 
 use crate::client::{ExactClient, NAME};
@@ -56,6 +56,9 @@ pub struct ExactSource {
 enum Conv<E> {
     Keep(E),
     Skip,
+    /// Not the row's fault (what converting needs could not be read): the read ends with
+    /// this error, before the page's checkpoint.
+    Stop(Error),
 }
 
 fn rejected<E>(raw: &Value, id_field: &str, e: Error) -> Change<E> {
@@ -199,10 +202,16 @@ impl Source<Product> for ExactSource {
                 let variants = variants.clone();
                 async move {
                     let today = connector_core::http::now_utc().date_naive();
-                    let found = lookups
+                    let found = match lookups
                         .get_or_try_init(|| ProductLookups::load(client, prices, currency, today))
                         .await
-                        .map_err(|e| e.context("reading the VAT codes and default prices"))?;
+                    {
+                        Ok(found) => found,
+                        Err(e) => {
+                            let e = e.context("reading the VAT codes and default prices");
+                            return Ok(Conv::Stop(e));
+                        }
+                    };
                     let mut p = convert::product(&i, currency, found)?;
                     if let Some(v) = &variants {
                         convert::item_variants(&i, v, &mut p);

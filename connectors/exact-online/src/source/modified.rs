@@ -1,17 +1,19 @@
 //! Standard listings read by `Modified`: `$filter=Modified ge datetime'…'` with the lines
 //! expanded, in Exact's own order (the primary key), 60 rows a page.
 //!
-//! No `$orderby`: Exact pages with `$skiptoken=guid'<last key>'`, which only continues a
-//! listing in key order; ordered by anything else, a page would start after the wrong row
-//! and skip or repeat rows. So a walk sees rows in key order, not by time, and the newest
-//! `Modified` it saw is only a safe lower bound for the next walk once every row changed
-//! during the walk has been read too: the cursor never passes the walk's start less
-//! [`SETTLE`]. Within a walk, each page's checkpoint holds the walk's filter and the last
-//! key read, so a walk that stops resumes after that key.
+//! No `$orderby` on the pages: Exact pages with `$skiptoken=guid'<last key>'`, which only
+//! continues a listing in key order; ordered by anything else, a page would start after the
+//! wrong row and skip or repeat rows. So a walk sees rows in key order, not by time, and
+//! the newest `Modified` it saw is a safe lower bound for the next walk only for rows that
+//! had changed before the walk began. Before the walk, one call asks Exact for its newest
+//! `Modified` (`$orderby=Modified desc&$top=1`: one row, no paging): the walk's ceiling, in
+//! Exact's own clock (whatever zone it keeps `Modified` in). The next walk starts no later
+//! than that ceiling, so a row changed while the walk ran (its `Modified` after the ceiling)
+//! is read again, wherever it sits in key order. Within a walk, each page's checkpoint holds
+//! the walk's filter and the last key read, so a walk that stops resumes after that key.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::DateTime;
 use connector_core::source::{Change, Cursor, ReadMode};
@@ -21,10 +23,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{ExactSource, rejected, stop_after_error};
-
-/// How far behind a walk's start the next walk begins at the latest: rows changed while a
-/// walk ran (and clock differences up to this much) are read again by the next.
-pub const SETTLE: Duration = Duration::from_secs(600);
 
 /// Where a `Modified` listing stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,8 +44,9 @@ pub struct Walk {
     pub newest: Option<i64>,
     /// Ids read at exactly `newest`.
     pub newest_ids: BTreeSet<String>,
-    /// When the walk started, epoch ms.
-    pub started: i64,
+    /// Exact's newest `Modified` when the walk began, epoch ms (`None`: the listing was
+    /// empty).
+    pub ceiling: Option<i64>,
 }
 
 fn ids_text(ids: &BTreeSet<String>) -> String {
@@ -60,8 +59,8 @@ fn ids_of(s: &str) -> BTreeSet<String> {
 
 impl ModifiedCursor {
     /// Parses `<ms>|<id>,<id>`, or, within a walk,
-    /// `<ms>|<ids>|<last key>|<newest ms>|<ids at newest>|<start ms>` (an empty `<ms>` is
-    /// no lower bound).
+    /// `<ms>|<ids>|<last key>|<newest ms>|<ids at newest>|<ceiling ms>` (an empty `<ms>`
+    /// is no lower bound, an empty ceiling an empty listing).
     pub fn parse(c: &Cursor) -> Result<Self> {
         let s = c.as_str().trim();
         if s.is_empty() {
@@ -77,11 +76,11 @@ impl ModifiedCursor {
         let parts: Vec<&str> = s.split('|').collect();
         let walk = match parts.as_slice() {
             [_] | [_, _] => None,
-            [_, _, after, newest, newest_ids, started] => Some(Walk {
+            [_, _, after, newest, newest_ids, ceiling] => Some(Walk {
                 after: (*after).to_owned(),
                 newest: ms(newest)?,
                 newest_ids: ids_of(newest_ids),
-                started: started.parse().map_err(|_| bad())?,
+                ceiling: ms(ceiling)?,
             }),
             _ => return Err(bad()),
         };
@@ -100,7 +99,7 @@ impl ModifiedCursor {
                 w.after,
                 w.newest.map(|n| n.to_string()).unwrap_or_default(),
                 ids_text(&w.newest_ids),
-                w.started
+                w.ceiling.map(|n| n.to_string()).unwrap_or_default()
             )),
         }
     }
@@ -122,15 +121,19 @@ impl ModifiedCursor {
         }
     }
 
-    /// The cursor after a finished walk: from the newest row read, but never later than
-    /// the walk's start less [`SETTLE`].
+    /// The cursor after a finished walk: from the newest row read, but never past the
+    /// walk's ceiling (rows changed during the walk are read again by the next). A walk
+    /// that began on an empty listing keeps its bound.
     fn finished(&self) -> Self {
         let Some(w) = &self.walk else { return self.clone() };
-        let cap = w.started - i64::try_from(SETTLE.as_millis()).unwrap_or(0);
-        match w.newest {
-            None => Self { at: self.at, ids: self.ids.clone(), walk: None },
-            Some(n) if n <= cap => Self { at: Some(n), ids: w.newest_ids.clone(), walk: None },
-            Some(_) => Self { at: Some(cap.max(self.at.unwrap_or(i64::MIN))), ..Self::default() },
+        match (w.newest, w.ceiling) {
+            (Some(n), Some(cap)) if n <= cap => {
+                Self { at: Some(n), ids: w.newest_ids.clone(), walk: None }
+            }
+            (Some(_), Some(cap)) => {
+                Self { at: Some(cap.max(self.at.unwrap_or(i64::MIN))), ..Self::default() }
+            }
+            _ => Self { at: self.at, ids: self.ids.clone(), walk: None },
         }
     }
 }
@@ -163,15 +166,11 @@ impl ExactSource {
             ReadMode::Changes { since: Some(c) } => (ModifiedCursor::parse(c), false),
             ReadMode::Changes { since: None } => (Ok(ModifiedCursor::default()), false),
         };
-        let mut start = match start {
+        let start = match start {
             Ok(c) => c,
             Err(e) => return stream::iter([Err(e)]).boxed(),
         };
         let resume = start.walk.as_ref().map(|w| w.after.clone()).filter(|a| !a.is_empty());
-        if start.walk.is_none() {
-            let now = connector_core::http::now_utc().timestamp_millis();
-            start.walk = Some(Walk { started: now, ..Walk::default() });
-        }
         let mut query = vec![("$select", select.to_owned()), ("$expand", expand.to_owned())];
         if let Some(at) = start.at.and_then(DateTime::from_timestamp_millis) {
             query.push((
@@ -182,12 +181,27 @@ impl ExactSource {
         if let Some(after) = resume {
             query.push(("$skiptoken", format!("guid'{after}'")));
         }
+        let begun = start.walk.is_some();
         let state = Arc::new(Mutex::new(start.clone()));
         let conv = Arc::new(conv);
         let st = state.clone();
-        let body = self
-            .client
-            .pages(path, query)
+        let ceiling = state.clone();
+        // A new walk first asks Exact for its newest `Modified`: the walk's ceiling.
+        let opening = stream::once(async move {
+            if begun {
+                return Ok(());
+            }
+            let newest = self.client.newest_modified(path).await?;
+            lock(&ceiling).walk = Some(Walk { ceiling: newest, ..Walk::default() });
+            Ok(())
+        });
+        let pages = opening
+            .flat_map(move |r: Result<()>| match r {
+                Ok(()) => self.client.pages(path, query.clone()),
+                Err(e) => stream::iter([Err(e)]).boxed(),
+            })
+            .boxed();
+        let body = pages
             .then(move |page| {
                 let st = st.clone();
                 let conv = conv.clone();
@@ -245,9 +259,9 @@ impl ExactSource {
 mod tests {
     use super::*;
 
-    fn walk(started: i64) -> ModifiedCursor {
+    fn walk(ceiling: Option<i64>) -> ModifiedCursor {
         ModifiedCursor {
-            walk: Some(Walk { started, ..Walk::default() }),
+            walk: Some(Walk { ceiling, ..Walk::default() }),
             ..ModifiedCursor::default()
         }
     }
@@ -262,35 +276,37 @@ mod tests {
         };
         assert_eq!(settled.to_cursor().as_str(), "10|a,b");
         assert_eq!(ModifiedCursor::parse(&settled.to_cursor()).unwrap(), settled);
-        let mut w = walk(1_000_000);
+        let mut w = walk(Some(1_000_000));
         w.saw("k1", Some(5));
         w.saw("k2", Some(7));
         w.saw("k3", Some(7));
         w.saw("k4", Some(6));
         assert_eq!(w.to_cursor().as_str(), "||k4|7|k2,k3|1000000");
         assert_eq!(ModifiedCursor::parse(&w.to_cursor()).unwrap(), w);
+        let empty = walk(None);
+        assert_eq!(ModifiedCursor::parse(&empty.to_cursor()).unwrap(), empty);
         assert!(ModifiedCursor::parse(&Cursor::new("1|a|b")).is_err());
         assert!(ModifiedCursor::parse(&Cursor::new("x|")).is_err());
     }
 
     #[test]
-    fn a_finished_walk_never_passes_its_start_less_the_settling_time() {
-        let settle = i64::try_from(SETTLE.as_millis()).unwrap();
-        let start = 100 * settle;
-        // Everything read is older than the cap: the newest row and its ids.
-        let mut w = walk(start);
-        w.saw("k1", Some(start - 2 * settle));
-        w.saw("k2", Some(start - 3 * settle));
+    fn a_finished_walk_never_passes_exacts_newest_modified_at_its_start() {
+        // Everything read had changed before the walk: the newest row and its ids.
+        let mut w = walk(Some(100));
+        w.saw("k1", Some(90));
+        w.saw("k2", Some(80));
         let done = w.finished();
-        assert_eq!((done.at, done.walk), (Some(start - 2 * settle), None));
+        assert_eq!((done.at, done.walk), (Some(90), None));
         assert_eq!(done.ids, BTreeSet::from(["k1".to_owned()]));
-        // A row changed during the walk: the next walk starts at the cap and reads it again.
-        w.saw("k3", Some(start + 5));
+        // A row changed during the walk: the next walk starts at the ceiling, reading it
+        // (and whatever else changed after the walk began) again.
+        w.saw("k3", Some(105));
         let done = w.finished();
-        assert_eq!((done.at, done.ids.len()), (Some(start - settle), 0));
-        // Nothing read: the bound stays.
-        let mut w = walk(start);
+        assert_eq!((done.at, done.ids.len()), (Some(100), 0));
+        // An empty listing at the start: the bound stays.
+        let mut w = walk(None);
         w.at = Some(42);
+        w.saw("k9", Some(500));
         assert_eq!(w.finished().at, Some(42));
     }
 }

@@ -123,6 +123,10 @@ impl ExactSource {
                         match converted {
                             Ok(Conv::Keep(rec)) => out.push(Ok(Change::Upsert(rec))),
                             Ok(Conv::Skip) => {}
+                            Ok(Conv::Stop(e)) => {
+                                out.push(Err(e));
+                                return out;
+                            }
                             Err(e) => out.push(Ok(rejected(&raw, "ID", e))),
                         }
                     }

@@ -66,6 +66,25 @@ async fn products_take_price_and_vat_from_where_exact_keeps_them() {
     assert_eq!(sim.journal().count(|e| e.path.contains("SalesItemPrices")), 0);
 }
 
+/// What a product needs besides its item (VAT codes, prices) not being readable is not the
+/// items' fault: the read ends with the error, rejecting nothing and moving no cursor (and
+/// asks once, not once per item).
+#[tokio::test(start_paused = true)]
+async fn a_failed_lookup_ends_the_product_read_rejecting_no_item() {
+    use connector_core::simulator::{Fault, FaultRule};
+    let _io = hold();
+    let sim = ExactSimulator::start().await.unwrap();
+    let vat = path("vat/VATCodes");
+    sim.faults().add(FaultRule::new(Fault::status(403)).on_path(&vat));
+    let source = ExactSource::new(connect(&sim).await);
+    let r = read::<Product>(&source, ReadMode::Full).await;
+    let e = r.error.expect("the read fails");
+    assert!(e.to_string().contains("VAT codes"), "{e}");
+    assert!(r.upserts.is_empty() && r.rejected.is_empty(), "{:?}", r.rejected);
+    assert!(r.last_cursor.is_none(), "no checkpoint past the items");
+    assert_eq!(sim.journal().count(|e| e.path == vat), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn stock_is_read_from_stock_positions_as_exact_counts_it() {
     let _io = hold();
@@ -158,6 +177,53 @@ async fn a_discounted_line_lands_at_its_discounted_price() {
     assert_eq!(line["AmountFC"], json!(988.2), "2 × 549 less 10 %");
 }
 
+/// A row changed while a walk reads past it in key order is read by the next walk, even
+/// when a row ahead of the walk changed later (so the walk saw a newer `Modified`).
+#[tokio::test(start_paused = true)]
+async fn an_invoice_changed_behind_the_walk_is_read_by_the_next() {
+    let _io = hold();
+    let sim = ExactSimulator::start().await.unwrap();
+    for n in 0..130u32 {
+        let invoice = json!({
+            "InvoiceNumber": 40_000 + n, "OrderedBy": "a1b2c3d4-0001-4000-8000-000000000001",
+            "Currency": "EUR", "AmountFC": 1, "Status": 20, "YourRef": format!("W-{n}"),
+            "SalesInvoiceLines": [],
+        });
+        sim.invoices().insert(invoice).unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+    }
+    let source = ExactSource::new(connect(&sim).await);
+    let mut stream = connector_core::source::Source::<Invoice>::read(&source, ReadMode::Full);
+    let mut cursor = None;
+    let mut seen = 0;
+    use futures_util::StreamExt;
+    while let Some(c) = stream.next().await {
+        match c.unwrap() {
+            connector_core::source::Change::Upsert(_) => {
+                seen += 1;
+                if seen == 61 {
+                    // The first page is behind the walk: change its first row now.
+                    tokio::time::advance(Duration::from_secs(5)).await;
+                    let first =
+                        sim.invoices().all().into_iter().min_by(|a, b| a.id.cmp(&b.id)).unwrap();
+                    sim.invoices().update(&first.id, &json!({"Description": "changed"})).unwrap();
+                }
+            }
+            connector_core::source::Change::Checkpoint(c) => cursor = Some(c),
+            _ => {}
+        }
+    }
+    drop(stream);
+    assert_eq!(seen, 130);
+    let next = read::<Invoice>(&source, ReadMode::Changes { since: cursor }).await;
+    assert!(next.error.is_none(), "{:?}", next.error);
+    assert!(
+        next.upserts.iter().any(|i| i.memo.as_deref() == Some("changed")),
+        "{:?}",
+        next.upserts.len()
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn invoices_page_in_key_order_so_none_is_skipped_or_repeated() {
     let _io = hold();
@@ -182,8 +248,19 @@ async fn invoices_page_in_key_order_so_none_is_skipped_or_repeated() {
     assert!(r.error.is_none(), "{:?}", r.error);
     assert_eq!(r.upserts.len(), 130);
     assert_eq!(r.by_key().len(), 130, "each once");
-    let listed = sim.journal().count(|e| e.path.ends_with("SalesInvoices"));
-    assert_eq!(listed, 3, "60 + 60 + 10");
-    assert!(sim.journal().entries().iter().all(|e| e.query("$orderby").is_none()));
+    let pages =
+        sim.journal().count(|e| e.path.ends_with("SalesInvoices") && e.query("$expand").is_some());
+    assert_eq!(pages, 3, "60 + 60 + 10");
+    assert!(
+        sim.journal()
+            .entries()
+            .iter()
+            .all(|e| e.query("$expand").is_none() || e.query("$orderby").is_none())
+    );
+    // One more call, unpaged: Exact's newest `Modified`, the walk's ceiling.
+    let ceiling = sim
+        .journal()
+        .count(|e| e.query("$orderby") == Some("Modified desc") && e.query("$top") == Some("1"));
+    assert_eq!(ceiling, 1);
     assert_conforms(&sim);
 }
