@@ -175,12 +175,13 @@ pub fn customer(v: &Value, number_field: &str) -> Result<Customer> {
     Ok(c)
 }
 
-/// An order with its items; the customer's key is its account's `number_field` (the
-/// customers' key too); `terms` names the payment term and method fields, if any.
+/// An order with its items; the customer's key is its account's `number_field` and each
+/// line's SKU its product's `sku_field` (the customers' and products' keys too); `terms`
+/// names the payment term and method fields, if any.
 pub fn order(
     v: &Value,
     currency: Currency,
-    number_field: &str,
+    (number_field, sku_field): (&str, &str),
     terms: (Option<&str>, Option<&str>),
 ) -> Result<Order> {
     let id = s(v, "Id").ok_or_else(|| Error::invalid_field("Id", "missing"))?;
@@ -230,7 +231,7 @@ pub fn order(
         let p = dec(it, "UnitPrice").map_err(|e| e.context(format!("OrderItems[{i}]")))?;
         o.lines.push(DocumentLine {
             line_no: Some(u32::try_from(i + 1).unwrap_or(u32::MAX)),
-            sku: s(it, "Product2.ProductCode"),
+            sku: s(it, &format!("Product2.{sku_field}")).or_else(|| s(it, "Product2.ProductCode")),
             description: s(it, "Description").or_else(|| s(it, "Product2.Name")),
             quantity: q.ok_or_else(|| {
                 Error::invalid_field(format!("OrderItems[{i}].Quantity"), "missing")
@@ -437,11 +438,16 @@ pub fn account_fields(number_field: &str, country: &str) -> String {
 
 /// The fields read from `Order`: the account's number field, the org's country fields, the
 /// payment term and method fields when set, and the items.
-pub fn order_fields(number_field: &str, country: &str, terms: &[&str]) -> String {
+pub fn order_fields(
+    (number_field, sku_field): (&str, &str),
+    country: &str,
+    terms: &[&str],
+) -> String {
     let number = extra(&format!("Account.{number_field}"), "Account.AccountNumber");
+    let sku = extra(&format!("Product2.{sku_field}"), "Product2.ProductCode");
     let terms: String = terms.iter().map(|t| format!(", {t}")).collect();
     format!(
-        "Id, OrderNumber, Status, EffectiveDate, AccountId, Account.Name, Account.AccountNumber{number}, BillToContact.Email, BillToContact.FirstName, BillToContact.LastName, BillToContact.Phone, BillingStreet, BillingPostalCode, BillingCity, BillingState, Billing{country}, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, Shipping{country}, TotalAmount, Description{terms}, SystemModstamp, (SELECT Id, Quantity, UnitPrice, Description, Product2.ProductCode, Product2.Name FROM OrderItems ORDER BY OrderItemNumber)"
+        "Id, OrderNumber, Status, EffectiveDate, AccountId, Account.Name, Account.AccountNumber{number}, BillToContact.Email, BillToContact.FirstName, BillToContact.LastName, BillToContact.Phone, BillingStreet, BillingPostalCode, BillingCity, BillingState, Billing{country}, ShippingStreet, ShippingPostalCode, ShippingCity, ShippingState, Shipping{country}, TotalAmount, Description{terms}, SystemModstamp, (SELECT Id, Quantity, UnitPrice, Description, Product2.ProductCode{sku}, Product2.Name FROM OrderItems ORDER BY OrderItemNumber)"
     )
 }
 
@@ -525,17 +531,17 @@ impl Source<Order> for SalesforceSource {
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
         let cfg = self.client.config();
         let currency = cfg.currency;
-        let number = cfg.account_number_field.clone();
+        let (number, sku) = (cfg.account_number_field.clone(), cfg.product_sku_field.clone());
         let (term, method) =
             (cfg.order_payment_term_field.clone(), cfg.order_payment_method_field.clone());
         let terms: Vec<String> = [&term, &method].into_iter().flatten().cloned().collect();
-        let n = number.clone();
+        let (n, k) = (number.clone(), sku.clone());
         let fields = async move {
             let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-            Ok(order_fields(&n, country(&self.client, "Order").await?, &terms))
+            Ok(order_fields((&n, &k), country(&self.client, "Order").await?, &terms))
         };
         self.walk_after("Order", fields, mode, move |v| {
-            order(v, currency, &number, (term.as_deref(), method.as_deref()))
+            order(v, currency, (&number, &sku), (term.as_deref(), method.as_deref()))
         })
     }
 }

@@ -123,6 +123,11 @@ impl Sink<Customer> for SalesforceSink {
                     m.insert(f.to_owned(), custom_json(&v.value));
                 }
             }
+            // Written before: updated by its id (after an upgrade its number may live in
+            // another field).
+            if let Some(id) = &req.target_id {
+                m.insert("Id".into(), json!(id));
+            }
             rows.push(Row { key: req.key, deactivate: false, record: Value::Object(m) });
         }
         out.extend(Self::outcomes(self.upsert_by("Account", &field, rows).await));

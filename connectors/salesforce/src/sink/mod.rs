@@ -79,8 +79,10 @@ impl SalesforceSink {
 
     /// Writes rows keyed by `field` of `object`: an upsert by it where the org marks it an
     /// External ID, else a lookup by it (`SELECT Id, field … WHERE field IN (…)`), then an
-    /// update by `Id` of the records found and a create of the others. A key held by two
-    /// records fails its row, naming both.
+    /// update by `Id` of the records found and a create of the others. On that lookup path a
+    /// row that already carries the record's `Id` (the flow wrote it before) is updated by
+    /// it, unlooked-up; a key held by two records fails its row, naming both, and a key that
+    /// comes twice in one batch is created once (the second row fails, to be sent again).
     async fn upsert_by(
         &self,
         object: &str,
@@ -95,15 +97,26 @@ impl SalesforceSink {
             Err(e) => return rows.into_iter().map(|r| (r, Err(e.clone()))).collect(),
         };
         if described.is_external_id(field) {
+            // An upsert by External ID carries no `Id`.
+            let rows = rows
+                .into_iter()
+                .map(|mut r| {
+                    if let Some(m) = r.record.as_object_mut() {
+                        m.remove("Id");
+                    }
+                    r
+                })
+                .collect();
             return self.collection(object, Some(field), rows).await;
         }
+        let (mut updates, rows): (Vec<Row>, Vec<Row>) =
+            rows.into_iter().partition(|r| r.record.get("Id").is_some_and(Value::is_string));
         let key = |r: &Row| r.record[field].as_str().map(|k| k.trim().to_lowercase());
         let keys: Vec<String> =
-            rows.iter().filter_map(|r| r.record[field].as_str()).map(literal).collect();
+            rows.iter().filter_map(|r| r.record[field].as_str()).map(str::to_owned).collect();
         let mut found: HashMap<String, Vec<String>> = HashMap::new();
-        for chunk in keys.chunks(MAX_BATCH) {
-            let soql =
-                format!("SELECT Id, {field} FROM {object} WHERE {field} IN ({})", chunk.join(", "));
+        for list in in_lists(&keys) {
+            let soql = format!("SELECT Id, {field} FROM {object} WHERE {field} IN ({list})");
             let mut pages = self.client.query(soql);
             while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
                 match page {
@@ -114,15 +127,31 @@ impl SalesforceSink {
                             }
                         }
                     }
-                    Err(e) => return rows.into_iter().map(|r| (r, Err(e.clone()))).collect(),
+                    Err(e) => {
+                        let all = updates.into_iter().chain(rows);
+                        return all.map(|r| (r, Err(e.clone()))).collect();
+                    }
                 }
             }
         }
         let mut out = Vec::new();
-        let (mut creates, mut updates) = (Vec::new(), Vec::new());
+        let mut creates = Vec::new();
+        let mut creating: std::collections::HashSet<String> = std::collections::HashSet::new();
         for mut row in rows {
-            match key(&row).and_then(|k| found.get(&k)).map(Vec::as_slice) {
-                None | Some([]) => creates.push(row),
+            let k = key(&row);
+            match k.as_ref().and_then(|k| found.get(k)).map(Vec::as_slice) {
+                None | Some([]) => match k {
+                    Some(k) if !creating.insert(k.clone()) => {
+                        let e = Error::new(
+                            ErrorKind::Conflict,
+                            format!(
+                                "{field} {k} comes twice in one batch: created once, this one is sent again later"
+                            ),
+                        );
+                        out.push((row, Err(e)));
+                    }
+                    _ => creates.push(row),
+                },
                 Some([id]) => {
                     row.record["Id"] = json!(id);
                     updates.push(row);
@@ -231,6 +260,33 @@ impl SalesforceSink {
     }
 }
 
+/// The most characters of literals one SOQL `IN (…)` list takes: Salesforce refuses a
+/// request line and headers over 16,384 bytes (`414`), and a query goes in the URL.
+pub const IN_LIST_CHARS: usize = 4_000;
+
+/// `values` as SOQL `IN` lists (`'a', 'b'`) of at most [`IN_LIST_CHARS`] characters and
+/// [`MAX_BATCH`] values each.
+fn in_lists(values: &[String]) -> Vec<String> {
+    let mut lists = Vec::new();
+    let (mut list, mut n) = (String::new(), 0);
+    for v in values {
+        let lit = literal(v);
+        if n > 0 && (list.len() + lit.len() + 2 > IN_LIST_CHARS || n == MAX_BATCH) {
+            lists.push(std::mem::take(&mut list));
+            n = 0;
+        }
+        if n > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(&lit);
+        n += 1;
+    }
+    if n > 0 {
+        lists.push(list);
+    }
+    lists
+}
+
 /// One record's result: `{id, success, errors: [{statusCode, message, fields}], created}`.
 fn save_result(object: &str, i: usize, res: Option<&Value>) -> Result<(String, bool)> {
     let Some(res) = res else {
@@ -273,4 +329,23 @@ fn save_result(object: &str, i: usize, res: Option<&Value>) -> Result<(String, b
         format!("Salesforce refused the {object}: {}", msgs.join("; ")),
     )
     .with_field_errors(fe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_lists_keep_within_the_url_limit() {
+        let values: Vec<String> = (0..300).map(|i| format!("{i:0>60}")).collect();
+        let lists = in_lists(&values);
+        assert!(
+            lists.iter().all(|l| l.len() <= IN_LIST_CHARS),
+            "{:?}",
+            lists.iter().map(String::len).collect::<Vec<_>>()
+        );
+        assert_eq!(lists.iter().map(|l| l.matches(", ").count() + 1).sum::<usize>(), 300);
+        assert_eq!(in_lists(&["O'Brien".to_owned()]), ["'O\\'Brien'"]);
+        assert!(in_lists(&[]).is_empty());
+    }
 }

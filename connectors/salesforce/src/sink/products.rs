@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use connector_core::sink::{
     Found, LookupKey, Sink, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest,
 };
-use connector_core::{EntityKind, Error, Result};
+use connector_core::{EntityKind, Error, ErrorKind, Result};
 use serde_json::{Map, Value, json};
 
 use connector_core::model::{Lifecycle, Product};
 
-use super::{MAX_BATCH, Row, SalesforceSink, custom_json, decimal, fail};
+use super::{MAX_BATCH, Row, SalesforceSink, custom_json, decimal, fail, in_lists};
 use crate::client::{NAME, id18, literal};
 
 impl SalesforceSink {
@@ -40,21 +40,21 @@ impl SalesforceSink {
         parents.sort();
         parents.dedup();
         let mut ids: HashMap<String, Result<String>> = HashMap::new();
-        for chunk in parents.chunks(200) {
-            let list: Vec<String> = chunk.iter().map(|p| literal(p)).collect();
-            let soql = format!("SELECT Id, {f} FROM Product2 WHERE {f} IN ({})", list.join(", "));
+        // Keyed without case: SOQL's `IN` matches text so.
+        for list in in_lists(&parents) {
+            let soql = format!("SELECT Id, {f} FROM Product2 WHERE {f} IN ({list})");
             let mut pages = self.client.query(soql);
             while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
                 for r in page? {
                     if let (Some(id), Some(sku)) = (r["Id"].as_str(), r[f].as_str()) {
-                        ids.insert(sku.to_owned(), Ok(id18(id)));
+                        ids.insert(sku.trim().to_lowercase(), Ok(id18(id)));
                     }
                 }
             }
         }
         let missing: Vec<Row> = parents
             .iter()
-            .filter(|p| !ids.contains_key(p.as_str()))
+            .filter(|p| !ids.contains_key(&p.trim().to_lowercase()))
             .map(|p| Row {
                 key: p.clone(),
                 deactivate: false,
@@ -62,12 +62,12 @@ impl SalesforceSink {
             })
             .collect();
         for (row, r) in self.upsert_by("Product2", f, missing).await {
-            ids.insert(row.key, r.map(|(id, _)| id));
+            ids.insert(row.key.trim().to_lowercase(), r.map(|(id, _)| id));
         }
         let mut ready = Vec::new();
         let mut failed = Vec::new();
         for (mut row, parent) in variants {
-            match ids.get(&parent) {
+            match ids.get(&parent.trim().to_lowercase()) {
                 Some(Ok(id)) => {
                     row.record[parent_field] = json!(id);
                     ready.push(row);
@@ -125,13 +125,12 @@ impl SalesforceSink {
                 return failed;
             }
         };
-        let ids: Vec<String> = priced.iter().map(|(_, id, _)| literal(id)).collect();
+        let ids: Vec<String> = priced.iter().map(|(_, id, _)| id.clone()).collect();
         let mut existing: HashMap<String, String> = HashMap::new();
-        for chunk in ids.chunks(200) {
+        for list in in_lists(&ids) {
             let soql = format!(
-                "SELECT Id, Product2Id FROM PricebookEntry WHERE Pricebook2Id = {} AND Product2Id IN ({})",
+                "SELECT Id, Product2Id FROM PricebookEntry WHERE Pricebook2Id = {} AND Product2Id IN ({list})",
                 literal(&book),
-                chunk.join(", ")
             );
             let mut pages = self.client.query(soql);
             while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
@@ -173,6 +172,13 @@ impl SalesforceSink {
             .chain(self.collection("PricebookEntry", None, updates).await)
         {
             if let Err(e) = r {
+                // Not uncertain: the product is certain, and its price is set again when the
+                // product is sent again.
+                let e = if e.kind() == ErrorKind::UncertainWrite {
+                    e.with_kind(ErrorKind::Upstream)
+                } else {
+                    e
+                };
                 failed.insert(row.key, e.context("the product was written; its price was not"));
             }
         }
@@ -296,6 +302,11 @@ impl Sink<Product> for SalesforceSink {
                             ),
                         ));
                         continue;
+                    }
+                    // Written before: updated by its id (no lookup by a key that may have
+                    // changed or, after an upgrade, live in another field).
+                    if let Some(id) = &req.target_id {
+                        body.insert("Id".into(), json!(id));
                     }
                     let row = Row { key: req.key, deactivate: false, record: Value::Object(body) };
                     match p.variant_of.as_deref().map(str::trim).filter(|v| !v.is_empty()) {

@@ -9,8 +9,8 @@ use connector_core::sink::{
 use connector_core::{EntityKind, Error, Result};
 use serde_json::json;
 
-use super::{MAX_BATCH, Row, SalesforceSink, decimal, fail};
-use crate::client::{NAME, id18, literal};
+use super::{MAX_BATCH, Row, SalesforceSink, decimal, fail, in_lists};
+use crate::client::{NAME, id18};
 
 use connector_core::model::{SellablePolicy, StockLevel};
 
@@ -89,13 +89,14 @@ impl Sink<StockLevel> for SalesforceSink {
         // that exist, so a missing one fails (by its SKU) instead.
         let skus: Vec<String> = rows
             .iter()
-            .map(|r| literal(r.record[cfg.product_sku_field.as_str()].as_str().unwrap_or_default()))
+            .map(|r| {
+                r.record[cfg.product_sku_field.as_str()].as_str().unwrap_or_default().to_owned()
+            })
             .collect();
         let mut known: HashMap<String, String> = HashMap::new();
-        for chunk in skus.chunks(200) {
+        for list in in_lists(&skus) {
             let soql = format!(
-                "SELECT Id, {f} FROM Product2 WHERE {f} IN ({})",
-                chunk.join(", "),
+                "SELECT Id, {f} FROM Product2 WHERE {f} IN ({list})",
                 f = cfg.product_sku_field
             );
             let mut pages = self.client.query(soql);
@@ -104,7 +105,7 @@ impl Sink<StockLevel> for SalesforceSink {
                     if let (Some(id), Some(sku)) =
                         (r["Id"].as_str(), r[cfg.product_sku_field.as_str()].as_str())
                     {
-                        known.insert(sku.to_owned(), id18(id));
+                        known.insert(sku.trim().to_lowercase(), id18(id));
                     }
                 }
             }
@@ -113,7 +114,7 @@ impl Sink<StockLevel> for SalesforceSink {
         for mut row in rows {
             let sku =
                 row.record[cfg.product_sku_field.as_str()].as_str().unwrap_or_default().to_owned();
-            match known.get(&sku) {
+            match known.get(&sku.trim().to_lowercase()) {
                 Some(id) => {
                     row.record = json!({"Id": id, stock: row.record[stock].clone()});
                     updates.push(row);

@@ -207,6 +207,65 @@ async fn an_orders_customer_key_is_the_accounts_number_field() {
     assert!(theirs.iter().all(|o| o.party.customer.key.as_deref() == Some("D-1068")));
 }
 
+/// From review: on a key field that is no External ID, a record the flow wrote before is
+/// updated by its id (not looked up by a number that, after an upgrade from the custom-field
+/// defaults, lives in another field), and a key twice in one batch is created once.
+#[tokio::test(start_paused = true)]
+async fn known_records_are_updated_by_id_and_a_batch_key_is_created_once() {
+    let _io = hold();
+    let sim = SalesforceSimulator::start().await.unwrap();
+    let accounts = sim.object("Account");
+    let old = accounts.insert(serde_json::json!({"Name": "Written by ERP_Id__c"})).unwrap();
+    let sink = SalesforceSink::new(SalesforceClient::connect(sim.config(), None).await.unwrap());
+    let customer = Customer {
+        number: Some("7001".into()),
+        name: Some("Renamed".into()),
+        ..Customer::default()
+    };
+    let mut request = req("7001", customer);
+    request.target_id = Some(old.id.clone());
+    let before = accounts.len();
+    let out = Sink::<Customer>::write(&sink, vec![request]).await.unwrap();
+    assert_eq!(out[0].outcome, Outcome::Updated { target_id: old.id.clone() });
+    assert_eq!(accounts.len(), before, "no second account");
+    assert_eq!(accounts.get(&old.id).unwrap().value["AccountNumber"], "7001");
+    // The same SKU twice (in two cases) in one batch: one product.
+    let products = sim.object("Product2").len();
+    let out = Sink::<Product>::write(
+        &sink,
+        vec![req("NEW-A", product("NEW-A", "1")), req("new-a", product("new-a", "1"))],
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.iter().filter(|o| matches!(o.outcome, Outcome::Created { .. })).count(), 1);
+    let Some(Outcome::Failed { error }) = out.iter().find(|o| o.key == "new-a").map(|o| &o.outcome)
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(error.kind(), ErrorKind::Conflict);
+    assert_eq!(sim.object("Product2").len(), products + 1);
+}
+
+/// From review: an order line's SKU is its product's configured SKU field, as products are
+/// keyed.
+#[tokio::test(start_paused = true)]
+async fn order_lines_carry_the_products_sku_field() {
+    let _io = hold();
+    let sim = SalesforceSimulator::start().await.unwrap();
+    sim.add_erp_fields();
+    let products = sim.object("Product2");
+    let bike = products.find(|r| r.value["ProductCode"] == "BIKE-CITY-M").unwrap();
+    products.update(&bike.id, &serde_json::json!({"SKU__c": "ERP-BIKE-1"})).unwrap();
+    let source =
+        SalesforceSource::new(SalesforceClient::connect(sim.erp_config(), None).await.unwrap());
+    let orders = read::<Order>(&source, ReadMode::Full).await;
+    assert!(orders.error.is_none(), "{:?}", orders.error);
+    let skus: Vec<_> =
+        orders.upserts.iter().flat_map(|o| &o.lines).filter_map(|l| l.sku.clone()).collect();
+    assert!(skus.contains(&"ERP-BIKE-1".to_owned()), "{skus:?}");
+    assert!(!skus.contains(&"BIKE-CITY-M".to_owned()), "{skus:?}");
+}
+
 /// The simulator refuses what Salesforce refuses: an unknown column in SOQL or in a record,
 /// and an upsert by a field that is no External ID.
 #[tokio::test(start_paused = true)]
