@@ -154,7 +154,8 @@ impl SkynamoClient {
         path: &'static str,
         filters: Option<String>,
     ) -> BoxStream<'_, Result<Value>> {
-        let opts = paginate::PageNumbers::one_based(u64::from(PAGE_SIZE));
+        let size = self.config().page_size.clamp(1, PAGE_SIZE);
+        let opts = paginate::PageNumbers::one_based(u64::from(size));
         paginate::page_numbers(opts, move |page| {
             let filters = filters.clone();
             async move {
@@ -163,7 +164,7 @@ impl SkynamoClient {
                     .get(path)
                     .operation(format!("GET /{path}"))
                     .query("page_number", page)
-                    .query("page_size", PAGE_SIZE);
+                    .query("page_size", size);
                 if let Some(f) = filters {
                     req = req.query("filters", f);
                 }

@@ -15,8 +15,10 @@ pub const ENV_REGION: &str = "CONNECTOR_SKYNAMO_REGION";
 /// `CONNECTOR_SKYNAMO_API_URL`: the API base URL, overriding the region.
 pub const ENV_API_URL: &str = "CONNECTOR_SKYNAMO_API_URL";
 
-/// Records per page (Skynamo's maximum).
+/// Records per page: Skynamo's maximum, the default (the fewest calls).
 pub const PAGE_SIZE: u32 = 200;
+/// `CONNECTOR_SKYNAMO_PAGE_SIZE`: records per page when reading, 1 to [`PAGE_SIZE`].
+pub const ENV_PAGE_SIZE: &str = "CONNECTOR_SKYNAMO_PAGE_SIZE";
 /// Records per array write: the official SDK sends a whole group at once; 20 keeps a refused
 /// array small.
 pub const WRITE_BATCH: usize = 20;
@@ -35,6 +37,8 @@ pub struct SkynamoConfig {
     /// Custom-field ids by the key used in `meta.custom` (`address` → `12`). Keys not listed
     /// are matched to the instance's custom fields by name (`GET /customfields`).
     pub custom_fields: BTreeMap<String, String>,
+    /// Records per page when reading, 1 to [`PAGE_SIZE`] ([`PAGE_SIZE`] by default).
+    pub page_size: u32,
 }
 
 impl fmt::Debug for SkynamoConfig {
@@ -64,6 +68,7 @@ impl SkynamoConfig {
             api_url: region_url(region),
             default_order_unit: "Each".to_owned(),
             custom_fields: BTreeMap::new(),
+            page_size: PAGE_SIZE,
         }
     }
 
@@ -87,6 +92,12 @@ impl SkynamoConfig {
         if let Some(url) = get(ENV_API_URL).filter(|v| !v.trim().is_empty()) {
             c.api_url = url;
         }
+        if let Some(v) = get(ENV_PAGE_SIZE).filter(|v| !v.trim().is_empty()) {
+            c.page_size =
+                v.trim().parse().ok().filter(|n| (1..=PAGE_SIZE).contains(n)).ok_or_else(|| {
+                    Error::config(format!("{ENV_PAGE_SIZE} is 1 to {PAGE_SIZE}, not {v:?}"))
+                })?;
+        }
         Ok(c)
     }
 
@@ -97,7 +108,8 @@ impl SkynamoConfig {
 }
 
 impl SkynamoConfig {
-    /// Reads the settings from CLI-style options (`api_key`, `instance`, `region`, `api_url`).
+    /// Reads the settings from CLI-style options (`api_key`, `instance`, `region`, `api_url`,
+    /// `page_size`).
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
         Self::from_lookup(|k| {
             options.get(&k.trim_start_matches("CONNECTOR_SKYNAMO_").to_ascii_lowercase()).cloned()
@@ -122,5 +134,22 @@ mod tests {
         .unwrap();
         assert_eq!(c.api_url, "https://api.eu.skynamo.me/v1");
         assert!(!format!("{c:?}").contains('k') || !format!("{c:?}").contains("\"k\""));
+        assert_eq!(c.page_size, PAGE_SIZE, "the fewest calls unless lowered");
+    }
+
+    #[test]
+    fn the_page_size_may_be_lowered_not_raised() {
+        let with = |size: &str| {
+            let size = size.to_owned();
+            SkynamoConfig::from_lookup(move |k| match k {
+                ENV_API_KEY => Some("k".into()),
+                ENV_INSTANCE => Some("demo".into()),
+                ENV_PAGE_SIZE => Some(size.clone()),
+                _ => None,
+            })
+        };
+        assert_eq!(with("50").unwrap().page_size, 50);
+        assert!(with("500").is_err());
+        assert!(with("0").is_err());
     }
 }

@@ -95,7 +95,7 @@ impl Source<Order> for SkynamoSource {
             entity: EntityKind::Order,
             changes: ChangeDetection::Ledger,
             deletes: DeleteSignal::AbsenceOnly,
-            page_size: Some(PAGE_SIZE as usize),
+            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
         }
     }
     async fn check(&self) -> Result<()> {
@@ -161,7 +161,7 @@ impl Source<Customer> for SkynamoSource {
             entity: EntityKind::Customer,
             changes: ChangeDetection::RowVersion,
             deletes: DeleteSignal::Lifecycle,
-            page_size: Some(PAGE_SIZE as usize),
+            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
         }
     }
     async fn check(&self) -> Result<()> {
@@ -182,7 +182,7 @@ impl Source<Product> for SkynamoSource {
             entity: EntityKind::Product,
             changes: ChangeDetection::RowVersion,
             deletes: DeleteSignal::Lifecycle,
-            page_size: Some(PAGE_SIZE as usize),
+            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
         }
     }
     async fn check(&self) -> Result<()> {
