@@ -26,7 +26,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -56,13 +56,13 @@ pub use demo::{
 /// (`tests/fixtures/exact-api.json`, from picqer/exact-php-client's and Exact's .NET client's
 /// entity models).
 pub fn api_spec() -> Arc<ApiSpec> {
-    static SPEC: OnceLock<Arc<ApiSpec>> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let text = include_str!("../../tests/fixtures/exact-api.json");
-        Arc::new(ApiSpec::from_json(text).expect("tests/fixtures/exact-api.json loads"))
-    })
-    .clone()
+    SPEC.clone()
 }
+
+static SPEC: LazyLock<Arc<ApiSpec>> = LazyLock::new(|| {
+    let text = include_str!("../../tests/fixtures/exact-api.json");
+    Arc::new(ApiSpec::from_json(text).unwrap_or_else(|e| panic!("exact-api.json: {e}")))
+});
 
 /// The entity behind a `$select` or body schema name, as Exact names it in errors.
 fn model(schema: &str) -> String {

@@ -33,7 +33,7 @@ mod writes;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -67,13 +67,13 @@ pub const AUDIENCE: &str = "https://login.salesforce.com";
 /// The description of Salesforce's REST API the simulator and the connector are held to
 /// (`tests/fixtures/salesforce-api.json`).
 pub fn api_spec() -> Arc<ApiSpec> {
-    static SPEC: OnceLock<Arc<ApiSpec>> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let text = include_str!("../../tests/fixtures/salesforce-api.json");
-        Arc::new(ApiSpec::from_json(text).expect("tests/fixtures/salesforce-api.json loads"))
-    })
-    .clone()
+    SPEC.clone()
 }
+
+static SPEC: LazyLock<Arc<ApiSpec>> = LazyLock::new(|| {
+    let text = include_str!("../../tests/fixtures/salesforce-api.json");
+    Arc::new(ApiSpec::from_json(text).unwrap_or_else(|e| panic!("salesforce-api.json: {e}")))
+});
 
 /// How Salesforce answers a request that breaks the description: an unknown resource is a
 /// `404 NOT_FOUND`, a bad parameter or body a `400` with its error array; unknown query
