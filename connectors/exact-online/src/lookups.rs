@@ -156,24 +156,27 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         let item = "1f000000-0000-4000-8000-000000000001";
         let mut l = ProductLookups::default();
-        let row = |price: f64, qty: f64, extra: Value| {
-            let mut v = json!({"ID": "x", "Item": item, "Currency": "EUR", "Price": price, "Quantity": qty});
+        // Prices and quantities as Exact's JSON numbers, from their text.
+        let row = |price: &str, qty: &str, extra: Value| {
+            let number = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+            let mut v = json!({"ID": "x", "Item": item, "Currency": "EUR",
+                "Price": number(price), "Quantity": number(qty)});
             if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
                 m.extend(e);
             }
             v
         };
-        l.offer_price(&row(10.0, 10.0, json!({})), Currency::EUR, today);
-        l.offer_price(&row(12.0, 1.0, json!({})), Currency::EUR, today);
-        l.offer_price(&row(9.0, 0.0, json!({"Account": "a1b2"})), Currency::EUR, today);
-        l.offer_price(&row(8.0, 0.0, json!({"Currency": "USD"})), Currency::EUR, today);
+        l.offer_price(&row("10", "10", json!({})), Currency::EUR, today);
+        l.offer_price(&row("12", "1", json!({})), Currency::EUR, today);
+        l.offer_price(&row("9", "0", json!({"Account": "a1b2"})), Currency::EUR, today);
+        l.offer_price(&row("8", "0", json!({"Currency": "USD"})), Currency::EUR, today);
         l.offer_price(
-            &row(7.0, 0.0, json!({"EndDate": "/Date(1577836800000)/"})),
+            &row("7", "0", json!({"EndDate": "/Date(1577836800000)/"})),
             Currency::EUR,
             today,
         );
         l.offer_price(
-            &row(6.0, 0.0, json!({"StartDate": "/Date(1893456000000)/"})),
+            &row("6", "0", json!({"StartDate": "/Date(1893456000000)/"})),
             Currency::EUR,
             today,
         );

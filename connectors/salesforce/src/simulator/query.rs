@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use connector_core::http::{dates, now_utc};
 use connector_core::simulator::{Record, SimRequest, SimResponse};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::org::child;
@@ -19,8 +20,13 @@ fn cmp_values(a: &Value, lit: &Lit) -> Option<std::cmp::Ordering> {
     match lit {
         Lit::Str(s) => a.as_str().map(|x| x.to_lowercase().cmp(&s.to_lowercase())),
         Lit::Num(n) => {
-            let x = a.as_f64().or_else(|| a.as_str().and_then(|s| s.parse().ok()))?;
-            x.partial_cmp(&n.parse::<f64>().ok()?)
+            let number = |t: &str| Decimal::from_str_exact(t.trim()).ok();
+            let x = match a {
+                Value::Number(x) => number(&x.to_string()),
+                Value::String(x) => number(x),
+                _ => None,
+            }?;
+            Some(x.cmp(&number(n)?))
         }
         Lit::Bool(b) => a.as_bool().map(|x| x.cmp(b)),
         Lit::Null => {

@@ -431,7 +431,8 @@ fn matches(filters: &[Filter], v: &Value) -> bool {
             Value::Bool(b) => b.to_string(),
             _ => return false,
         };
-        let numbers = have.parse::<f64>().ok().zip(f.value.parse::<f64>().ok());
+        let number = |t: &str| rust_decimal::Decimal::from_str_exact(t.trim()).ok();
+        let numbers = number(&have).zip(number(&f.value));
         match (f.op.as_str(), numbers) {
             ("equals", _) => have == f.value,
             ("starts_with", _) => have.starts_with(&f.value),
