@@ -224,6 +224,7 @@ fn an_answer_may_take_one_of_two_shapes() {
     assert_eq!(s.field_type("Answer", "d").as_deref(), Some("Page | [Row]"));
     assert_eq!(s.field_type("Row", "At").as_deref(), Some("date-time"));
     assert_eq!(s.field_type("Row", "Nope"), None);
+    assert!(s.has_field("Row", "At") && !s.has_field("Row", "Nope") && !s.has_field("No", "At"));
     let v = check(json!({ "d": "text" }));
     assert_eq!(places(&v), [(ViolationKind::WrongType, "body.d")]);
     assert!(v[0].message.contains("Page") && v[0].message.contains(" or "), "{}", v[0].message);

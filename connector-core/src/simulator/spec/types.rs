@@ -60,6 +60,12 @@ impl ApiSpec {
         self.schemas.get(name).map(|s| s.fields.keys().map(String::as_str).collect())
     }
 
+    /// Whether schema `name` (with the schema it extends) has `field`: what a simulator
+    /// projects a stored record to, field by field.
+    pub fn has_field(&self, name: &str, field: &str) -> bool {
+        self.schemas.get(name).is_some_and(|s| s.fields.contains_key(field))
+    }
+
     /// The type of a schema's field as the description writes it (`"string"`, `"date-time"`,
     /// `"Account"`, `"[OrderItem]"`, `"A | B"`), if it has the field: what tells a simulator
     /// a relationship (a schema) from a plain field, or gives a describe its field types.

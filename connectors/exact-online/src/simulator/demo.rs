@@ -40,9 +40,9 @@ pub const DEMO_STOCK: &str = r#"[
 
 /// The division's VAT codes (`Percentage` a fraction).
 pub const DEMO_VAT_CODES: &str = r#"[
-  {"ID":"0d000000-0000-4000-8000-000000000000","Code":"0","Description":"Geen BTW","Percentage":0.0,"Type":"E","Charged":false,"IsBlocked":false},
-  {"ID":"0d000000-0000-4000-8000-000000000001","Code":"1","Description":"BTW laag","Percentage":0.09,"Type":"E","Charged":false,"IsBlocked":false},
-  {"ID":"0d000000-0000-4000-8000-000000000002","Code":"2","Description":"BTW hoog","Percentage":0.21,"Type":"E","Charged":false,"IsBlocked":false}
+  {"ID":"0d000000-0000-4000-8000-000000000000","Code":"0","Description":"Geen BTW","Percentage":0.0,"IsBlocked":false},
+  {"ID":"0d000000-0000-4000-8000-000000000001","Code":"1","Description":"BTW laag","Percentage":0.09,"IsBlocked":false},
+  {"ID":"0d000000-0000-4000-8000-000000000002","Code":"2","Description":"BTW hoog","Percentage":0.21,"IsBlocked":false}
 ]"#;
 
 /// The division's shipping methods.

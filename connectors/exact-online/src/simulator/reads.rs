@@ -81,7 +81,6 @@ impl State {
         expand: bool,
     ) -> Value {
         let spec = api_spec();
-        let known = spec.schema_fields(ep.schema).unwrap_or_default();
         let uri = format!("{}/api/v1/{DIVISION}/{path}(guid'{}')", self.base(), r.id);
         let mut out = Map::new();
         out.insert(
@@ -89,7 +88,7 @@ impl State {
             json!({"uri": uri, "type": format!("Exact.Web.Api.Models.{}", ep.entity)}),
         );
         let wanted = |k: &str| {
-            known.contains(&k)
+            spec.has_field(ep.schema, k)
                 && k != "__metadata"
                 && select.is_none_or(|s| s.iter().any(|f| f == k))
         };
@@ -103,7 +102,6 @@ impl State {
         if let Some((lf, line_schema)) = ep.lines {
             if wanted(lf) {
                 let value = if expand {
-                    let line_fields = spec.schema_fields(line_schema).unwrap_or_default();
                     let lines: Vec<Value> = r.value[lf]
                         .as_array()
                         .into_iter()
@@ -112,7 +110,7 @@ impl State {
                             let mut lm = Map::new();
                             if let Value::Object(m) = l {
                                 for (k, v) in m {
-                                    if line_fields.contains(&k.as_str()) {
+                                    if spec.has_field(line_schema, k) {
                                         lm.insert(k.clone(), v.clone());
                                     }
                                 }

@@ -52,6 +52,11 @@ pub struct ExactSource {
     order_refs: Arc<Mutex<HashMap<i64, Option<String>>>>,
 }
 
+/// A lock, whether or not an earlier holder panicked (the state it guards stays usable).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A row converted: a record, a row left out on purpose, or a rejection.
 enum Conv<E> {
     Keep(E),
@@ -101,9 +106,7 @@ impl ExactSource {
 
     /// The `YourRef` of a sales order (the source system's order number), cached.
     async fn order_ref(&self, number: i64) -> Result<Option<String>> {
-        if let Some(r) =
-            self.order_refs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&number)
-        {
+        if let Some(r) = lock(&self.order_refs).get(&number) {
             return Ok(r.clone());
         }
         let row = self
@@ -119,10 +122,7 @@ impl ExactSource {
                 r.get("YourRef").and_then(Value::as_str).map(str::trim).map(str::to_owned)
             })
             .filter(|s| !s.is_empty());
-        self.order_refs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(number, r.clone());
+        lock(&self.order_refs).insert(number, r.clone());
         Ok(r)
     }
 

@@ -22,7 +22,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{ExactSource, rejected, stop_after_error};
+use super::{ExactSource, lock, rejected, stop_after_error};
 
 /// Where a `Modified` listing stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,10 +136,6 @@ impl ModifiedCursor {
             _ => Self { at: self.at, ids: self.ids.clone(), walk: None },
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl ExactSource {

@@ -10,7 +10,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Conv, ExactSource, rejected, stop_after_error};
+use super::{Conv, ExactSource, lock, rejected, stop_after_error};
 use crate::wire;
 
 /// `$select` of `sync/Deleted`.
@@ -52,14 +52,6 @@ fn timestamp_of(v: &Value) -> Option<i64> {
         Value::String(s) => s.trim().trim_end_matches('L').parse().ok(),
         _ => None,
     }
-}
-
-fn locked<T: Copy>(m: &Mutex<T>) -> T {
-    *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn store<T>(m: &Mutex<T>, v: T) {
-    *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = v;
 }
 
 impl ExactSource {
@@ -111,7 +103,7 @@ impl ExactSource {
                         Err(e) => return vec![Err(e)],
                     };
                     let mut out = Vec::with_capacity(rows.len() + 1);
-                    let mut cur = locked(&st);
+                    let mut cur = *lock(&st);
                     for raw in rows {
                         if let Some(ts) = raw.get("Timestamp").and_then(timestamp_of) {
                             cur.timestamp = cur.timestamp.max(ts);
@@ -130,7 +122,7 @@ impl ExactSource {
                             Err(e) => out.push(Ok(rejected(&raw, "ID", e))),
                         }
                     }
-                    store(&st, cur);
+                    *lock(&st) = cur;
                     out.push(Ok(Change::Checkpoint(cur.to_cursor())));
                     out
                 }
@@ -139,7 +131,7 @@ impl ExactSource {
             .boxed();
         let tail: BoxStream<'a, Result<Change<E>>> = match (full, deleted_type) {
             (true, _) | (false, None) => stream::once(async move {
-                let mut cur = locked(&state);
+                let mut cur = *lock(&state);
                 // A snapshot covers every earlier delete.
                 cur.deleted = cur.deleted.max(cur.timestamp);
                 let mut v = vec![Ok(Change::Checkpoint(cur.to_cursor()))];
@@ -176,7 +168,7 @@ impl ExactSource {
                     Err(e) => return vec![Err(e)],
                 };
                 let mut out = Vec::with_capacity(rows.len() + 1);
-                let mut cur = locked(&state);
+                let mut cur = *lock(&state);
                 for raw in rows {
                     match serde_json::from_value::<wire::Deleted>(raw.clone()) {
                         Ok(d) => {
@@ -192,7 +184,7 @@ impl ExactSource {
                         ))),
                     }
                 }
-                store(&state, cur);
+                *lock(&state) = cur;
                 out.push(Ok(Change::Checkpoint(cur.to_cursor())));
                 out
             })

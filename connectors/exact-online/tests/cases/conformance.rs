@@ -18,9 +18,7 @@ use crate::support::*;
 async fn every_request_the_connector_builds_keeps_to_the_description() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
-    // Two connections to one division share the token store (refresh tokens rotate).
-    let store: std::sync::Arc<dyn connector_core::http::TokenStore> =
-        std::sync::Arc::new(connector_core::http::MemoryTokenStore::new(None));
+    let store = token_store();
     let client = ExactClient::connect(sim.config(), Some(store.clone())).await.unwrap();
     let sink = ExactSink::new(client.clone());
     // Customers: found by e-mail, created with a contact person, updated, blocked.
@@ -96,9 +94,7 @@ async fn every_request_the_connector_builds_keeps_to_the_description() {
 async fn every_answer_the_simulator_serves_keeps_to_the_description() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
-    // Two connections to one division share the token store (refresh tokens rotate).
-    let store: std::sync::Arc<dyn connector_core::http::TokenStore> =
-        std::sync::Arc::new(connector_core::http::MemoryTokenStore::new(None));
+    let store = token_store();
     let client = ExactClient::connect(sim.config(), Some(store.clone())).await.unwrap();
     let sink = ExactSink::new(client.clone());
     let o = order("SF-200", "inkoop@deketting.example", &[("BIKE-CITY-M", "1", "549")]);

@@ -27,8 +27,7 @@ async fn refused(client: &ExactClient, p: &str, query: &[(&str, &str)]) -> (u16,
 async fn products_take_price_and_vat_from_where_exact_keeps_them() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
-    let store: std::sync::Arc<dyn connector_core::http::TokenStore> =
-        std::sync::Arc::new(connector_core::http::MemoryTokenStore::new(None));
+    let store = token_store();
     let client = ExactClient::connect(sim.config(), Some(store.clone())).await.unwrap();
     // What the connector used to ask: sync items have neither field.
     for field in ["StandardSalesPrice", "SalesVatCodePercentage"] {

@@ -67,6 +67,12 @@ pub fn hold() -> PausedClockIo {
     hold_paused_clock_during_io(Duration::from_secs(2))
 }
 
+/// A token store for several connections to one division: Exact's refresh tokens rotate,
+/// so connections share where the newest one is kept.
+pub fn token_store() -> std::sync::Arc<dyn connector_core::http::TokenStore> {
+    std::sync::Arc::new(connector_core::http::MemoryTokenStore::new(None))
+}
+
 /// A client connected to the simulator.
 pub async fn connect(sim: &ExactSimulator) -> ExactClient {
     ExactClient::connect(sim.config(), None).await.expect("connect to the simulator")

@@ -12,7 +12,7 @@ use connector_exact_online::simulator::ExactSimulator;
 use connector_exact_online::{ExactClient, ExactSink, ExactSource, OrderTarget};
 use rust_decimal::Decimal;
 
-use crate::support::{connect, hold, order, path, read, req};
+use crate::support::{connect, hold, order, path, read, req, token_store};
 
 #[tokio::test(start_paused = true)]
 async fn a_company_gets_an_account_with_its_contact_person_and_a_person_a_debtor() {
@@ -158,9 +158,7 @@ async fn an_unknown_sku_fails_the_order_naming_the_sku_without_posting() {
 async fn no_customer_match_uses_the_default_debtor_or_fails_plainly() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
-    // Two connections to one division share the token store (refresh tokens rotate).
-    let store: std::sync::Arc<dyn connector_core::http::TokenStore> =
-        std::sync::Arc::new(connector_core::http::MemoryTokenStore::new(None));
+    let store = token_store();
     let sink =
         ExactSink::new(ExactClient::connect(sim.config(), Some(store.clone())).await.unwrap());
     let o = order("SF-00003", "stranger@nowhere.example", &[("LOCK-CHAIN", "1", "24.95")]);

@@ -160,7 +160,8 @@ impl SalesforceSimulatorBuilder {
         let mut defs = HashMap::new();
         for (name, prefix) in org::STANDARD {
             objects.insert((*name).to_owned(), collection(&store, name, prefix));
-            defs.insert((*name).to_owned(), ObjectDef::standard(name, prefix, self.picklists));
+            let def = ObjectDef::standard(name, prefix, self.picklists);
+            defs.insert((*name).to_owned(), Arc::new(def));
         }
         let tokens = TokenIssuer::new().rotate_refresh_tokens(false).linked_to(&faults);
         let state = Arc::new(State {
@@ -286,7 +287,7 @@ impl SalesforceSimulator {
         let mut defs = self.state.defs.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let def =
             defs.get_mut(object).unwrap_or_else(|| panic!("the simulated org has no {object}"));
-        def.add(field, kind, external_id, to);
+        Arc::make_mut(def).add(field, kind, external_id, to);
     }
     /// Adds a custom object (`Shipment__c`) with `Id`, `Name` and the system fields; add
     /// its fields with [`add_field`](Self::add_field).
@@ -302,7 +303,7 @@ impl SalesforceSimulator {
             .defs
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(object.to_owned(), ObjectDef::custom(object, &prefix));
+            .insert(object.to_owned(), Arc::new(ObjectDef::custom(object, &prefix)));
     }
     /// Makes `sobjects/*/deleted/` say it holds nothing before `at` (a purged recycle bin).
     pub fn set_earliest_deleted(&self, at: DateTime<Utc>) {
@@ -383,7 +384,8 @@ impl SalesforceSimulator {
 struct State {
     store: SimStore,
     objects: RwLock<HashMap<String, Collection>>,
-    defs: RwLock<HashMap<String, ObjectDef>>,
+    /// Shared, not copied, by every lookup of a query (an admin's change replaces one).
+    defs: RwLock<HashMap<String, Arc<ObjectDef>>>,
     tokens: TokenIssuer,
     jwt: Option<JwtVerifier>,
     cursors: Mutex<HashMap<String, Vec<Value>>>,
@@ -429,7 +431,7 @@ impl State {
     }
 
     /// An object's fields (by its name in any case).
-    fn def(&self, name: &str) -> Option<ObjectDef> {
+    fn def(&self, name: &str) -> Option<Arc<ObjectDef>> {
         let defs = self.defs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         defs.get(name)
             .or_else(|| defs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, d)| d))
