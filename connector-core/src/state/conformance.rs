@@ -70,15 +70,22 @@ fn quarantined(tenant: &str, flow: &str, entity: &str, key: &str, msg: &str) -> 
     }
 }
 
+/// An activity line; an `updated` one was sent as it was received (a store may keep that
+/// JSON once, and must give both back).
 fn activity(run_id: i64, at: DateTime<Utc>, key: &str, outcome: &str) -> ActivityEntry {
+    let received = Some(format!(r#"{{"id":"{key}"}}"#));
     ActivityEntry {
         run_id,
         at,
         flow: "customers-to-crm".into(),
         entity: "customers".into(),
         key: key.into(),
-        received: Some(format!(r#"{{"id":"{key}"}}"#)),
-        sent: (outcome != "skipped").then(|| format!(r#"{{"name":"{key}"}}"#)),
+        sent: match outcome {
+            "skipped" => None,
+            "updated" => received.clone(),
+            _ => Some(format!(r#"{{"name":"{key}"}}"#)),
+        },
+        received,
         outcome: outcome.into(),
         message: (outcome == "skipped").then(|| "unchanged".to_string()),
     }

@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 64;
 
 /// Schema migrations; `user_version` = how many have been applied.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE checkpoints (
@@ -137,6 +137,14 @@ CREATE TABLE ledger_intents (
     at    INTEGER NOT NULL, -- Unix nanoseconds
     PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
+";
+
+/// An activity line whose record went to the target as it came from the source (a flow
+/// without steps, or steps that changed nothing) keeps the JSON once: `sent` is NULL and
+/// `sent_is_received` is 1. Most lines are like that, and the payloads are most of the bytes
+/// the log writes.
+const SCHEMA_V3: &str = "
+ALTER TABLE activity ADD COLUMN sent_is_received INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// WAL pages between automatic checkpoints (about 40 MB of WAL on disk at most, in
@@ -489,14 +497,16 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
 }
 
 fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    let received: Option<String> = row.get(5)?;
+    let sent = if row.get(9)? { received.clone() } else { row.get(6)? };
     Ok(ActivityEntry {
         run_id: row.get(0)?,
         at: get_ts(row, 1)?,
         flow: row.get(2)?,
         entity: row.get(3)?,
         key: row.get(4)?,
-        received: row.get(5)?,
-        sent: row.get(6)?,
+        received,
+        sent,
         outcome: row.get(7)?,
         message: row.get(8)?,
     })
@@ -646,11 +656,12 @@ fn write_batch(
         let mut stmt = conn
             .prepare_cached(
                 "INSERT INTO activity (run_id, at, flow, entity, key, received, sent, outcome,
-                                       message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                       message, sent_is_received)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(sql("prepare activity insert"))?;
         for a in &batch.activity {
+            let same = a.sent.is_some() && a.sent == a.received;
             stmt.execute(params![
                 a.run_id,
                 ts(&a.at),
@@ -658,9 +669,10 @@ fn write_batch(
                 a.entity,
                 a.key,
                 a.received,
-                a.sent,
+                if same { None } else { a.sent.as_deref() },
                 a.outcome,
-                a.message
+                a.message,
+                same
             ])
             .map_err(sql("insert activity"))?;
         }
@@ -992,7 +1004,8 @@ impl StateStore for SqliteStore {
     async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>> {
         let conn = self.lock()?;
         conn.prepare_cached(
-            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message
+            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message,
+                    sent_is_received
              FROM activity WHERE run_id = ?1 ORDER BY id",
         )
         .and_then(|mut s| {
@@ -1041,6 +1054,58 @@ mod tests {
         // Reopening an up-to-date file migrates nothing and fails nothing.
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(version(&store), MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn activity_sent_as_received_is_stored_once_and_old_lines_read_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            // A file at schema 2 with one activity line.
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(SCHEMA_V1).unwrap();
+            tx.execute_batch(SCHEMA_V2).unwrap();
+            tx.pragma_update(None, "user_version", 2).unwrap();
+            tx.execute(
+                "INSERT INTO activity (run_id, at, flow, entity, key, received, sent, outcome)
+                 VALUES (1, '2024-05-01T12:00:00.000000000Z', 'f', 'customers', 'old', '{}',
+                         '{}', 'created')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let line = |key: &str, received: &str, sent: Option<&str>| ActivityEntry {
+            run_id: 1,
+            at: Utc::now(),
+            flow: "f".into(),
+            entity: "customers".into(),
+            key: key.into(),
+            received: Some(received.into()),
+            sent: sent.map(str::to_string),
+            outcome: "created".into(),
+            message: None,
+        };
+        let same = line("same", r#"{"name":"Ann"}"#, Some(r#"{"name":"Ann"}"#));
+        let mapped = line("mapped", r#"{"name":"ann"}"#, Some(r#"{"name":"Ann"}"#));
+        let none = line("none", r#"{"name":"Ann"}"#, None);
+        let batch = BatchCommit {
+            run_id: 1,
+            activity: vec![same.clone(), mapped.clone(), none.clone()],
+            ..BatchCommit::default()
+        };
+        store.commit(batch).await.unwrap();
+        let read = store.activity(1).await.unwrap();
+        assert_eq!(read.len(), 4);
+        assert_eq!((read[0].key.as_str(), read[0].sent.as_deref()), ("old", Some("{}")));
+        assert_eq!(read[1..], [same, mapped, none]);
+        let conn = store.lock().unwrap();
+        let stored: Option<String> = conn
+            .query_row("SELECT sent FROM activity WHERE key = 'same'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, None, "the JSON is kept once");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! boundary that were already delivered are skipped by id. The cursor is
 //! `<last UpdatedDateUTC, RFC 3339>|<ids at that instant>`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -20,13 +20,13 @@ use connector_core::source::{
 };
 use connector_core::{Error, ErrorKind, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::{NAME, XeroClient};
 use crate::config::MAX_PAGE_SIZE;
 use crate::convert::{self, Ctx};
+use crate::page::{Page, PageError};
 use crate::wire;
 
 /// The most boundary ids a saved cursor keeps.
@@ -142,21 +142,6 @@ impl XeroCursor {
     }
 }
 
-/// A page's records: decoded in one go, or as JSON values to decode one by one.
-enum PageRows<W> {
-    Typed(Vec<W>),
-    Raw(Vec<Value>),
-}
-
-impl<W> PageRows<W> {
-    fn len(&self) -> usize {
-        match self {
-            PageRows::Typed(v) => v.len(),
-            PageRows::Raw(v) => v.len(),
-        }
-    }
-}
-
 /// One endpoint's listing rules.
 #[derive(Debug, Clone, Copy)]
 struct Listing {
@@ -168,11 +153,21 @@ struct Listing {
     archived: bool,
 }
 
-struct Walk {
+/// Where a listing's stream stands: the cursor, the page being read and what is left of it.
+struct Walk<E> {
     cursor: XeroCursor,
+    ctx: Ctx,
     page: u32,
     done: bool,
     snapshot: bool,
+    /// The page being read, if one was fetched and not yet finished.
+    rows: Option<Page>,
+    /// Whether that page was full (another may follow).
+    full_page: bool,
+    /// The cursor's time before that page.
+    before: Option<DateTime<Utc>>,
+    /// Changes to hand out before reading on (the checkpoint after a page).
+    tail: VecDeque<Result<Change<E>>>,
 }
 
 impl XeroSource {
@@ -235,42 +230,33 @@ impl XeroSource {
         }
     }
 
-    /// One page: decoded straight into wire records when every record fits, else record by
-    /// record (each bad one becomes a rejection). A body that is not JSON at all is fetched
-    /// again, up to three times, then fails with a decode error naming the endpoint.
-    async fn fetch_page<W: DeserializeOwned + wire::Listed>(
+    /// One page, its records found but not yet decoded. A body that is not JSON at all is
+    /// fetched again, up to three times, then fails with a decode error naming the endpoint.
+    async fn fetch_page(
         &self,
         l: Listing,
         since: Option<DateTime<Utc>>,
         page: Option<u32>,
-    ) -> Result<PageRows<W>> {
+    ) -> Result<Page> {
         let mut attempt = 0;
         loop {
             let Some(body) = self.fetch_raw(l, since, page).await? else {
-                return Ok(PageRows::Typed(Vec::new()));
+                return Ok(Page::default());
             };
-            if let Ok(env) = serde_json::from_slice::<wire::Envelope<W>>(&body) {
-                return Ok(PageRows::Typed(env.records()));
-            }
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(mut v) => {
-                    return match v.get_mut(l.collection).map(Value::take) {
-                        Some(Value::Array(items)) => Ok(PageRows::Raw(items)),
-                        Some(Value::Null) | None => Ok(PageRows::Typed(Vec::new())),
-                        Some(_) => Err(Error::decode(format!(
-                            "`{}` in the answer is not a list",
-                            l.collection
-                        ))
-                        .with_connector(NAME)
-                        .with_operation(format!("GET /{}", l.path))),
-                    };
+            let failed = |message: String| {
+                Error::decode(message)
+                    .with_connector(NAME)
+                    .with_operation(format!("GET /{}", l.path))
+            };
+            match Page::parse(body, l.collection) {
+                Ok(p) => return Ok(p),
+                Err(PageError::NotAList) => {
+                    return Err(failed(format!("`{}` in the answer is not a list", l.collection)));
                 }
-                Err(e) if attempt >= 3 => {
-                    return Err(Error::decode(format!("the answer is not JSON: {e}"))
-                        .with_connector(NAME)
-                        .with_operation(format!("GET /{}", l.path)));
+                Err(PageError::NotJson(e)) if attempt >= 3 => {
+                    return Err(failed(format!("the answer is not JSON: {e}")));
                 }
-                Err(e) => {
+                Err(PageError::NotJson(e)) => {
                     attempt += 1;
                     tracing::warn!(endpoint = l.path, error = %e, attempt, "Xero sent a malformed page; fetching it again");
                 }
@@ -287,7 +273,7 @@ impl XeroSource {
     ) -> BoxStream<'a, Result<Change<E>>>
     where
         E: Send + 'static,
-        W: DeserializeOwned + wire::Listed + std::fmt::Debug + Send + 'static,
+        W: DeserializeOwned + wire::Listed + Send + 'static,
     {
         let (cursor, snapshot) = match &mode {
             ReadMode::Full => (Ok(XeroCursor::default()), true),
@@ -300,91 +286,64 @@ impl XeroSource {
             Ok(c) => c,
             Err(e) => return stream::iter([Err(e)]).boxed(),
         };
-        let ctx = self.ctx();
         let paged = l.page_size.is_some();
-        let start = Walk { cursor, page: 1, done: false, snapshot };
-        stream::unfold(start, move |mut st| {
-            let ctx = ctx.clone();
-            async move {
+        let start = Walk {
+            cursor,
+            ctx: self.ctx(),
+            page: 1,
+            done: false,
+            snapshot,
+            rows: None,
+            full_page: false,
+            before: None,
+            tail: VecDeque::new(),
+        };
+        stream::unfold(start, move |mut st| async move {
+            loop {
+                if let Some(change) = st.tail.pop_front() {
+                    return Some((change, st));
+                }
+                if let Some(page) = st.rows.as_mut() {
+                    if let Some(raw) = page.next_row() {
+                        if let Some(change) = read_row(l, &mut st.cursor, &st.ctx, raw, conv) {
+                            return Some((Ok(change), st));
+                        }
+                        continue;
+                    }
+                    // The page is read: where the next one starts, and a checkpoint.
+                    st.rows = None;
+                    if !st.full_page {
+                        st.done = true;
+                    } else if st.cursor.at != st.before {
+                        st.page = 1;
+                    } else {
+                        st.page += 1;
+                    }
+                    if st.cursor.at.is_some() {
+                        st.tail.push_back(Ok(Change::Checkpoint(st.cursor.to_cursor())));
+                    }
+                    if st.done && st.snapshot {
+                        st.tail.push_back(Ok(Change::SnapshotComplete));
+                    }
+                    continue;
+                }
                 if st.done {
                     return None;
                 }
-                let page_arg = paged.then_some(st.page);
-                let items: PageRows<W> = match self.fetch_page(l, st.cursor.at, page_arg).await {
-                    Ok(items) => items,
+                match self.fetch_page(l, st.cursor.at, paged.then_some(st.page)).await {
+                    Ok(page) => {
+                        st.full_page =
+                            paged && l.page_size.is_some_and(|s| page.len() >= s as usize);
+                        st.before = st.cursor.at;
+                        st.rows = Some(page);
+                    }
                     Err(e) => {
                         st.done = true;
-                        return Some((vec![Err(e)], st));
-                    }
-                };
-                let full_page = paged && l.page_size.is_some_and(|s| items.len() >= s as usize);
-                let before = st.cursor.at;
-                let mut out = Vec::with_capacity(items.len() + 2);
-                // One record: skip it when this version was delivered, else convert it.
-                let mut emit =
-                    |id: String,
-                     at: Option<DateTime<Utc>>,
-                     wire: std::result::Result<&W, Error>,
-                     payload: &dyn Fn() -> Option<String>| {
-                        if at.is_some_and(|at| st.cursor.seen(at, &id)) {
-                            return;
-                        }
-                        match wire.and_then(|w| conv(w, &ctx)) {
-                            Ok(rec) => out.push(Ok(Change::Upsert(rec))),
-                            Err(e) => out.push(Ok(Change::Rejected(Rejected {
-                                key: (!id.is_empty()).then(|| id.clone()),
-                                payload: payload(),
-                                error: e.with_connector(NAME).with_record(id.clone()),
-                            }))),
-                        }
-                        if let Some(at) = at {
-                            st.cursor.advance(at, &id);
-                        }
-                    };
-                match items {
-                    PageRows::Typed(rows) => {
-                        for w in rows {
-                            let id = w.id().to_owned();
-                            let at = w.updated().and_then(|s| dates::parse_ms_json(s).ok());
-                            emit(id, at, Ok(&w), &|| Some(format!("{w:?}")));
-                        }
-                    }
-                    PageRows::Raw(rows) => {
-                        for raw in rows {
-                            let id = raw
-                                .get(l.id_field)
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned();
-                            let at = raw
-                                .get("UpdatedDateUTC")
-                                .and_then(Value::as_str)
-                                .and_then(|s| dates::parse_ms_json(s).ok());
-                            let wire = W::deserialize(&raw)
-                                .map_err(|e| Error::decode(format!("{}: {e}", l.collection)));
-                            emit(id, at, wire.as_ref().map_err(Clone::clone), &|| {
-                                Some(raw.to_string())
-                            });
-                        }
+                        return Some((Err(e), st));
                     }
                 }
-                if !full_page {
-                    st.done = true;
-                } else if st.cursor.at != before {
-                    st.page = 1;
-                } else {
-                    st.page += 1;
-                }
-                if st.cursor.at.is_some() {
-                    out.push(Ok(Change::Checkpoint(st.cursor.to_cursor())));
-                }
-                if st.done && st.snapshot {
-                    out.push(Ok(Change::SnapshotComplete));
-                }
-                Some((out, st))
             }
         })
-        .flat_map(stream::iter)
         .boxed()
     }
 
@@ -412,6 +371,50 @@ impl XeroSource {
             page_size: page.map(|p| p as usize),
         }
     }
+}
+
+/// One record of a page: `None` when this version was delivered already (a boundary record
+/// read again), else the record converted or rejected naming the field. Either way the cursor
+/// moves past it.
+fn read_row<E, W>(
+    l: Listing,
+    cursor: &mut XeroCursor,
+    ctx: &Ctx,
+    raw: &[u8],
+    conv: fn(&W, &Ctx) -> Result<E>,
+) -> Option<Change<E>>
+where
+    W: DeserializeOwned + wire::Listed,
+{
+    let decoded = serde_json::from_slice::<W>(raw);
+    let (id, at) = match &decoded {
+        Ok(w) => (w.id().to_owned(), w.updated().and_then(|s| dates::parse_ms_json(s).ok())),
+        // A record that does not fit: its id and time as far as they can be read.
+        Err(_) => {
+            let v: Value = serde_json::from_slice(raw).unwrap_or_default();
+            let text = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_owned);
+            let at = text("UpdatedDateUTC").and_then(|s| dates::parse_ms_json(&s).ok());
+            (text(l.id_field).unwrap_or_default(), at)
+        }
+    };
+    if at.is_some_and(|at| cursor.seen(at, &id)) {
+        return None;
+    }
+    let converted = decoded
+        .map_err(|e| Error::decode(format!("{}: {e}", l.collection)))
+        .and_then(|w| conv(&w, ctx));
+    let change = match converted {
+        Ok(rec) => Change::Upsert(rec),
+        Err(e) => Change::Rejected(Rejected {
+            key: (!id.is_empty()).then(|| id.clone()),
+            payload: Some(String::from_utf8_lossy(raw).into_owned()),
+            error: e.with_connector(NAME).with_record(id.clone()),
+        }),
+    };
+    if let Some(at) = at {
+        cursor.advance(at, &id);
+    }
+    Some(change)
 }
 
 fn customer_conv(w: &wire::Contact, ctx: &Ctx) -> Result<Customer> {
@@ -530,7 +533,7 @@ impl Source<PriceList> for XeroSource {
     fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<PriceList>>> {
         let ctx = self.ctx();
         let fut = async move {
-            let items = self.fetch_page::<wire::Item>(Self::items_listing(), None, None).await?;
+            let items = self.fetch_page(Self::items_listing(), None, None).await?;
             let mut list = PriceList {
                 code: self.client.config().price_list_code.clone(),
                 name: Some("Xero sales prices".to_owned()),
@@ -543,20 +546,17 @@ impl Source<PriceList> for XeroSource {
                 meta: Default::default(),
             };
             let mut out = Vec::new();
-            match items {
-                PageRows::Typed(rows) => {
-                    list.entries.extend(rows.iter().filter_map(|i| convert::price_entry(i, &ctx)));
-                }
-                PageRows::Raw(rows) => {
-                    for raw in rows {
-                        match wire::Item::deserialize(&raw) {
-                            Ok(i) => list.entries.extend(convert::price_entry(&i, &ctx)),
-                            Err(e) => out.push(Ok(Change::Rejected(Rejected {
-                                key: raw.get("ItemID").and_then(Value::as_str).map(str::to_owned),
-                                payload: Some(raw.to_string()),
-                                error: Error::decode(format!("Items: {e}")).with_connector(NAME),
-                            }))),
-                        }
+            let mut items = items;
+            while let Some(raw) = items.next_row() {
+                match serde_json::from_slice::<wire::Item>(raw) {
+                    Ok(i) => list.entries.extend(convert::price_entry(&i, &ctx)),
+                    Err(e) => {
+                        let v: Value = serde_json::from_slice(raw).unwrap_or_default();
+                        out.push(Ok(Change::Rejected(Rejected {
+                            key: v.get("ItemID").and_then(Value::as_str).map(str::to_owned),
+                            payload: Some(String::from_utf8_lossy(raw).into_owned()),
+                            error: Error::decode(format!("Items: {e}")).with_connector(NAME),
+                        })));
                     }
                 }
             }

@@ -419,29 +419,3 @@ listed!(Contact, contact_id);
 listed!(Item, item_id);
 listed!(Invoice, invoice_id);
 listed!(Quote, quote_id);
-
-/// A list answer decoded straight into wire records (the fast path; a record that does not
-/// fit sends the page down the per-record path instead).
-#[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "W: Deserialize<'de>"))]
-pub struct Envelope<W> {
-    /// `Contacts`.
-    #[serde(rename = "Contacts", default)]
-    pub contacts: Option<Vec<W>>,
-    /// `Items`.
-    #[serde(rename = "Items", default)]
-    pub items: Option<Vec<W>>,
-    /// `Invoices`.
-    #[serde(rename = "Invoices", default)]
-    pub invoices: Option<Vec<W>>,
-    /// `Quotes`.
-    #[serde(rename = "Quotes", default)]
-    pub quotes: Option<Vec<W>>,
-}
-
-impl<W> Envelope<W> {
-    /// The records, whichever collection held them.
-    pub fn records(self) -> Vec<W> {
-        self.contacts.or(self.items).or(self.invoices).or(self.quotes).unwrap_or_default()
-    }
-}
