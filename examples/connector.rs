@@ -24,6 +24,8 @@ mod io;
 mod link;
 #[path = "connector/output.rs"]
 mod output;
+#[path = "connector/simulate.rs"]
+mod simulate;
 #[path = "connector/state.rs"]
 mod state;
 #[path = "connector/sync.rs"]
@@ -171,9 +173,7 @@ async fn main() -> ExitCode {
         }
         Command::Check { system, options: o } => io::check(&system, options(&system, o)).await,
         Command::Sync { flow, full, dry_run } => sync::sync(&cli.state, &flow, full, dry_run).await,
-        Command::Simulate { system, port } => {
-            connector_sdk::registry::simulate(&system, port).await.map(|()| ExitCode::SUCCESS)
-        }
+        Command::Simulate { system, port } => simulate::simulate(&system, port).await,
         Command::Demo { dir } => demo::run(&cli.state, &dir).await,
         Command::Quarantine { action: QuarantineAction::List { flow, all } } => {
             state::quarantine_list(&cli.state, flow, all).await

@@ -11,6 +11,8 @@
 //! - [`state`]: checkpoints, the write ledger, quarantine, activity log and run history in
 //!   SQLite (or memory);
 //! - [`flow`]: the engine that moves records from a source through steps into a sink;
+//! - [`system`]: the contract each connector implements once, and the [`system::Registry`]
+//!   that opens sources and sinks by system name;
 //! - `simulator` (feature `simulator`): an in-process HTTP server kit for API simulators.
 //!
 //! ## Optional features
@@ -27,6 +29,7 @@ pub mod model;
 pub mod sink;
 pub mod source;
 pub mod state;
+pub mod system;
 
 #[cfg(feature = "simulator")]
 pub mod simulator;

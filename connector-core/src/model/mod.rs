@@ -117,7 +117,15 @@ impl fmt::Display for EntityKind {
 
 /// What every canonical record offers the engine: its kind, its natural key and its meta.
 pub trait Entity:
-    Serialize + DeserializeOwned + Clone + fmt::Debug + PartialEq + Send + Sync + 'static
+    Serialize
+    + DeserializeOwned
+    + Clone
+    + fmt::Debug
+    + PartialEq
+    + Send
+    + Sync
+    + crate::system::Erased
+    + 'static
 {
     /// The entity kind.
     const KIND: EntityKind;

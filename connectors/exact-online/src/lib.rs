@@ -10,6 +10,7 @@ pub mod lookups;
 pub mod simulator;
 pub mod sink;
 pub mod source;
+pub mod system;
 pub mod wire;
 
 pub use client::{ExactClient, NAME, exchange_authorization_code};
@@ -17,3 +18,4 @@ pub use config::{ExactConfig, ItemVariants, OrderTarget};
 pub use lazy::{ExactConnector, FileTokenStore};
 pub use sink::ExactSink;
 pub use source::{ExactSource, ModifiedCursor, SyncCursor};
+pub use system::{ExactSystem, register};

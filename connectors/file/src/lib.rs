@@ -16,6 +16,7 @@ mod reader;
 mod shape;
 mod sink;
 mod source;
+pub mod system;
 mod write;
 
 pub use config::{
@@ -23,3 +24,4 @@ pub use config::{
 };
 pub use sink::{FileSink, MAX_BATCH};
 pub use source::{CHANNEL_CAPACITY, CHECKPOINT_EVERY, FileSource};
+pub use system::{FileSystem, register};

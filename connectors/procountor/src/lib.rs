@@ -14,6 +14,7 @@ pub mod wire;
 #[cfg(feature = "simulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
+pub mod system;
 
 pub use business_id::{is_valid_bank_reference, is_valid_business_id, normalize_business_id};
 pub use client::{CONNECTOR, MAX_PAGE_SIZE, ProcountorClient, refine_error};
@@ -28,6 +29,7 @@ pub use convert::{
 pub use country::{UNITS, compact_iban, country_enum, country_iso, unit_enum};
 pub use sink::{MAX_BATCH, ProcountorSink};
 pub use source::{CustomerSource, InvoiceSource, ProductSource};
+pub use system::{ProcountorSystem, register};
 
 /// Locks a mutex, carrying on with the data if another thread panicked while holding it.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

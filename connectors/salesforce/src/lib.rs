@@ -9,9 +9,11 @@ pub mod lazy;
 pub mod simulator;
 pub mod sink;
 pub mod source;
+pub mod system;
 
 pub use client::{NAME, SalesforceClient, id18};
 pub use config::{JwtBearerConfig, SalesforceConfig, ShipmentObject};
 pub use lazy::SalesforceConnector;
 pub use sink::SalesforceSink;
 pub use source::{SalesforceSource, SfCursor};
+pub use system::{SalesforceSystem, register};

@@ -8,8 +8,10 @@ pub mod convert;
 pub mod simulator;
 pub mod sink;
 pub mod source;
+pub mod system;
 
 pub use client::{NAME, OrderStatus, SkynamoClient};
 pub use config::SkynamoConfig;
 pub use sink::SkynamoSink;
 pub use source::SkynamoSource;
+pub use system::{SkynamoSystem, register};

@@ -10,6 +10,7 @@ mod page;
 pub mod simulator;
 pub mod sink;
 pub mod source;
+pub mod system;
 pub mod wire;
 
 pub use client::{NAME, XeroClient, exchange_authorization_code};
@@ -17,3 +18,4 @@ pub use config::{OrderInvoiceStatus, TenantSelector, XeroConfig};
 pub use lazy::{FileTokenStore, XeroConnector};
 pub use sink::XeroSink;
 pub use source::{XeroCursor, XeroSource};
+pub use system::{XeroSystem, register};

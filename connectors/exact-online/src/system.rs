@@ -1,0 +1,143 @@
+//! Exact Online as a [`System`]: what the registry, the CLI and flow files open by the name
+//! `exact-online`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::http::TokenStore;
+use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::{EntityKind, Error, Result};
+
+use crate::client::NAME;
+use crate::config::ExactConfig;
+use crate::lazy::{ExactConnector, FileTokenStore};
+
+connector_core::entity_lists! {
+    reads: [Customer, Product, PriceList, StockLevel, Invoice, Shipment],
+    writes: [Order, Customer],
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::new("client_id", "the app's client id"),
+    Setting::secret("client_secret", "the app's client secret"),
+    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
+    Setting::new("token_file", "a file that keeps the rotating refresh token between runs"),
+    Setting::new("country", "the country host: nl, be, de, co.uk, com, fr or es"),
+    Setting::new("division", "the division number (default: the user's current one)"),
+    Setting::new("currency", "the division's currency (default EUR)"),
+    Setting::new("default_debtor", "the account code that takes orders of unknown customers"),
+    Setting::new("order_target", "sales_order (default) or sales_invoice"),
+    Setting::new("product_prices", "on (default) or off: read products with their sales price"),
+    Setting::new("item_variants", "default, off, or where variants sit in the free fields"),
+    Setting::new("api_url", "the REST host (overrides the country)"),
+    Setting::new("token_url", "the token endpoint"),
+];
+
+/// Exact Online: accounts, items (products, stock, prices), sales invoices and goods
+/// deliveries to read; orders (sales orders, invoices or quotations) and accounts to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExactSystem;
+
+/// Registers [`ExactSystem`].
+pub fn register(registry: &mut Registry) {
+    registry.register(ExactSystem);
+}
+
+fn connector(options: &Options) -> Result<Arc<ExactConnector>> {
+    let config = ExactConfig::from_options(options)?;
+    let store: Option<Arc<dyn TokenStore>> =
+        options.get("token_file").map(|p| Arc::new(FileTokenStore::new(p)) as Arc<dyn TokenStore>);
+    Ok(Arc::new(ExactConnector::new(config, store)))
+}
+
+#[async_trait]
+impl System for ExactSystem {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn about(&self) -> &'static str {
+        "Exact Online: accounts, items, sales invoices, deliveries and sales orders"
+    }
+    fn reads(&self) -> &'static [EntityKind] {
+        READS
+    }
+    fn writes(&self) -> &'static [EntityKind] {
+        WRITES
+    }
+    fn settings(&self) -> &'static [Setting] {
+        SETTINGS
+    }
+    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+        erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
+    }
+    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+        erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
+    }
+    async fn check(&self, options: &Options) -> Result<()> {
+        connector_core::Source::<connector_core::model::Customer>::check(
+            connector(options)?.as_ref(),
+        )
+        .await
+    }
+
+    /// `sim_items` = N adds N items with their default prices (a load test's data set);
+    /// `sim_limits` = `off` lifts Exact's limits (60 calls a minute, 5,000 a day) for a test
+    /// of CPU and memory.
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        use connector_core::system::{sim_count, sim_off};
+        let mut builder = crate::simulator::ExactSimulator::builder().port(port);
+        if sim_off(settings, "sim_limits") {
+            builder = builder.limits(u32::MAX, u32::MAX);
+        }
+        let items = sim_count(settings, "sim_items")?;
+        let sim = builder.start().await.map_err(|e| {
+            Error::internal(format!("cannot start the Exact Online simulator: {e}"))
+        })?;
+        if let Some(n) = items {
+            sim.seed_items(n);
+        }
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::ExactSimulator {
+    fn base_url(&self) -> String {
+        crate::simulator::ExactSimulator::base_url(self)
+    }
+    fn options(&self) -> Options {
+        use crate::simulator::{CLIENT_ID, CLIENT_SECRET};
+        use connector_core::reexports::secrecy::ExposeSecret;
+        let c = self.config();
+        let mut o: Options = [
+            ("api_url", c.api_url.clone()),
+            ("token_url", c.token_url.clone()),
+            ("client_id", CLIENT_ID.to_string()),
+            ("client_secret", CLIENT_SECRET.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(rt) = &c.refresh_token {
+            o.insert("refresh_token".into(), rt.expose_secret().to_string());
+        }
+        o
+    }
+    fn notes(&self) -> Vec<String> {
+        vec![format!(
+            "division {} from current/Me; refresh tokens rotate: each works once (keep them \
+             with token_file, or exchange authorization code {})",
+            crate::simulator::DIVISION,
+            crate::simulator::AUTH_CODE
+        )]
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}

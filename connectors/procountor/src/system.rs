@@ -1,0 +1,126 @@
+//! Procountor as a [`System`]: what the registry, the CLI and flow files open by the name
+//! `procountor`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::{EntityKind, Error, Result};
+
+use crate::client::{CONNECTOR, ProcountorClient};
+use crate::config::ProcountorConfig;
+use crate::sink::ProcountorSink;
+use crate::source::{CustomerSource, InvoiceSource, ProductSource};
+
+connector_core::entity_lists! {
+    reads: [Customer, Product, Invoice],
+    writes: [Order],
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::new("client_id", "the app's client id"),
+    Setting::secret("client_secret", "the app's client secret"),
+    Setting::secret("api_key", "the company's API key"),
+    Setting::new("api_url", "the API (default Procountor's)"),
+    Setting::new("api_version", "the API version in the path"),
+    Setting::new("redirect_uri", "the app's registered redirect URI"),
+    Setting::new("channel", "how invoices go out: auto, email, mail, e-invoice, no_sending"),
+    Setting::new("match_customers", "find the customer's business partner (true/false)"),
+    Setting::new("create_partners", "create a missing business partner (true/false)"),
+    Setting::new("update_register", "update a partner's details from the order (true/false)"),
+    Setting::new("details_from", "the invoice's party details: order or register"),
+    Setting::new("match_products", "find the lines' products (true/false)"),
+    Setting::new("payment_method", "the invoices' payment method"),
+    Setting::new("bank_account", "the bank account invoices are paid to"),
+    Setting::new("payment_days", "days to pay"),
+    Setting::new("language", "the invoices' language"),
+    Setting::new("vat_status", "the invoices' VAT status code"),
+    Setting::new("follow_up", "what follows writing: approve, send (comma-separated)"),
+];
+
+/// Procountor: customers (business partners), products and invoices to read; orders to
+/// write as sales invoices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcountorSystem;
+
+/// Registers [`ProcountorSystem`].
+pub fn register(registry: &mut Registry) {
+    registry.register(ProcountorSystem);
+}
+
+fn client(options: &Options) -> Result<ProcountorClient> {
+    ProcountorClient::new(ProcountorConfig::from_options(options)?)
+}
+
+#[async_trait]
+impl System for ProcountorSystem {
+    fn name(&self) -> &'static str {
+        CONNECTOR
+    }
+    fn about(&self) -> &'static str {
+        "Procountor financial management: partners, products and sales invoices"
+    }
+    fn reads(&self) -> &'static [EntityKind] {
+        READS
+    }
+    fn writes(&self) -> &'static [EntityKind] {
+        WRITES
+    }
+    fn settings(&self) -> &'static [Setting] {
+        SETTINGS
+    }
+    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+        // One source type per entity.
+        let c = client(options)?;
+        Ok(match kind {
+            EntityKind::Customer => AnySource::Customer(Arc::new(CustomerSource::new(c))),
+            EntityKind::Product => AnySource::Product(Arc::new(ProductSource::new(c))),
+            EntityKind::Invoice => AnySource::Invoice(Arc::new(InvoiceSource::new(c))),
+            _ => return Err(Error::unsupported("not read")),
+        })
+    }
+    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+        erase_sink(kind, Arc::new(ProcountorSink::new(client(options)?)))
+            .ok_or_else(|| Error::unsupported("not written"))
+    }
+    async fn check(&self, options: &Options) -> Result<()> {
+        client(options)?.check().await
+    }
+
+    /// Seeded with the demo data.
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        _settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        let sim = crate::simulator::ProcountorSimulator::start_on(port)
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Procountor simulator: {e}")))?;
+        sim.seed_demo_data();
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::ProcountorSimulator {
+    fn base_url(&self) -> String {
+        self.api_url()
+    }
+    fn options(&self) -> Options {
+        use crate::simulator::{SIM_API_KEY, SIM_CLIENT_ID, SIM_CLIENT_SECRET};
+        [
+            ("api_url", self.api_url()),
+            ("client_id", SIM_CLIENT_ID.into()),
+            ("client_secret", SIM_CLIENT_SECRET.into()),
+            ("api_key", SIM_API_KEY.into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}

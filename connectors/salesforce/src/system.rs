@@ -1,0 +1,127 @@
+//! Salesforce as a [`System`]: what the registry, the CLI and flow files open by the name
+//! `salesforce`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::{EntityKind, Error, Result};
+
+use crate::client::NAME;
+use crate::config::SalesforceConfig;
+use crate::lazy::SalesforceConnector;
+
+connector_core::entity_lists! {
+    reads: [Customer, Order, Product],
+    writes: [Product, StockLevel, Shipment, Customer],
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::new("client_id", "the connected app's consumer key"),
+    Setting::secret("client_secret", "the connected app's consumer secret"),
+    Setting::secret("refresh_token", "a refresh token (else client credentials or JWT bearer)"),
+    Setting::new("login_url", "the org's My Domain or login host"),
+    Setting::secret("private_key", "the JWT bearer flow's PEM key"),
+    Setting::new("private_key_path", "a file with the JWT bearer flow's PEM key"),
+    Setting::new("username", "the user the JWT bearer flow acts as"),
+    Setting::new("audience", "the JWT audience (default: the login host)"),
+    Setting::new("instance_url", "the org's instance (default: from the token answer)"),
+    Setting::new("api_version", "the REST API version, like 59.0"),
+    Setting::new("currency", "the org's currency"),
+    Setting::new("product_sku_field", "the Product2 field that holds the SKU"),
+    Setting::new("account_number_field", "the Account field that holds the customer number"),
+    Setting::new("stock_field", "the Product2 field that takes stock levels"),
+    Setting::new("product_parent_field", "the Product2 field that links a variant to its parent"),
+    Setting::new("shipment_object", "the object shipments are written to"),
+    Setting::new("order_payment_term_field", "the Order field with the payment term"),
+    Setting::new("order_payment_method_field", "the Order field with the payment method"),
+];
+
+/// Salesforce: accounts, orders and products to read; products (with standard prices),
+/// stock levels, shipments and accounts to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SalesforceSystem;
+
+/// Registers [`SalesforceSystem`].
+pub fn register(registry: &mut Registry) {
+    registry.register(SalesforceSystem);
+}
+
+fn connector(options: &Options) -> Result<Arc<SalesforceConnector>> {
+    Ok(Arc::new(SalesforceConnector::new(SalesforceConfig::from_options(options)?, None)))
+}
+
+#[async_trait]
+impl System for SalesforceSystem {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn about(&self) -> &'static str {
+        "Salesforce: accounts, orders, products, stock and shipments"
+    }
+    fn reads(&self) -> &'static [EntityKind] {
+        READS
+    }
+    fn writes(&self) -> &'static [EntityKind] {
+        WRITES
+    }
+    fn settings(&self) -> &'static [Setting] {
+        SETTINGS
+    }
+    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+        erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
+    }
+    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+        erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
+    }
+    async fn check(&self, options: &Options) -> Result<()> {
+        connector_core::Source::<connector_core::model::Customer>::check(
+            connector(options)?.as_ref(),
+        )
+        .await
+    }
+
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        _settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        let sim =
+            crate::simulator::SalesforceSimulator::builder().port(port).start().await.map_err(
+                |e| Error::internal(format!("cannot start the Salesforce simulator: {e}")),
+            )?;
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::SalesforceSimulator {
+    fn base_url(&self) -> String {
+        crate::simulator::SalesforceSimulator::base_url(self)
+    }
+    fn options(&self) -> Options {
+        use crate::simulator::{CLIENT_ID, CLIENT_SECRET};
+        use connector_core::reexports::secrecy::ExposeSecret;
+        let c = self.config();
+        let mut o: Options = [
+            ("login_url", c.login_url.clone()),
+            ("client_id", CLIENT_ID.to_string()),
+            ("client_secret", CLIENT_SECRET.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(rt) = &c.refresh_token {
+            o.insert("refresh_token".into(), rt.expose_secret().to_string());
+        }
+        o
+    }
+    fn notes(&self) -> Vec<String> {
+        vec!["leave the refresh token out to use client credentials".to_string()]
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}

@@ -1,0 +1,107 @@
+//! Skynamo as a [`System`]: what the registry, the CLI and flow files open by the name
+//! `skynamo`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::model::Currency;
+use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::{EntityKind, Error, Result};
+
+use crate::client::{NAME, SkynamoClient};
+use crate::config::SkynamoConfig;
+use crate::sink::SkynamoSink;
+use crate::source::SkynamoSource;
+
+connector_core::entity_lists! {
+    reads: [Order, Customer, Product],
+    writes: [Customer, Product, PriceList, StockLevel, Invoice],
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::secret("api_key", "the integration token"),
+    Setting::new("instance", "the instance name"),
+    Setting::new("region", "the region host (default: the global one)"),
+    Setting::new("api_url", "the API (overrides the region)"),
+    Setting::new("page_size", "records per page (default Skynamo's maximum, 200)"),
+    Setting::new("currency", "the currency of documents that carry none (default ZAR)"),
+];
+
+/// Skynamo: customers, products, price lists, stock levels and invoices to write; orders and
+/// quotes, customers and products to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SkynamoSystem;
+
+/// Registers [`SkynamoSystem`].
+pub fn register(registry: &mut Registry) {
+    registry.register(SkynamoSystem);
+}
+
+fn client(options: &Options) -> Result<SkynamoClient> {
+    SkynamoClient::new(SkynamoConfig::from_options(options)?)
+}
+
+#[async_trait]
+impl System for SkynamoSystem {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn about(&self) -> &'static str {
+        "Skynamo field sales: customers, products, prices, stock, invoices and orders"
+    }
+    fn reads(&self) -> &'static [EntityKind] {
+        READS
+    }
+    fn writes(&self) -> &'static [EntityKind] {
+        WRITES
+    }
+    fn settings(&self) -> &'static [Setting] {
+        SETTINGS
+    }
+    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+        let currency = Currency::new(options.get("currency").map(String::as_str).unwrap_or("ZAR"))?;
+        let source = Arc::new(SkynamoSource::new(client(options)?, currency));
+        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
+    }
+    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+        let sink = Arc::new(SkynamoSink::new(client(options)?));
+        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
+    }
+    async fn check(&self, options: &Options) -> Result<()> {
+        client(options)?.check().await
+    }
+
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        _settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        let sim = crate::simulator::SkynamoSimulator::start_on(port)
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Skynamo simulator: {e}")))?;
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::SkynamoSimulator {
+    fn base_url(&self) -> String {
+        self.config().api_url
+    }
+    fn options(&self) -> Options {
+        use crate::simulator::{API_KEY, INSTANCE};
+        [
+            ("api_url", self.config().api_url),
+            ("api_key", API_KEY.into()),
+            ("instance", INSTANCE.into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}

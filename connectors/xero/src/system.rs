@@ -1,0 +1,139 @@
+//! Xero as a [`System`]: what the registry, the CLI and flow files open by the name `xero`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::http::TokenStore;
+use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::{EntityKind, Error, Result};
+
+use crate::client::NAME;
+use crate::config::XeroConfig;
+use crate::lazy::{FileTokenStore, XeroConnector};
+
+connector_core::entity_lists! {
+    reads: [Customer, Product, PriceList, StockLevel, Invoice, Order],
+    writes: [Order, Customer],
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting::new("client_id", "the app's client id"),
+    Setting::secret("client_secret", "the app's client secret"),
+    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
+    Setting::new("tenant_id", "the organisation: its tenant id or exact name"),
+    Setting::new("token_file", "a file that keeps the rotating refresh token between runs"),
+    Setting::new("page_size", "records per page, 1 to 1,000 (default 1,000)"),
+    Setting::new("api_url", "the accounting API (default Xero's)"),
+    Setting::new("token_url", "the token endpoint (default Xero's)"),
+    Setting::new("connections_url", "the connections endpoint (default Xero's)"),
+];
+
+/// Xero: contacts, items (products, stock, sales prices), sales invoices and quotes to read;
+/// orders (as draft invoices or quotes) and contacts to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct XeroSystem;
+
+/// Registers [`XeroSystem`].
+pub fn register(registry: &mut Registry) {
+    registry.register(XeroSystem);
+}
+
+fn connector(options: &Options) -> Result<Arc<XeroConnector>> {
+    let config = XeroConfig::from_options(options)?;
+    let store: Option<Arc<dyn TokenStore>> =
+        options.get("token_file").map(|p| Arc::new(FileTokenStore::new(p)) as Arc<dyn TokenStore>);
+    Ok(Arc::new(XeroConnector::new(config, store)))
+}
+
+#[async_trait]
+impl System for XeroSystem {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn about(&self) -> &'static str {
+        "Xero accounting: contacts, items, sales invoices and quotes"
+    }
+    fn reads(&self) -> &'static [EntityKind] {
+        READS
+    }
+    fn writes(&self) -> &'static [EntityKind] {
+        WRITES
+    }
+    fn settings(&self) -> &'static [Setting] {
+        SETTINGS
+    }
+    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+        erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
+    }
+    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+        erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
+    }
+    async fn check(&self, options: &Options) -> Result<()> {
+        connector_core::Source::<connector_core::model::Customer>::check(
+            connector(options)?.as_ref(),
+        )
+        .await
+    }
+
+    /// `sim_invoices` = N serves N generated invoices (three lines each, made page by page:
+    /// a load test's data set); `sim_limits` = `off` lifts Xero's limits (60 calls a minute,
+    /// 5,000 a day) for a test of CPU and memory.
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        use connector_core::system::{sim_count, sim_off};
+        let mut builder = crate::simulator::XeroSimulator::builder().port(port);
+        if let Some(n) = sim_count(settings, "sim_invoices")? {
+            builder = builder.generated_invoices(n);
+        }
+        if sim_off(settings, "sim_limits") {
+            builder = builder.limits(u32::MAX, u32::MAX, 1_000).app_limit(u32::MAX);
+        }
+        let sim = builder
+            .start()
+            .await
+            .map_err(|e| Error::internal(format!("cannot start the Xero simulator: {e}")))?;
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::XeroSimulator {
+    fn base_url(&self) -> String {
+        crate::simulator::XeroSimulator::base_url(self)
+    }
+    fn options(&self) -> Options {
+        use crate::simulator::{CLIENT_ID, CLIENT_SECRET, TENANT_ID};
+        use connector_core::reexports::secrecy::ExposeSecret;
+        let c = self.config();
+        let mut o: Options = [
+            ("api_url", c.api_url.clone()),
+            ("token_url", c.token_url.clone()),
+            ("connections_url", c.connections_url.clone()),
+            ("tenant_id", TENANT_ID.to_string()),
+            ("client_id", CLIENT_ID.to_string()),
+            ("client_secret", CLIENT_SECRET.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(rt) = &c.refresh_token {
+            o.insert("refresh_token".into(), rt.expose_secret().to_string());
+        }
+        o
+    }
+    fn notes(&self) -> Vec<String> {
+        vec![format!(
+            "refresh tokens rotate: each works once (keep them with token_file, or exchange \
+             authorization code {})",
+            crate::simulator::AUTH_CODE
+        )]
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
