@@ -61,7 +61,7 @@ one_run() {
         ;;
     esac
     if [[ $what == xero-read ]]; then
-        /usr/bin/time -v -o "$err" "$bin" read xero invoices --full 2>"$work/run.err" |
+        /usr/bin/time -v -o "$err" "$bin" --state "$work/state.sqlite" read xero invoices --full 2>"$work/run.err" |
             wc -l >"$work/count"
     else
         cat >"$work/flow.toml" <<EOF

@@ -166,12 +166,14 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Read { system, entity, full, since, options: o } => {
-            io::read(&system, &entity, full, since, options(&system, o)).await
+            io::read(&cli.state, &system, &entity, full, since, options(&system, o)).await
         }
         Command::Write { system, entity, dry_run, options: o } => {
-            io::write(&system, &entity, dry_run, options(&system, o)).await
+            io::write(&cli.state, &system, &entity, dry_run, options(&system, o)).await
         }
-        Command::Check { system, options: o } => io::check(&system, options(&system, o)).await,
+        Command::Check { system, options: o } => {
+            io::check(&cli.state, &system, options(&system, o)).await
+        }
         Command::Sync { flow, full, dry_run } => sync::sync(&cli.state, &flow, full, dry_run).await,
         Command::Simulate { system, port } => simulate::simulate(&system, port).await,
         Command::Demo { dir } => demo::run(&cli.state, &dir).await,

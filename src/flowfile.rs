@@ -192,9 +192,10 @@ impl FlowFile {
         state: Arc<dyn StateStore>,
         progress: Option<ProgressFn>,
     ) -> Result<Flow<E>> {
+        let systems = registry::with_state(state.clone())?;
         let source =
-            registry::source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;
-        let sink = registry::sink::<E>(&self.sink.system, &self.endpoint_options(&self.sink))?;
+            systems.source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;
+        let sink = systems.sink::<E>(&self.sink.system, &self.endpoint_options(&self.sink))?;
         let o = &self.options;
         let activity = o.activity.as_deref().map(parse_activity).transpose()?;
         let mut builder = Flow::builder(self.name.clone(), source, sink, state)

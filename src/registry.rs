@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use connector_core::state::{Sealer, StateStore};
 use connector_core::system::Registry;
 use connector_core::{Entity, Result, Sink, Source};
 
@@ -30,6 +31,13 @@ pub fn registry() -> &'static Registry {
         r
     });
     &REGISTRY
+}
+
+/// The systems of [`registry`], keeping rotated refresh tokens in `state` (sealed with
+/// `CONNECTOR_STATE_KEY` when set) unless an endpoint names a `token_file`: what the CLI and
+/// flow files open systems with, so a second run starts from the token the first one got.
+pub fn with_state(state: Arc<dyn StateStore>) -> Result<Registry> {
+    Ok(registry().keep_tokens_in(state, Sealer::from_env()?.map(Arc::new)))
 }
 
 /// The names of the systems compiled into this build.
@@ -119,5 +127,56 @@ mod tests {
         let err = source::<connector_core::model::Invoice>("xero", &options).err().unwrap();
         assert_eq!(err.kind(), connector_core::ErrorKind::Config);
         assert!(err.message().starts_with("xero has no setting `tenat_id` (did you mean `tenant_id`?); it takes client_id, client_secret,"), "{err}");
+    }
+
+    /// Two runs, each opening the systems afresh from the same settings (the simulator's
+    /// first refresh token) and a state file: the second starts from the token the first one
+    /// was rotated to, with no token file; with a state key, the file holds it sealed.
+    #[cfg(feature = "full")]
+    #[tokio::test]
+    async fn rotated_refresh_tokens_carry_over_to_the_next_run_without_a_token_file() {
+        use connector_core::http::StateTokenStore;
+        use connector_core::model::Customer;
+        use connector_core::state::{Sealer, SqliteStore, StateStore};
+        use connector_core::{ReadMode, Source};
+        use futures_util::StreamExt;
+
+        async fn read_all(source: Arc<dyn Source<Customer>>) -> usize {
+            let changes: Vec<_> = source.read(ReadMode::Full).collect().await;
+            for c in &changes {
+                assert!(c.is_ok(), "{:?}", c.as_ref().err());
+            }
+            changes.len()
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        for system in ["xero", "exact-online"] {
+            let sim = registry().get(system).unwrap().simulate(0, &Options::new()).await.unwrap();
+            let options = sim.options();
+            for run in 1..=2 {
+                let state: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&path).unwrap());
+                let systems = with_state(state).unwrap();
+                let n = read_all(systems.source::<Customer>(system, &options).unwrap()).await;
+                assert!(n > 0, "{system} run {run} read nothing");
+            }
+            // A third run whose first refresh is a retry of the spent token would fail: the
+            // simulator refuses a used refresh token.
+            let spent = registry().source::<Customer>(system, &options).unwrap();
+            let err = spent.read(ReadMode::Full).next().await.unwrap().err().unwrap();
+            assert!(err.to_string().contains("refresh"), "{system}: {err}");
+        }
+        // With a key, what the state holds is sealed.
+        let state: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let sealer = Arc::new(Sealer::new(&[3; 32]));
+        let store = StateTokenStore::new(state.clone(), "tokens/test/app", None, Some(sealer));
+        connector_core::http::TokenStore::save(
+            &store,
+            &connector_core::http::TokenSet::from_refresh_token("rt-z".to_string().into()),
+        )
+        .await
+        .unwrap();
+        let held = state.secret("tokens/test/app").await.unwrap().unwrap();
+        assert!(held.starts_with("sealed:v1:") && !held.contains("rt-z"));
     }
 }

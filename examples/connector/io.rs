@@ -1,9 +1,11 @@
 //! `read`, `write` and `check`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use connector_sdk::flow::{content_hash, idempotency_key};
 use connector_sdk::registry::{self, Options};
+use connector_sdk::system::Registry;
 use connector_sdk::{
     Change, Cursor, Entity, EntityKind, Error, LookupKey, Outcome, ReadMode, Result, WriteAction,
     WriteOutcome, WriteRequest, with_entity,
@@ -34,6 +36,7 @@ async fn emit(out: &mut tokio::io::Stdout, bytes: &[u8]) -> Result<()> {
 }
 
 pub async fn read(
+    state: &Path,
     system: &str,
     entity: &str,
     full: bool,
@@ -41,16 +44,18 @@ pub async fn read(
     options: Options,
 ) -> Result<ExitCode> {
     let kind = entity_kind(entity)?;
-    with_entity!(kind, E => read_entity::<E>(system, full, since, &options).await)
+    let systems = registry::with_state(crate::state::open(state)?)?;
+    with_entity!(kind, E => read_entity::<E>(&systems, system, full, since, &options).await)
 }
 
 async fn read_entity<E: Entity>(
+    systems: &Registry,
     system: &str,
     full: bool,
     since: Option<String>,
     options: &Options,
 ) -> Result<ExitCode> {
-    let source = registry::source::<E>(system, options)?;
+    let source = systems.source::<E>(system, options)?;
     let mode =
         if full { ReadMode::Full } else { ReadMode::Changes { since: since.map(Cursor::new) } };
     let mut stream = source.read(mode);
@@ -93,21 +98,24 @@ async fn read_entity<E: Entity>(
 }
 
 pub async fn write(
+    state: &Path,
     system: &str,
     entity: &str,
     dry_run: bool,
     options: Options,
 ) -> Result<ExitCode> {
     let kind = entity_kind(entity)?;
-    with_entity!(kind, E => write_entity::<E>(system, dry_run, &options).await)
+    let systems = registry::with_state(crate::state::open(state)?)?;
+    with_entity!(kind, E => write_entity::<E>(&systems, system, dry_run, &options).await)
 }
 
 async fn write_entity<E: Entity>(
+    systems: &Registry,
     system: &str,
     dry_run: bool,
     options: &Options,
 ) -> Result<ExitCode> {
-    let sink = registry::sink::<E>(system, options)?;
+    let sink = systems.sink::<E>(system, options)?;
     let caps = sink.capabilities();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
@@ -199,8 +207,8 @@ async fn print(out: &mut tokio::io::Stdout, o: &WriteOutcome) -> Result<()> {
     emit(out, &line).await
 }
 
-pub async fn check(system: &str, options: Options) -> Result<ExitCode> {
-    registry::check(system, &options).await?;
+pub async fn check(state: &Path, system: &str, options: Options) -> Result<ExitCode> {
+    registry::with_state(crate::state::open(state)?)?.check(system, &options).await?;
     say!("{system}: ok");
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use super::token::{TokenSet, TokenStore};
@@ -36,23 +34,11 @@ impl TokenStore for FileTokenStore {
         };
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::internal(format!("the token file is not JSON: {e}")))?;
-        let s = |k: &str| v[k].as_str().map(|s| SecretString::from(s.to_owned()));
-        Ok(Some(TokenSet::new(
-            s("access_token").unwrap_or_else(|| SecretString::from("")),
-            s("refresh_token"),
-            v["expires_at"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.to_utc()),
-        )))
+        Ok(Some(TokenSet::from_json(&v)))
     }
 
     async fn save(&self, tokens: &TokenSet) -> Result<()> {
-        let body = json!({
-            "access_token": tokens.access_token.expose_secret(),
-            "refresh_token": tokens.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
-            "expires_at": tokens.expires_at.map(|t| t.to_rfc3339()),
-        });
+        let body = tokens.to_json();
         let tmp = self.path.with_extension("tmp");
         let mut opts = tokio::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
@@ -75,6 +61,7 @@ impl TokenStore for FileTokenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::{ExposeSecret, SecretString};
 
     #[tokio::test]
     async fn saved_tokens_load_back_and_a_missing_file_is_none() {

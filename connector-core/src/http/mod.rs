@@ -44,6 +44,7 @@ mod rate_budget;
 mod redact;
 mod request;
 mod retry;
+mod state_token_store;
 pub mod stats;
 mod token;
 mod token_endpoint;
@@ -64,6 +65,7 @@ pub use redact::{
 };
 pub use request::{RequestBuilder, Response};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use state_token_store::StateTokenStore;
 pub use token::{MemoryTokenStore, TokenSet, TokenStore};
 pub use token_endpoint::{ClientAuthMethod, TokenEndpoint, TokenResponse};
 

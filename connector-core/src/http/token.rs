@@ -36,6 +36,30 @@ impl TokenSet {
         Self { access_token, refresh_token, expires_at }
     }
 
+    /// The set as the JSON a token file or the state store keeps
+    /// (`{"access_token", "refresh_token", "expires_at"}`): secrets in clear, for storage only.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        serde_json::json!({
+            "access_token": self.access_token.expose_secret(),
+            "refresh_token": self.refresh_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            "expires_at": self.expires_at.map(|t| t.to_rfc3339()),
+        })
+    }
+
+    /// A set from [`TokenSet::to_json`]'s JSON; missing parts are empty.
+    pub(crate) fn from_json(v: &serde_json::Value) -> Self {
+        let s = |k: &str| v[k].as_str().map(|s| SecretString::from(s.to_owned()));
+        Self::new(
+            s("access_token").unwrap_or_else(|| SecretString::from("")),
+            s("refresh_token"),
+            v["expires_at"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc()),
+        )
+    }
+
     /// A set that holds only a refresh token: the first use refreshes it.
     pub fn from_refresh_token(refresh_token: SecretString) -> Self {
         Self {

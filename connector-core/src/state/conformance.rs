@@ -658,6 +658,15 @@ async fn sample_round_trip(s: &dyn StateStore) {
 // ---------------------------------------------------------------------------------------------
 // Every behaviour against every store.
 
+async fn secrets_replace_and_stay_apart(s: &dyn StateStore) {
+    assert_eq!(s.secret("tokens/xero/app").await.unwrap(), None);
+    s.save_secret("tokens/xero/app", "one").await.unwrap();
+    s.save_secret("tokens/exact-online/app", "other").await.unwrap();
+    s.save_secret("tokens/xero/app", "two").await.unwrap();
+    assert_eq!(s.secret("tokens/xero/app").await.unwrap().as_deref(), Some("two"));
+    assert_eq!(s.secret("tokens/exact-online/app").await.unwrap().as_deref(), Some("other"));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory_store {
@@ -695,6 +704,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    secrets_replace_and_stay_apart,
     checkpoints_per_scope,
     pending_then_committed_keeps_target_ids,
     none_keeps_stored_values,

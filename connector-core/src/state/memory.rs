@@ -31,6 +31,8 @@ struct Inner {
     ledger: BTreeMap<Key3, BTreeMap<String, LedgerEntry>>,
     /// In id order (oldest first).
     quarantine: Vec<QuarantineEntry>,
+    /// Secrets by key.
+    secrets: BTreeMap<String, String>,
     next_quarantine_id: i64,
     /// In insertion order.
     activity: Vec<ActivityEntry>,
@@ -314,5 +316,14 @@ impl StateStore for MemoryStore {
         let len = inner.activity.len();
         inner.activity.retain(|a| a.at >= before);
         Ok((len - inner.activity.len()) as u64)
+    }
+
+    async fn secret(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.lock()?.secrets.get(key).cloned())
+    }
+
+    async fn save_secret(&self, key: &str, value: &str) -> Result<()> {
+        self.lock()?.secrets.insert(key.to_owned(), value.to_owned());
+        Ok(())
     }
 }

@@ -1,10 +1,12 @@
-//! Run state: checkpoints, the write ledger, quarantine, the activity log and run history.
+//! Run state: checkpoints, the write ledger, quarantine, the activity log, run history and
+//! secrets (rotated refresh tokens), optionally sealed with a key from the environment.
 //!
 //! [`StateStore`] is the trait; [`SqliteStore`] (one file, WAL, transactions) is the default
 //! and [`MemoryStore`] serves tests. The flow engine writes everything a batch produced in one
 //! [`BatchCommit`], so a crash leaves the store at a batch boundary.
 
 mod memory;
+mod seal;
 mod sqlite;
 mod types;
 
@@ -18,6 +20,7 @@ use crate::error::Result;
 use crate::source::Cursor;
 
 pub use memory::MemoryStore;
+pub use seal::{STATE_KEY_ENV, Sealer, unseal};
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -76,4 +79,11 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
 
     /// Deletes activity entries older than `before`; returns how many.
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64>;
+
+    /// A stored secret (a rotated refresh token, a connection's settings), as it was saved:
+    /// sealed with [`Sealer`] when the caller sealed it.
+    async fn secret(&self, key: &str) -> Result<Option<String>>;
+
+    /// Stores a secret under `key`, replacing the one there.
+    async fn save_secret(&self, key: &str, value: &str) -> Result<()>;
 }

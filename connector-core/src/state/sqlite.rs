@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 64;
 
 /// Schema migrations; `user_version` = how many have been applied.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE checkpoints (
@@ -145,6 +145,16 @@ CREATE TABLE ledger_intents (
 /// the log writes.
 const SCHEMA_V3: &str = "
 ALTER TABLE activity ADD COLUMN sent_is_received INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Secrets: rotated refresh tokens and connection settings, each under a key, as the caller
+/// gave them (sealed when a state key is set).
+const SCHEMA_V4: &str = "
+CREATE TABLE secrets (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// WAL pages between automatic checkpoints (about 40 MB of WAL on disk at most, in
@@ -1021,6 +1031,26 @@ impl StateStore for SqliteStore {
             .and_then(|mut s| s.execute(params![ts(&before)]))
             .map_err(sql("prune activity"))?;
         Ok(n as u64)
+    }
+
+    async fn secret(&self, key: &str) -> Result<Option<String>> {
+        let conn = self.lock()?;
+        conn.prepare_cached("SELECT value FROM secrets WHERE key = ?1")
+            .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
+            .map_err(sql("read secret"))
+    }
+
+    async fn save_secret(&self, key: &str, value: &str) -> Result<()> {
+        let conn = self.lock()?;
+        let now = ts(&Utc::now());
+        conn.prepare_cached(
+            "INSERT INTO secrets (key, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                                             updated_at = excluded.updated_at",
+        )
+        .and_then(|mut s| s.execute(params![key, value, now]))
+        .map(|_| ())
+        .map_err(sql("save secret"))
     }
 }
 

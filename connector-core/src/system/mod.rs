@@ -9,6 +9,7 @@
 //! or an entity the system does not handle fails at once with the known ones named.
 
 mod any;
+mod context;
 mod registry;
 mod settings;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 pub use any::{AnySink, AnySource, Erased};
+pub use context::Context;
 pub use registry::Registry;
 pub use settings::{Setting, merged_options, options_from_env};
 
@@ -45,13 +47,13 @@ pub trait System: Send + Sync + 'static {
     fn settings(&self) -> &'static [Setting];
 
     /// A source of `kind` (one of [`System::reads`]); no I/O.
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource>;
+    fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource>;
 
     /// A sink of `kind` (one of [`System::writes`]); no I/O.
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink>;
+    fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink>;
 
     /// Tests the connection: credentials, tenant, reachability.
-    async fn check(&self, options: &Options) -> Result<()>;
+    async fn check(&self, options: &Options, ctx: &Context) -> Result<()>;
 
     /// Starts its simulator on 127.0.0.1 (`port` 0: any free one) with the simulator's own
     /// settings (`sim_*` keys, such as a generated data set's size).

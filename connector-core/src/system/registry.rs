@@ -5,17 +5,19 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::settings::check_keys;
-use super::{AnySink, AnySource, Options, System, and_list};
+use super::{AnySink, AnySource, Context, Options, System, and_list};
 use crate::error::{Error, Result};
 use crate::model::{Entity, EntityKind};
 use crate::sink::Sink;
 use crate::source::Source;
+use crate::state::{Sealer, StateStore};
 
 /// The systems compiled into a build, each registered once by its crate's `register`; the CLI,
 /// flow files and hosts open sources and sinks through it by name.
 #[derive(Default, Clone)]
 pub struct Registry {
     systems: BTreeMap<&'static str, Arc<dyn System>>,
+    ctx: Context,
 }
 
 impl fmt::Debug for Registry {
@@ -34,6 +36,12 @@ impl Registry {
     pub fn register(&mut self, system: impl System) -> &mut Self {
         self.systems.insert(system.name(), Arc::new(system));
         self
+    }
+
+    /// The same systems, keeping rotated refresh tokens in `state` (sealed with `sealer`) for
+    /// every endpoint whose options name no `token_file`.
+    pub fn keep_tokens_in(&self, state: Arc<dyn StateStore>, sealer: Option<Arc<Sealer>>) -> Self {
+        Self { systems: self.systems.clone(), ctx: self.ctx.clone().keep_tokens_in(state, sealer) }
     }
 
     /// The names of the registered systems, in order.
@@ -76,7 +84,7 @@ impl Registry {
                 and_list(sys.reads().iter().map(|k| k.as_str()))
             )));
         }
-        let source = sys.source(kind, options)?;
+        let source = sys.source(kind, options, &self.ctx)?;
         if source.kind() != kind {
             return Err(Error::internal(format!(
                 "{} opened a source of {} when {kind} was asked for",
@@ -98,7 +106,7 @@ impl Registry {
                 and_list(sys.writes().iter().map(|k| k.as_str()))
             )));
         }
-        let sink = sys.sink(kind, options)?;
+        let sink = sys.sink(kind, options, &self.ctx)?;
         if sink.kind() != kind {
             return Err(Error::internal(format!(
                 "{} opened a sink of {} when {kind} was asked for",
@@ -125,6 +133,6 @@ impl Registry {
     pub async fn check(&self, system: &str, options: &Options) -> Result<()> {
         let sys = self.get(system)?;
         check_keys(sys.name(), sys.settings(), options)?;
-        sys.check(options).await
+        sys.check(options, &self.ctx).await
     }
 }

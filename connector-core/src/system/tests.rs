@@ -35,14 +35,14 @@ impl System for Memory {
         const S: &[Setting] = &[Setting::new("label", "a name")];
         S
     }
-    fn source(&self, kind: EntityKind, _options: &Options) -> Result<AnySource> {
+    fn source(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySource> {
         let source = Arc::new(IterSource::<Customer>::from_vec("memory", Vec::new()));
         Ok(lists::erase_source(kind, source).expect("declared"))
     }
-    fn sink(&self, kind: EntityKind, _options: &Options) -> Result<AnySink> {
+    fn sink(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySink> {
         Ok(lists::erase_sink(kind, Arc::new(NullSink::new())).expect("declared"))
     }
-    async fn check(&self, _options: &Options) -> Result<()> {
+    async fn check(&self, _options: &Options, _ctx: &Context) -> Result<()> {
         Ok(())
     }
 }

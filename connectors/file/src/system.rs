@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::model::Customer;
-use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
 use connector_core::{EntityKind, Result, Sink, Source};
 
 use crate::config::FileConfig;
@@ -44,14 +44,14 @@ impl System for FileSystem {
     fn settings(&self) -> &'static [Setting] {
         SETTINGS
     }
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+    fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         let config = FileConfig::from_options(options)?;
         Ok(connector_core::with_entity!(kind, E => {
             let source: Arc<dyn Source<E>> = Arc::new(FileSource::<E>::new(config));
             AnySource::new(source)
         }))
     }
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+    fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         let config = FileConfig::from_options(options)?;
         Ok(connector_core::with_entity!(kind, E => {
             let sink: Arc<dyn Sink<E>> = Arc::new(FileSink::<E>::new(config));
@@ -59,7 +59,7 @@ impl System for FileSystem {
         }))
     }
     /// A file that exists must be readable; one that does not, creatable.
-    async fn check(&self, options: &Options) -> Result<()> {
+    async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         let config = FileConfig::from_options(options)?;
         if config.path.exists() {
             Source::<Customer>::check(&FileSource::new(config)).await

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::{CONNECTOR, ProcountorClient};
@@ -69,7 +69,7 @@ impl System for ProcountorSystem {
     fn settings(&self) -> &'static [Setting] {
         SETTINGS
     }
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+    fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         // One source type per entity.
         let c = client(options)?;
         Ok(match kind {
@@ -79,11 +79,11 @@ impl System for ProcountorSystem {
             _ => return Err(Error::unsupported("not read")),
         })
     }
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+    fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         erase_sink(kind, Arc::new(ProcountorSink::new(client(options)?)))
             .ok_or_else(|| Error::unsupported("not written"))
     }
-    async fn check(&self, options: &Options) -> Result<()> {
+    async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         client(options)?.check().await
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
@@ -68,13 +68,13 @@ impl System for SalesforceSystem {
     fn settings(&self) -> &'static [Setting] {
         SETTINGS
     }
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+    fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
     }
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+    fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
     }
-    async fn check(&self, options: &Options) -> Result<()> {
+    async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         connector_core::Source::<connector_core::model::Customer>::check(
             connector(options)?.as_ref(),
         )

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::model::Currency;
-use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::{NAME, SkynamoClient};
@@ -58,16 +58,16 @@ impl System for SkynamoSystem {
     fn settings(&self) -> &'static [Setting] {
         SETTINGS
     }
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
+    fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         let currency = Currency::new(options.get("currency").map(String::as_str).unwrap_or("ZAR"))?;
         let source = Arc::new(SkynamoSource::new(client(options)?, currency));
         erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
     }
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
+    fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         let sink = Arc::new(SkynamoSink::new(client(options)?));
         erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
     }
-    async fn check(&self, options: &Options) -> Result<()> {
+    async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         client(options)?.check().await
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::http::TokenStore;
-use connector_core::system::{AnySink, AnySource, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
@@ -21,7 +21,7 @@ const SETTINGS: &[Setting] = &[
     Setting::secret("client_secret", "the app's client secret"),
     Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
     Setting::new("tenant_id", "the organisation: its tenant id or exact name"),
-    Setting::new("token_file", "a file that keeps the rotating refresh token between runs"),
+    Setting::new("token_file", "a file for the rotating refresh token (default: the state store)"),
     Setting::new("page_size", "records per page, 1 to 1,000 (default 1,000)"),
     Setting::new("api_url", "the accounting API (default Xero's)"),
     Setting::new("token_url", "the token endpoint (default Xero's)"),
@@ -38,10 +38,14 @@ pub fn register(registry: &mut Registry) {
     registry.register(XeroSystem);
 }
 
-fn connector(options: &Options) -> Result<Arc<XeroConnector>> {
+/// The connector of `options`. Rotated refresh tokens go to the `token_file` when one is
+/// named, else to the host's state store (`ctx`), else stay in memory.
+fn connector(options: &Options, ctx: &Context) -> Result<Arc<XeroConnector>> {
     let config = XeroConfig::from_options(options)?;
-    let store: Option<Arc<dyn TokenStore>> =
-        options.get("token_file").map(|p| Arc::new(FileTokenStore::new(p)) as Arc<dyn TokenStore>);
+    let store: Option<Arc<dyn TokenStore>> = match options.get("token_file") {
+        Some(p) => Some(Arc::new(FileTokenStore::new(p))),
+        None => ctx.token_store(NAME, &config.client_id, config.refresh_token.as_ref()),
+    };
     Ok(Arc::new(XeroConnector::new(config, store)))
 }
 
@@ -62,15 +66,15 @@ impl System for XeroSystem {
     fn settings(&self) -> &'static [Setting] {
         SETTINGS
     }
-    fn source(&self, kind: EntityKind, options: &Options) -> Result<AnySource> {
-        erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
+    fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
+        erase_source(kind, connector(options, ctx)?).ok_or_else(|| Error::unsupported("not read"))
     }
-    fn sink(&self, kind: EntityKind, options: &Options) -> Result<AnySink> {
-        erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
+    fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink> {
+        erase_sink(kind, connector(options, ctx)?).ok_or_else(|| Error::unsupported("not written"))
     }
-    async fn check(&self, options: &Options) -> Result<()> {
+    async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
         connector_core::Source::<connector_core::model::Customer>::check(
-            connector(options)?.as_ref(),
+            connector(options, ctx)?.as_ref(),
         )
         .await
     }
@@ -128,8 +132,8 @@ impl connector_core::system::RunningSimulator for crate::simulator::XeroSimulato
     }
     fn notes(&self) -> Vec<String> {
         vec![format!(
-            "refresh tokens rotate: each works once (keep them with token_file, or exchange \
-             authorization code {})",
+            "refresh tokens rotate: each works once; the CLI keeps the newest in its state \
+             file; authorization code {} gets a first one",
             crate::simulator::AUTH_CODE
         )]
     }
