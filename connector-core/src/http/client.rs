@@ -30,7 +30,7 @@ use super::stats;
 pub type ErrorRefiner = Arc<dyn Fn(u16, &HeaderMap, &[u8]) -> Error + Send + Sync>;
 
 /// Reads rate-limit headers into [`RateFeedback`] for the client's budgets
-/// (e.g. [`RateFeedback::xero`]).
+/// (each connector has its own, such as `connector_xero::limits::feedback`).
 pub type FeedbackParser = Arc<dyn Fn(&HeaderMap) -> Option<RateFeedback> + Send + Sync>;
 
 /// The HTTP client every connector uses. Cheap to clone; clones share everything.
@@ -557,7 +557,7 @@ impl HttpClientBuilder {
     }
 
     /// Sets the hook that reads rate-limit headers into feedback for the budgets, e.g.
-    /// `.rate_feedback(RateFeedback::xero)`.
+    /// `.rate_feedback(connector_xero::limits::feedback)`.
     pub fn rate_feedback(
         mut self,
         parse: impl Fn(&HeaderMap) -> Option<RateFeedback> + Send + Sync + 'static,

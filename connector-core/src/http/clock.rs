@@ -27,8 +27,8 @@ pub(crate) fn delta(d: std::time::Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
-/// The time from now until `at`, zero if `at` is past.
-pub(crate) fn until(at: DateTime<Utc>) -> std::time::Duration {
+/// The time from now (by [`now_utc`]) until `at`, zero if `at` is past.
+pub fn until(at: DateTime<Utc>) -> std::time::Duration {
     (at - now_utc()).to_std().unwrap_or_default()
 }
 

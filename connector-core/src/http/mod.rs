@@ -53,8 +53,8 @@ pub use auth::{Auth, AuthGeneration, AuthTarget, BearerToken, HeaderAuth, NoAuth
 pub use client::{
     ErrorRefiner, FeedbackParser, HttpClient, HttpClientBuilder, default_status_error,
 };
-pub use clock::now_utc;
-pub use feedback::{RateFeedback, WindowFeedback};
+pub use clock::{now_utc, until};
+pub use feedback::{RateFeedback, WindowFeedback, header_str, header_u64};
 pub use file_token_store::FileTokenStore;
 pub use jwt::{AssertionSigner, JWT_BEARER_GRANT, JwtClaims, RsaJwtSigner};
 pub use oauth::{Grant, OAuth2, OAuth2Builder};

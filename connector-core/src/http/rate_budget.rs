@@ -194,38 +194,14 @@ impl RateBudget {
         Self::builder().build()
     }
 
-    /// Xero, per tenant: 5 concurrent, 60 per minute, and a daily allowance that depends on
-    /// the app's tier (1,000 on Starter, 5,000 above), read from `X-DayLimit-Remaining`.
-    pub fn xero_tenant() -> Self {
-        Self::builder()
-            .name("xero tenant")
-            .max_concurrency(5)
-            .window(Window::per_minute(60))
-            .window(Window::per_day_from_server())
-            .build()
-    }
-
-    /// Xero, app-wide (share one across all tenants): 10,000 per minute.
-    pub fn xero_app() -> Self {
-        Self::builder()
-            .name("xero app")
-            .window(Window::new(Window::APP_MINUTE, 10_000, Duration::from_secs(60)))
-            .build()
-    }
-
-    /// Exact Online, per division: 60 per minute, 5,000 per day.
-    pub fn exact_online() -> Self {
-        Self::builder()
-            .name("exact online division")
-            .window(Window::per_minute(60))
-            .window(Window::per_day(5_000))
-            .build()
-    }
-
-    /// Salesforce, per org: a rolling 24-hour allowance whose size the `Sforce-Limit-Info`
-    /// header tells (unlimited until the first response).
-    pub fn salesforce() -> Self {
-        Self::builder().name("salesforce org").window(Window::per_day(u64::MAX)).build()
+    /// The process-wide budget under `key` (a tenant, an app, an org), made with `make` the
+    /// first time: every client of the process that serves that key shares it.
+    pub fn shared(key: &str, make: impl FnOnce() -> RateBudget) -> RateBudget {
+        static BUDGETS: std::sync::OnceLock<Mutex<std::collections::HashMap<String, RateBudget>>> =
+            std::sync::OnceLock::new();
+        let map = BUDGETS.get_or_init(Default::default);
+        let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key.to_owned()).or_insert_with(make).clone()
     }
 
     /// The budget's name.
@@ -455,9 +431,27 @@ mod tests {
         assert_eq!(b.requests_sent(), 2);
     }
 
+    /// 5 concurrent, 60 a minute, a day as the server counts it (Xero's tenant budget).
+    fn tenant_like() -> RateBudget {
+        RateBudget::builder()
+            .max_concurrency(5)
+            .window(Window::per_minute(60))
+            .window(Window::per_day_from_server())
+            .build()
+    }
+
+    #[test]
+    fn shared_budgets_are_one_per_key() {
+        let a = RateBudget::shared("test:shared:a", || RateBudget::builder().name("a").build());
+        let again = RateBudget::shared("test:shared:a", || RateBudget::builder().name("b").build());
+        assert_eq!(again.name(), "a");
+        let other = RateBudget::shared("test:shared:other", RateBudget::unlimited);
+        drop((a, other));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn feedback_tightens_and_limits() {
-        let b = RateBudget::xero_tenant();
+        let b = tenant_like();
         assert_eq!(b.remaining("minute"), Some(60));
         b.apply_feedback(&RateFeedback {
             windows: vec![
@@ -480,7 +474,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
         assert!(e.message().contains("as the server counts"), "{}", e.message());
-        let sf = RateBudget::salesforce();
+        let sf = RateBudget::builder().window(Window::per_day(u64::MAX)).build();
         sf.apply_feedback(&RateFeedback {
             windows: vec![WindowFeedback::remaining("day", 0).with_limit(5000)],
         });
@@ -489,8 +483,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn xero_counts_no_day_of_its_own_until_the_server_says() {
-        let b = RateBudget::xero_tenant();
+    async fn a_server_day_counts_nothing_of_its_own_until_the_server_says() {
+        let b = tenant_like();
         assert_eq!(b.remaining("day"), Some(u64::MAX), "no assumed 5,000");
         // A Starter-tier organisation: 1,000 a day, 2 left.
         b.apply_feedback(&RateFeedback { windows: vec![WindowFeedback::remaining("day", 2)] });

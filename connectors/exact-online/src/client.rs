@@ -4,13 +4,12 @@
 //! retry of any `4xx` but a minutely `429` (waited out until its reset), and Exact's error
 //! bodies.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connector_core::http::{
-    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, OAuth2, RateBudget, RateFeedback,
-    RetryPolicy, TokenEndpoint, TokenSet, TokenStore, Url, body_excerpt,
+    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, OAuth2, RateBudget, RetryPolicy,
+    TokenEndpoint, TokenSet, TokenStore, Url, body_excerpt,
 };
 use connector_core::{Error, ErrorKind, FieldError, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -18,6 +17,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::config::ExactConfig;
+use crate::limits;
 use crate::wire;
 
 /// The connector's name.
@@ -43,11 +43,8 @@ struct Inner {
 }
 
 /// One budget per division (and app), shared by every client of the process.
-fn shared_budget(key: String) -> RateBudget {
-    static BUDGETS: OnceLock<Mutex<HashMap<String, RateBudget>>> = OnceLock::new();
-    let map = BUDGETS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(key).or_insert_with(RateBudget::exact_online).clone()
+fn shared_budget(key: &str) -> RateBudget {
+    RateBudget::shared(&format!("exact-online:{key}"), limits::division_budget)
 }
 
 fn token_endpoint(config: &ExactConfig) -> Result<TokenEndpoint> {
@@ -134,7 +131,7 @@ fn build_http(base: &str, auth: Arc<OAuth2>, budget: RateBudget) -> Result<HttpC
         .attempt_timeout(Duration::from_secs(60))
         .deadline(Duration::from_secs(600))
         .error_refiner(refine_error)
-        .rate_feedback(RateFeedback::exact_online)
+        .rate_feedback(limits::feedback)
         .default_header("accept", "application/json")
         .build()
 }
@@ -169,7 +166,7 @@ impl ExactClient {
         let division = match config.division {
             Some(d) => d,
             None => {
-                let budget = shared_budget(format!("me:{}:{}", config.client_id, config.api_url));
+                let budget = shared_budget(&format!("me:{}:{}", config.client_id, config.api_url));
                 let http = build_http(&root, auth.clone(), budget)?;
                 let body: Value = http
                     .get("current/Me")
@@ -185,7 +182,7 @@ impl ExactClient {
             }
         };
         let budget =
-            shared_budget(format!("division:{division}:{}:{}", config.client_id, config.api_url));
+            shared_budget(&format!("division:{division}:{}:{}", config.client_id, config.api_url));
         let http = build_http(&format!("{root}{division}/"), auth.clone(), budget.clone())?;
         Ok(Self { inner: Arc::new(Inner { http, division, config, auth, budget }) })
     }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod lazy;
+pub mod limits;
 pub mod lookups;
 #[cfg(feature = "simulator")]
 pub mod simulator;

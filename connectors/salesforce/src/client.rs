@@ -6,13 +6,13 @@
 //! for concurrent requests it is a rate limit, waited out).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connector_core::http::{
     AssertionSigner, ClientAuthMethod, HeaderMap, HttpClient, JwtClaims, MemoryTokenStore, Method,
-    OAuth2, RateBudget, RateFeedback, RetryPolicy, RsaJwtSigner, TokenEndpoint, TokenSet,
-    TokenStore, Url, body_excerpt,
+    OAuth2, RateBudget, RetryPolicy, RsaJwtSigner, TokenEndpoint, TokenSet, TokenStore, Url,
+    body_excerpt,
 };
 use connector_core::{Error, ErrorKind, FieldError, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::config::SalesforceConfig;
 use crate::describe::Described;
+use crate::limits;
 
 /// The connector's name.
 pub const NAME: &str = "salesforce";
@@ -38,13 +39,6 @@ struct Inner {
     config: SalesforceConfig,
     auth: Arc<OAuth2>,
     described: tokio::sync::Mutex<HashMap<String, Arc<Described>>>,
-}
-
-fn shared_budget(key: String) -> RateBudget {
-    static BUDGETS: OnceLock<Mutex<HashMap<String, RateBudget>>> = OnceLock::new();
-    let map = BUDGETS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(key).or_insert_with(RateBudget::salesforce).clone()
 }
 
 #[derive(Deserialize)]
@@ -189,7 +183,10 @@ impl SalesforceClient {
         let http =
             HttpClient::builder(NAME, format!("{instance}/services/data/v{}/", config.api_version))
                 .auth(auth.clone())
-                .rate_budget(shared_budget(format!("{instance}:{}", config.client_id)))
+                .rate_budget(RateBudget::shared(
+                    &format!("salesforce:{instance}:{}", config.client_id),
+                    limits::org_budget,
+                ))
                 .retry(
                     RetryPolicy::default()
                         .with_backoff(Duration::from_millis(500), Duration::from_secs(60)),
@@ -197,7 +194,7 @@ impl SalesforceClient {
                 .attempt_timeout(Duration::from_secs(120))
                 .deadline(Duration::from_secs(600))
                 .error_refiner(refine_error)
-                .rate_feedback(RateFeedback::salesforce)
+                .rate_feedback(limits::feedback)
                 .default_header("accept", "application/json")
                 .build()?;
         let described = tokio::sync::Mutex::new(HashMap::new());

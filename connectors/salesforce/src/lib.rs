@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod describe;
 pub mod lazy;
+pub mod limits;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;

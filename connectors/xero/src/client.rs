@@ -1,19 +1,19 @@
 //! The connection: OAuth2 with rotating refresh tokens, tenant selection through
 //! `GET /connections`, the per-tenant and per-app rate budgets, Xero's error bodies.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connector_core::http::{
-    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, OAuth2, RateBudget, RateFeedback,
-    RetryPolicy, TokenEndpoint, TokenSet, TokenStore, body_excerpt,
+    ClientAuthMethod, HeaderMap, HttpClient, MemoryTokenStore, OAuth2, RateBudget, RetryPolicy,
+    TokenEndpoint, TokenSet, TokenStore, body_excerpt,
 };
 use connector_core::model::Currency;
 use connector_core::{Error, ErrorKind, FieldError};
 use secrecy::SecretString;
 
 use crate::config::{TenantSelector, XeroConfig};
+use crate::limits;
 use crate::wire;
 
 /// The connector's name.
@@ -34,15 +34,6 @@ struct Inner {
     currency: Currency,
     config: XeroConfig,
     auth: Arc<OAuth2>,
-}
-
-/// One budget per tenant and one per app (per API host), shared by every client of the
-/// process.
-fn shared_budget(key: String, make: fn() -> RateBudget) -> RateBudget {
-    static BUDGETS: OnceLock<Mutex<HashMap<String, RateBudget>>> = OnceLock::new();
-    let map = BUDGETS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(key).or_insert_with(make).clone()
 }
 
 fn token_endpoint(config: &XeroConfig) -> Result<TokenEndpoint, Error> {
@@ -132,7 +123,7 @@ fn build_http(
         .attempt_timeout(Duration::from_secs(60))
         .deadline(Duration::from_secs(600))
         .error_refiner(refine_error)
-        .rate_feedback(RateFeedback::xero)
+        .rate_feedback(limits::feedback)
         .default_header("accept", "application/json");
     for budget in budgets {
         b = b.rate_budget(budget);
@@ -168,9 +159,9 @@ impl XeroClient {
             }
         }
         let auth = Arc::new(OAuth2::refresh_token(token_endpoint(&config)?, store).build());
-        let app = shared_budget(
-            format!("app:{}:{}", config.client_id, config.api_url),
-            RateBudget::xero_app,
+        let app = RateBudget::shared(
+            &format!("xero:app:{}:{}", config.client_id, config.api_url),
+            limits::app_budget,
         );
         let connections =
             build_http(&config.connections_url, auth.clone(), vec![app.clone()], None)?;
@@ -181,9 +172,9 @@ impl XeroClient {
             .await
             .map_err(|e| e.context("listing the connected Xero organisations"))?;
         let chosen = choose_tenant(&list, &config.tenant)?;
-        let tenant_budget = shared_budget(
-            format!("tenant:{}:{}", chosen.tenant_id, config.api_url),
-            RateBudget::xero_tenant,
+        let tenant_budget = RateBudget::shared(
+            &format!("xero:tenant:{}:{}", chosen.tenant_id, config.api_url),
+            limits::tenant_budget,
         );
         let http = build_http(
             &config.api_url,
