@@ -52,7 +52,7 @@ async fn run() -> Result<()> {
         sims = Some((x, s));
         (clients.0, clients.1, Arc::new(MemoryStore::new()))
     };
-    println!("Xero organisation: {}", xero.tenant_name().unwrap_or(xero.tenant_id()));
+    println!("Xero organisation: {}", xero.tenant_name().or(xero.tenant_id()).unwrap_or_default());
     let link = link::SkynamoLink { xero, skynamo, mapping: link::default_mapping(), state };
 
     println!("\n== Xero → Skynamo, full");

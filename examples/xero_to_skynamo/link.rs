@@ -94,7 +94,7 @@ impl SkynamoLink {
     /// now holds is acknowledged
     /// `Logged`, and every one that failed `Failed` with the reason.
     pub async fn crm_to_erp(&self) -> Result<Reports> {
-        let currency = self.xero.currency();
+        let currency = self.xero.currency().await?;
         let src: Arc<dyn Source<Order>> =
             Arc::new(SkynamoSource::new(self.skynamo.clone(), currency));
         let xero: Arc<dyn Sink<Order>> = Arc::new(XeroSink::new(self.xero.clone()));

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::config::ExactConfig;
 use crate::limits;
 use crate::wire;
+use tokio::sync::OnceCell;
 
 /// The connector's name.
 pub const NAME: &str = "exact-online";
@@ -27,7 +28,8 @@ pub const NAME: &str = "exact-online";
 pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(570);
 
 /// A connection to one Exact Online division, shared by every source and sink of a run so
-/// the rotating refresh token is renewed in one place.
+/// the rotating refresh token is renewed in one place. Made without I/O; the session (token,
+/// division) is opened on first use, once.
 #[derive(Debug, Clone)]
 pub struct ExactClient {
     inner: Arc<Inner>,
@@ -35,10 +37,17 @@ pub struct ExactClient {
 
 #[derive(Debug)]
 struct Inner {
-    http: HttpClient,
-    division: i64,
     config: ExactConfig,
     auth: Arc<OAuth2>,
+    store: Arc<dyn TokenStore>,
+    session: OnceCell<Session>,
+}
+
+/// What connecting found: the division and its HTTP client and budget.
+#[derive(Debug)]
+struct Session {
+    http: HttpClient,
+    division: i64,
     budget: RateBudget,
 }
 
@@ -137,15 +146,39 @@ fn build_http(base: &str, auth: Arc<OAuth2>, budget: RateBudget) -> Result<HttpC
 }
 
 impl ExactClient {
-    /// Connects: tokens from `store` (seeded with the configured refresh token when it holds
-    /// none), the division from the configuration or `current/Me`.
-    pub async fn connect(config: ExactConfig, store: Option<Arc<dyn TokenStore>>) -> Result<Self> {
+    /// A client for the configuration: tokens in `store` (seeded with the configured refresh
+    /// token when it holds none), or in memory. No I/O: see [`ExactClient::connect`].
+    pub fn new(config: ExactConfig, store: Option<Arc<dyn TokenStore>>) -> Result<Self> {
         let store: Arc<dyn TokenStore> = match store {
             Some(s) => s,
             None => Arc::new(MemoryTokenStore::new(
                 config.refresh_token.clone().map(TokenSet::from_refresh_token),
             )),
         };
+        let auth = Arc::new(
+            OAuth2::refresh_token(token_endpoint(&config)?, store.clone())
+                .min_refresh_interval(MIN_REFRESH_INTERVAL)
+                .refresh_skew(Duration::from_secs(30))
+                .build(),
+        );
+        Ok(Self { inner: Arc::new(Inner { config, auth, store, session: OnceCell::new() }) })
+    }
+
+    /// A client with its session open: the division from the configuration or `current/Me`.
+    pub async fn connect(config: ExactConfig, store: Option<Arc<dyn TokenStore>>) -> Result<Self> {
+        let client = Self::new(config, store)?;
+        client.session().await?;
+        Ok(client)
+    }
+
+    /// The session, opened on the first call; a failed opening is tried again next time.
+    async fn session(&self) -> Result<&Session> {
+        self.inner.session.get_or_try_init(|| self.open_session()).await
+    }
+
+    async fn open_session(&self) -> Result<Session> {
+        let config = &self.inner.config;
+        let store = &self.inner.store;
         if store.load().await?.is_none() {
             match &config.refresh_token {
                 Some(rt) => store.save(&TokenSet::from_refresh_token(rt.clone())).await?,
@@ -156,12 +189,7 @@ impl ExactClient {
                 }
             }
         }
-        let auth = Arc::new(
-            OAuth2::refresh_token(token_endpoint(&config)?, store)
-                .min_refresh_interval(MIN_REFRESH_INTERVAL)
-                .refresh_skew(Duration::from_secs(30))
-                .build(),
-        );
+        let auth = &self.inner.auth;
         let root = format!("{}/api/v1/", config.api_url.trim_end_matches('/'));
         let division = match config.division {
             Some(d) => d,
@@ -184,17 +212,17 @@ impl ExactClient {
         let budget =
             shared_budget(&format!("division:{division}:{}:{}", config.client_id, config.api_url));
         let http = build_http(&format!("{root}{division}/"), auth.clone(), budget.clone())?;
-        Ok(Self { inner: Arc::new(Inner { http, division, config, auth, budget }) })
+        Ok(Session { http, division, budget })
     }
 
-    /// The HTTP client, based at `/api/v1/{division}/`.
-    pub fn http(&self) -> &HttpClient {
-        &self.inner.http
+    /// The HTTP client, based at `/api/v1/{division}/` (connecting first if need be).
+    pub async fn http(&self) -> Result<&HttpClient> {
+        Ok(&self.session().await?.http)
     }
 
-    /// The division.
-    pub fn division(&self) -> i64 {
-        self.inner.division
+    /// The division, once connected.
+    pub fn division(&self) -> Option<i64> {
+        self.inner.session.get().map(|s| s.division)
     }
 
     /// The configuration.
@@ -207,9 +235,9 @@ impl ExactClient {
         self.inner.auth.refreshes()
     }
 
-    /// The division's budget.
-    pub fn budget(&self) -> &RateBudget {
-        &self.inner.budget
+    /// The division's budget, once connected.
+    pub fn budget(&self) -> Option<&RateBudget> {
+        self.inner.session.get().map(|s| &s.budget)
     }
 
     /// A connection test: one cheap call (`$top=1` on the accounts).
@@ -227,6 +255,7 @@ impl ExactClient {
     ) -> Result<Option<Value>> {
         let mut req = self
             .http()
+            .await?
             .get(path)
             .operation(format!("GET {path}"))
             .query("$select", select)
@@ -243,6 +272,7 @@ impl ExactClient {
     pub async fn newest_modified(&self, path: &str) -> Result<Option<i64>> {
         let body: Value = self
             .http()
+            .await?
             .get(path)
             .operation(format!("GET {path}"))
             .query("$select", "Modified")
@@ -266,25 +296,33 @@ impl ExactClient {
         path: &str,
         query: Vec<(&'static str, String)>,
     ) -> BoxStream<'_, Result<Vec<Value>>> {
-        let first = match self.http().url(path) {
-            Ok(mut u) => {
-                {
-                    let mut q = u.query_pairs_mut();
-                    for (k, v) in &query {
-                        q.append_pair(k, v);
-                    }
-                }
-                u
-            }
-            Err(e) => return stream::iter([Err(e)]).boxed(),
-        };
+        /// Where the walk stands: before the first page, at a `__next` link, or done.
+        enum At {
+            Start,
+            Next(Url),
+            Done,
+        }
+        let path = path.to_owned();
         let op = format!("GET {path}");
-        stream::unfold(Some(first), move |url: Option<Url>| {
-            let op = op.clone();
+        stream::unfold(At::Start, move |at: At| {
+            let (op, path, query) = (op.clone(), path.clone(), query.clone());
             async move {
-                let url = url?;
-                let body: Result<Value> = self
-                    .http()
+                let http = match (&at, self.http().await) {
+                    (At::Done, _) => return None,
+                    (_, Ok(h)) => h,
+                    (_, Err(e)) => return Some((Err(e), At::Done)),
+                };
+                let url = match at {
+                    At::Next(url) => url,
+                    _ => match http.url(&path) {
+                        Ok(mut u) => {
+                            u.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v)));
+                            u
+                        }
+                        Err(e) => return Some((Err(e), At::Done)),
+                    },
+                };
+                let body: Result<Value> = http
                     .request_url(connector_core::http::Method::GET, url)
                     .operation(op)
                     .send_json()
@@ -292,15 +330,15 @@ impl ExactClient {
                 match body.and_then(wire::odata_page) {
                     Ok(page) => {
                         let next = match page.next.as_deref().map(str::trim) {
-                            Some(link) if !link.is_empty() => match self.http().resolve(link) {
-                                Ok(u) => Some(u),
-                                Err(e) => return Some((Err(e), None)),
+                            Some(link) if !link.is_empty() => match http.resolve(link) {
+                                Ok(u) => At::Next(u),
+                                Err(e) => return Some((Err(e), At::Done)),
                             },
-                            _ => None,
+                            _ => At::Done,
                         };
                         Some((Ok(page.rows), next))
                     }
-                    Err(e) => Some((Err(e.with_connector(NAME)), None)),
+                    Err(e) => Some((Err(e.with_connector(NAME)), At::Done)),
                 }
             }
         })

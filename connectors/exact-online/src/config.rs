@@ -286,6 +286,19 @@ impl ExactConfig {
         Ok(c)
     }
 
+    /// Reads the settings from CLI-style options (`client_id`, `client_secret`,
+    /// `refresh_token`, `country`, `division`, `api_url`, `token_url`, `currency`,
+    /// `order_target`, `default_debtor`, `product_prices`, `item_variants`).
+    pub fn from_options(
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, Error> {
+        Self::from_lookup(|k| {
+            options
+                .get(&k.trim_start_matches("CONNECTOR_EXACT_ONLINE_").to_ascii_lowercase())
+                .cloned()
+        })
+    }
+
     /// Whether the environment holds Exact Online credentials.
     pub fn env_present() -> bool {
         std::env::var(ENV_CLIENT_ID).is_ok_and(|v| !v.is_empty())

@@ -4,7 +4,6 @@
 pub mod client;
 pub mod config;
 pub mod convert;
-pub mod lazy;
 pub mod limits;
 pub mod lookups;
 #[cfg(feature = "simulator")]
@@ -16,7 +15,7 @@ pub mod wire;
 
 pub use client::{ExactClient, NAME, exchange_authorization_code};
 pub use config::{ExactConfig, ItemVariants, OrderTarget};
-pub use lazy::{ExactConnector, FileTokenStore};
+pub use connector_core::http::FileTokenStore;
 pub use sink::ExactSink;
 pub use source::{ExactSource, ModifiedCursor, SyncCursor};
 pub use system::{ExactSystem, register};

@@ -184,6 +184,10 @@ impl ExactSink {
     }
 
     async fn write_order(&self, key: &str, o: &Order, target_id: Option<&str>) -> WriteOutcome {
+        let http = match self.client.http().await {
+            Ok(h) => h,
+            Err(e) => return fail(key, e),
+        };
         let target = convert::doc_target(o, self.client.config().order_target);
         if let Some(id) = target_id {
             return WriteOutcome::new(
@@ -255,9 +259,7 @@ impl ExactSink {
             Ok(b) => b,
             Err(e) => return fail(key, e),
         };
-        let answer = self
-            .client
-            .http()
+        let answer = http
             .post(target.path())
             .operation(format!("POST {}", target.path()))
             .header("Prefer", "return=representation")
@@ -286,6 +288,10 @@ impl ExactSink {
         c: &Customer,
         target_id: Option<String>,
     ) -> WriteOutcome {
+        let http = match self.client.http().await {
+            Ok(h) => h,
+            Err(e) => return fail(key, e),
+        };
         let body = match convert::account_body(c) {
             Ok(b) => b,
             Err(e) => return fail(key, e),
@@ -311,22 +317,12 @@ impl ExactSink {
                 // The code identifies the account: it is not rewritten.
                 m.remove("Code");
             }
-            return match self
-                .client
-                .http()
-                .put(&path)
-                .operation("PUT crm/Accounts")
-                .json(&body)
-                .send()
-                .await
-            {
+            return match http.put(&path).operation("PUT crm/Accounts").json(&body).send().await {
                 Ok(_) => WriteOutcome::new(key, Outcome::Updated { target_id: id }),
                 Err(e) => fail(key, e),
             };
         }
-        let created = self
-            .client
-            .http()
+        let created = http
             .post("crm/Accounts")
             .operation("POST crm/Accounts")
             .header("Prefer", "return=representation")
@@ -373,9 +369,7 @@ impl ExactSink {
             let last = last.or_else(|| first.clone()).filter(|l| !l.trim().is_empty());
             if let Some(last) = last {
                 let body = convert::contact_body(&id, first.as_deref(), &last, email.as_deref());
-                if let Err(e) = self
-                    .client
-                    .http()
+                if let Err(e) = http
                     .post("crm/Contacts")
                     .operation("POST crm/Contacts")
                     .json(&body)
@@ -521,6 +515,7 @@ impl Sink<Customer> for ExactSink {
                         let r = self
                             .client
                             .http()
+                            .await?
                             .put(&format!("crm/Accounts({})", guid(id)))
                             .operation("PUT crm/Accounts")
                             .json(&json!({"Blocked": true}))

@@ -26,7 +26,8 @@ use crate::limits;
 /// The connector's name.
 pub const NAME: &str = "salesforce";
 
-/// A connection to one org.
+/// A connection to one org. Made without I/O; the session (the first token, whose answer
+/// names the instance every later call goes to) is opened on first use, once.
 #[derive(Debug, Clone)]
 pub struct SalesforceClient {
     inner: Arc<Inner>,
@@ -34,11 +35,19 @@ pub struct SalesforceClient {
 
 #[derive(Debug)]
 struct Inner {
+    config: SalesforceConfig,
+    endpoint: TokenEndpoint,
+    store: Option<Arc<dyn TokenStore>>,
+    session: tokio::sync::OnceCell<Session>,
+    described: tokio::sync::Mutex<HashMap<String, Arc<Described>>>,
+}
+
+/// What connecting found: the instance, its HTTP client and the token source.
+#[derive(Debug)]
+struct Session {
     http: HttpClient,
     instance_url: String,
-    config: SalesforceConfig,
     auth: Arc<OAuth2>,
-    described: tokio::sync::Mutex<HashMap<String, Arc<Described>>>,
 }
 
 #[derive(Deserialize)]
@@ -114,18 +123,46 @@ pub fn strip_attributes(v: &mut Value) {
 }
 
 impl SalesforceClient {
-    /// Connects: one token call whose `instance_url` is where every later call goes. The
-    /// grant is the JWT bearer flow when [`SalesforceConfig::jwt`] is set (a fresh RS256
-    /// assertion for every token, valid 3 minutes), else the refresh token when one is
-    /// configured or stored, else client credentials.
-    pub async fn connect(
-        config: SalesforceConfig,
-        store: Option<Arc<dyn TokenStore>>,
-    ) -> Result<Self> {
+    /// A client for the configuration, its refresh token kept in `store` when given. No I/O:
+    /// see [`SalesforceClient::connect`].
+    pub fn new(config: SalesforceConfig, store: Option<Arc<dyn TokenStore>>) -> Result<Self> {
         let endpoint = TokenEndpoint::new(&config.token_url(), config.client_id.clone())?
             .client_secret(config.client_secret.clone())
             .client_auth(ClientAuthMethod::RequestBody)
             .connector(NAME);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                endpoint,
+                store,
+                session: tokio::sync::OnceCell::new(),
+                described: tokio::sync::Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// A client with its session open: one token call whose `instance_url` is where every
+    /// later call goes. The grant is the JWT bearer flow when [`SalesforceConfig::jwt`] is set
+    /// (a fresh RS256 assertion for every token, valid 3 minutes), else the refresh token
+    /// when one is configured or stored, else client credentials.
+    pub async fn connect(
+        config: SalesforceConfig,
+        store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self> {
+        let client = Self::new(config, store)?;
+        client.session().await?;
+        Ok(client)
+    }
+
+    /// The session, opened on the first call; a failed opening is tried again next time.
+    async fn session(&self) -> Result<&Session> {
+        self.inner.session.get_or_try_init(|| self.open_session()).await
+    }
+
+    async fn open_session(&self) -> Result<Session> {
+        let config = &self.inner.config;
+        let endpoint = self.inner.endpoint.clone();
+        let store = self.inner.store.clone();
         let stored = match &store {
             Some(s) => s.load().await?.and_then(|t| t.refresh_token),
             None => None,
@@ -197,20 +234,18 @@ impl SalesforceClient {
                 .rate_feedback(limits::feedback)
                 .default_header("accept", "application/json")
                 .build()?;
-        let described = tokio::sync::Mutex::new(HashMap::new());
-        Ok(Self {
-            inner: Arc::new(Inner { http, instance_url: instance, config, auth, described }),
-        })
+        Ok(Session { http, instance_url: instance, auth })
     }
 
-    /// The HTTP client, based at `{instance_url}/services/data/v{version}/`.
-    pub fn http(&self) -> &HttpClient {
-        &self.inner.http
+    /// The HTTP client, based at `{instance_url}/services/data/v{version}/` (connecting
+    /// first if need be).
+    pub async fn http(&self) -> Result<&HttpClient> {
+        Ok(&self.session().await?.http)
     }
 
-    /// The org's instance URL.
-    pub fn instance_url(&self) -> &str {
-        &self.inner.instance_url
+    /// The org's instance URL, once connected.
+    pub fn instance_url(&self) -> Option<&str> {
+        self.inner.session.get().map(|s| s.instance_url.as_str())
     }
 
     /// The configuration.
@@ -220,14 +255,14 @@ impl SalesforceClient {
 
     /// How many times tokens were obtained after connecting.
     pub fn token_refreshes(&self) -> u64 {
-        self.inner.auth.refreshes()
+        self.inner.session.get().map_or(0, |s| s.auth.refreshes())
     }
 
     /// A connection test: `GET /services/data/vXX.X/` (the resources of the version, open
     /// to every API user; `limits` needs "View Setup and Configuration").
     pub async fn check(&self) -> Result<()> {
         let op = format!("GET /services/data/v{}/", self.config().api_version);
-        self.http().get("").operation(op).send().await.map(|_| ())
+        self.http().await?.get("").operation(op).send().await.map(|_| ())
     }
 
     /// The fields of an object as the org describes them (`sobjects/{object}/describe`),
@@ -239,6 +274,7 @@ impl SalesforceClient {
         }
         let body: Value = self
             .http()
+            .await?
             .get(&format!("sobjects/{object}/describe"))
             .operation(format!("GET /sobjects/{object}/describe"))
             .send_json()
@@ -275,20 +311,32 @@ impl SalesforceClient {
     /// Runs a SOQL query and streams its batches (records without `attributes`), following
     /// `nextRecordsUrl` until `done`.
     pub fn query(&self, soql: String) -> BoxStream<'_, Result<Vec<Value>>> {
-        let first = match self.http().url("query") {
-            Ok(mut u) => {
-                u.query_pairs_mut().append_pair("q", &soql);
-                u
-            }
-            Err(e) => return stream::iter([Err(e)]).boxed(),
-        };
+        /// Where the walk stands: before the first batch, at a `nextRecordsUrl`, or done.
+        enum At {
+            Start,
+            Next(Url),
+            Done,
+        }
         let batch = format!("batchSize={}", self.config().batch_size.clamp(200, 2000));
-        stream::unfold(Some(first), move |url: Option<Url>| {
-            let batch = batch.clone();
+        stream::unfold(At::Start, move |at: At| {
+            let (batch, soql) = (batch.clone(), soql.clone());
             async move {
-                let url = url?;
-                let body: Result<Value> = self
-                    .http()
+                let http = match (&at, self.http().await) {
+                    (At::Done, _) => return None,
+                    (_, Ok(h)) => h,
+                    (_, Err(e)) => return Some((Err(e), At::Done)),
+                };
+                let url = match at {
+                    At::Next(url) => url,
+                    _ => match http.url("query") {
+                        Ok(mut u) => {
+                            u.query_pairs_mut().append_pair("q", &soql);
+                            u
+                        }
+                        Err(e) => return Some((Err(e), At::Done)),
+                    },
+                };
+                let body: Result<Value> = http
                     .request_url(Method::GET, url)
                     .operation("GET /query")
                     .header("Sforce-Query-Options", &batch)
@@ -296,21 +344,21 @@ impl SalesforceClient {
                     .await;
                 let mut body = match body {
                     Ok(b) => b,
-                    Err(e) => return Some((Err(e), None)),
+                    Err(e) => return Some((Err(e), At::Done)),
                 };
                 let done = body.get("done").and_then(Value::as_bool).unwrap_or(true);
                 let next = if done {
-                    None
+                    At::Done
                 } else {
                     match body.get("nextRecordsUrl").and_then(Value::as_str) {
-                        Some(link) => match self.http().resolve(link) {
-                            Ok(u) => Some(u),
-                            Err(e) => return Some((Err(e), None)),
+                        Some(link) => match http.resolve(link) {
+                            Ok(u) => At::Next(u),
+                            Err(e) => return Some((Err(e), At::Done)),
                         },
                         None => {
                             return Some((
                                 Err(Error::decode("`done` is false but there is no nextRecordsUrl").with_connector(NAME)),
-                                None,
+                                At::Done,
                             ));
                         }
                     }
@@ -319,13 +367,13 @@ impl SalesforceClient {
                     Some(Value::Array(mut rows)) => {
                         for row in &mut rows {
                             if let Err(e) = self.complete_children(row).await {
-                                return Some((Err(e), None));
+                                return Some((Err(e), At::Done));
                             }
                             strip_attributes(row);
                         }
                         Some((Ok(rows), next))
                     }
-                    _ => Some((Err(Error::decode("the query answer has no `records`").with_connector(NAME)), None)),
+                    _ => Some((Err(Error::decode("the query answer has no `records`").with_connector(NAME)), At::Done)),
                 }
             }
         })
@@ -348,9 +396,9 @@ impl SalesforceClient {
                     ))
                     .with_connector(NAME));
                 };
-                let url = self.http().resolve(link)?;
-                let mut more: Value = self
-                    .http()
+                let http = self.http().await?;
+                let url = http.resolve(link)?;
+                let mut more: Value = http
                     .request_url(Method::GET, url)
                     .operation(format!("GET /query (more {name})"))
                     .send_json()

@@ -4,7 +4,6 @@
 pub mod client;
 pub mod config;
 pub mod describe;
-pub mod lazy;
 pub mod limits;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -14,7 +13,6 @@ pub mod system;
 
 pub use client::{NAME, SalesforceClient, id18};
 pub use config::{JwtBearerConfig, SalesforceConfig, ShipmentObject};
-pub use lazy::SalesforceConnector;
 pub use sink::SalesforceSink;
 pub use source::{SalesforceSource, SfCursor};
 pub use system::{SalesforceSystem, register};

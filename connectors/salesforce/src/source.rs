@@ -369,15 +369,17 @@ impl SalesforceSource {
             let from = start.deletes_until.or(start.at).unwrap_or(window_start);
             stream::once(async move {
                 let fmt = |d: DateTime<Utc>| d.format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string();
-                let answer: Result<Value> = self
-                    .client
-                    .http()
-                    .get(&format!("sobjects/{object}/deleted/"))
-                    .operation(format!("GET /sobjects/{object}/deleted"))
-                    .query("start", fmt(from))
-                    .query("end", fmt(now))
-                    .send_json()
-                    .await;
+                let answer: Result<Value> = match self.client.http().await {
+                    Ok(http) => {
+                        http.get(&format!("sobjects/{object}/deleted/"))
+                            .operation(format!("GET /sobjects/{object}/deleted"))
+                            .query("start", fmt(from))
+                            .query("end", fmt(now))
+                            .send_json()
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
                 let body = match answer {
                     Ok(b) => b,
                     Err(e) => return vec![Err(e)],

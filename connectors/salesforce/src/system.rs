@@ -8,8 +8,10 @@ use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Set
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
+use crate::client::SalesforceClient;
 use crate::config::SalesforceConfig;
-use crate::lazy::SalesforceConnector;
+use crate::sink::SalesforceSink;
+use crate::source::SalesforceSource;
 
 connector_core::entity_lists! {
     reads: [Customer, Order, Product],
@@ -47,8 +49,9 @@ pub fn register(registry: &mut Registry) {
     registry.register(SalesforceSystem);
 }
 
-fn connector(options: &Options) -> Result<Arc<SalesforceConnector>> {
-    Ok(Arc::new(SalesforceConnector::new(SalesforceConfig::from_options(options)?, None)))
+/// The client of `options`, not yet connected.
+fn client(options: &Options) -> Result<SalesforceClient> {
+    SalesforceClient::new(SalesforceConfig::from_options(options)?, None)
 }
 
 #[async_trait]
@@ -69,16 +72,15 @@ impl System for SalesforceSystem {
         SETTINGS
     }
     fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
-        erase_source(kind, connector(options)?).ok_or_else(|| Error::unsupported("not read"))
+        let source = Arc::new(SalesforceSource::new(client(options)?));
+        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
     }
     fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
-        erase_sink(kind, connector(options)?).ok_or_else(|| Error::unsupported("not written"))
+        let sink = Arc::new(SalesforceSink::new(client(options)?));
+        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
     }
     async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
-        connector_core::Source::<connector_core::model::Customer>::check(
-            connector(options)?.as_ref(),
-        )
-        .await
+        client(options)?.check().await
     }
 
     #[cfg(feature = "simulator")]

@@ -11,6 +11,7 @@ use connector_core::http::{
 use connector_core::model::Currency;
 use connector_core::{Error, ErrorKind, FieldError};
 use secrecy::SecretString;
+use tokio::sync::OnceCell;
 
 use crate::config::{TenantSelector, XeroConfig};
 use crate::limits;
@@ -20,7 +21,8 @@ use crate::wire;
 pub const NAME: &str = "xero";
 
 /// A connection to one Xero organisation, shared by every source and sink of a run so the
-/// single-use refresh token is renewed in one place.
+/// single-use refresh token is renewed in one place. Made without I/O; the session (token,
+/// tenant, base currency) is opened on first use, once.
 #[derive(Debug, Clone)]
 pub struct XeroClient {
     inner: Arc<Inner>,
@@ -28,12 +30,19 @@ pub struct XeroClient {
 
 #[derive(Debug)]
 struct Inner {
+    config: XeroConfig,
+    auth: Arc<OAuth2>,
+    store: Arc<dyn TokenStore>,
+    session: OnceCell<Session>,
+}
+
+/// What connecting found: the tenant, its HTTP client and its currency.
+#[derive(Debug)]
+struct Session {
     http: HttpClient,
     tenant_id: String,
     tenant_name: Option<String>,
     currency: Currency,
-    config: XeroConfig,
-    auth: Arc<OAuth2>,
 }
 
 fn token_endpoint(config: &XeroConfig) -> Result<TokenEndpoint, Error> {
@@ -135,19 +144,38 @@ fn build_http(
 }
 
 impl XeroClient {
-    /// Connects with the configuration: tokens from `store` (seeded with the configured
-    /// refresh token when it holds none), the tenant from `GET /connections`, the base
-    /// currency from `GET /Organisation` unless configured.
-    pub async fn connect(
-        config: XeroConfig,
-        store: Option<Arc<dyn TokenStore>>,
-    ) -> Result<Self, Error> {
+    /// A client for the configuration: tokens in `store` (seeded with the configured refresh
+    /// token when it holds none), or in memory. No I/O: see [`XeroClient::connect`].
+    pub fn new(config: XeroConfig, store: Option<Arc<dyn TokenStore>>) -> Result<Self, Error> {
         let store: Arc<dyn TokenStore> = match store {
             Some(s) => s,
             None => Arc::new(MemoryTokenStore::new(
                 config.refresh_token.clone().map(TokenSet::from_refresh_token),
             )),
         };
+        let auth = Arc::new(OAuth2::refresh_token(token_endpoint(&config)?, store.clone()).build());
+        Ok(Self { inner: Arc::new(Inner { config, auth, store, session: OnceCell::new() }) })
+    }
+
+    /// A client with its session open: the tenant from `GET /connections`, the base currency
+    /// from `GET /Organisation` unless configured.
+    pub async fn connect(
+        config: XeroConfig,
+        store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self, Error> {
+        let client = Self::new(config, store)?;
+        client.session().await?;
+        Ok(client)
+    }
+
+    /// The session, opened on the first call; a failed opening is tried again next time.
+    async fn session(&self) -> Result<&Session, Error> {
+        self.inner.session.get_or_try_init(|| self.open_session()).await
+    }
+
+    async fn open_session(&self) -> Result<Session, Error> {
+        let config = &self.inner.config;
+        let store = &self.inner.store;
         if store.load().await?.is_none() {
             match &config.refresh_token {
                 Some(rt) => store.save(&TokenSet::from_refresh_token(rt.clone())).await?,
@@ -158,7 +186,7 @@ impl XeroClient {
                 }
             }
         }
-        let auth = Arc::new(OAuth2::refresh_token(token_endpoint(&config)?, store).build());
+        let auth = &self.inner.auth;
         let app = RateBudget::shared(
             &format!("xero:app:{}:{}", config.client_id, config.api_url),
             limits::app_budget,
@@ -191,36 +219,32 @@ impl XeroClient {
                 Currency::new(code).map_err(|e| e.context("Organisation.BaseCurrency"))?
             }
         };
-        Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                tenant_id: chosen.tenant_id.clone(),
-                tenant_name: chosen.tenant_name.clone(),
-                currency,
-                config,
-                auth,
-            }),
+        Ok(Session {
+            http,
+            tenant_id: chosen.tenant_id.clone(),
+            tenant_name: chosen.tenant_name.clone(),
+            currency,
         })
     }
 
-    /// The HTTP client of the accounting API (sends `xero-tenant-id`).
-    pub fn http(&self) -> &HttpClient {
-        &self.inner.http
+    /// The HTTP client of the accounting API (sends `xero-tenant-id`), once connected.
+    pub async fn http(&self) -> Result<&HttpClient, Error> {
+        Ok(&self.session().await?.http)
     }
 
-    /// The chosen tenant's id.
-    pub fn tenant_id(&self) -> &str {
-        &self.inner.tenant_id
+    /// The chosen tenant's id, once connected.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.inner.session.get().map(|s| s.tenant_id.as_str())
     }
 
-    /// The chosen organisation's name, as `GET /connections` gave it.
+    /// The chosen organisation's name, as `GET /connections` gave it, once connected.
     pub fn tenant_name(&self) -> Option<&str> {
-        self.inner.tenant_name.as_deref()
+        self.inner.session.get().and_then(|s| s.tenant_name.as_deref())
     }
 
-    /// The organisation's base currency.
-    pub fn currency(&self) -> Currency {
-        self.inner.currency
+    /// The organisation's base currency (connecting first if need be).
+    pub async fn currency(&self) -> Result<Currency, Error> {
+        Ok(self.session().await?.currency)
     }
 
     /// The configuration.
@@ -233,9 +257,10 @@ impl XeroClient {
         self.inner.auth.refreshes()
     }
 
-    /// A connection test: one call to `/Organisation`.
+    /// A connection test: connecting, then one call to `/Organisation`.
     pub async fn check(&self) -> Result<(), Error> {
-        self.http().get("Organisation").operation("GET /Organisation").send().await.map(|_| ())
+        let http = self.http().await?;
+        http.get("Organisation").operation("GET /Organisation").send().await.map(|_| ())
     }
 }
 

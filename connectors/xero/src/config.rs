@@ -194,6 +194,16 @@ impl XeroConfig {
         Ok(c)
     }
 
+    /// Reads the settings from CLI-style options (`client_id`, `client_secret`,
+    /// `refresh_token`, `tenant_id`, `api_url`, `token_url`, `connections_url`, `page_size`).
+    pub fn from_options(
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, Error> {
+        Self::from_lookup(|k| {
+            options.get(&k.trim_start_matches("CONNECTOR_XERO_").to_ascii_lowercase()).cloned()
+        })
+    }
+
     /// Whether the environment holds Xero credentials.
     pub fn env_present() -> bool {
         std::env::var(ENV_CLIENT_ID).is_ok_and(|v| !v.is_empty())

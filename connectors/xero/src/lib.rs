@@ -4,7 +4,6 @@
 pub mod client;
 pub mod config;
 pub mod convert;
-pub mod lazy;
 pub mod limits;
 mod page;
 #[cfg(feature = "simulator")]
@@ -16,7 +15,7 @@ pub mod wire;
 
 pub use client::{NAME, XeroClient, exchange_authorization_code};
 pub use config::{OrderInvoiceStatus, TenantSelector, XeroConfig};
-pub use lazy::{FileTokenStore, XeroConnector};
+pub use connector_core::http::FileTokenStore;
 pub use sink::XeroSink;
 pub use source::{XeroCursor, XeroSource};
 pub use system::{XeroSystem, register};

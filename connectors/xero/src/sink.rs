@@ -122,20 +122,22 @@ impl XeroSink {
         let keys: Vec<&str> = rows.iter().map(|r| r.idempotency.as_str()).collect();
         let idem = batch_key(collection, &keys);
         let bodies: Vec<&Value> = rows.iter().map(|r| &r.body).collect();
-        let mut req = self
-            .client
-            .http()
-            .post(path)
-            .operation(format!("POST /{path}"))
-            .query("summarizeErrors", "false");
-        if path == "Invoices" {
-            req = req.query("unitdp", 4);
-        }
-        let answer = req
-            .idempotency_key(&idem)
-            .json(&json!({ collection: bodies }))
-            .send_json::<Value>()
-            .await;
+        let answer = match self.client.http().await {
+            Ok(http) => {
+                let mut req = http
+                    .post(path)
+                    .operation(format!("POST /{path}"))
+                    .query("summarizeErrors", "false");
+                if path == "Invoices" {
+                    req = req.query("unitdp", 4);
+                }
+                req.idempotency_key(&idem)
+                    .json(&json!({ collection: bodies }))
+                    .send_json::<Value>()
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let body = match answer {
             Ok(b) => b,
             Err(e) => {
@@ -202,6 +204,7 @@ impl XeroSink {
         let mut req = self
             .client
             .http()
+            .await?
             .get(path)
             .operation(format!("GET /{path}"))
             .query("where", filter)
@@ -256,6 +259,7 @@ impl XeroSink {
         let mut body: Value = self
             .client
             .http()
+            .await?
             .get("Quotes")
             .operation("GET /Quotes")
             .query("QuoteNumber", number.trim())
@@ -278,6 +282,7 @@ impl XeroSink {
         match self
             .client
             .http()
+            .await?
             .get(&format!("{path}/{id}"))
             .operation(format!("GET /{path}/{{id}}"))
             .send_json::<Value>()
@@ -408,7 +413,7 @@ impl Sink<Order> for XeroSink {
         }
         if let Some((id, raw)) = self.quote_for(number).await? {
             let ctx = Ctx {
-                currency: self.client.currency(),
+                currency: self.client.currency().await?,
                 rep_category: self.client.config().rep_tracking_category.clone(),
             };
             let matched = raw.get("QuoteNumber").and_then(Value::as_str).unwrap_or_default();
@@ -504,7 +509,7 @@ impl Sink<Customer> for XeroSink {
             }
         };
         let ctx = Ctx {
-            currency: self.client.currency(),
+            currency: self.client.currency().await?,
             rep_category: self.client.config().rep_tracking_category.clone(),
         };
         Ok(self.contact_where(&f, field, &key.value).await?.map(|(id, held, raw)| {

@@ -156,7 +156,8 @@ struct Listing {
 /// Where a listing's stream stands: the cursor, the page being read and what is left of it.
 struct Walk<E> {
     cursor: XeroCursor,
-    ctx: Ctx,
+    /// Known once connected (before the first page).
+    ctx: Option<Ctx>,
     page: u32,
     done: bool,
     snapshot: bool,
@@ -182,11 +183,12 @@ impl XeroSource {
         self.client.config().page_size.clamp(1, MAX_PAGE_SIZE)
     }
 
-    fn ctx(&self) -> Ctx {
-        Ctx {
-            currency: self.client.currency(),
+    /// What conversion needs of the organisation (connecting first if need be).
+    async fn ctx(&self) -> Result<Ctx> {
+        Ok(Ctx {
+            currency: self.client.currency().await?,
             rep_category: self.client.config().rep_tracking_category.clone(),
-        }
+        })
     }
 
     async fn fetch_raw(
@@ -198,6 +200,7 @@ impl XeroSource {
         let mut req = self
             .client
             .http()
+            .await?
             .get(l.path)
             .operation(format!("GET /{}", l.path))
             .query("order", "UpdatedDateUTC ASC");
@@ -289,7 +292,7 @@ impl XeroSource {
         let paged = l.page_size.is_some();
         let start = Walk {
             cursor,
-            ctx: self.ctx(),
+            ctx: None,
             page: 1,
             done: false,
             snapshot,
@@ -303,9 +306,9 @@ impl XeroSource {
                 if let Some(change) = st.tail.pop_front() {
                     return Some((change, st));
                 }
-                if let Some(page) = st.rows.as_mut() {
+                if let (Some(page), Some(ctx)) = (st.rows.as_mut(), st.ctx.as_ref()) {
                     if let Some(raw) = page.next_row() {
-                        if let Some(change) = read_row(l, &mut st.cursor, &st.ctx, raw, conv) {
+                        if let Some(change) = read_row(l, &mut st.cursor, ctx, raw, conv) {
                             return Some((Ok(change), st));
                         }
                         continue;
@@ -329,6 +332,15 @@ impl XeroSource {
                 }
                 if st.done {
                     return None;
+                }
+                if st.ctx.is_none() {
+                    match self.ctx().await {
+                        Ok(ctx) => st.ctx = Some(ctx),
+                        Err(e) => {
+                            st.done = true;
+                            return Some((Err(e), st));
+                        }
+                    }
                 }
                 match self.fetch_page(l, st.cursor.at, paged.then_some(st.page)).await {
                     Ok(page) => {
@@ -531,8 +543,8 @@ impl Source<PriceList> for XeroSource {
     /// Xero keeps one sales price per item: the whole set is one price list, read in full
     /// whatever the mode (a change to one price changes the list).
     fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<PriceList>>> {
-        let ctx = self.ctx();
         let fut = async move {
+            let ctx = self.ctx().await?;
             let items = self.fetch_page(Self::items_listing(), None, None).await?;
             let mut list = PriceList {
                 code: self.client.config().price_list_code.clone(),
@@ -635,6 +647,7 @@ pub async fn rep_options(client: &XeroClient) -> Result<Vec<String>> {
     let Some(cat) = client.config().rep_tracking_category.clone() else { return Ok(Vec::new()) };
     let body: Value = client
         .http()
+        .await?
         .get("TrackingCategories")
         .operation("GET /TrackingCategories")
         .send_json()

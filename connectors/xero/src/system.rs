@@ -9,7 +9,11 @@ use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
 use crate::config::XeroConfig;
-use crate::lazy::{FileTokenStore, XeroConnector};
+use connector_core::http::FileTokenStore;
+
+use crate::client::XeroClient;
+use crate::sink::XeroSink;
+use crate::source::XeroSource;
 
 connector_core::entity_lists! {
     reads: [Customer, Product, PriceList, StockLevel, Invoice, Order],
@@ -38,15 +42,16 @@ pub fn register(registry: &mut Registry) {
     registry.register(XeroSystem);
 }
 
-/// The connector of `options`. Rotated refresh tokens go to the `token_file` when one is
-/// named, else to the host's state store (`ctx`), else stay in memory.
-fn connector(options: &Options, ctx: &Context) -> Result<Arc<XeroConnector>> {
+/// The client of `options`, not yet connected. Rotated refresh tokens go to the
+/// `token_file` when one is named, else to the host's state store (`ctx`), else stay in
+/// memory.
+fn client(options: &Options, ctx: &Context) -> Result<XeroClient> {
     let config = XeroConfig::from_options(options)?;
     let store: Option<Arc<dyn TokenStore>> = match options.get("token_file") {
         Some(p) => Some(Arc::new(FileTokenStore::new(p))),
         None => ctx.token_store(NAME, &config.client_id, config.refresh_token.as_ref()),
     };
-    Ok(Arc::new(XeroConnector::new(config, store)))
+    XeroClient::new(config, store)
 }
 
 #[async_trait]
@@ -67,16 +72,15 @@ impl System for XeroSystem {
         SETTINGS
     }
     fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
-        erase_source(kind, connector(options, ctx)?).ok_or_else(|| Error::unsupported("not read"))
+        let source = Arc::new(XeroSource::new(client(options, ctx)?));
+        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
     }
     fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink> {
-        erase_sink(kind, connector(options, ctx)?).ok_or_else(|| Error::unsupported("not written"))
+        let sink = Arc::new(XeroSink::new(client(options, ctx)?));
+        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
     }
     async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
-        connector_core::Source::<connector_core::model::Customer>::check(
-            connector(options, ctx)?.as_ref(),
-        )
-        .await
+        client(options, ctx)?.check().await
     }
 
     /// `sim_invoices` = N serves N generated invoices (three lines each, made page by page:

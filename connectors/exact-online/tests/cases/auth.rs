@@ -89,8 +89,8 @@ async fn an_authorization_code_works_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_registry_connector_connects_lazily_and_keeps_the_rotated_token_in_a_file() {
-    use connector_exact_online::{ExactConfig, ExactConnector, FileTokenStore};
+async fn a_client_connects_on_first_use_and_keeps_the_rotated_token_in_a_file() {
+    use connector_exact_online::{ExactClient, ExactConfig, ExactSource, FileTokenStore};
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
     let c = sim.config();
@@ -112,7 +112,7 @@ async fn the_registry_connector_connects_lazily_and_keeps_the_rotated_token_in_a
     let file = dir.join("token.json");
     let _ = std::fs::remove_file(&file);
     let store: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new(&file));
-    let connector = ExactConnector::new(config, Some(store.clone()));
+    let connector = ExactSource::new(ExactClient::new(config, Some(store.clone())).unwrap());
     assert!(sim.journal().is_empty(), "nothing happens before first use");
     let mut stream = connector_core::source::Source::<Customer>::read(&connector, ReadMode::Full);
     let mut n = 0;

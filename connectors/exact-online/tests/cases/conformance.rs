@@ -113,7 +113,7 @@ async fn every_answer_the_simulator_serves_keeps_to_the_description() {
         ExactSink::new(ExactClient::connect(config, Some(store.clone())).await.unwrap());
     let i = order("SF-201", "jan.devries@example.nl", &[("SERVICE-TUNE", "1", "45")]);
     Sink::<connector_core::model::Order>::write(&invoicing, vec![req("SF-201", i)]).await.unwrap();
-    let h = client.http();
+    let h = client.http().await.unwrap();
     // Whole records (no `$select`, `$top=1`) of every standard listing, lines expanded.
     for (p, expand) in [
         ("crm/Accounts", ""),

@@ -12,7 +12,7 @@ async fn customers_come_from_the_sync_api_with_trimmed_codes_and_select() {
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
     let client = connect(&sim).await;
-    assert_eq!(client.division(), DIVISION, "read from current/Me");
+    assert_eq!(client.division(), Some(DIVISION), "read from current/Me");
     let source = ExactSource::new(client);
     let r = read::<Customer>(&source, ReadMode::Full).await;
     assert!(r.error.is_none(), "{:?}", r.error);

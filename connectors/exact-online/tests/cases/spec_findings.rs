@@ -15,7 +15,7 @@ use crate::support::*;
 
 /// Exact's answer to a raw GET: status and error text.
 async fn refused(client: &ExactClient, p: &str, query: &[(&str, &str)]) -> (u16, String) {
-    let mut call = client.http().get(p);
+    let mut call = client.http().await.unwrap().get(p);
     for (k, v) in query {
         call = call.query(k, *v);
     }

@@ -222,15 +222,17 @@ impl SalesforceSink {
                     rec
                 })
                 .collect();
-            let answer = self
-                .client
-                .http()
-                .request(method.clone(), path)
-                .operation(format!("{method} /{path}"))
-                .idempotent(!creating)
-                .json(&json!({"allOrNone": false, "records": records}))
-                .send_json::<Vec<Value>>()
-                .await;
+            let answer = match self.client.http().await {
+                Ok(http) => {
+                    http.request(method.clone(), path)
+                        .operation(format!("{method} /{path}"))
+                        .idempotent(!creating)
+                        .json(&json!({"allOrNone": false, "records": records}))
+                        .send_json::<Vec<Value>>()
+                        .await
+                }
+                Err(e) => Err(e),
+            };
             match answer {
                 Ok(results) => {
                     for (i, row) in chunk.into_iter().enumerate() {

@@ -57,7 +57,7 @@ async fn accounts_and_orders_come_with_their_children_from_the_instance_url() {
     let _io = hold();
     let sim = SalesforceSimulator::start().await.unwrap();
     let client = SalesforceClient::connect(sim.config(), None).await.unwrap();
-    assert_eq!(client.instance_url(), sim.base_url().trim_end_matches('/'));
+    assert_eq!(client.instance_url(), Some(sim.base_url().trim_end_matches('/')));
     let source = SalesforceSource::new(client);
     let r = read::<Customer>(&source, ReadMode::Full).await;
     assert!(r.error.is_none(), "{:?}", r.error);
@@ -179,7 +179,9 @@ async fn the_registry_connector_connects_on_first_use_from_options() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let config = connector_salesforce::SalesforceConfig::from_options(&options).unwrap();
-    let connector = connector_salesforce::SalesforceConnector::new(config, None);
+    let connector = connector_salesforce::SalesforceSource::new(
+        connector_salesforce::SalesforceClient::new(config, None).unwrap(),
+    );
     assert!(sim.journal().is_empty(), "nothing before first use");
     let mut n = 0;
     let mut st = Source::<Order>::read(&connector, ReadMode::Full);

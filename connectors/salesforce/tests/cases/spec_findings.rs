@@ -278,11 +278,20 @@ async fn the_simulator_refuses_columns_a_standard_org_lacks() {
     assert!(e.message().contains("No such column 'ERP_Id__c' on entity 'Account'"), "{e}");
     let body = serde_json::json!({"allOrNone": false, "records": [
         {"attributes": {"type": "Account"}, "Name": "X", "ERP_Id__c": "1"}]});
-    let answer: Vec<serde_json::Value> =
-        client.http().post("composite/sobjects").json(&body).send_json().await.unwrap();
+    let answer: Vec<serde_json::Value> = client
+        .http()
+        .await
+        .unwrap()
+        .post("composite/sobjects")
+        .json(&body)
+        .send_json()
+        .await
+        .unwrap();
     assert_eq!(answer[0]["errors"][0]["statusCode"], "INVALID_FIELD");
     let e = client
         .http()
+        .await
+        .unwrap()
         .patch("composite/sobjects/Account/AccountNumber")
         .json(&body)
         .send_json::<serde_json::Value>()

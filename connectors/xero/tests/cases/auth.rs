@@ -20,14 +20,14 @@ async fn tenant_by_exact_name_by_id_and_a_clear_error_otherwise() {
     let store = Arc::new(MemoryTokenStore::default());
     let client = XeroClient::connect(config.clone(), Some(store.clone())).await.unwrap();
     assert_eq!(client.tenant_name(), Some(TENANT_NAME));
-    assert_eq!(client.currency().as_str(), "NZD");
+    assert_eq!(client.currency().await.unwrap().as_str(), "NZD");
 
     // The refresh token rotated; the store holds the new one, so the next connect uses it.
     let rotated = store.current().unwrap().refresh_token.unwrap();
     assert_ne!(rotated.expose_secret(), config.refresh_token.as_ref().unwrap().expose_secret());
     config.tenant = TenantSelector::parse(OTHER_TENANT_ID);
     let other = XeroClient::connect(config.clone(), Some(store.clone())).await.unwrap();
-    assert_eq!(other.tenant_id(), OTHER_TENANT_ID);
+    assert_eq!(other.tenant_id(), Some(OTHER_TENANT_ID));
 
     config.tenant = TenantSelector::parse("demo company (nz)");
     let e = XeroClient::connect(config.clone(), Some(store.clone())).await.unwrap_err();
@@ -106,4 +106,24 @@ async fn an_access_token_expiring_mid_run_is_refreshed_and_nothing_is_lost() {
     assert!(sim.journal().count_status(401) >= 1);
     assert_eq!(client.token_refreshes(), 2, "one at connect, one after the 401");
     assert!(sim.tokens().stats().refresh_refused == 0);
+}
+
+/// Making a client, a source and a sink sends nothing; the first read connects (token,
+/// tenant, currency) once, and later reads and writes reuse that session.
+#[tokio::test]
+async fn the_session_opens_on_first_use_and_once() {
+    let sim = XeroSimulator::start().await.unwrap();
+    let client = XeroClient::new(sim.config(), None).unwrap();
+    let source = XeroSource::new(client.clone());
+    let _sink = connector_xero::XeroSink::new(client.clone());
+    assert_eq!(sim.journal().count(|_| true), 0, "no I/O before first use");
+    assert_eq!(client.tenant_id(), None);
+    let first = read::<Customer>(&source, ReadMode::Full).await;
+    assert!(first.error.is_none() && !first.upserts.is_empty(), "{:?}", first.error);
+    let connects = |sim: &XeroSimulator| sim.journal().count(|e| e.path.ends_with("/connections"));
+    assert_eq!(connects(&sim), 1);
+    read::<Customer>(&source, ReadMode::Full).await;
+    client.check().await.unwrap();
+    assert_eq!(connects(&sim), 1, "the session is reused");
+    assert_eq!(client.tenant_id(), Some(connector_xero::simulator::TENANT_ID));
 }

@@ -116,7 +116,7 @@ async fn every_request_the_connector_builds_keeps_to_the_description() {
 async fn every_answer_the_simulator_serves_keeps_to_the_description() {
     let sim = XeroSimulator::start().await.unwrap();
     let client = connect(&sim).await;
-    let h = client.http();
+    let h = client.http().await.unwrap();
     let get = |path: &str| h.get(path).send_json::<Value>();
     for path in ["Organisation", "TrackingCategories", "Items", "Contacts", "Invoices", "Quotes"] {
         get(path).await.unwrap();
@@ -170,7 +170,7 @@ async fn every_answer_the_simulator_serves_keeps_to_the_description() {
 async fn what_xero_ignores_passes_and_what_it_refuses_is_refused() {
     let sim = XeroSimulator::start().await.unwrap();
     let client = connect(&sim).await;
-    let h = client.http();
+    let h = client.http().await.unwrap();
     // `where` on Quotes is ignored: every quote comes back (and the breach is recorded).
     let all: Value =
         h.get("Quotes").query("where", "Reference==\"nothing\"").send_json().await.unwrap();

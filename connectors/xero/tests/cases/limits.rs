@@ -20,8 +20,9 @@ async fn client(sim: &XeroSimulator, page_size: u32) -> XeroClient {
     XeroClient::connect(config, None).await.unwrap()
 }
 
-fn app_remaining(client: &XeroClient) -> Option<u64> {
-    client.http().rate_budgets().iter().find_map(|b| b.remaining(Window::APP_MINUTE))
+async fn app_remaining(client: &XeroClient) -> Option<u64> {
+    let http = client.http().await.unwrap();
+    http.rate_budgets().iter().find_map(|b| b.remaining(Window::APP_MINUTE))
 }
 
 fn our_calls(sim: &XeroSimulator, status: Option<u16>) -> usize {
@@ -71,7 +72,7 @@ async fn the_app_budget_fed_by_x_appminlimit_remaining_keeps_under_the_app_limit
     let sim = XeroSimulator::builder().empty().app_limit(8).start().await.unwrap();
     seed_contacts(&sim, 40);
     let client = client(&sim, 5).await;
-    assert_eq!(app_remaining(&client), Some(7), "GET /Organisation's answer fed the budget");
+    assert_eq!(app_remaining(&client).await, Some(7), "GET /Organisation's answer fed the budget");
     let source = XeroSource::new(client.clone());
     let start = tokio::time::Instant::now();
     let r = read::<Customer>(&source, ReadMode::Full).await;

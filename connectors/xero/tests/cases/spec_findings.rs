@@ -253,6 +253,8 @@ async fn a_line_total_that_does_not_add_up_is_refused() {
     }]});
     let answer: Value = client
         .http()
+        .await
+        .unwrap()
         .post("Invoices")
         .query("summarizeErrors", "false")
         .json(&body)
