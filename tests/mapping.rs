@@ -108,7 +108,7 @@ async fn updates_leave_create_only_fields_alone_and_empty_values_do_not_blank() 
         .run(RunMode::Full)
         .await;
     assert_eq!(report.counts.created, 1, "{report:?}");
-    let (_, created, _) = sink.records()["100"].clone();
+    let created = sink.records()["100"].record.clone();
     assert_eq!(created.name.as_deref(), Some("Widget"));
     assert_eq!(created.long_description.as_deref(), Some("Long, written at create"));
 
@@ -117,7 +117,7 @@ async fn updates_leave_create_only_fields_alone_and_empty_values_do_not_blank() 
         .run(RunMode::Full)
         .await;
     assert_eq!(report.counts.updated, 1, "{report:?}");
-    let (_, sent, _) = sink.records()["100"].clone();
+    let sent = sink.records()["100"].record.clone();
     assert_eq!(sent.name.as_deref(), Some("Widget 2"));
     assert_eq!(sent.long_description, None, "a create-only field must not be sent on update");
     assert_eq!(sent.description, None, "a blank source value must not be sent as an empty string");
@@ -279,7 +279,7 @@ default = "retail"
     let c = &report.counts;
     assert_eq!((c.created, c.skipped, c.quarantined), (1, 1, 2), "{report:?}");
     let landed = sink.records();
-    let (_, (_, mapped, _)) = landed.iter().next().unwrap();
+    let mapped = &landed.values().next().unwrap().record;
     assert_eq!(mapped.number.as_deref(), Some("C-1"));
     assert_eq!(mapped.phones[0].number, "+31020123");
     assert_eq!(mapped.sales_rep.as_ref().and_then(|r| r.key.as_deref()), Some("jan.vermeer"));

@@ -136,9 +136,21 @@ pub struct SinkFaults {
     pub fail_after_commit: u32,
 }
 
+/// A record held by a [`MemorySink`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Stored<E> {
+    /// The id the sink gave it (`crm-1`).
+    pub target_id: String,
+    /// The record as last written.
+    pub record: E,
+    /// Active, or inactive after a deactivation.
+    pub lifecycle: Lifecycle,
+}
+
 #[derive(Debug)]
 struct SinkState<E> {
-    records: BTreeMap<String, (String, E, Lifecycle)>,
+    records: BTreeMap<String, Stored<E>>,
     next_id: u64,
     faults: SinkFaults,
     write_calls: u64,
@@ -187,8 +199,8 @@ impl<E: Entity> MemorySink<E> {
         f(&mut self.lock().faults);
     }
 
-    /// The records held, by key: (target id, record, lifecycle).
-    pub fn records(&self) -> BTreeMap<String, (String, E, Lifecycle)> {
+    /// The records held, by key.
+    pub fn records(&self) -> BTreeMap<String, Stored<E>> {
         self.lock().records.clone()
     }
 
@@ -261,10 +273,12 @@ impl<E: Entity> Sink<E> for MemorySink<E> {
         let hit = if key.field == "key" {
             state.records.get(&key.value)
         } else {
-            state.records.values().find(|(_, r, _)| field_matches(r, &key.field, &key.value))
+            state.records.values().find(|s| field_matches(&s.record, &key.field, &key.value))
         };
         // The record's own field was compared with the value: it is what matched.
-        Ok(hit.map(|(id, r, _)| Found::new(id.clone(), key.value.clone()).with_record(r.clone())))
+        Ok(hit.map(|s| {
+            Found::new(s.target_id.clone(), key.value.clone()).with_record(s.record.clone())
+        }))
     }
 
     async fn write(&self, batch: Vec<WriteRequest<E>>) -> Result<Vec<WriteOutcome>> {
@@ -293,24 +307,26 @@ impl<E: Entity> Sink<E> for MemorySink<E> {
             let outcome = match req.action {
                 WriteAction::Upsert(record) => {
                     let lifecycle = record.meta().lifecycle;
-                    match state.records.get(&req.key).map(|(id, _, _)| id.clone()) {
+                    match state.records.get(&req.key).map(|s| s.target_id.clone()) {
                         Some(id) => {
-                            state.records.insert(req.key.clone(), (id.clone(), record, lifecycle));
+                            let stored = Stored { target_id: id.clone(), record, lifecycle };
+                            state.records.insert(req.key.clone(), stored);
                             Outcome::Updated { target_id: id }
                         }
                         None => {
                             let id = format!("{}-{}", self.name, state.next_id);
                             state.next_id += 1;
                             *state.creates_by_key.entry(req.key.clone()).or_insert(0) += 1;
-                            state.records.insert(req.key.clone(), (id.clone(), record, lifecycle));
+                            let stored = Stored { target_id: id.clone(), record, lifecycle };
+                            state.records.insert(req.key.clone(), stored);
                             Outcome::Created { target_id: id }
                         }
                     }
                 }
                 WriteAction::Deactivate => match state.records.get_mut(&req.key) {
-                    Some((id, _, lc)) => {
-                        *lc = Lifecycle::Inactive;
-                        Outcome::Deactivated { target_id: id.clone() }
+                    Some(s) => {
+                        s.lifecycle = Lifecycle::Inactive;
+                        Outcome::Deactivated { target_id: s.target_id.clone() }
                     }
                     None => {
                         Outcome::Failed { error: Error::new(ErrorKind::NotFound, "no such record") }

@@ -70,8 +70,8 @@ impl<E: Entity> FlowBuilder<E> {
     }
 
     /// Appends a step.
-    pub fn step(mut self, step: Arc<dyn Step<E>>) -> Self {
-        self.flow.steps.push(step);
+    pub fn step(mut self, step: impl Step<E> + 'static) -> Self {
+        self.flow.steps.push(Arc::new(step));
         self
     }
 

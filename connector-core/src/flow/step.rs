@@ -53,6 +53,18 @@ pub trait Step<E: Entity>: Send + Sync {
     async fn apply(&self, record: E, ctx: &StepContext) -> StepOutcome<E>;
 }
 
+/// A shared step is a step: `FlowBuilder::step` takes a concrete step or an `Arc` of one.
+#[async_trait]
+impl<E: Entity, S: Step<E> + ?Sized> Step<E> for Arc<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    async fn apply(&self, record: E, ctx: &StepContext) -> StepOutcome<E> {
+        (**self).apply(record, ctx).await
+    }
+}
+
 /// A step from a synchronous closure.
 pub struct FnStep<E, F> {
     name: String,

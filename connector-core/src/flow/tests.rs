@@ -78,7 +78,7 @@ async fn changed_record_is_updated_not_created() {
     changed[1].name = Some("Renamed".into());
     let r = flow(changed, sink.clone(), state).build().run(RunMode::Full).await;
     assert_eq!((r.counts.updated, r.counts.unchanged, r.counts.created), (1, 2, 0));
-    assert_eq!(sink.records()["C-2"].1.name.as_deref(), Some("Renamed"));
+    assert_eq!(sink.records()["C-2"].record.name.as_deref(), Some("Renamed"));
     assert!(sink.creates_by_key().values().all(|n| *n == 1));
 }
 
@@ -210,14 +210,14 @@ async fn deactivation_cap_holds_and_small_absences_are_deactivated() {
     assert_eq!(r.counts.deactivated, 0);
     assert!(r.notes.iter().any(|n| n.contains("deactivation cap held")), "{:?}", r.notes);
     assert!(alerts.lock().unwrap().iter().any(|a| matches!(a.kind, AlertKind::LimitHeld(_))));
-    assert!(sink.records().values().all(|(_, _, lc)| *lc == Lifecycle::Active));
+    assert!(sink.records().values().all(|s| s.lifecycle == Lifecycle::Active));
     // Five vanish: within the cap.
     let r = build(customers(95)).run(RunMode::Full).await;
     assert_eq!(r.counts.deactivated, 5, "{r:?}");
     let inactive: Vec<_> = sink
         .records()
         .into_iter()
-        .filter(|(_, v)| v.2 == Lifecycle::Inactive)
+        .filter(|(_, v)| v.lifecycle == Lifecycle::Inactive)
         .map(|(k, _)| k)
         .collect();
     assert_eq!(inactive, vec!["C-100", "C-96", "C-97", "C-98", "C-99"]);
@@ -320,7 +320,7 @@ async fn step_failures_and_skips_are_reported_and_the_run_goes_on() {
         .run(RunMode::Full)
         .await;
     assert_eq!((r.counts.created, r.counts.skipped, r.counts.quarantined), (4, 1, 1));
-    assert!(sink.records().values().all(|(_, c, _)| c.notes.as_deref() == Some("mapped")));
+    assert!(sink.records().values().all(|s| s.record.notes.as_deref() == Some("mapped")));
     let q = state.quarantine_list(&QuarantineFilter::default()).await.unwrap();
     assert_eq!(q[0].stage, "mapping");
     assert_eq!(q[0].error.field(), Some("payment_term"));
@@ -382,8 +382,8 @@ async fn source_rejects_are_quarantined_and_block_absence_deactivation() {
     // The explicit delete deactivates C-1; C-3 is absent but a row was unreadable: kept.
     assert_eq!(r.counts.deactivated, 1, "{r:?}");
     assert!(r.notes.iter().any(|n| n.contains("absence is not trusted")), "{:?}", r.notes);
-    assert_eq!(sink.records()["C-3"].2, Lifecycle::Active);
-    assert_eq!(sink.records()["C-1"].2, Lifecycle::Inactive);
+    assert_eq!(sink.records()["C-3"].lifecycle, Lifecycle::Active);
+    assert_eq!(sink.records()["C-1"].lifecycle, Lifecycle::Inactive);
 }
 
 /// A sink whose credentials are refused on the second call.
@@ -477,7 +477,7 @@ async fn same_key_twice_in_one_run_lands_in_order() {
     let r =
         flow(records, sink.clone(), Arc::new(MemoryStore::new())).build().run(RunMode::Full).await;
     assert_eq!((r.counts.created, r.counts.updated), (3, 1));
-    assert_eq!(sink.records()["C-2"].1.name.as_deref(), Some("Second version"));
+    assert_eq!(sink.records()["C-2"].record.name.as_deref(), Some("Second version"));
 }
 
 fn order(number: &str, company: Option<&str>, email: &str, skus: &[&str]) -> Order {
@@ -545,14 +545,14 @@ async fn business_steps_find_or_create_customer_and_ensure_products() {
     assert_eq!(err.field(), Some("lines[1].sku"));
     assert!(err.to_string().contains("SKU-404"), "{err}");
     let held = customers.records();
-    let company = held.values().find(|(_, c, _)| c.name.as_deref() == Some("Acme BV")).unwrap();
-    assert_eq!(company.1.kind, crate::model::CustomerKind::Company);
-    assert_eq!(company.1.contacts[0].full_name(), "Jan Jansen");
+    let company = held.values().find(|s| s.record.name.as_deref() == Some("Acme BV")).unwrap();
+    assert_eq!(company.record.kind, crate::model::CustomerKind::Company);
+    assert_eq!(company.record.contacts[0].full_name(), "Jan Jansen");
     let person =
-        held.values().find(|(_, c, _)| c.kind == crate::model::CustomerKind::Person).unwrap();
-    assert_eq!(person.1.name.as_deref(), Some("Jan Jansen"));
-    let so1 = &orders.records()["SO-1"].1;
-    assert_eq!(so1.party.customer.id.as_deref(), Some(company.0.as_str()));
+        held.values().find(|s| s.record.kind == crate::model::CustomerKind::Person).unwrap();
+    assert_eq!(person.record.name.as_deref(), Some("Jan Jansen"));
+    let so1 = &orders.records()["SO-1"].record;
+    assert_eq!(so1.party.customer.id.as_deref(), Some(company.target_id.as_str()));
 
     // The product appears; replay lands the order. A rerun skips what exists.
     products
@@ -593,10 +593,10 @@ async fn create_only_fields_are_left_out_of_updates_and_steps_know_the_target_id
     let mut records = customers(1);
     records[0].notes = Some("long description, enriched later in the CRM".into());
     assert_eq!(build(records.clone()).run(RunMode::Full).await.counts.created, 1);
-    assert!(sink.records()["C-1"].1.notes.is_some(), "create sends create-only fields");
+    assert!(sink.records()["C-1"].record.notes.is_some(), "create sends create-only fields");
     records[0].name = Some("Renamed".into());
     assert_eq!(build(records.clone()).run(RunMode::Full).await.counts.updated, 1);
-    assert_eq!(sink.records()["C-1"].1.notes, None, "update leaves them out");
+    assert_eq!(sink.records()["C-1"].record.notes, None, "update leaves them out");
     assert_eq!(
         build(records).run(RunMode::Full).await.counts.unchanged,
         1,
