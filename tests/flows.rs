@@ -42,7 +42,7 @@ async fn csv_to_jsonl_flow_quarantines_a_bad_row_keeps_the_rest_and_lands_it_aft
     let flow = FlowFile::load(dir.path().join("flow.toml")).unwrap();
 
     let r = flow.run(state.clone(), RunMode::Full, false, None).await.unwrap();
-    assert_eq!(r.status, "partial", "{r:?}");
+    assert_eq!(r.status, connector_sdk::flow::RunStatus::Partial, "{r:?}");
     assert_eq!((r.counts.created, r.counts.quarantined), (3, 1));
     let err = &r.errors[0].1;
     assert_eq!(err.record(), Some("C-3"));

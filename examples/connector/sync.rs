@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use connector_sdk::Result;
-use connector_sdk::flow::{RunMode, RunReport};
+use connector_sdk::flow::{RunMode, RunReport, RunStatus};
 use connector_sdk::flowfile::FlowFile;
 
 use crate::output;
@@ -32,9 +32,9 @@ pub async fn replay(state: &Path, flow: &Path) -> Result<ExitCode> {
 
 /// 0 when everything landed, 2 when records were quarantined, 1 when the run failed.
 pub fn exit_code(report: &RunReport) -> ExitCode {
-    match report.status.as_str() {
-        "succeeded" => ExitCode::SUCCESS,
-        "partial" => ExitCode::from(2),
+    match report.status {
+        RunStatus::Succeeded => ExitCode::SUCCESS,
+        RunStatus::Partial => ExitCode::from(2),
         _ => ExitCode::FAILURE,
     }
 }

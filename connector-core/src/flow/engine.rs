@@ -10,7 +10,9 @@ use futures_util::{Future, StreamExt};
 use super::batch::{BatchOutput, Item, RunCtx};
 use super::options::{FlowOptions, RunMode};
 use super::pipeline::Pipeline;
-use super::report::{Alert, AlertFn, AlertKind, Plan, PlanItem, Progress, ProgressFn, RunReport};
+use super::report::{
+    Alert, AlertFn, AlertKind, Plan, PlanItem, Progress, ProgressFn, RunReport, RunStatus,
+};
 use super::step::Step;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Entity;
@@ -217,7 +219,7 @@ impl<E: Entity> Flow<E> {
         let report = RunReport {
             flow: self.name.clone(),
             mode: mode.to_string(),
-            status: "failed".into(),
+            status: RunStatus::Failed,
             duration: started.elapsed(),
             failure: Some(e.clone()),
             ..Default::default()
@@ -517,13 +519,12 @@ impl<E: Entity> Flow<E> {
         report.duration = started.elapsed();
         report.calls = crate::http::stats::current().unwrap_or_default();
         report.status = if failure.is_some() {
-            "failed"
+            RunStatus::Failed
         } else if report.counts.quarantined > 0 {
-            "partial"
+            RunStatus::Partial
         } else {
-            "succeeded"
-        }
-        .into();
+            RunStatus::Succeeded
+        };
         report.failure = failure;
         let record = RunRecord {
             id: run_id,
@@ -532,7 +533,7 @@ impl<E: Entity> Flow<E> {
             started_at: Utc::now()
                 - chrono::Duration::from_std(report.duration).unwrap_or_default(),
             finished_at: Some(Utc::now()),
-            status: report.status.clone(),
+            status: report.status.as_str().to_owned(),
             report: serde_json::to_value(&report).ok(),
         };
         if let Err(e) = self.state.run_finished(record).await {

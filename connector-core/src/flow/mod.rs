@@ -32,7 +32,7 @@ pub use hash::{content_hash, idempotency_key};
 pub use options::{ActivityLevel, FlowOptions, LookupFn, PrepareUpdateFn, RunMode};
 pub use redact::{REDACTED, redact_personal};
 pub use report::{
-    Alert, AlertFn, AlertKind, Counts, Plan, PlanItem, Progress, ProgressFn, RunReport,
+    Alert, AlertFn, AlertKind, Counts, Plan, PlanItem, Progress, ProgressFn, RunReport, RunStatus,
 };
 pub use step::{FnStep, Step, StepContext, StepOutcome, filter, step_fn};
 

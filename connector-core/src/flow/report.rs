@@ -59,6 +59,37 @@ pub struct Plan {
     pub deactivations: Vec<PlanItem>,
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// Every record landed (or was unchanged or skipped on purpose).
+    #[default]
+    Succeeded,
+    /// The run finished with records in quarantine.
+    Partial,
+    /// The run stopped on an error.
+    Failed,
+}
+
+impl RunStatus {
+    /// `succeeded`, `partial` or `failed`: the history's and the CLI's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The report of one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -68,8 +99,8 @@ pub struct RunReport {
     pub flow: String,
     /// `full`, `changes`, `replay`, with ` (dry run)` when nothing was sent.
     pub mode: String,
-    /// `succeeded`, `partial` (some records quarantined), or `failed`.
-    pub status: String,
+    /// How the run ended.
+    pub status: RunStatus,
     /// Counts per outcome.
     pub counts: Counts,
     /// Sink calls made.

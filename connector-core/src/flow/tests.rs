@@ -55,7 +55,7 @@ async fn full_run_writes_everything_once_and_skips_unchanged_next_time() {
         assert!(r.is_ok(), "{r:?}");
         assert_eq!(r.counts.received, 25);
         assert_eq!(r.counts.created, 25);
-        assert_eq!(r.status, "succeeded");
+        assert_eq!(r.status, RunStatus::Succeeded);
         assert_eq!(sink.len(), 25);
 
         let r2 = f.run(RunMode::Full).await;
@@ -256,7 +256,7 @@ async fn bad_record_is_quarantined_naming_record_and_field_and_replay_lands_it()
             .build();
         let r = f.run(RunMode::Full).await;
         assert!(r.is_ok());
-        assert_eq!(r.status, "partial");
+        assert_eq!(r.status, RunStatus::Partial);
         assert_eq!(r.counts.created, 9);
         assert_eq!(r.counts.quarantined, 1);
         assert_eq!(sink.len(), 9, "the rest lands");
@@ -431,7 +431,7 @@ async fn fatal_error_fails_the_run_and_keeps_the_checkpoint_behind() {
     .on_alert(move |a| a2.lock().unwrap().push(a.clone()))
     .build();
     let r = f.run(RunMode::Changes).await;
-    assert_eq!(r.status, "failed");
+    assert_eq!(r.status, RunStatus::Failed);
     assert_eq!(r.failure.as_ref().unwrap().kind(), ErrorKind::Auth);
     assert_eq!(state.checkpoint(&f.scope()).await.unwrap().unwrap().as_str(), "10");
     assert!(matches!(alerts.lock().unwrap()[0].kind, AlertKind::RunFailed(_)));
