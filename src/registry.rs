@@ -179,4 +179,32 @@ mod tests {
         let held = state.secret("tokens/test/app").await.unwrap().unwrap();
         assert!(held.starts_with("sealed:v1:") && !held.contains("rt-z"));
     }
+
+    /// Every source of every system keeps the source contract on its simulator's data (a
+    /// full read with one `SnapshotComplete` at its end, keys on every record, a changes read
+    /// from the last checkpoint that claims no snapshot and delivers no more than the full
+    /// read).
+    #[cfg(feature = "full")]
+    #[tokio::test]
+    async fn every_source_keeps_the_source_contract() {
+        use connector_core::state::{MemoryStore, StateStore};
+        use connector_core::test_util::check_source_contract;
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
+        let systems = with_state(state).unwrap();
+        let mut breaches = Vec::new();
+        let mut sims = Vec::new();
+        for sys in registry().systems().filter(|s| s.name() != "file") {
+            let sim = sys.simulate(0, &Options::new()).await.unwrap();
+            let options = sim.options();
+            sims.push(sim);
+            for kind in sys.reads() {
+                let found = connector_core::with_entity!(*kind, E => {
+                    let source = systems.source::<E>(sys.name(), &options).unwrap();
+                    check_source_contract(&*source).await.1
+                });
+                breaches.extend(found.into_iter().map(|b| format!("{} {kind}: {b}", sys.name())));
+            }
+        }
+        assert!(breaches.is_empty(), "{}", breaches.join("\n"));
+    }
 }

@@ -1,4 +1,5 @@
-//! One behaviour suite for every [`StateStore`]: each test is an async fn over
+//! One behaviour suite for every [`StateStore`] (public as
+//! `test_util::assert_state_store_contract`): each check is an async fn over
 //! `&dyn StateStore`, run against [`MemoryStore`], an in-memory [`SqliteStore`] and a
 //! [`SqliteStore`] on a file. A last test writes to a file, reopens it and checks that
 //! everything survived the restart.
@@ -669,6 +670,12 @@ async fn secrets_replace_and_stay_apart(s: &dyn StateStore) {
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
+        /// Every check, each against a fresh store from `make`; a check that fails panics.
+        pub async fn run_all<S: StateStore>(make: impl Fn() -> S) {
+            $( $name(&make()).await; )*
+        }
+
+        #[cfg(test)]
         mod memory_store {
             use super::super::*;
             $(
@@ -679,6 +686,7 @@ macro_rules! conformance {
             )*
         }
 
+        #[cfg(test)]
         mod sqlite_in_memory {
             use super::super::*;
             $(
@@ -689,6 +697,7 @@ macro_rules! conformance {
             )*
         }
 
+        #[cfg(test)]
         mod sqlite_file {
             use super::super::*;
             $(
@@ -721,6 +730,7 @@ conformance!(
     sample_round_trip,
 );
 
+#[cfg(test)]
 #[tokio::test]
 async fn sqlite_file_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -735,6 +745,7 @@ async fn sqlite_file_survives_a_restart() {
     assert!(store.run_started("customers-to-crm", "changes", t(3)).await.unwrap() > run);
 }
 
+#[cfg(test)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stores_are_shared_between_spawned_tasks() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,8 +10,8 @@ mod seal;
 mod sqlite;
 mod types;
 
-#[cfg(test)]
-mod conformance;
+#[cfg(any(test, feature = "test-util"))]
+pub(crate) mod conformance;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
