@@ -17,17 +17,17 @@ pub fn registry() -> &'static Registry {
         #[allow(unused_mut)]
         let mut r = Registry::new();
         #[cfg(feature = "file")]
-        connector_file::register(&mut r);
+        r.register(connector_file::FileSystem);
         #[cfg(feature = "procountor")]
-        connector_procountor::register(&mut r);
+        r.register(connector_procountor::ProcountorSystem);
         #[cfg(feature = "xero")]
-        connector_xero::register(&mut r);
+        r.register(connector_xero::XeroSystem);
         #[cfg(feature = "skynamo")]
-        connector_skynamo::register(&mut r);
+        r.register(connector_skynamo::SkynamoSystem);
         #[cfg(feature = "exact-online")]
-        connector_exact_online::register(&mut r);
+        r.register(connector_exact_online::ExactSystem);
         #[cfg(feature = "salesforce")]
-        connector_salesforce::register(&mut r);
+        r.register(connector_salesforce::SalesforceSystem);
         r
     });
     &REGISTRY

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use crate::http::{StateTokenStore, TokenStore};
+use super::Options;
+use crate::http::{FileTokenStore, StateTokenStore, TokenStore};
 use crate::state::{Sealer, StateStore};
 
 /// The host's side of opening a system: today, the state store that keeps rotated refresh
@@ -40,13 +41,18 @@ impl Context {
     }
 
     /// Where `system` keeps the tokens of `account` (the app's client id), started from the
-    /// settings' refresh token `configured`: the state store's, if this context has one.
+    /// settings' refresh token `configured`: the file the `token_file` option names, else the
+    /// state store's when this context has one, else nowhere (in memory).
     pub fn token_store(
         &self,
         system: &str,
+        options: &Options,
         account: &str,
         configured: Option<&SecretString>,
     ) -> Option<Arc<dyn TokenStore>> {
+        if let Some(path) = options.get("token_file") {
+            return Some(Arc::new(FileTokenStore::new(path)));
+        }
         let home = self.tokens.as_ref()?;
         let key = format!("tokens/{system}/{account}");
         Some(Arc::new(StateTokenStore::new(

@@ -28,23 +28,66 @@ use crate::model::EntityKind;
 /// Settings of one system as text: key → value (`path` → `customers.csv`).
 pub type Options = BTreeMap<String, String>;
 
+/// What a system is, declared once as a constant: its name, a line about it, the entities it
+/// reads and writes, and the settings it takes.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Description {
+    /// Its name in the CLI, flow files and environment variables (`exact-online`).
+    pub name: &'static str,
+    /// One line on what it is.
+    pub about: &'static str,
+    /// The entities it reads.
+    pub reads: &'static [EntityKind],
+    /// The entities it writes.
+    pub writes: &'static [EntityKind],
+    /// The settings it takes, secrets marked.
+    pub settings: &'static [Setting],
+}
+
+impl Description {
+    /// A description (a `const fn`, for a `const` in the connector's crate).
+    pub const fn new(
+        name: &'static str,
+        about: &'static str,
+        reads: &'static [EntityKind],
+        writes: &'static [EntityKind],
+        settings: &'static [Setting],
+    ) -> Self {
+        Self { name, about, reads, writes, settings }
+    }
+}
+
 /// One ERP, CRM or file format the SDK can read from or write to.
 #[async_trait]
 pub trait System: Send + Sync + 'static {
+    /// What it is (name, entities, settings).
+    fn description(&self) -> &'static Description;
+
     /// Its name in the CLI, flow files and environment variables (`exact-online`).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.description().name
+    }
 
     /// One line on what it is.
-    fn about(&self) -> &'static str;
+    fn about(&self) -> &'static str {
+        self.description().about
+    }
 
     /// The entities it reads.
-    fn reads(&self) -> &'static [EntityKind];
+    fn reads(&self) -> &'static [EntityKind] {
+        self.description().reads
+    }
 
     /// The entities it writes.
-    fn writes(&self) -> &'static [EntityKind];
+    fn writes(&self) -> &'static [EntityKind] {
+        self.description().writes
+    }
 
     /// The settings it takes, secrets marked.
-    fn settings(&self) -> &'static [Setting];
+    fn settings(&self) -> &'static [Setting] {
+        self.description().settings
+    }
 
     /// A source of `kind` (one of [`System::reads`]); no I/O.
     fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource>;
@@ -84,6 +127,13 @@ pub trait RunningSimulator: Send {
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()>;
 }
 
+/// Options from `(key, value)` pairs: `options([("api_url", url), ("client_id", id)])`.
+pub fn options<K: Into<String>, V: Into<String>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Options {
+    pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()
+}
+
 /// A simulator setting that is a count (`sim_invoices` = `100000`), if given.
 #[cfg(feature = "simulator")]
 pub fn sim_count(settings: &Options, key: &str) -> Result<Option<usize>> {
@@ -103,7 +153,8 @@ pub fn sim_off(settings: &Options, key: &str) -> bool {
 
 /// Declares what a system reads and writes, once: `READS` and `WRITES` constants, and
 /// `erase_source` / `erase_sink`, which turn one value that is a source (sink) of every listed
-/// entity into the [`AnySource`] ([`AnySink`]) of a kind, `None` for a kind not listed.
+/// entity into the [`AnySource`] ([`AnySink`]) of a kind (an `Unsupported` error for a kind
+/// not listed).
 ///
 /// ```ignore
 /// connector_core::entity_lists! {
@@ -124,15 +175,15 @@ macro_rules! entity_lists {
         pub fn erase_source<T>(
             kind: $crate::EntityKind,
             value: ::std::sync::Arc<T>,
-        ) -> ::std::option::Option<$crate::system::AnySource>
+        ) -> $crate::Result<$crate::system::AnySource>
         where
             T: 'static $(+ $crate::Source<$crate::model::$R>)*,
         {
             let _ = &value;
             match kind {
-                $($crate::EntityKind::$R => Some($crate::system::AnySource::$R(value)),)*
+                $($crate::EntityKind::$R => Ok($crate::system::AnySource::$R(value)),)*
                 #[allow(unreachable_patterns)]
-                _ => None,
+                _ => Err($crate::Error::unsupported(format!("{kind} is not read here"))),
             }
         }
 
@@ -141,15 +192,15 @@ macro_rules! entity_lists {
         pub fn erase_sink<T>(
             kind: $crate::EntityKind,
             value: ::std::sync::Arc<T>,
-        ) -> ::std::option::Option<$crate::system::AnySink>
+        ) -> $crate::Result<$crate::system::AnySink>
         where
             T: 'static $(+ $crate::Sink<$crate::model::$W>)*,
         {
             let _ = &value;
             match kind {
-                $($crate::EntityKind::$W => Some($crate::system::AnySink::$W(value)),)*
+                $($crate::EntityKind::$W => Ok($crate::system::AnySink::$W(value)),)*
                 #[allow(unreachable_patterns)]
-                _ => None,
+                _ => Err($crate::Error::unsupported(format!("{kind} is not written here"))),
             }
         }
     };

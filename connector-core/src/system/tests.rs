@@ -19,28 +19,22 @@ mod lists {
 
 #[async_trait]
 impl System for Memory {
-    fn name(&self) -> &'static str {
-        "memory"
-    }
-    fn about(&self) -> &'static str {
-        "records in memory"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        lists::READS
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        lists::WRITES
-    }
-    fn settings(&self) -> &'static [Setting] {
-        const S: &[Setting] = &[Setting::new("label", "a name")];
-        S
+    fn description(&self) -> &'static Description {
+        const D: Description = Description::new(
+            "memory",
+            "records in memory",
+            lists::READS,
+            lists::WRITES,
+            &[Setting::new("label", "a name")],
+        );
+        &D
     }
     fn source(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySource> {
         let source = Arc::new(IterSource::<Customer>::from_vec("memory", Vec::new()));
-        Ok(lists::erase_source(kind, source).expect("declared"))
+        lists::erase_source(kind, source)
     }
     fn sink(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySink> {
-        Ok(lists::erase_sink(kind, Arc::new(NullSink::new())).expect("declared"))
+        lists::erase_sink(kind, Arc::new(NullSink::new()))
     }
     async fn check(&self, _options: &Options, _ctx: &Context) -> Result<()> {
         Ok(())

@@ -18,4 +18,4 @@ pub use config::{ExactConfig, ItemVariants, OrderTarget};
 pub use connector_core::http::FileTokenStore;
 pub use sink::ExactSink;
 pub use source::{ExactSource, ModifiedCursor, SyncCursor};
-pub use system::{ExactSystem, register};
+pub use system::ExactSystem;

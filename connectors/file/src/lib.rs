@@ -24,4 +24,4 @@ pub use config::{
 };
 pub use sink::{FileSink, MAX_BATCH};
 pub use source::{CHANNEL_CAPACITY, CHECKPOINT_EVERY, FileSource};
-pub use system::{FileSystem, register};
+pub use system::FileSystem;

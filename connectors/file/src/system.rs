@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::model::Customer;
-use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Result, Sink, Source};
 
 use crate::config::FileConfig;
@@ -18,31 +18,22 @@ const SETTINGS: &[Setting] = &[
     Setting::new("columns", "the CSV columns to write, as dotted paths"),
 ];
 
+const DESCRIPTION: Description = Description::new(
+    "file",
+    "CSV and JSON Lines files of any entity",
+    &EntityKind::ALL,
+    &EntityKind::ALL,
+    SETTINGS,
+);
+
 /// CSV and JSON Lines files of any canonical entity, read and written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FileSystem;
 
-/// Registers [`FileSystem`].
-pub fn register(registry: &mut Registry) {
-    registry.register(FileSystem);
-}
-
 #[async_trait]
 impl System for FileSystem {
-    fn name(&self) -> &'static str {
-        "file"
-    }
-    fn about(&self) -> &'static str {
-        "CSV and JSON Lines files of any entity"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        &EntityKind::ALL
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        &EntityKind::ALL
-    }
-    fn settings(&self) -> &'static [Setting] {
-        SETTINGS
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         let config = FileConfig::from_options(options)?;

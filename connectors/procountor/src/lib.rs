@@ -29,7 +29,7 @@ pub use convert::{
 pub use country::{UNITS, compact_iban, country_enum, country_iso, unit_enum};
 pub use sink::{MAX_BATCH, ProcountorSink};
 pub use source::{CustomerSource, InvoiceSource, ProductSource};
-pub use system::{ProcountorSystem, register};
+pub use system::ProcountorSystem;
 
 /// Locks a mutex, carrying on with the data if another thread panicked while holding it.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::{CONNECTOR, ProcountorClient};
@@ -38,15 +38,18 @@ const SETTINGS: &[Setting] = &[
     Setting::new("follow_up", "what follows writing: approve, send (comma-separated)"),
 ];
 
+const DESCRIPTION: Description = Description::new(
+    CONNECTOR,
+    "Procountor financial management: partners, products and sales invoices",
+    READS,
+    WRITES,
+    SETTINGS,
+);
+
 /// Procountor: customers (business partners), products and invoices to read; orders to
 /// write as sales invoices.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcountorSystem;
-
-/// Registers [`ProcountorSystem`].
-pub fn register(registry: &mut Registry) {
-    registry.register(ProcountorSystem);
-}
 
 fn client(options: &Options) -> Result<ProcountorClient> {
     ProcountorClient::new(ProcountorConfig::from_options(options)?)
@@ -54,20 +57,8 @@ fn client(options: &Options) -> Result<ProcountorClient> {
 
 #[async_trait]
 impl System for ProcountorSystem {
-    fn name(&self) -> &'static str {
-        CONNECTOR
-    }
-    fn about(&self) -> &'static str {
-        "Procountor financial management: partners, products and sales invoices"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        READS
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        WRITES
-    }
-    fn settings(&self) -> &'static [Setting] {
-        SETTINGS
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         // One source type per entity.
@@ -81,7 +72,6 @@ impl System for ProcountorSystem {
     }
     fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         erase_sink(kind, Arc::new(ProcountorSink::new(client(options)?)))
-            .ok_or_else(|| Error::unsupported("not written"))
     }
     async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         client(options)?.check().await
@@ -110,15 +100,12 @@ impl connector_core::system::RunningSimulator for crate::simulator::ProcountorSi
     }
     fn options(&self) -> Options {
         use crate::simulator::{SIM_API_KEY, SIM_CLIENT_ID, SIM_CLIENT_SECRET};
-        [
+        connector_core::system::options([
             ("api_url", self.api_url()),
             ("client_id", SIM_CLIENT_ID.into()),
             ("client_secret", SIM_CLIENT_SECRET.into()),
             ("api_key", SIM_API_KEY.into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))

@@ -15,4 +15,4 @@ pub use client::{NAME, SalesforceClient, id18};
 pub use config::{JwtBearerConfig, SalesforceConfig, ShipmentObject};
 pub use sink::SalesforceSink;
 pub use source::{SalesforceSource, SfCursor};
-pub use system::{SalesforceSystem, register};
+pub use system::SalesforceSystem;

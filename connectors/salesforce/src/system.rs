@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
@@ -39,15 +39,18 @@ const SETTINGS: &[Setting] = &[
     Setting::new("order_payment_method_field", "the Order field with the payment method"),
 ];
 
+const DESCRIPTION: Description = Description::new(
+    NAME,
+    "Salesforce: accounts, orders, products, stock and shipments",
+    READS,
+    WRITES,
+    SETTINGS,
+);
+
 /// Salesforce: accounts, orders and products to read; products (with standard prices),
 /// stock levels, shipments and accounts to write.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SalesforceSystem;
-
-/// Registers [`SalesforceSystem`].
-pub fn register(registry: &mut Registry) {
-    registry.register(SalesforceSystem);
-}
 
 /// The client of `options`, not yet connected.
 fn client(options: &Options) -> Result<SalesforceClient> {
@@ -56,28 +59,16 @@ fn client(options: &Options) -> Result<SalesforceClient> {
 
 #[async_trait]
 impl System for SalesforceSystem {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn about(&self) -> &'static str {
-        "Salesforce: accounts, orders, products, stock and shipments"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        READS
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        WRITES
-    }
-    fn settings(&self) -> &'static [Setting] {
-        SETTINGS
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         let source = Arc::new(SalesforceSource::new(client(options)?));
-        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
+        erase_source(kind, source)
     }
     fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         let sink = Arc::new(SalesforceSink::new(client(options)?));
-        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
+        erase_sink(kind, sink)
     }
     async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         client(options)?.check().await
@@ -107,14 +98,11 @@ impl connector_core::system::RunningSimulator for crate::simulator::SalesforceSi
         use crate::simulator::{CLIENT_ID, CLIENT_SECRET};
         use connector_core::reexports::secrecy::ExposeSecret;
         let c = self.config();
-        let mut o: Options = [
+        let mut o = connector_core::system::options([
             ("login_url", c.login_url.clone()),
             ("client_id", CLIENT_ID.to_string()),
             ("client_secret", CLIENT_SECRET.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        ]);
         if let Some(rt) = &c.refresh_token {
             o.insert("refresh_token".into(), rt.expose_secret().to_string());
         }

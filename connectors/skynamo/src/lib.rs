@@ -14,4 +14,4 @@ pub use client::{NAME, OrderStatus, SkynamoClient};
 pub use config::SkynamoConfig;
 pub use sink::SkynamoSink;
 pub use source::SkynamoSource;
-pub use system::{SkynamoSystem, register};
+pub use system::SkynamoSystem;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use connector_core::model::Currency;
-use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::{NAME, SkynamoClient};
@@ -27,15 +27,18 @@ const SETTINGS: &[Setting] = &[
     Setting::new("currency", "the currency of documents that carry none (default ZAR)"),
 ];
 
+const DESCRIPTION: Description = Description::new(
+    NAME,
+    "Skynamo field sales: customers, products, prices, stock, invoices and orders",
+    READS,
+    WRITES,
+    SETTINGS,
+);
+
 /// Skynamo: customers, products, price lists, stock levels and invoices to write; orders and
 /// quotes, customers and products to read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SkynamoSystem;
-
-/// Registers [`SkynamoSystem`].
-pub fn register(registry: &mut Registry) {
-    registry.register(SkynamoSystem);
-}
 
 fn client(options: &Options) -> Result<SkynamoClient> {
     SkynamoClient::new(SkynamoConfig::from_options(options)?)
@@ -43,29 +46,17 @@ fn client(options: &Options) -> Result<SkynamoClient> {
 
 #[async_trait]
 impl System for SkynamoSystem {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn about(&self) -> &'static str {
-        "Skynamo field sales: customers, products, prices, stock, invoices and orders"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        READS
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        WRITES
-    }
-    fn settings(&self) -> &'static [Setting] {
-        SETTINGS
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
         let currency = Currency::new(options.get("currency").map(String::as_str).unwrap_or("ZAR"))?;
         let source = Arc::new(SkynamoSource::new(client(options)?, currency));
-        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
+        erase_source(kind, source)
     }
     fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         let sink = Arc::new(SkynamoSink::new(client(options)?));
-        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
+        erase_sink(kind, sink)
     }
     async fn check(&self, options: &Options, _ctx: &Context) -> Result<()> {
         client(options)?.check().await
@@ -92,14 +83,11 @@ impl connector_core::system::RunningSimulator for crate::simulator::SkynamoSimul
     }
     fn options(&self) -> Options {
         use crate::simulator::{API_KEY, INSTANCE};
-        [
+        connector_core::system::options([
             ("api_url", self.config().api_url),
             ("api_key", API_KEY.into()),
             ("instance", INSTANCE.into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ])
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))

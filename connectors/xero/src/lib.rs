@@ -18,4 +18,4 @@ pub use config::{OrderInvoiceStatus, TenantSelector, XeroConfig};
 pub use connector_core::http::FileTokenStore;
 pub use sink::XeroSink;
 pub use source::{XeroCursor, XeroSource};
-pub use system::{XeroSystem, register};
+pub use system::XeroSystem;

@@ -3,15 +3,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use connector_core::http::TokenStore;
-use connector_core::system::{AnySink, AnySource, Context, Options, Registry, Setting, System};
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Error, Result};
 
 use crate::client::NAME;
-use crate::config::XeroConfig;
-use connector_core::http::FileTokenStore;
-
 use crate::client::XeroClient;
+use crate::config::XeroConfig;
 use crate::sink::XeroSink;
 use crate::source::XeroSource;
 
@@ -32,52 +29,40 @@ const SETTINGS: &[Setting] = &[
     Setting::new("connections_url", "the connections endpoint (default Xero's)"),
 ];
 
+const DESCRIPTION: Description = Description::new(
+    NAME,
+    "Xero accounting: contacts, items, sales invoices and quotes",
+    READS,
+    WRITES,
+    SETTINGS,
+);
+
 /// Xero: contacts, items (products, stock, sales prices), sales invoices and quotes to read;
 /// orders (as draft invoices or quotes) and contacts to write.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct XeroSystem;
-
-/// Registers [`XeroSystem`].
-pub fn register(registry: &mut Registry) {
-    registry.register(XeroSystem);
-}
 
 /// The client of `options`, not yet connected. Rotated refresh tokens go to the
 /// `token_file` when one is named, else to the host's state store (`ctx`), else stay in
 /// memory.
 fn client(options: &Options, ctx: &Context) -> Result<XeroClient> {
     let config = XeroConfig::from_options(options)?;
-    let store: Option<Arc<dyn TokenStore>> = match options.get("token_file") {
-        Some(p) => Some(Arc::new(FileTokenStore::new(p))),
-        None => ctx.token_store(NAME, &config.client_id, config.refresh_token.as_ref()),
-    };
+    let store = ctx.token_store(NAME, options, &config.client_id, config.refresh_token.as_ref());
     XeroClient::new(config, store)
 }
 
 #[async_trait]
 impl System for XeroSystem {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn about(&self) -> &'static str {
-        "Xero accounting: contacts, items, sales invoices and quotes"
-    }
-    fn reads(&self) -> &'static [EntityKind] {
-        READS
-    }
-    fn writes(&self) -> &'static [EntityKind] {
-        WRITES
-    }
-    fn settings(&self) -> &'static [Setting] {
-        SETTINGS
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
         let source = Arc::new(XeroSource::new(client(options, ctx)?));
-        erase_source(kind, source).ok_or_else(|| Error::unsupported("not read"))
+        erase_source(kind, source)
     }
     fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink> {
         let sink = Arc::new(XeroSink::new(client(options, ctx)?));
-        erase_sink(kind, sink).ok_or_else(|| Error::unsupported("not written"))
+        erase_sink(kind, sink)
     }
     async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
         client(options, ctx)?.check().await
@@ -118,17 +103,14 @@ impl connector_core::system::RunningSimulator for crate::simulator::XeroSimulato
         use crate::simulator::{CLIENT_ID, CLIENT_SECRET, TENANT_ID};
         use connector_core::reexports::secrecy::ExposeSecret;
         let c = self.config();
-        let mut o: Options = [
+        let mut o = connector_core::system::options([
             ("api_url", c.api_url.clone()),
             ("token_url", c.token_url.clone()),
             ("connections_url", c.connections_url.clone()),
             ("tenant_id", TENANT_ID.to_string()),
             ("client_id", CLIENT_ID.to_string()),
             ("client_secret", CLIENT_SECRET.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        ]);
         if let Some(rt) = &c.refresh_token {
             o.insert("refresh_token".into(), rt.expose_secret().to_string());
         }
