@@ -15,7 +15,7 @@
 //!
 //! mapping = "customers.mapping.toml"   # optional; `file.toml#name` picks one mapping
 //!
-//! [options]                  # all optional
+//! [options]                  # all optional: connector_core::flow::FlowSettings
 //! batch_size = 100
 //! concurrency = 4
 //! deactivate_absent = true
@@ -23,6 +23,8 @@
 //! activity = "changes"       # off | changes | all
 //! redact_personal_data = true
 //! activity_retention_days = 30
+//! allow_mass_deactivation = false
+//! plan_limit = 1000
 //! ```
 //!
 //! Options of a system not given in the file come from `CONNECTOR_<SYSTEM>_<KEY>`
@@ -34,7 +36,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use connector_core::flow::{ActivityLevel, Flow, ProgressFn, RunMode, RunReport};
+use connector_core::flow::{Flow, FlowSettings, ProgressFn, RunMode, RunReport};
 use connector_core::state::StateStore;
 use connector_core::{EntityKind, Error, Result};
 use serde::Deserialize;
@@ -50,26 +52,6 @@ pub struct Endpoint {
     /// Its options; the environment fills the rest.
     #[serde(default)]
     pub options: Options,
-}
-
-/// Engine settings of a flow file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlowFileOptions {
-    /// Records per sink call.
-    pub batch_size: Option<usize>,
-    /// Sink calls in flight.
-    pub concurrency: Option<usize>,
-    /// Deactivate absent records after a complete full snapshot.
-    pub deactivate_absent: Option<bool>,
-    /// The most a run may deactivate, in percent of the target's records.
-    pub max_deactivate_percent: Option<u32>,
-    /// `off`, `changes` or `all`.
-    pub activity: Option<String>,
-    /// Redact personal data in the activity log.
-    pub redact_personal_data: Option<bool>,
-    /// Prune activity entries older than this many days.
-    pub activity_retention_days: Option<u32>,
 }
 
 /// A flow described in TOML.
@@ -91,9 +73,9 @@ pub struct FlowFile {
     /// picks a mapping by name).
     #[serde(default)]
     pub mapping: Option<String>,
-    /// Engine settings.
+    /// Engine settings: the serde half of the engine's `FlowOptions`.
     #[serde(default)]
-    pub options: FlowFileOptions,
+    pub options: FlowSettings,
     #[serde(skip)]
     dir: PathBuf,
 }
@@ -137,9 +119,6 @@ impl FlowFile {
     pub fn parse(text: &str) -> Result<Self> {
         let flow: FlowFile = toml::from_str(text).map_err(|e| Error::config(e.to_string()))?;
         flow.entity_kind()?;
-        if let Some(a) = &flow.options.activity {
-            parse_activity(a)?;
-        }
         Ok(flow)
     }
 
@@ -196,31 +175,10 @@ impl FlowFile {
         let source =
             systems.source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;
         let sink = systems.sink::<E>(&self.sink.system, &self.endpoint_options(&self.sink))?;
-        let o = &self.options;
-        let activity = o.activity.as_deref().map(parse_activity).transpose()?;
+        let settings = self.options.clone();
         let mut builder = Flow::builder(self.name.clone(), source, sink, state)
             .tenant(self.tenant.clone().unwrap_or_else(|| "default".into()))
-            .configure(|f| {
-                if let Some(v) = o.batch_size {
-                    f.batch_size = v;
-                }
-                if let Some(v) = o.concurrency {
-                    f.concurrency = v;
-                }
-                if let Some(v) = o.deactivate_absent {
-                    f.deactivate_absent = v;
-                }
-                if let Some(v) = o.max_deactivate_percent {
-                    f.max_deactivate_percent = v;
-                }
-                if let Some(v) = activity {
-                    f.activity = v;
-                }
-                if let Some(v) = o.redact_personal_data {
-                    f.redact_personal_data = v;
-                }
-                f.activity_retention_days = o.activity_retention_days;
-            });
+            .configure(|f| f.settings = settings);
         if let Some(plan) = self.mapping_plan()? {
             let prepare = plan.prepare_update::<E>();
             builder = builder.step(plan.step::<E>()?).configure(|f| f.prepare_update = prepare);
@@ -232,18 +190,10 @@ impl FlowFile {
     }
 }
 
-fn parse_activity(s: &str) -> Result<ActivityLevel> {
-    match s {
-        "off" => Ok(ActivityLevel::Off),
-        "changes" => Ok(ActivityLevel::Changes),
-        "all" => Ok(ActivityLevel::All),
-        other => Err(Error::config(format!("activity must be off, changes or all, not `{other}`"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use connector_core::flow::ActivityLevel;
 
     #[test]
     fn parses_and_rejects_unknowns() {
@@ -264,7 +214,9 @@ activity = "all"
         )
         .unwrap();
         assert_eq!(f.entity_kind().unwrap(), EntityKind::Customer);
-        assert_eq!(f.options.deactivate_absent, Some(true));
+        assert!(f.options.deactivate_absent);
+        assert_eq!(f.options.activity, ActivityLevel::All);
+        assert_eq!(f.options.batch_size, 100, "unset keys keep their defaults");
 
         let err = FlowFile::parse(
             "name='x'\nentity='widgets'\n[source]\nsystem='file'\n[sink]\nsystem='file'\n",

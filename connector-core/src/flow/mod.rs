@@ -29,7 +29,7 @@ pub mod steps;
 pub use diff::{FieldDiff, diff};
 pub use engine::{Flow, FlowBuilder};
 pub use hash::{content_hash, idempotency_key};
-pub use options::{ActivityLevel, FlowOptions, LookupFn, PrepareUpdateFn, RunMode};
+pub use options::{ActivityLevel, FlowOptions, FlowSettings, LookupFn, PrepareUpdateFn, RunMode};
 pub use redact::{REDACTED, redact_personal};
 pub use report::{
     Alert, AlertFn, AlertKind, Counts, Plan, PlanItem, Progress, ProgressFn, RunReport, RunStatus,

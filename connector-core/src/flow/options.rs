@@ -1,11 +1,16 @@
-//! Flow settings.
+//! Flow settings: [`FlowSettings`], the part a flow file holds, and [`FlowOptions`], those
+//! settings plus the hooks only code can give.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use crate::sink::LookupKey;
 
 /// How much the activity log records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ActivityLevel {
     /// Nothing.
     Off,
@@ -26,9 +31,12 @@ pub type LookupFn<E> = Arc<dyn Fn(&E, &str) -> Option<LookupKey> + Send + Sync>;
 /// update leaves them alone.
 pub type PrepareUpdateFn<E> = Arc<dyn Fn(&mut E) + Send + Sync>;
 
-/// Settings of a flow.
-#[derive(Clone)]
-pub struct FlowOptions<E> {
+/// The settings of a flow that are data: what a flow file's `[options]` table holds (every
+/// key optional, an unknown one refused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FlowSettings {
     /// Records per sink call (capped by the sink's `max_batch`). Default 100.
     pub batch_size: usize,
     /// Sink calls in flight at once (capped by the sink's `max_concurrency`). Default 4.
@@ -39,7 +47,7 @@ pub struct FlowOptions<E> {
     pub max_deactivate_percent: u32,
     /// Deactivate even past the cap (an explicit override for one run).
     pub allow_mass_deactivation: bool,
-    /// What the activity log records.
+    /// What the activity log records: `off`, `changes` (default) or `all`.
     pub activity: ActivityLevel,
     /// Replace personal data in activity-log payloads.
     pub redact_personal_data: bool,
@@ -47,13 +55,9 @@ pub struct FlowOptions<E> {
     pub activity_retention_days: Option<u32>,
     /// Most plan items kept per category in a dry-run report (counts are always exact).
     pub plan_limit: usize,
-    /// The lookup used after an uncertain write (default: the sink's natural key = flow key).
-    pub lookup: Option<LookupFn<E>>,
-    /// Applied to a record before it is sent as an update (see [`PrepareUpdateFn`]).
-    pub prepare_update: Option<PrepareUpdateFn<E>>,
 }
 
-impl<E> Default for FlowOptions<E> {
+impl Default for FlowSettings {
     fn default() -> Self {
         Self {
             batch_size: 100,
@@ -65,24 +69,45 @@ impl<E> Default for FlowOptions<E> {
             redact_personal_data: false,
             activity_retention_days: None,
             plan_limit: 1000,
-            lookup: None,
-            prepare_update: None,
         }
+    }
+}
+
+/// Settings of a flow: the [`FlowSettings`] (reached through this value too:
+/// `o.batch_size = 500`) and the hooks only code can give.
+#[derive(Clone)]
+pub struct FlowOptions<E> {
+    /// The settings that are data.
+    pub settings: FlowSettings,
+    /// The lookup used after an uncertain write (default: the sink's natural key = flow key).
+    pub lookup: Option<LookupFn<E>>,
+    /// Applied to a record before it is sent as an update (see [`PrepareUpdateFn`]).
+    pub prepare_update: Option<PrepareUpdateFn<E>>,
+}
+
+impl<E> Default for FlowOptions<E> {
+    fn default() -> Self {
+        Self { settings: FlowSettings::default(), lookup: None, prepare_update: None }
+    }
+}
+
+impl<E> Deref for FlowOptions<E> {
+    type Target = FlowSettings;
+    fn deref(&self) -> &FlowSettings {
+        &self.settings
+    }
+}
+
+impl<E> DerefMut for FlowOptions<E> {
+    fn deref_mut(&mut self) -> &mut FlowSettings {
+        &mut self.settings
     }
 }
 
 impl<E> std::fmt::Debug for FlowOptions<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowOptions")
-            .field("batch_size", &self.batch_size)
-            .field("concurrency", &self.concurrency)
-            .field("deactivate_absent", &self.deactivate_absent)
-            .field("max_deactivate_percent", &self.max_deactivate_percent)
-            .field("allow_mass_deactivation", &self.allow_mass_deactivation)
-            .field("activity", &self.activity)
-            .field("redact_personal_data", &self.redact_personal_data)
-            .field("activity_retention_days", &self.activity_retention_days)
-            .field("plan_limit", &self.plan_limit)
+            .field("settings", &self.settings)
             .field("lookup", &self.lookup.as_ref().map(|_| "custom"))
             .field("prepare_update", &self.prepare_update.as_ref().map(|_| "custom"))
             .finish()
