@@ -169,6 +169,21 @@ struct Inner {
     budget_refills_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_class: Option<RetryClass>,
+    /// The lower-level error behind this one: given by [`std::error::Error::source`], neither
+    /// stored (a quarantined error keeps its text) nor compared.
+    #[serde(skip)]
+    cause: Cause,
+}
+
+/// A lower-level error kept for [`std::error::Error::source`], if any.
+#[derive(Clone, Default)]
+struct Cause(Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>);
+
+impl PartialEq for Cause {
+    /// Errors compare by what they say; where they came from does not count.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Error {
@@ -185,7 +200,14 @@ impl Error {
             retry_after: None,
             budget_refills_at: None,
             retry_class: None,
+            cause: Cause::default(),
         }))
+    }
+
+    /// Keeps the lower-level error this one came from, for [`std::error::Error::source`].
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.0.cause = Cause(Some(std::sync::Arc::new(source)));
+        self
     }
 
     /// An error for an HTTP status, its kind mapped by [`ErrorKind::from_status`].
@@ -400,17 +422,21 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.cause.0.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::decode(e.to_string())
+        Error::decode(e.to_string()).with_source(e)
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::internal(format!("I/O: {e}"))
+        Error::internal(format!("I/O: {e}")).with_source(e)
     }
 }
 
@@ -434,6 +460,21 @@ mod opt_duration_ms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cause_is_the_source_but_neither_stored_nor_compared() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no access");
+        let e = Error::from(io).context("writing customers.csv");
+        let source = e.source().expect("the I/O error is the source");
+        assert_eq!(source.to_string(), "no access");
+        let json = serde_json::to_string(&e).unwrap();
+        let back: Error = serde_json::from_str(&json).unwrap();
+        assert!(back.source().is_none());
+        assert_eq!(back, e, "equal by what they say");
+        let decode: Error = serde_json::from_str::<u8>("x").unwrap_err().into();
+        assert!(decode.source().is_some());
+    }
 
     #[test]
     fn status_maps_to_kind_once() {

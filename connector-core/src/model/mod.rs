@@ -40,11 +40,10 @@ pub use reference::{DueBasis, PaymentTerm, TaxRate, User};
 pub use shipment::{Shipment, ShipmentLine};
 pub use stock::{SellablePolicy, StockLevel};
 
-/// The kinds of canonical entity.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
+/// The kinds of canonical entity. One spelling everywhere (CLI, flow files, state keys,
+/// JSON): the plural kebab-case name, `price-lists`; [`EntityKind::parse`] and the JSON
+/// reader also take the singular.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityKind {
     /// [`Customer`].
     Customer,
@@ -112,6 +111,24 @@ impl EntityKind {
 impl fmt::Display for EntityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EntityKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EntityKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        EntityKind::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown entity `{s}`; known: {}",
+                EntityKind::ALL.map(|k| k.as_str()).join(", ")
+            ))
+        })
     }
 }
 

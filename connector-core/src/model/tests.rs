@@ -205,3 +205,15 @@ fn unknown_statuses_serialise_as_bare_strings() {
     let paid: Invoice = serde_json::from_str(r#"{"currency":"EUR","status":"paid"}"#).unwrap();
     assert_eq!(paid.status, InvoiceStatus::Paid);
 }
+
+#[test]
+fn an_entity_kind_has_one_spelling_and_reads_the_singular_too() {
+    let json = serde_json::to_string(&EntityKind::PriceList).unwrap();
+    assert_eq!(json, "\"price-lists\"");
+    assert_eq!(EntityKind::PriceList.to_string(), "price-lists");
+    for text in ["\"price-lists\"", "\"price-list\"", "\"price_lists\""] {
+        assert_eq!(serde_json::from_str::<EntityKind>(text).unwrap(), EntityKind::PriceList);
+    }
+    let err = serde_json::from_str::<EntityKind>("\"widgets\"").unwrap_err();
+    assert!(err.to_string().contains("unknown entity `widgets`"), "{err}");
+}
