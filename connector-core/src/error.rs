@@ -113,6 +113,7 @@ impl fmt::Display for ErrorKind {
 /// Whether a failed call may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RetryClass {
     /// Retry (after the advised delay): the server did not act on the request.
     Always,

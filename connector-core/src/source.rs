@@ -83,6 +83,7 @@ pub enum Change<E> {
 /// How precisely a source detects changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChangeDetection {
     /// Only full snapshots.
     None,
@@ -97,6 +98,7 @@ pub enum ChangeDetection {
 /// How a source reports deletions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DeleteSignal {
     /// Deletions are never reported; only absence from a full snapshot shows them.
     AbsenceOnly,

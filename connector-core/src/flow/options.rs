@@ -11,6 +11,7 @@ use crate::sink::LookupKey;
 /// How much the activity log records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ActivityLevel {
     /// Nothing.
     Off,
@@ -76,6 +77,7 @@ impl Default for FlowSettings {
 /// Settings of a flow: the [`FlowSettings`] (reached through this value too:
 /// `o.batch_size = 500`) and the hooks only code can give.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct FlowOptions<E> {
     /// The settings that are data.
     pub settings: FlowSettings,

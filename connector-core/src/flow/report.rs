@@ -10,6 +10,7 @@ use crate::error::Error;
 
 /// Counts of a run, per outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Counts {
     /// Records (upserts and deletes) that came from the source.
     pub received: u64,
@@ -92,6 +93,7 @@ impl std::fmt::Display for RunStatus {
 
 /// The report of one run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunReport {
     /// The run's id in the state store.
     pub run_id: i64,

@@ -10,6 +10,7 @@ use crate::model::Entity;
 
 /// What a step decided about a record.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum StepOutcome<E> {
     /// Go on with this (possibly changed) record.
     Continue(E),
