@@ -2,8 +2,10 @@
 //! network I/O, and the contract suites any [`Source`](crate::Source) or
 //! [`StateStore`](crate::state::StateStore) can be run against.
 
+mod read_all;
 mod source_contract;
 
+pub use read_all::{ReadAll, read_all};
 pub use source_contract::{SourceRun, assert_source_contract, check_source_contract};
 
 /// Runs the behaviour suite every [`StateStore`](crate::state::StateStore) keeps (checkpoints,

@@ -1,14 +1,12 @@
 //! Shared helpers.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use connector_core::Entity;
-use connector_core::source::{Change, Cursor, ReadMode, Source};
+use connector_core::source::{ReadMode, Source};
 use connector_core::test_util::{PausedClockIo, hold_paused_clock_during_io};
 use connector_xero::simulator::XeroSimulator;
 use connector_xero::{XeroClient, XeroSource};
-use futures_util::StreamExt;
 
 /// Keeps a paused clock still while a request is on the wire.
 pub fn hold() -> PausedClockIo {
@@ -20,55 +18,15 @@ pub async fn connect(sim: &XeroSimulator) -> XeroClient {
     XeroClient::connect(sim.config(), None).await.expect("connect to the simulator")
 }
 
-/// What a read produced.
-#[derive(Debug)]
-pub struct Read<E> {
-    pub upserts: Vec<E>,
-    pub rejected: Vec<connector_core::source::Rejected>,
-    pub last_cursor: Option<Cursor>,
-    pub snapshot_complete: bool,
-    pub error: Option<connector_core::Error>,
-}
-
-impl<E: Entity> Read<E> {
-    /// Upserts by key; panics on a duplicate key.
-    pub fn by_key(&self) -> HashMap<String, &E> {
-        let mut m = HashMap::new();
-        for u in &self.upserts {
-            let k = u.key().expect("a key").into_owned();
-            assert!(m.insert(k.clone(), u).is_none(), "{k} delivered twice");
-        }
-        m
-    }
-}
+/// What a read produced, and the read that gathers it (core's test kit).
+pub use connector_core::test_util::{ReadAll as Read, read_all};
 
 /// Reads a source to the end (or its first error).
 pub async fn read<E: Entity>(source: &XeroSource, mode: ReadMode) -> Read<E>
 where
     XeroSource: Source<E>,
 {
-    let mut out = Read {
-        upserts: Vec::new(),
-        rejected: Vec::new(),
-        last_cursor: None,
-        snapshot_complete: false,
-        error: None,
-    };
-    let mut stream = Source::<E>::read(source, mode);
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(Change::Upsert(e)) => out.upserts.push(e),
-            Ok(Change::Rejected(r)) => out.rejected.push(r),
-            Ok(Change::Checkpoint(c)) => out.last_cursor = Some(c),
-            Ok(Change::SnapshotComplete) => out.snapshot_complete = true,
-            Ok(Change::Delete { key }) => panic!("Xero sends no deletes, got {key}"),
-            Err(e) => {
-                out.error = Some(e);
-                break;
-            }
-        }
-    }
-    out
+    read_all::<E>(source, mode).await
 }
 
 /// `n` plain contacts named `Bulk NNNN`.
