@@ -47,7 +47,7 @@ pub struct PlanItem {
 }
 
 /// What a dry run would do. Counts are exact; item lists keep the first
-/// [`super::FlowOptions::plan_limit`] of each category.
+/// [`super::FlowSettings::plan_limit`] of each category.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Records that would be created.
