@@ -12,6 +12,7 @@ mod any;
 mod context;
 mod registry;
 mod settings;
+mod typed;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ pub use any::{AnySink, AnySource, Erased};
 pub use context::Context;
 pub use registry::Registry;
 pub use settings::{Setting, merged_options, options_from_env};
+pub use typed::{read_settings, setting_keys};
 
 use crate::error::Result;
 use crate::model::EntityKind;

@@ -1,4 +1,5 @@
-//! Settings: from the environment (`CONNECTOR_XERO_*`) or from code.
+//! Settings: typed from text options ([`XeroSettings`]: a flow file's, `--option`, the
+//! environment's `CONNECTOR_XERO_*`) or built in code.
 
 use std::fmt;
 
@@ -74,10 +75,13 @@ fn looks_like_guid(s: &str) -> bool {
 pub enum OrderInvoiceStatus {
     /// `DRAFT` (the default: someone in the office checks it).
     #[default]
+    #[serde(alias = "draft")]
     Draft,
     /// `SUBMITTED` for approval.
+    #[serde(alias = "submitted")]
     Submitted,
     /// `AUTHORISED`.
+    #[serde(alias = "authorised")]
     Authorised,
 }
 
@@ -141,6 +145,95 @@ impl fmt::Debug for XeroConfig {
     }
 }
 
+/// Xero's settings as text options give them (`client_id = …`): what
+/// [`XeroConfig::from_options`] reads. Only the app's id and secret are required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroSettings {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// A refresh token from the consent flow (rotates on use).
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
+    /// The organisation: its tenant id or exact name.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// A file for the rotating refresh token (read by the system, not the client).
+    #[serde(default)]
+    pub token_file: Option<String>,
+    /// Records per page, 1 to 1,000.
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// The accounting API.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The token endpoint.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// The connections endpoint.
+    #[serde(default)]
+    pub connections_url: Option<String>,
+    /// The organisation's base currency (default: read from `/Organisation`).
+    #[serde(default)]
+    pub base_currency: Option<Currency>,
+    /// The status of invoices written from orders: `DRAFT`, `SUBMITTED` or `AUTHORISED`.
+    #[serde(default)]
+    pub order_invoice_status: Option<OrderInvoiceStatus>,
+    /// The revenue account of lines written without one (default `200`).
+    #[serde(default)]
+    pub sales_account_code: Option<String>,
+    /// The tracking category that carries the sales rep.
+    #[serde(default)]
+    pub rep_tracking_category: Option<String>,
+    /// The code of the price list built from the items' sales prices.
+    #[serde(default)]
+    pub price_list_code: Option<String>,
+}
+
+impl XeroSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<XeroConfig, Error> {
+        use secrecy::ExposeSecret;
+        if self.client_id.trim().is_empty() || self.client_secret.expose_secret().is_empty() {
+            return Err(Error::config("xero settings: client_id and client_secret are required"));
+        }
+        let mut c = XeroConfig::new(self.client_id.trim(), self.client_secret);
+        c.refresh_token = self.refresh_token.filter(|t| !t.expose_secret().is_empty());
+        c.tenant = TenantSelector::parse(self.tenant_id.as_deref().unwrap_or_default());
+        if let Some(n) = self.page_size {
+            if !(1..=MAX_PAGE_SIZE).contains(&n) {
+                return Err(Error::config(format!(
+                    "xero settings: page_size is 1 to {MAX_PAGE_SIZE}, not {n}"
+                )));
+            }
+            c.page_size = n;
+        }
+        if let Some(v) = self.api_url {
+            c.api_url = v;
+        }
+        if let Some(v) = self.token_url {
+            c.token_url = v;
+        }
+        if let Some(v) = self.connections_url {
+            c.connections_url = v;
+        }
+        c.base_currency = self.base_currency.or(c.base_currency);
+        if let Some(v) = self.order_invoice_status {
+            c.order_invoice_status = v;
+        }
+        if let Some(v) = self.sales_account_code {
+            c.sales_account_code = Some(v);
+        }
+        c.rep_tracking_category = self.rep_tracking_category;
+        if let Some(v) = self.price_list_code {
+            c.price_list_code = v;
+        }
+        Ok(c)
+    }
+}
+
 impl XeroConfig {
     /// A configuration with the default URLs.
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
@@ -161,47 +254,19 @@ impl XeroConfig {
         }
     }
 
-    /// Reads `CONNECTOR_XERO_*` from the environment.
+    /// Reads `CONNECTOR_XERO_*` from the environment (as [`XeroConfig::from_options`] reads
+    /// options: `CONNECTOR_XERO_PAGE_SIZE` is `page_size`).
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_options(&connector_core::system::options_from_env(crate::NAME))
     }
 
-    /// Reads the settings through `get` (environment-style names).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let need = |k: &str| {
-            get(k)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("{k} is not set")))
-        };
-        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(need(ENV_CLIENT_SECRET)?));
-        c.refresh_token = get(ENV_REFRESH_TOKEN).filter(|v| !v.is_empty()).map(SecretString::from);
-        c.tenant = TenantSelector::parse(&get(ENV_TENANT_ID).unwrap_or_default());
-        if let Some(v) = get(ENV_API_URL).filter(|v| !v.is_empty()) {
-            c.api_url = v;
-        }
-        if let Some(v) = get(ENV_TOKEN_URL).filter(|v| !v.is_empty()) {
-            c.token_url = v;
-        }
-        if let Some(v) = get(ENV_CONNECTIONS_URL).filter(|v| !v.is_empty()) {
-            c.connections_url = v;
-        }
-        if let Some(v) = get(ENV_PAGE_SIZE).filter(|v| !v.trim().is_empty()) {
-            c.page_size =
-                v.trim().parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(
-                    || Error::config(format!("{ENV_PAGE_SIZE} is 1 to {MAX_PAGE_SIZE}, not {v:?}")),
-                )?;
-        }
-        Ok(c)
-    }
-
-    /// Reads the settings from CLI-style options (`client_id`, `client_secret`,
-    /// `refresh_token`, `tenant_id`, `api_url`, `token_url`, `connections_url`, `page_size`).
+    /// Reads the settings from text options (a flow file's, `--option`, or the environment's):
+    /// the keys of [`XeroSettings`], an unknown one refused.
     pub fn from_options(
         options: &std::collections::BTreeMap<String, String>,
     ) -> Result<Self, Error> {
-        Self::from_lookup(|k| {
-            options.get(&k.trim_start_matches("CONNECTOR_XERO_").to_ascii_lowercase()).cloned()
-        })
+        let s: XeroSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
     }
 
     /// Whether the environment holds Xero credentials.

@@ -17,6 +17,8 @@ connector_core::entity_lists! {
     writes: [Order, Customer],
 }
 
+/// The keys of [`XeroSettings`](crate::config::XeroSettings), in its order (a test holds
+/// them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
     Setting::new("client_id", "the app's client id"),
     Setting::secret("client_secret", "the app's client secret"),
@@ -27,6 +29,11 @@ const SETTINGS: &[Setting] = &[
     Setting::new("api_url", "the accounting API (default Xero's)"),
     Setting::new("token_url", "the token endpoint (default Xero's)"),
     Setting::new("connections_url", "the connections endpoint (default Xero's)"),
+    Setting::new("base_currency", "the base currency (default: read from the organisation)"),
+    Setting::new("order_invoice_status", "invoices from orders: DRAFT, SUBMITTED or AUTHORISED"),
+    Setting::new("sales_account_code", "the revenue account of lines without one (default 200)"),
+    Setting::new("rep_tracking_category", "the tracking category that names the sales rep"),
+    Setting::new("price_list_code", "the code of the price list of sales prices"),
 ];
 
 const DESCRIPTION: Description = Description::new(
@@ -125,5 +132,17 @@ impl connector_core::system::RunningSimulator for crate::simulator::XeroSimulato
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_settings_are_the_settings_structs_keys() {
+        let declared: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        let typed = connector_core::system::setting_keys::<crate::config::XeroSettings>();
+        assert_eq!(declared, typed);
     }
 }
