@@ -206,6 +206,104 @@ impl fmt::Debug for ExactConfig {
     }
 }
 
+/// Exact Online's settings as text options give them: what [`ExactConfig::from_options`]
+/// reads. Only the app's id and secret are required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExactSettings {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// A refresh token from the consent flow (rotates on use).
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
+    /// A file for the rotating refresh token (read by the system, not the client).
+    #[serde(default)]
+    pub token_file: Option<String>,
+    /// The country host: `nl`, `be`, `de`, `co.uk`, `com`, `fr` or `es`.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The division number (default: the user's current one).
+    #[serde(default)]
+    pub division: Option<i64>,
+    /// The division's currency (default EUR).
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    /// The account code that takes orders of unknown customers.
+    #[serde(default)]
+    pub default_debtor: Option<String>,
+    /// `sales_order` (default) or `sales_invoice`.
+    #[serde(default)]
+    pub order_target: Option<String>,
+    /// Whether products are read with their default sales price (default on).
+    #[serde(default)]
+    pub product_prices: Option<bool>,
+    /// `default`, `off`, or where variants sit in the free fields (see
+    /// [`ItemVariants::parse`]).
+    #[serde(default)]
+    pub item_variants: Option<String>,
+    /// The REST host (overrides the country).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The token endpoint.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// The VAT code of order lines that carry none.
+    #[serde(default)]
+    pub default_vat_code: Option<String>,
+    /// A goods delivery's tracking URL, with `{code}` for the tracking number.
+    #[serde(default)]
+    pub tracking_url_template: Option<String>,
+    /// The code of the price list built from the default sales prices.
+    #[serde(default)]
+    pub price_list_code: Option<String>,
+}
+
+impl ExactSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<ExactConfig, Error> {
+        use secrecy::ExposeSecret;
+        if self.client_id.trim().is_empty() || self.client_secret.expose_secret().is_empty() {
+            return Err(Error::config(
+                "exact-online settings: client_id and client_secret are required",
+            ));
+        }
+        let mut c = ExactConfig::new(self.client_id.trim(), self.client_secret);
+        c.refresh_token = self.refresh_token.filter(|t| !t.expose_secret().is_empty());
+        if let Some(country) = &self.country {
+            c = c.with_country(country)?;
+        }
+        if let Some(v) = &self.api_url {
+            c.token_url = format!("{}/api/oauth2/token", v.trim_end_matches('/'));
+            c.api_url = v.trim_end_matches('/').to_owned();
+        }
+        if let Some(v) = self.token_url {
+            c.token_url = v;
+        }
+        c.division = self.division;
+        if let Some(v) = self.currency {
+            c.currency = v;
+        }
+        c.default_debtor = self.default_debtor.map(|v| v.trim().to_owned());
+        if let Some(v) = &self.order_target {
+            c.order_target = OrderTarget::parse(v)?;
+        }
+        if let Some(v) = self.product_prices {
+            c.product_prices = v;
+        }
+        if let Some(v) = &self.item_variants {
+            c.item_variants = ItemVariants::parse(v).map_err(|e| e.context("item_variants"))?;
+        }
+        c.default_vat_code = self.default_vat_code;
+        c.tracking_url_template = self.tracking_url_template;
+        if let Some(v) = self.price_list_code {
+            c.price_list_code = v;
+        }
+        Ok(c)
+    }
+}
+
 impl ExactConfig {
     /// A configuration for the Dutch host (`start.exactonline.nl`).
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
@@ -236,67 +334,19 @@ impl ExactConfig {
         Ok(self)
     }
 
-    /// Reads `CONNECTOR_EXACT_ONLINE_*` from the environment.
+    /// Reads `CONNECTOR_EXACT_ONLINE_*` from the environment (as
+    /// [`ExactConfig::from_options`] reads options).
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_options(&connector_core::system::options_from_env(crate::NAME))
     }
 
-    /// Reads the settings through `get` (environment-style names).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let need = |k: &str| opt(k).ok_or_else(|| Error::config(format!("{k} is not set")));
-        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(need(ENV_CLIENT_SECRET)?));
-        c.refresh_token = opt(ENV_REFRESH_TOKEN).map(SecretString::from);
-        if let Some(country) = opt(ENV_COUNTRY) {
-            c = c.with_country(&country)?;
-        }
-        if let Some(v) = opt(ENV_API_URL) {
-            c.token_url = format!("{}/api/oauth2/token", v.trim_end_matches('/'));
-            c.api_url = v.trim_end_matches('/').to_owned();
-        }
-        if let Some(v) = opt(ENV_TOKEN_URL) {
-            c.token_url = v;
-        }
-        if let Some(v) = opt(ENV_DIVISION) {
-            c.division = Some(v.trim().parse().map_err(|_| {
-                Error::config(format!("{ENV_DIVISION} is not a division number: {v:?}"))
-            })?);
-        }
-        if let Some(v) = opt(ENV_CURRENCY) {
-            c.currency = Currency::new(v.trim()).map_err(|e| e.context(ENV_CURRENCY))?;
-        }
-        c.default_debtor = opt(ENV_DEFAULT_DEBTOR).map(|v| v.trim().to_owned());
-        if let Some(v) = opt(ENV_ORDER_TARGET) {
-            c.order_target = OrderTarget::parse(&v)?;
-        }
-        if let Some(v) = opt(ENV_PRODUCT_PRICES) {
-            c.product_prices = match v.trim().to_ascii_lowercase().as_str() {
-                "on" | "true" | "yes" | "1" => true,
-                "off" | "false" | "no" | "0" => false,
-                _ => {
-                    return Err(Error::config(format!(
-                        "{ENV_PRODUCT_PRICES} is on or off, not {v:?}"
-                    )));
-                }
-            };
-        }
-        if let Some(v) = opt(ENV_ITEM_VARIANTS) {
-            c.item_variants = ItemVariants::parse(&v).map_err(|e| e.context(ENV_ITEM_VARIANTS))?;
-        }
-        Ok(c)
-    }
-
-    /// Reads the settings from CLI-style options (`client_id`, `client_secret`,
-    /// `refresh_token`, `country`, `division`, `api_url`, `token_url`, `currency`,
-    /// `order_target`, `default_debtor`, `product_prices`, `item_variants`).
+    /// Reads the settings from text options (a flow file's, `--option`, or the environment's):
+    /// the keys of [`ExactSettings`], an unknown one refused.
     pub fn from_options(
         options: &std::collections::BTreeMap<String, String>,
     ) -> Result<Self, Error> {
-        Self::from_lookup(|k| {
-            options
-                .get(&k.trim_start_matches("CONNECTOR_EXACT_ONLINE_").to_ascii_lowercase())
-                .cloned()
-        })
+        let s: ExactSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
     }
 
     /// Whether the environment holds Exact Online credentials.
@@ -309,19 +359,25 @@ impl ExactConfig {
 mod tests {
     use super::*;
 
+    /// The app's id and secret and `pairs`.
+    fn options(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+        [("client_id", "id"), ("client_secret", "secret")]
+            .iter()
+            .chain(pairs)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn country_hosts_and_overrides() {
         assert_eq!(country_host("be").unwrap(), "https://start.exactonline.be");
         assert_eq!(country_host("uk").unwrap(), "https://start.exactonline.co.uk");
         assert!(country_host("xx").is_err());
-        let c = ExactConfig::from_lookup(|k| match k {
-            ENV_CLIENT_ID => Some("id".into()),
-            ENV_CLIENT_SECRET => Some("secret".into()),
-            ENV_COUNTRY => Some("de".into()),
-            ENV_DIVISION => Some("123456".into()),
-            ENV_ORDER_TARGET => Some("sales_invoice".into()),
-            _ => None,
-        })
+        let c = ExactConfig::from_options(&options(&[
+            ("country", "de"),
+            ("division", "123456"),
+            ("order_target", "sales_invoice"),
+        ]))
         .unwrap();
         assert_eq!(c.api_url, "https://start.exactonline.de");
         assert_eq!(c.token_url, "https://start.exactonline.de/api/oauth2/token");
@@ -330,14 +386,7 @@ mod tests {
         assert!(!format!("{c:?}").contains("secret\""));
         assert_eq!(c.item_variants, None, "off unless set");
         assert!(c.product_prices, "on unless set");
-        let off = |v: &str| {
-            ExactConfig::from_lookup(|k| match k {
-                ENV_CLIENT_ID => Some("id".into()),
-                ENV_CLIENT_SECRET => Some("secret".into()),
-                ENV_PRODUCT_PRICES => Some(v.into()),
-                _ => None,
-            })
-        };
+        let off = |v: &str| ExactConfig::from_options(&options(&[("product_prices", v)]));
         assert!(!off("off").unwrap().product_prices);
         assert!(off("sometimes").is_err());
     }
@@ -357,13 +406,7 @@ mod tests {
         assert!(ItemVariants::parse("size=FreeTextField_02").is_err(), "no parent");
         assert!(ItemVariants::parse("parent=FreeTextField_11").is_err());
         assert!(ItemVariants::parse("parent=Description").is_err());
-        let c = ExactConfig::from_lookup(|k| match k {
-            ENV_CLIENT_ID => Some("id".into()),
-            ENV_CLIENT_SECRET => Some("secret".into()),
-            ENV_ITEM_VARIANTS => Some("default".into()),
-            _ => None,
-        })
-        .unwrap();
+        let c = ExactConfig::from_options(&options(&[("item_variants", "default")])).unwrap();
         assert_eq!(c.item_variants, Some(ItemVariants::default()));
     }
 }

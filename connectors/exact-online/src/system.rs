@@ -18,6 +18,8 @@ connector_core::entity_lists! {
     writes: [Order, Customer],
 }
 
+/// The keys of [`ExactSettings`](crate::config::ExactSettings), in its order (a test holds
+/// them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
     Setting::new("client_id", "the app's client id"),
     Setting::secret("client_secret", "the app's client secret"),
@@ -32,6 +34,9 @@ const SETTINGS: &[Setting] = &[
     Setting::new("item_variants", "default, off, or where variants sit in the free fields"),
     Setting::new("api_url", "the REST host (overrides the country)"),
     Setting::new("token_url", "the token endpoint"),
+    Setting::new("default_vat_code", "the VAT code of order lines that carry none"),
+    Setting::new("tracking_url_template", "a delivery's tracking URL, {code} for the number"),
+    Setting::new("price_list_code", "the code of the price list of default sales prices"),
 ];
 
 const DESCRIPTION: Description = Description::new(
@@ -129,5 +134,17 @@ impl connector_core::system::RunningSimulator for crate::simulator::ExactSimulat
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_settings_are_the_settings_structs_keys() {
+        let declared: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        let typed = connector_core::system::setting_keys::<crate::config::ExactSettings>();
+        assert_eq!(declared, typed);
     }
 }
