@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use connector_core::Error;
+use connector_core::model::Currency;
 use secrecy::SecretString;
+use serde::Deserialize;
 
 /// `CONNECTOR_SKYNAMO_API_KEY`: the integration token.
 pub const ENV_API_KEY: &str = "CONNECTOR_SKYNAMO_API_KEY";
@@ -72,33 +74,10 @@ impl SkynamoConfig {
         }
     }
 
-    /// Reads `CONNECTOR_SKYNAMO_*` from the environment.
+    /// Reads `CONNECTOR_SKYNAMO_*` from the environment (as [`SkynamoConfig::from_options`]
+    /// reads options).
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// Reads the settings through `get` (environment-style names).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let need = |k: &str| {
-            get(k)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("{k} is not set")))
-        };
-        let mut c = Self::new(
-            SecretString::from(need(ENV_API_KEY)?),
-            need(ENV_INSTANCE)?,
-            get(ENV_REGION).as_deref(),
-        );
-        if let Some(url) = get(ENV_API_URL).filter(|v| !v.trim().is_empty()) {
-            c.api_url = url;
-        }
-        if let Some(v) = get(ENV_PAGE_SIZE).filter(|v| !v.trim().is_empty()) {
-            c.page_size =
-                v.trim().parse().ok().filter(|n| (1..=PAGE_SIZE).contains(n)).ok_or_else(|| {
-                    Error::config(format!("{ENV_PAGE_SIZE} is 1 to {PAGE_SIZE}, not {v:?}"))
-                })?;
-        }
-        Ok(c)
+        Self::from_options(&connector_core::system::options_from_env(crate::NAME))
     }
 
     /// Whether the environment holds Skynamo credentials.
@@ -108,12 +87,62 @@ impl SkynamoConfig {
 }
 
 impl SkynamoConfig {
-    /// Reads the settings from CLI-style options (`api_key`, `instance`, `region`, `api_url`,
-    /// `page_size`).
+    /// Reads the settings from text options (a flow file's, `--option`, or the environment's):
+    /// the keys of [`SkynamoSettings`], an unknown one refused.
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
-        Self::from_lookup(|k| {
-            options.get(&k.trim_start_matches("CONNECTOR_SKYNAMO_").to_ascii_lowercase()).cloned()
-        })
+        let s: SkynamoSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
+    }
+}
+
+/// Skynamo's settings as text options give them: what [`SkynamoConfig::from_options`] reads.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkynamoSettings {
+    /// The integration token.
+    pub api_key: SecretString,
+    /// The instance name.
+    pub instance: String,
+    /// The region host (`za`, `eu`, `us`, `au`; default: the global one).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The API (overrides the region).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// Records per page when reading, 1 to [`PAGE_SIZE`].
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// The currency of documents that carry none (read by the source; default ZAR).
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    /// The order unit of prices and stock for products that name none (default `Each`).
+    #[serde(default)]
+    pub default_order_unit: Option<String>,
+}
+
+impl SkynamoSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<SkynamoConfig, Error> {
+        use secrecy::ExposeSecret;
+        if self.api_key.expose_secret().trim().is_empty() || self.instance.trim().is_empty() {
+            return Err(Error::config("skynamo settings: api_key and instance are required"));
+        }
+        let mut c = SkynamoConfig::new(self.api_key, self.instance.trim(), self.region.as_deref());
+        if let Some(url) = self.api_url {
+            c.api_url = url;
+        }
+        if let Some(n) = self.page_size {
+            if !(1..=PAGE_SIZE).contains(&n) {
+                return Err(Error::config(format!(
+                    "skynamo settings: page_size is 1 to {PAGE_SIZE}, not {n}"
+                )));
+            }
+            c.page_size = n;
+        }
+        if let Some(unit) = self.default_order_unit {
+            c.default_order_unit = unit;
+        }
+        Ok(c)
     }
 }
 
@@ -121,17 +150,20 @@ impl SkynamoConfig {
 mod tests {
     use super::*;
 
+    /// A key, an instance and `pairs`.
+    fn options(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        [("api_key", "k"), ("instance", "demo")]
+            .iter()
+            .chain(pairs)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn base_url_from_region_or_override() {
         assert_eq!(region_url(Some("ZA")), "https://api.za.skynamo.me/v1");
         assert_eq!(region_url(None), "https://api.skynamo.me/v1");
-        let c = SkynamoConfig::from_lookup(|k| match k {
-            ENV_API_KEY => Some("k".into()),
-            ENV_INSTANCE => Some("demo".into()),
-            ENV_REGION => Some("eu".into()),
-            _ => None,
-        })
-        .unwrap();
+        let c = SkynamoConfig::from_options(&options(&[("region", "eu")])).unwrap();
         assert_eq!(c.api_url, "https://api.eu.skynamo.me/v1");
         assert!(!format!("{c:?}").contains('k') || !format!("{c:?}").contains("\"k\""));
         assert_eq!(c.page_size, PAGE_SIZE, "the fewest calls unless lowered");
@@ -139,15 +171,7 @@ mod tests {
 
     #[test]
     fn the_page_size_may_be_lowered_not_raised() {
-        let with = |size: &str| {
-            let size = size.to_owned();
-            SkynamoConfig::from_lookup(move |k| match k {
-                ENV_API_KEY => Some("k".into()),
-                ENV_INSTANCE => Some("demo".into()),
-                ENV_PAGE_SIZE => Some(size.clone()),
-                _ => None,
-            })
-        };
+        let with = |size: &str| SkynamoConfig::from_options(&options(&[("page_size", size)]));
         assert_eq!(with("50").unwrap().page_size, 50);
         assert!(with("500").is_err());
         assert!(with("0").is_err());

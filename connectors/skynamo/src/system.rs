@@ -18,6 +18,8 @@ connector_core::entity_lists! {
     writes: [Customer, Product, PriceList, StockLevel, Invoice],
 }
 
+/// The keys of [`SkynamoSettings`](crate::config::SkynamoSettings), in its order (a test
+/// holds them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
     Setting::secret("api_key", "the integration token"),
     Setting::new("instance", "the instance name"),
@@ -25,6 +27,7 @@ const SETTINGS: &[Setting] = &[
     Setting::new("api_url", "the API (overrides the region)"),
     Setting::new("page_size", "records per page (default Skynamo's maximum, 200)"),
     Setting::new("currency", "the currency of documents that carry none (default ZAR)"),
+    Setting::new("default_order_unit", "the order unit of products that name none (default Each)"),
 ];
 
 const DESCRIPTION: Description = Description::new(
@@ -91,5 +94,17 @@ impl connector_core::system::RunningSimulator for crate::simulator::SkynamoSimul
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_settings_are_the_settings_structs_keys() {
+        let declared: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        let typed = connector_core::system::setting_keys::<crate::config::SkynamoSettings>();
+        assert_eq!(declared, typed);
     }
 }
