@@ -45,6 +45,9 @@ pub struct Description {
     pub writes: &'static [EntityKind],
     /// The settings it takes, secrets marked.
     pub settings: &'static [Setting],
+    /// The keys of its typed settings struct, when it reads one with [`read_settings`]: the
+    /// registry's tests hold `settings` equal to them.
+    pub typed_keys: Option<fn() -> Vec<&'static str>>,
 }
 
 impl Description {
@@ -56,7 +59,13 @@ impl Description {
         writes: &'static [EntityKind],
         settings: &'static [Setting],
     ) -> Self {
-        Self { name, about, reads, writes, settings }
+        Self { name, about, reads, writes, settings, typed_keys: None }
+    }
+
+    /// Names the settings struct `T` the system reads its options into.
+    pub const fn typed<T: serde::de::DeserializeOwned>(mut self) -> Self {
+        self.typed_keys = Some(setting_keys::<T>);
+        self
     }
 }
 

@@ -42,7 +42,8 @@ const DESCRIPTION: Description = Description::new(
     READS,
     WRITES,
     SETTINGS,
-);
+)
+.typed::<crate::config::XeroSettings>();
 
 /// Xero: contacts, items (products, stock, sales prices), sales invoices and quotes to read;
 /// orders (as draft invoices or quotes) and contacts to write.
@@ -132,17 +133,5 @@ impl connector_core::system::RunningSimulator for crate::simulator::XeroSimulato
     }
     async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
         self.run_until_ctrl_c().await.map_err(|e| Error::internal(e.to_string()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_declared_settings_are_the_settings_structs_keys() {
-        let declared: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
-        let typed = connector_core::system::setting_keys::<crate::config::XeroSettings>();
-        assert_eq!(declared, typed);
     }
 }
