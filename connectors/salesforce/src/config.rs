@@ -6,6 +6,7 @@ use std::fmt;
 use connector_core::Error;
 use connector_core::model::Currency;
 use secrecy::SecretString;
+use serde::Deserialize;
 
 /// `CONNECTOR_SALESFORCE_CLIENT_ID`: the connected app's consumer key.
 pub const ENV_CLIENT_ID: &str = "CONNECTOR_SALESFORCE_CLIENT_ID";
@@ -214,6 +215,153 @@ impl fmt::Debug for SalesforceConfig {
     }
 }
 
+/// Salesforce's settings as text options give them: what [`SalesforceConfig::from_options`]
+/// reads. The auth mode: the JWT bearer flow when a private key (text or path) is set, which
+/// then needs the username and no client secret; else a refresh token when one is set; else
+/// client credentials (which need the org's My Domain as `login_url`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesforceSettings {
+    /// The connected app's consumer key.
+    pub client_id: String,
+    /// The connected app's consumer secret (not needed for the JWT bearer flow).
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// A refresh token.
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
+    /// The org's My Domain or login host.
+    #[serde(default)]
+    pub login_url: Option<String>,
+    /// The JWT bearer flow's PEM key.
+    #[serde(default)]
+    pub private_key: Option<SecretString>,
+    /// A file with the JWT bearer flow's PEM key.
+    #[serde(default)]
+    pub private_key_path: Option<String>,
+    /// The user the JWT bearer flow acts as.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The JWT audience (default: from the login host).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The org's instance (default: from the token answer).
+    #[serde(default)]
+    pub instance_url: Option<String>,
+    /// The REST API version, like `59.0`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// The org's currency.
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    /// The `Product2` field that holds the SKU.
+    #[serde(default)]
+    pub product_sku_field: Option<String>,
+    /// The `Account` field that holds the customer number.
+    #[serde(default)]
+    pub account_number_field: Option<String>,
+    /// The `Product2` field that takes stock levels.
+    #[serde(default)]
+    pub stock_field: Option<String>,
+    /// The `Product2` field that links a variant to its parent.
+    #[serde(default)]
+    pub product_parent_field: Option<String>,
+    /// The object shipments are written to.
+    #[serde(default)]
+    pub shipment_object: Option<String>,
+    /// The `Order` field with the payment term.
+    #[serde(default)]
+    pub order_payment_term_field: Option<String>,
+    /// The `Order` field with the payment method.
+    #[serde(default)]
+    pub order_payment_method_field: Option<String>,
+    /// Records per query batch, 200 to 2,000 (default 2,000).
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+}
+
+impl SalesforceSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<SalesforceConfig, Error> {
+        use secrecy::ExposeSecret;
+        let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let key = match (self.private_key, text(self.private_key_path)) {
+            (Some(pem), _) if !pem.expose_secret().trim().is_empty() => Some(pem),
+            (_, Some(path)) => {
+                Some(SecretString::from(std::fs::read_to_string(&path).map_err(|e| {
+                    Error::config(format!(
+                        "salesforce settings: private_key_path: cannot read {path}: {e}"
+                    ))
+                })?))
+            }
+            _ => None,
+        };
+        if self.client_id.trim().is_empty() {
+            return Err(Error::config("salesforce settings: client_id is required"));
+        }
+        let secret = match (&key, self.client_secret) {
+            (_, Some(s)) if !s.expose_secret().is_empty() => s,
+            (Some(_), _) => SecretString::from(""),
+            (None, _) => {
+                return Err(Error::config(
+                    "salesforce settings: client_secret is required without a private_key",
+                ));
+            }
+        };
+        let mut c = SalesforceConfig::new(self.client_id.trim(), secret);
+        c.refresh_token = self.refresh_token.filter(|t| !t.expose_secret().is_empty());
+        if let Some(v) = text(self.login_url) {
+            c.login_url = v.trim_end_matches('/').to_owned();
+        }
+        if let Some(key) = key {
+            let username = text(self.username).ok_or_else(|| {
+                Error::config("salesforce settings: username is required with a private_key")
+            })?;
+            let mut jwt = JwtBearerConfig::new(username, key, &c.login_url);
+            if let Some(aud) = text(self.audience) {
+                jwt.audience = aud.trim_end_matches('/').to_owned();
+            }
+            c.jwt = Some(jwt);
+        }
+        c.instance_url = text(self.instance_url).map(|v| v.trim_end_matches('/').to_owned());
+        if let Some(v) = text(self.api_version) {
+            let v = v.trim_start_matches('v').to_owned();
+            if v.split('.').count() != 2 || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                return Err(Error::config(format!(
+                    "salesforce settings: api_version is not a version like 59.0: {v:?}"
+                )));
+            }
+            c.api_version = v;
+        }
+        if let Some(v) = self.currency {
+            c.currency = v;
+        }
+        if let Some(v) = text(self.product_sku_field) {
+            c.product_sku_field = v;
+        }
+        if let Some(v) = text(self.account_number_field) {
+            c.account_number_field = v;
+        }
+        c.stock_field = text(self.stock_field);
+        c.product_parent_field = text(self.product_parent_field);
+        c.shipment = text(self.shipment_object).map(ShipmentObject::named);
+        c.order_payment_term_field = text(self.order_payment_term_field);
+        c.order_payment_method_field = text(self.order_payment_method_field);
+        if let Some(n) = self.batch_size {
+            if !(200..=2000).contains(&n) {
+                return Err(Error::config(format!(
+                    "salesforce settings: batch_size is 200 to 2,000, not {n}"
+                )));
+            }
+            c.batch_size = n;
+        }
+        if c.jwt.is_none() && c.refresh_token.is_none() {
+            client_credentials_host(&c.login_url)?;
+        }
+        Ok(c)
+    }
+}
+
 impl SalesforceConfig {
     /// A configuration for `login.salesforce.com`, API 59.0, on a standard org's fields.
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
@@ -262,89 +410,17 @@ impl SalesforceConfig {
         format!("{}/services/oauth2/token", self.login_url.trim_end_matches('/'))
     }
 
-    /// Reads `CONNECTOR_SALESFORCE_*` from the environment.
+    /// Reads `CONNECTOR_SALESFORCE_*` from the environment (as
+    /// [`SalesforceConfig::from_options`] reads options).
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_options(&connector_core::system::options_from_env(crate::NAME))
     }
 
-    /// Reads CLI-style options (`client_id`, `client_secret`, `refresh_token`,
-    /// `private_key`, `private_key_path`, `username`, `audience`, `login_url`,
-    /// `instance_url`, `api_version`, `currency`, `product_sku_field`,
-    /// `account_number_field`, `stock_field`, `product_parent_field`, `shipment_object`,
-    /// `order_payment_term_field`, `order_payment_method_field`).
+    /// Reads the settings from text options (a flow file's, `--option`, or the environment's):
+    /// the keys of [`SalesforceSettings`], an unknown one refused.
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self, Error> {
-        Self::from_lookup(|k| {
-            options
-                .get(&k.trim_start_matches("CONNECTOR_SALESFORCE_").to_ascii_lowercase())
-                .cloned()
-        })
-    }
-
-    /// Reads the settings through `get` (environment-style names).
-    ///
-    /// The auth mode: the JWT bearer flow when a private key (text or path) is set, which
-    /// then needs the username and no client secret; else a refresh token when one is set;
-    /// else client credentials.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let need = |k: &str| opt(k).ok_or_else(|| Error::config(format!("{k} is not set")));
-        let key = match (opt(ENV_PRIVATE_KEY), opt(ENV_PRIVATE_KEY_PATH)) {
-            (Some(pem), _) => Some(SecretString::from(pem)),
-            (None, Some(path)) => {
-                Some(SecretString::from(std::fs::read_to_string(path.trim()).map_err(|e| {
-                    Error::config(format!(
-                        "{ENV_PRIVATE_KEY_PATH}: cannot read {}: {e}",
-                        path.trim()
-                    ))
-                })?))
-            }
-            (None, None) => None,
-        };
-        let secret = match &key {
-            Some(_) => opt(ENV_CLIENT_SECRET).unwrap_or_default(),
-            None => need(ENV_CLIENT_SECRET)?,
-        };
-        let mut c = Self::new(need(ENV_CLIENT_ID)?, SecretString::from(secret));
-        c.refresh_token = opt(ENV_REFRESH_TOKEN).map(SecretString::from);
-        if let Some(v) = opt(ENV_LOGIN_URL) {
-            c.login_url = v.trim_end_matches('/').to_owned();
-        }
-        if let Some(key) = key {
-            let mut jwt = JwtBearerConfig::new(need(ENV_USERNAME)?, key, &c.login_url);
-            if let Some(aud) = opt(ENV_AUDIENCE) {
-                jwt.audience = aud.trim().trim_end_matches('/').to_owned();
-            }
-            c.jwt = Some(jwt);
-        }
-        c.instance_url = opt(ENV_INSTANCE_URL).map(|v| v.trim_end_matches('/').to_owned());
-        if let Some(v) = opt(ENV_API_VERSION) {
-            let v = v.trim().trim_start_matches('v').to_owned();
-            if v.split('.').count() != 2 || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                return Err(Error::config(format!(
-                    "{ENV_API_VERSION} is not a version like 59.0: {v:?}"
-                )));
-            }
-            c.api_version = v;
-        }
-        if let Some(v) = opt("CONNECTOR_SALESFORCE_CURRENCY") {
-            c.currency = Currency::new(v.trim())?;
-        }
-        let field = |k: &str| opt(k).map(|v| v.trim().to_owned());
-        if let Some(v) = field(ENV_PRODUCT_SKU_FIELD) {
-            c.product_sku_field = v;
-        }
-        if let Some(v) = field(ENV_ACCOUNT_NUMBER_FIELD) {
-            c.account_number_field = v;
-        }
-        c.stock_field = field(ENV_STOCK_FIELD);
-        c.product_parent_field = field(ENV_PRODUCT_PARENT_FIELD);
-        c.shipment = field(ENV_SHIPMENT_OBJECT).map(ShipmentObject::named);
-        c.order_payment_term_field = field(ENV_ORDER_PAYMENT_TERM_FIELD);
-        c.order_payment_method_field = field(ENV_ORDER_PAYMENT_METHOD_FIELD);
-        if c.jwt.is_none() && c.refresh_token.is_none() {
-            client_credentials_host(&c.login_url)?;
-        }
-        Ok(c)
+        let s: SalesforceSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
     }
 
     /// Whether the environment holds Salesforce credentials.
@@ -406,33 +482,33 @@ mod tests {
     #[test]
     fn a_private_key_selects_the_jwt_bearer_flow_without_a_secret() {
         let pem = "-----BEGIN PRIVATE KEY-----\nMIIsecretbits\n-----END PRIVATE KEY-----\n";
-        let env: BTreeMap<&str, &str> = [
-            (ENV_CLIENT_ID, "3MVG9key"),
-            (ENV_PRIVATE_KEY, pem),
-            (ENV_USERNAME, "integration@example.com"),
-            (ENV_LOGIN_URL, "https://acme--uat.sandbox.my.salesforce.com"),
-        ]
-        .into_iter()
-        .collect();
-        let c = SalesforceConfig::from_lookup(|k| env.get(k).map(|v| (*v).to_owned())).unwrap();
+        let with = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let jwt_options = [
+            ("client_id", "3MVG9key"),
+            ("private_key", pem),
+            ("username", "integration@example.com"),
+            ("login_url", "https://acme--uat.sandbox.my.salesforce.com"),
+        ];
+        let c = SalesforceConfig::from_options(&with(&jwt_options)).unwrap();
         let jwt = c.jwt.as_ref().expect("the JWT bearer flow");
         assert_eq!(jwt.username, "integration@example.com");
         assert_eq!(jwt.audience, "https://test.salesforce.com");
         let debug = format!("{c:?}");
         assert!(!debug.contains("secretbits") && !debug.contains("PRIVATE KEY"), "{debug}");
 
-        let no_user =
-            |k: &str| (k != ENV_USERNAME).then(|| env.get(k).map(|v| (*v).to_owned())).flatten();
-        let e = SalesforceConfig::from_lookup(no_user).unwrap_err();
-        assert!(e.to_string().contains(ENV_USERNAME), "{e}");
-        let path = |k: &str| match k {
-            ENV_CLIENT_ID => Some("k".to_owned()),
-            ENV_USERNAME => Some("u".to_owned()),
-            ENV_PRIVATE_KEY_PATH => Some("/nonexistent/key.pem".to_owned()),
-            ENV_AUDIENCE => Some("https://login.salesforce.com/".to_owned()),
-            _ => None,
-        };
-        let e = SalesforceConfig::from_lookup(path).unwrap_err();
+        let mut no_user = with(&jwt_options);
+        no_user.remove("username");
+        let e = SalesforceConfig::from_options(&no_user).unwrap_err();
+        assert!(e.to_string().contains("username is required"), "{e}");
+        let path = with(&[
+            ("client_id", "k"),
+            ("username", "u"),
+            ("private_key_path", "/nonexistent/key.pem"),
+            ("audience", "https://login.salesforce.com/"),
+        ]);
+        let e = SalesforceConfig::from_options(&path).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/key.pem"), "{e}");
         assert_eq!(
             default_audience("https://login.salesforce.com"),

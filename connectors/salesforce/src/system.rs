@@ -18,6 +18,8 @@ connector_core::entity_lists! {
     writes: [Product, StockLevel, Shipment, Customer],
 }
 
+/// The keys of [`SalesforceSettings`](crate::config::SalesforceSettings), in its order (the
+/// registry's tests hold them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
     Setting::new("client_id", "the connected app's consumer key"),
     Setting::secret("client_secret", "the connected app's consumer secret"),
@@ -37,6 +39,7 @@ const SETTINGS: &[Setting] = &[
     Setting::new("shipment_object", "the object shipments are written to"),
     Setting::new("order_payment_term_field", "the Order field with the payment term"),
     Setting::new("order_payment_method_field", "the Order field with the payment method"),
+    Setting::new("batch_size", "records per query batch, 200 to 2,000 (default 2,000)"),
 ];
 
 const DESCRIPTION: Description = Description::new(
@@ -45,7 +48,8 @@ const DESCRIPTION: Description = Description::new(
     READS,
     WRITES,
     SETTINGS,
-);
+)
+.typed::<crate::config::SalesforceSettings>();
 
 /// Salesforce: accounts, orders and products to read; products (with standard prices),
 /// stock levels, shipments and accounts to write.
