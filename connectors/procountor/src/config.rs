@@ -159,73 +159,6 @@ pub struct InvoiceSettings {
     pub follow_up: Vec<FollowUp>,
 }
 
-impl InvoiceSettings {
-    /// The settings named in `options` over the defaults (keys as in
-    /// [`ProcountorConfig::from_options`]).
-    pub fn from_options(options: &std::collections::BTreeMap<String, String>) -> Result<Self> {
-        let mut s = Self::default();
-        let flag = |key: &str, default: bool| -> Result<bool> {
-            match options.get(key).map(|v| v.trim().to_ascii_lowercase()) {
-                None => Ok(default),
-                Some(v) if matches!(v.as_str(), "true" | "yes" | "on" | "1") => Ok(true),
-                Some(v) if matches!(v.as_str(), "false" | "no" | "off" | "0") => Ok(false),
-                Some(v) => {
-                    Err(Error::config(format!("option `{key}`: `{v}` is not true or false")))
-                }
-            }
-        };
-        s.match_customers = flag("match_customers", s.match_customers)?;
-        s.create_partners = flag("create_partners", s.create_partners)?;
-        s.update_register = flag("update_register", s.update_register)?;
-        s.match_products = flag("match_products", s.match_products)?;
-        if let Some(c) = options.get("channel") {
-            s.channel = match c.trim().to_ascii_lowercase().as_str() {
-                "" | "auto" | "from_order" | "order" => ChannelPolicy::FromOrder,
-                other => ChannelPolicy::Forced(InvoiceChannel::parse(other)?),
-            };
-        }
-        if let Some(d) = options.get("details_from") {
-            s.details_from = match d.trim().to_ascii_lowercase().as_str() {
-                "order" => DetailsFrom::Order,
-                "register" => DetailsFrom::Register,
-                other => {
-                    return Err(Error::config(format!(
-                        "option `details_from`: `{other}` is not order or register"
-                    )));
-                }
-            };
-        }
-        if let Some(v) = options.get("payment_method") {
-            s.payment_method = v.trim().to_ascii_uppercase();
-        }
-        if let Some(v) = options.get("bank_account") {
-            s.bank_account = Some(v.clone()).filter(|v| !v.trim().is_empty());
-        }
-        if let Some(v) = options.get("language") {
-            s.language = v.trim().to_ascii_uppercase();
-        }
-        if let Some(v) = options.get("payment_days") {
-            s.payment_days = v.trim().parse().map_err(|_| {
-                Error::config(format!("option `payment_days`: `{v}` is not a number"))
-            })?;
-        }
-        if let Some(v) = options.get("vat_status") {
-            s.vat_status = v.trim().parse().map_err(|_| {
-                Error::config(format!("option `vat_status`: `{v}` is not a number"))
-            })?;
-        }
-        if let Some(v) = options.get("follow_up") {
-            s.follow_up = v
-                .split(',')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(FollowUp::parse)
-                .collect::<Result<_>>()?;
-        }
-        Ok(s)
-    }
-}
-
 impl Default for InvoiceSettings {
     fn default() -> Self {
         Self {
@@ -311,6 +244,123 @@ pub fn api_base(host: &str, version: Option<&str>) -> String {
     }
 }
 
+/// Procountor's settings as text options give them: what [`ProcountorConfig::from_options`]
+/// reads. The app's id and secret and the company's API key are required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcountorSettings {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// The company's API key.
+    pub api_key: SecretString,
+    /// The API host (default production).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The API version in the path (`latest`, `v2401`).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// The app's registered redirect URI.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// How invoices go out: `auto` (from the order), `email`, `mail`, `e-invoice`,
+    /// `no_sending`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Find the order's customer in the register.
+    #[serde(default)]
+    pub match_customers: Option<bool>,
+    /// Create a business partner when none matches.
+    #[serde(default)]
+    pub create_partners: Option<bool>,
+    /// Update a matched partner from the order.
+    #[serde(default)]
+    pub update_register: Option<bool>,
+    /// Where the invoice's party details come from: `order` or `register`.
+    #[serde(default)]
+    pub details_from: Option<String>,
+    /// Match rows to the product register.
+    #[serde(default)]
+    pub match_products: Option<bool>,
+    /// The invoices' payment method.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    /// The bank account invoices are paid to.
+    #[serde(default)]
+    pub bank_account: Option<String>,
+    /// Days to pay.
+    #[serde(default)]
+    pub payment_days: Option<u32>,
+    /// The invoices' language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The invoices' VAT status code.
+    #[serde(default)]
+    pub vat_status: Option<i64>,
+    /// What follows writing: `approve`, `send` (comma-separated).
+    #[serde(default)]
+    pub follow_up: Option<Vec<String>>,
+}
+
+impl ProcountorSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<ProcountorConfig> {
+        use secrecy::ExposeSecret;
+        if self.client_id.trim().is_empty()
+            || self.client_secret.expose_secret().is_empty()
+            || self.api_key.expose_secret().is_empty()
+        {
+            return Err(Error::config(
+                "procountor settings: client_id, client_secret and api_key are required",
+            ));
+        }
+        let host = self.api_url.unwrap_or_else(|| PRODUCTION_HOST.to_owned());
+        let mut cfg = ProcountorConfig::new(
+            api_base(&host, self.api_version.as_deref()),
+            self.client_id.trim(),
+            self.client_secret,
+            self.api_key,
+        );
+        cfg.redirect_uri = self.redirect_uri;
+        let s = &mut cfg.invoices;
+        if let Some(c) = self.channel {
+            s.channel = match c.trim().to_ascii_lowercase().as_str() {
+                "" | "auto" | "from_order" | "order" => ChannelPolicy::FromOrder,
+                other => ChannelPolicy::Forced(InvoiceChannel::parse(other)?),
+            };
+        }
+        s.match_customers = self.match_customers.unwrap_or(s.match_customers);
+        s.create_partners = self.create_partners.unwrap_or(s.create_partners);
+        s.update_register = self.update_register.unwrap_or(s.update_register);
+        s.match_products = self.match_products.unwrap_or(s.match_products);
+        if let Some(d) = self.details_from {
+            s.details_from = match d.trim().to_ascii_lowercase().as_str() {
+                "order" => DetailsFrom::Order,
+                "register" => DetailsFrom::Register,
+                other => {
+                    return Err(Error::config(format!(
+                        "option `details_from`: `{other}` is not order or register"
+                    )));
+                }
+            };
+        }
+        if let Some(v) = self.payment_method {
+            s.payment_method = v.trim().to_ascii_uppercase();
+        }
+        s.bank_account = self.bank_account;
+        s.payment_days = self.payment_days.unwrap_or(s.payment_days);
+        if let Some(v) = self.language {
+            s.language = v.trim().to_ascii_uppercase();
+        }
+        s.vat_status = self.vat_status.unwrap_or(s.vat_status);
+        if let Some(actions) = self.follow_up {
+            s.follow_up = actions.iter().map(|a| FollowUp::parse(a)).collect::<Result<_>>()?;
+        }
+        Ok(cfg)
+    }
+}
+
 impl ProcountorConfig {
     /// A configuration with default settings.
     pub fn new(
@@ -332,9 +382,10 @@ impl ProcountorConfig {
         }
     }
 
-    /// From `CONNECTOR_PROCOUNTOR_*` variables. The API URL defaults to production.
+    /// From `CONNECTOR_PROCOUNTOR_*` variables (as [`ProcountorConfig::from_options`] reads
+    /// options). The API URL defaults to production.
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_options(&connector_core::system::options_from_env(crate::CONNECTOR))
     }
 
     /// Whether the credentials are set in the environment.
@@ -344,39 +395,13 @@ impl ProcountorConfig {
             .all(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
     }
 
-    /// From a lookup (environment or CLI options).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let need = |k: &str| {
-            get(k)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("{k} is not set")))
-        };
-        let host = get(ENV_API_URL).unwrap_or_else(|| PRODUCTION_HOST.to_owned());
-        let version = get(ENV_API_VERSION);
-        let mut cfg = Self::new(
-            api_base(&host, version.as_deref()),
-            need(ENV_CLIENT_ID)?,
-            SecretString::from(need(ENV_CLIENT_SECRET)?),
-            SecretString::from(need(ENV_API_KEY)?),
-        );
-        cfg.redirect_uri = get(ENV_REDIRECT_URI).filter(|v| !v.trim().is_empty());
-        Ok(cfg)
-    }
-
-    /// From string options (the CLI's and flow files' `key = value` settings, merged with
-    /// `CONNECTOR_PROCOUNTOR_<KEY>`): `api_url`, `api_version`, `client_id`,
-    /// `client_secret`, `api_key`, `redirect_uri`, and the invoice settings `channel`
-    /// (`auto`, `email`, `mail`, `e-invoice`, `no_sending`), `match_customers`,
-    /// `create_partners`, `update_register`, `details_from` (`order`, `register`),
-    /// `match_products`, `payment_method`, `bank_account`, `payment_days`, `language`,
-    /// `vat_status`, `follow_up` (`approve,send`).
+    /// From text options (the CLI's and flow files' `key = value` settings, merged with
+    /// `CONNECTOR_PROCOUNTOR_<KEY>`): the keys of [`ProcountorSettings`], an unknown one
+    /// refused.
     pub fn from_options(options: &std::collections::BTreeMap<String, String>) -> Result<Self> {
-        let mut cfg = Self::from_lookup(|env| {
-            let key = env.strip_prefix("CONNECTOR_PROCOUNTOR_").unwrap_or(env).to_ascii_lowercase();
-            options.get(&key).cloned()
-        })?;
-        cfg.invoices = InvoiceSettings::from_options(options)?;
-        Ok(cfg)
+        let s: ProcountorSettings =
+            connector_core::system::read_settings(crate::CONNECTOR, options)?;
+        s.into_config()
     }
 
     /// The token endpoint's URL.
@@ -402,22 +427,24 @@ mod tests {
     }
 
     #[test]
-    fn from_lookup_and_debug_hides_secrets() {
-        let cfg = ProcountorConfig::from_lookup(|k| match k {
-            ENV_CLIENT_ID => Some("cid".into()),
-            ENV_CLIENT_SECRET => Some("s3cret".into()),
-            ENV_API_KEY => Some("k3y".into()),
-            ENV_API_VERSION => Some("v2401".into()),
-            _ => None,
-        })
-        .unwrap();
+    fn from_options_and_debug_hides_secrets() {
+        let opts: std::collections::BTreeMap<String, String> = [
+            ("client_id", "cid"),
+            ("client_secret", "s3cret"),
+            ("api_key", "k3y"),
+            ("api_version", "v2401"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let cfg = ProcountorConfig::from_options(&opts).unwrap();
         assert_eq!(cfg.api_url, "https://api.procountor.com/v2401/api");
         assert_eq!(cfg.requests_per_second, 20, "Procountor's published limit per client");
         assert_eq!(cfg.token_endpoint_url(), "https://api.procountor.com/v2401/api/oauth/token");
         let dbg = format!("{cfg:?}");
         assert!(!dbg.contains("s3cret") && !dbg.contains("k3y"));
-        let missing = ProcountorConfig::from_lookup(|_| None).unwrap_err();
-        assert!(missing.message().contains(ENV_CLIENT_ID));
+        let missing = ProcountorConfig::from_options(&Default::default()).unwrap_err();
+        assert!(missing.message().contains("missing field `client_id`"), "{missing}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use client::{CONNECTOR, MAX_PAGE_SIZE, ProcountorClient, refine_error};
 pub use config::{
     ChannelPolicy, DetailsFrom, ENV_API_KEY, ENV_API_URL, ENV_API_VERSION, ENV_CLIENT_ID,
     ENV_CLIENT_SECRET, ENV_REDIRECT_URI, FollowUp, InvoiceChannel, InvoiceSettings,
-    PRODUCTION_HOST, ProcountorConfig, TEST_HOST, api_base,
+    PRODUCTION_HOST, ProcountorConfig, ProcountorSettings, TEST_HOST, api_base,
 };
 pub use convert::{
     OrderRows, PartyDetails, RegisterProduct, choose_channel, invoice_body, order_party, order_rows,

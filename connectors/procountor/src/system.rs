@@ -17,6 +17,8 @@ connector_core::entity_lists! {
     writes: [Order],
 }
 
+/// The keys of [`ProcountorSettings`](crate::ProcountorSettings), in its order (the
+/// registry's tests hold them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
     Setting::new("client_id", "the app's client id"),
     Setting::secret("client_secret", "the app's client secret"),
@@ -44,7 +46,8 @@ const DESCRIPTION: Description = Description::new(
     READS,
     WRITES,
     SETTINGS,
-);
+)
+.typed::<crate::ProcountorSettings>();
 
 /// Procountor: customers (business partners), products and invoices to read; orders to
 /// write as sales invoices.
