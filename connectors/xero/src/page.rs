@@ -2,22 +2,25 @@
 //! The source decodes the records one at a time as its stream is read, so a page of 1,000
 //! invoices costs its body in memory, not the body and 1,000 decoded records beside it.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// The collections a list answer may carry; only the listing's own one is read.
+/// The collections a list answer may carry, each a list of records left unparsed: one scan
+/// of the body finds every record's place. When it does not fit, the answer is read again
+/// for its shape, to tell a body that is not JSON from a collection that is not a list.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, rename = "Contacts", default)]
-    contacts: Option<&'a RawValue>,
+    contacts: Option<Vec<&'a RawValue>>,
     #[serde(borrow, rename = "Items", default)]
-    items: Option<&'a RawValue>,
+    items: Option<Vec<&'a RawValue>>,
     #[serde(borrow, rename = "Invoices", default)]
-    invoices: Option<&'a RawValue>,
+    invoices: Option<Vec<&'a RawValue>>,
     #[serde(borrow, rename = "Quotes", default)]
-    quotes: Option<&'a RawValue>,
+    quotes: Option<Vec<&'a RawValue>>,
 }
 
 /// Why a body is not a page.
@@ -42,7 +45,17 @@ impl Page {
     /// `null` collection is an empty page.
     pub fn parse(body: Vec<u8>, collection: &str) -> Result<Self, PageError> {
         let rows = {
-            let env: Envelope<'_> = serde_json::from_slice(&body).map_err(PageError::NotJson)?;
+            let env: Envelope<'_> = match serde_json::from_slice(&body) {
+                Ok(env) => env,
+                Err(e) => {
+                    // The rare path: read the answer again only for its shape.
+                    let shape = serde_json::from_slice::<HashMap<&str, &RawValue>>(&body);
+                    return Err(match shape {
+                        Ok(fields) if fields.contains_key(collection) => PageError::NotAList,
+                        _ => PageError::NotJson(e),
+                    });
+                }
+            };
             let list = match collection {
                 "Contacts" => env.contacts,
                 "Items" => env.items,
@@ -50,22 +63,15 @@ impl Page {
                 "Quotes" => env.quotes,
                 _ => None,
             };
-            match list {
-                None => Vec::new(),
-                Some(list) => {
-                    let items: Vec<&RawValue> =
-                        serde_json::from_str(list.get()).map_err(|_| PageError::NotAList)?;
-                    // Each record's text lies inside `body`: keep its place, not a copy.
-                    let base = body.as_ptr() as usize;
-                    items
-                        .iter()
-                        .map(|r| {
-                            let start = r.get().as_ptr() as usize - base;
-                            start..start + r.get().len()
-                        })
-                        .collect()
-                }
-            }
+            // Each record's text lies inside `body`: keep its place, not a copy.
+            let base = body.as_ptr() as usize;
+            list.unwrap_or_default()
+                .iter()
+                .map(|r| {
+                    let start = r.get().as_ptr() as usize - base;
+                    start..start + r.get().len()
+                })
+                .collect()
         };
         Ok(Self { body, rows, next: 0 })
     }
