@@ -1,4 +1,5 @@
-//! Settings: from the environment (`CONNECTOR_EXACT_ONLINE_*`) or from code.
+//! Settings: typed from text options ([`ExactSettings`]: a flow file's, `--option`, the
+//! environment's `CONNECTOR_EXACT_ONLINE_*`) or built in code.
 
 use std::fmt;
 
@@ -9,35 +10,6 @@ use serde::Deserialize;
 
 /// `CONNECTOR_EXACT_ONLINE_CLIENT_ID`: the app's OAuth2 client id.
 pub const ENV_CLIENT_ID: &str = "CONNECTOR_EXACT_ONLINE_CLIENT_ID";
-/// `CONNECTOR_EXACT_ONLINE_CLIENT_SECRET`: the app's OAuth2 client secret.
-pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_EXACT_ONLINE_CLIENT_SECRET";
-/// `CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN`: the refresh token to start from (rotated on use).
-pub const ENV_REFRESH_TOKEN: &str = "CONNECTOR_EXACT_ONLINE_REFRESH_TOKEN";
-/// `CONNECTOR_EXACT_ONLINE_COUNTRY`: the country host (`nl`, `be`, `de`, `co.uk`, `com`, `fr`,
-/// `es`).
-pub const ENV_COUNTRY: &str = "CONNECTOR_EXACT_ONLINE_COUNTRY";
-/// `CONNECTOR_EXACT_ONLINE_DIVISION`: the division (administration) number; read from
-/// `current/Me` when unset.
-pub const ENV_DIVISION: &str = "CONNECTOR_EXACT_ONLINE_DIVISION";
-/// `CONNECTOR_EXACT_ONLINE_API_URL`: the host the REST API lives on (overrides the country).
-pub const ENV_API_URL: &str = "CONNECTOR_EXACT_ONLINE_API_URL";
-/// `CONNECTOR_EXACT_ONLINE_TOKEN_URL`: the OAuth2 token endpoint.
-pub const ENV_TOKEN_URL: &str = "CONNECTOR_EXACT_ONLINE_TOKEN_URL";
-/// `CONNECTOR_EXACT_ONLINE_CURRENCY`: the division's currency (`EUR`).
-pub const ENV_CURRENCY: &str = "CONNECTOR_EXACT_ONLINE_CURRENCY";
-/// `CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR`: the account code receiving unmatched orders.
-pub const ENV_DEFAULT_DEBTOR: &str = "CONNECTOR_EXACT_ONLINE_DEFAULT_DEBTOR";
-/// `CONNECTOR_EXACT_ONLINE_ORDER_TARGET`: `sales_order` or `sales_invoice`.
-pub const ENV_ORDER_TARGET: &str = "CONNECTOR_EXACT_ONLINE_ORDER_TARGET";
-
-/// `CONNECTOR_EXACT_ONLINE_PRODUCT_PRICES`: `off` reads products without their default sales
-/// price (saves reading every sales item price on each product read); `on` by default.
-pub const ENV_PRODUCT_PRICES: &str = "CONNECTOR_EXACT_ONLINE_PRODUCT_PRICES";
-
-/// `CONNECTOR_EXACT_ONLINE_ITEM_VARIANTS`: variants in the items' free fields (see
-/// [`ItemVariants::parse`]): `default`, `off`, or
-/// `parent=FreeTextField_01,size=FreeTextField_02,feature:country_of_origin=FreeTextField_04`.
-pub const ENV_ITEM_VARIANTS: &str = "CONNECTOR_EXACT_ONLINE_ITEM_VARIANTS";
 
 /// The host of a country (`nl` → `https://start.exactonline.nl`).
 pub fn country_host(country: &str) -> Result<String, Error> {

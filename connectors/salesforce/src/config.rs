@@ -1,4 +1,5 @@
-//! Settings: from the environment (`CONNECTOR_SALESFORCE_*`), from CLI options, or from code.
+//! Settings: typed from text options ([`SalesforceSettings`]: a flow file's, `--option`,
+//! the environment's `CONNECTOR_SALESFORCE_*`) or built in code.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,49 +11,9 @@ use serde::Deserialize;
 
 /// `CONNECTOR_SALESFORCE_CLIENT_ID`: the connected app's consumer key.
 pub const ENV_CLIENT_ID: &str = "CONNECTOR_SALESFORCE_CLIENT_ID";
-/// `CONNECTOR_SALESFORCE_CLIENT_SECRET`: the connected app's consumer secret.
-pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_SALESFORCE_CLIENT_SECRET";
-/// `CONNECTOR_SALESFORCE_REFRESH_TOKEN`: a refresh token (else client credentials are used).
-pub const ENV_REFRESH_TOKEN: &str = "CONNECTOR_SALESFORCE_REFRESH_TOKEN";
 /// `CONNECTOR_SALESFORCE_LOGIN_URL`: `https://login.salesforce.com`, `https://test…` or My
 /// Domain.
 pub const ENV_LOGIN_URL: &str = "CONNECTOR_SALESFORCE_LOGIN_URL";
-/// `CONNECTOR_SALESFORCE_INSTANCE_URL`: overrides the token answer's `instance_url`.
-pub const ENV_INSTANCE_URL: &str = "CONNECTOR_SALESFORCE_INSTANCE_URL";
-/// `CONNECTOR_SALESFORCE_API_VERSION`: `59.0` by default.
-pub const ENV_API_VERSION: &str = "CONNECTOR_SALESFORCE_API_VERSION";
-/// `CONNECTOR_SALESFORCE_PRIVATE_KEY`: the connected app's RSA private key as PEM text;
-/// selects the JWT bearer flow (with [`ENV_USERNAME`]).
-pub const ENV_PRIVATE_KEY: &str = "CONNECTOR_SALESFORCE_PRIVATE_KEY";
-/// `CONNECTOR_SALESFORCE_PRIVATE_KEY_PATH`: a file holding that PEM, instead of the text.
-pub const ENV_PRIVATE_KEY_PATH: &str = "CONNECTOR_SALESFORCE_PRIVATE_KEY_PATH";
-/// `CONNECTOR_SALESFORCE_USERNAME`: the user the JWT bearer flow logs in as (`sub`).
-pub const ENV_USERNAME: &str = "CONNECTOR_SALESFORCE_USERNAME";
-/// `CONNECTOR_SALESFORCE_AUDIENCE`: the assertion's `aud`; by default
-/// `https://test.salesforce.com` when the login URL is a sandbox one, else
-/// `https://login.salesforce.com`.
-pub const ENV_AUDIENCE: &str = "CONNECTOR_SALESFORCE_AUDIENCE";
-
-/// `CONNECTOR_SALESFORCE_PRODUCT_SKU_FIELD`: the `Product2` field holding the SKU
-/// (`ProductCode`).
-pub const ENV_PRODUCT_SKU_FIELD: &str = "CONNECTOR_SALESFORCE_PRODUCT_SKU_FIELD";
-/// `CONNECTOR_SALESFORCE_ACCOUNT_NUMBER_FIELD`: the `Account` field holding the ERP customer
-/// number (`AccountNumber`).
-pub const ENV_ACCOUNT_NUMBER_FIELD: &str = "CONNECTOR_SALESFORCE_ACCOUNT_NUMBER_FIELD";
-/// `CONNECTOR_SALESFORCE_STOCK_FIELD`: the `Product2` number field taking the stock (none).
-pub const ENV_STOCK_FIELD: &str = "CONNECTOR_SALESFORCE_STOCK_FIELD";
-/// `CONNECTOR_SALESFORCE_PRODUCT_PARENT_FIELD`: the `Product2` lookup to a variant's
-/// configurable product (none).
-pub const ENV_PRODUCT_PARENT_FIELD: &str = "CONNECTOR_SALESFORCE_PRODUCT_PARENT_FIELD";
-/// `CONNECTOR_SALESFORCE_SHIPMENT_OBJECT`: the custom object taking shipments, its fields
-/// named as in [`ShipmentObject::named`] (none).
-pub const ENV_SHIPMENT_OBJECT: &str = "CONNECTOR_SALESFORCE_SHIPMENT_OBJECT";
-/// `CONNECTOR_SALESFORCE_ORDER_PAYMENT_TERM_FIELD`: the `Order` field holding the payment
-/// term (none).
-pub const ENV_ORDER_PAYMENT_TERM_FIELD: &str = "CONNECTOR_SALESFORCE_ORDER_PAYMENT_TERM_FIELD";
-/// `CONNECTOR_SALESFORCE_ORDER_PAYMENT_METHOD_FIELD`: the `Order` field holding the payment
-/// method (none).
-pub const ENV_ORDER_PAYMENT_METHOD_FIELD: &str = "CONNECTOR_SALESFORCE_ORDER_PAYMENT_METHOD_FIELD";
 
 /// Refuses the client-credentials flow on `login.salesforce.com` and `test.salesforce.com`:
 /// Salesforce serves it only on the org's My Domain (`https://acme.my.salesforce.com`) and

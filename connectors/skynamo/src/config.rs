@@ -1,4 +1,5 @@
-//! Settings: from the environment (`CONNECTOR_SKYNAMO_*`) or from code.
+//! Settings: typed from text options ([`SkynamoSettings`]: a flow file's, `--option`, the
+//! environment's `CONNECTOR_SKYNAMO_*`) or built in code.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,17 +11,9 @@ use serde::Deserialize;
 
 /// `CONNECTOR_SKYNAMO_API_KEY`: the integration token.
 pub const ENV_API_KEY: &str = "CONNECTOR_SKYNAMO_API_KEY";
-/// `CONNECTOR_SKYNAMO_INSTANCE`: the instance name (`demo` of `demo.za.skynamo.me`).
-pub const ENV_INSTANCE: &str = "CONNECTOR_SKYNAMO_INSTANCE";
-/// `CONNECTOR_SKYNAMO_REGION`: the region (`za`, `eu`, `us`, `au`).
-pub const ENV_REGION: &str = "CONNECTOR_SKYNAMO_REGION";
-/// `CONNECTOR_SKYNAMO_API_URL`: the API base URL, overriding the region.
-pub const ENV_API_URL: &str = "CONNECTOR_SKYNAMO_API_URL";
 
 /// Records per page: Skynamo's maximum, the default (the fewest calls).
 pub const PAGE_SIZE: u32 = 200;
-/// `CONNECTOR_SKYNAMO_PAGE_SIZE`: records per page when reading, 1 to [`PAGE_SIZE`].
-pub const ENV_PAGE_SIZE: &str = "CONNECTOR_SKYNAMO_PAGE_SIZE";
 /// Records per array write: the official SDK sends a whole group at once; 20 keeps a refused
 /// array small.
 pub const WRITE_BATCH: usize = 20;

@@ -10,21 +10,6 @@ use serde::Deserialize;
 
 /// `CONNECTOR_XERO_CLIENT_ID`: the app's OAuth2 client id.
 pub const ENV_CLIENT_ID: &str = "CONNECTOR_XERO_CLIENT_ID";
-/// `CONNECTOR_XERO_CLIENT_SECRET`: the app's OAuth2 client secret.
-pub const ENV_CLIENT_SECRET: &str = "CONNECTOR_XERO_CLIENT_SECRET";
-/// `CONNECTOR_XERO_REFRESH_TOKEN`: the refresh token to start from (single-use, rotated).
-pub const ENV_REFRESH_TOKEN: &str = "CONNECTOR_XERO_REFRESH_TOKEN";
-/// `CONNECTOR_XERO_TENANT_ID`: the tenant (organisation) id, or its exact name.
-pub const ENV_TENANT_ID: &str = "CONNECTOR_XERO_TENANT_ID";
-/// `CONNECTOR_XERO_API_URL`: the accounting API base URL.
-pub const ENV_API_URL: &str = "CONNECTOR_XERO_API_URL";
-/// `CONNECTOR_XERO_TOKEN_URL`: the OAuth2 token endpoint.
-pub const ENV_TOKEN_URL: &str = "CONNECTOR_XERO_TOKEN_URL";
-/// `CONNECTOR_XERO_CONNECTIONS_URL`: the endpoint listing the connected tenants.
-pub const ENV_CONNECTIONS_URL: &str = "CONNECTOR_XERO_CONNECTIONS_URL";
-/// `CONNECTOR_XERO_PAGE_SIZE`: records per page where Xero takes `pageSize` (1 to 1,000;
-/// 1,000 by default: the fewest calls).
-pub const ENV_PAGE_SIZE: &str = "CONNECTOR_XERO_PAGE_SIZE";
 
 /// The default accounting API base URL.
 pub const DEFAULT_API_URL: &str = "https://api.xero.com/api.xro/2.0";
