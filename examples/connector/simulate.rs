@@ -4,14 +4,14 @@
 use std::process::ExitCode;
 
 use connector_sdk::Result;
-use connector_sdk::registry::{options_from_env, registry};
+use connector_sdk::registry::registry;
+use connector_sdk::system::simulator_options_from_env;
 
 /// Serves `system`'s simulator on 127.0.0.1 until Ctrl-C. Its own settings come from
 /// `CONNECTOR_<SYSTEM>_SIM_<KEY>` variables (`CONNECTOR_XERO_SIM_INVOICES=100000`).
 pub async fn simulate(system: &str, port: u16) -> Result<ExitCode> {
     let sys = registry().get(system)?;
-    let settings = options_from_env(system).into_iter().filter(|(k, _)| k.starts_with("sim_"));
-    let sim = sys.simulate(port, &settings.collect()).await?;
+    let sim = sys.simulate(port, &simulator_options_from_env(system)).await?;
     let prefix = format!("CONNECTOR_{}_", system.to_ascii_uppercase().replace('-', "_"));
     say!("{} simulator at {}", sys.name(), sim.base_url());
     for (key, value) in sim.options() {

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 pub use any::{AnySink, AnySource, Erased};
 pub use context::Context;
 pub use registry::Registry;
-pub use settings::{Setting, merged_options, options_from_env};
+pub use settings::{Setting, merged_options, options_from_env, simulator_options_from_env};
 pub use typed::{read_settings, setting_keys};
 
 use crate::error::Result;

@@ -38,6 +38,12 @@ pub fn options_from_env(system: &str) -> Options {
         .collect()
 }
 
+/// The simulator's own settings of `system` from the environment: the `sim_*` keys of
+/// [`options_from_env`] (`CONNECTOR_XERO_SIM_INVOICES` → `sim_invoices`).
+pub fn simulator_options_from_env(system: &str) -> Options {
+    options_from_env(system).into_iter().filter(|(k, _)| is_simulator_key(k)).collect()
+}
+
 /// The environment's options overridden by `explicit` ones.
 pub fn merged_options(system: &str, explicit: &Options) -> Options {
     let mut options = options_from_env(system);
