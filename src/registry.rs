@@ -197,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn every_source_keeps_the_source_contract() {
         use connector_core::state::{MemoryStore, StateStore};
-        use connector_core::test_util::check_source_contract;
+        use connector_testkit::check_source_contract;
         let state: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
         let systems = with_state(state).unwrap();
         let mut breaches = Vec::new();
@@ -214,6 +214,72 @@ mod tests {
                 breaches.extend(found.into_iter().map(|b| format!("{} {kind}: {b}", sys.name())));
             }
         }
+        assert!(breaches.is_empty(), "{}", breaches.join("\n"));
+    }
+
+    /// Every customer and product sink of every system keeps the sink contract on its
+    /// simulator: one outcome per record, a retry that creates nothing twice, an update
+    /// through the target id that is not a create.
+    #[cfg(feature = "full")]
+    #[tokio::test]
+    async fn every_customer_and_product_sink_keeps_the_sink_contract() {
+        use connector_core::model::{
+            ContactKind, Currency, Customer, Email, EntityKind, Money, Product,
+        };
+        use connector_core::state::{MemoryStore, StateStore};
+        use connector_testkit::check_sink_contract;
+        use rust_decimal::Decimal;
+        let customers = || -> Vec<Customer> {
+            (1..=3)
+                .map(|i| Customer {
+                    number: Some(format!("SINK-{i}")),
+                    name: Some(format!("Contract Customer {i} Oy")),
+                    emails: vec![Email {
+                        address: format!("contract{i}@example.com"),
+                        kind: ContactKind::Work,
+                        primary: true,
+                    }],
+                    ..Default::default()
+                })
+                .collect()
+        };
+        let products = || -> Vec<Product> {
+            (1..=3)
+                .map(|i| Product {
+                    sku: format!("SINK-{i}"),
+                    name: Some(format!("Contract product {i}")),
+                    sales_price: Some(Money::new(
+                        Decimal::new(1250 * i, 2),
+                        Currency::new("EUR").unwrap(),
+                    )),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
+        let systems = with_state(state).unwrap();
+        let mut breaches = Vec::new();
+        let mut checked = 0;
+        for sys in registry().systems().filter(|s| s.name() != "file") {
+            let sim = sys.simulate(0, &Options::new()).await.unwrap();
+            let options = sim.options();
+            for kind in sys.writes() {
+                let found = match kind {
+                    EntityKind::Customer => {
+                        let sink = systems.sink::<Customer>(sys.name(), &options).unwrap();
+                        check_sink_contract(&*sink, customers()).await.1
+                    }
+                    EntityKind::Product => {
+                        let sink = systems.sink::<Product>(sys.name(), &options).unwrap();
+                        check_sink_contract(&*sink, products()).await.1
+                    }
+                    _ => continue,
+                };
+                checked += 1;
+                breaches.extend(found.into_iter().map(|b| format!("{} {kind}: {b}", sys.name())));
+            }
+        }
+        assert!(checked >= 6, "only {checked} sinks checked");
         assert!(breaches.is_empty(), "{}", breaches.join("\n"));
     }
 }

@@ -335,7 +335,7 @@ async fn payment_terms_go_through_the_value_map_and_an_unmapped_one_is_quarantin
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_on_both_sides_lose_nothing_and_double_nothing_across_reruns() {
-    use connector_sdk::simulator::{Fault, FaultRule, Method};
+    use connector_testkit::simulator::{Fault, FaultRule, Method};
     let sf = SalesforceSimulator::start().await.unwrap();
     flows::apicenter_org(&sf);
     let eo = ExactSimulator::start().await.unwrap();
@@ -422,7 +422,7 @@ async fn settle(flow: &Flow<Order>) -> connector_sdk::flow::RunReport {
 #[tokio::test(start_paused = true)]
 async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_resent_to_exact() {
     use connector_sdk::exact_online::simulator::{SpentWindow, rate_limited};
-    use connector_sdk::simulator::{Fault, FaultRule};
+    use connector_testkit::simulator::{Fault, FaultRule};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
     flows::apicenter_org(&sf);
@@ -451,7 +451,7 @@ async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_re
     assert!(resent.is_empty(), "4xx resent to Exact: {resent:?}");
     let calls = eo.journal().entries();
     for (i, refused) in calls.iter().enumerate().filter(|(_, e)| e.status == Some(429)) {
-        let same = |e: &&connector_sdk::simulator::JournalEntry| {
+        let same = |e: &&connector_testkit::simulator::JournalEntry| {
             (&e.method, &e.path, &e.query, &e.body)
                 == (&refused.method, &refused.path, &refused.query, &refused.body)
         };
@@ -474,7 +474,7 @@ async fn a_429_storm_at_both_ends_loses_nothing_doubles_nothing_and_no_4xx_is_re
 
 #[tokio::test(start_paused = true)]
 async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
-    use connector_sdk::simulator::{Fault, FaultRule, Faults, Method};
+    use connector_testkit::simulator::{Fault, FaultRule, Faults, Method};
     // A request on the wire keeps the paused clock still for at most 1 s of real time (so a
     // slow machine does not fake a timeout); then it counts as hung and the clock runs on
     // to the client's attempt timeout.
@@ -487,7 +487,7 @@ async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
     /// Lifts the hang `id` once it has caught `caught` requests and `after` has passed.
     fn release(
         faults: &Faults,
-        id: connector_sdk::simulator::FaultId,
+        id: connector_testkit::simulator::FaultId,
         caught: u64,
         after: Duration,
     ) {
@@ -578,7 +578,7 @@ async fn a_hung_upstream_times_out_then_recovers_losing_and_doubling_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_exact_write_is_sent_once_and_quarantined_never_resent() {
-    use connector_sdk::simulator::{Fault, FaultRule, Method, SimResponse};
+    use connector_testkit::simulator::{Fault, FaultRule, Method, SimResponse};
     let _io = connector_core::test_util::hold_paused_clock_during_io(Duration::from_secs(2));
     let sf = SalesforceSimulator::start().await.unwrap();
     flows::apicenter_org(&sf);

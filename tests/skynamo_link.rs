@@ -21,13 +21,13 @@ use std::time::Duration;
 
 use connector_sdk::flow::RunMode;
 use connector_sdk::model::{Currency, EntityRef, Order};
-use connector_sdk::simulator::{Fault, FaultRule, Malform, Method};
 use connector_sdk::sink::{Sink, WriteAction, WriteRequest};
 use connector_sdk::skynamo::SkynamoClient;
 use connector_sdk::skynamo::simulator::SkynamoSimulator;
 use connector_sdk::state::MemoryStore;
 use connector_sdk::xero::simulator::XeroSimulator;
 use connector_sdk::xero::{XeroClient, XeroSink};
+use connector_testkit::simulator::{Fault, FaultRule, Malform, Method};
 use link::SkynamoLink;
 
 struct Rig {
@@ -130,12 +130,13 @@ async fn every_dataset_arrives_with_exact_decimals_and_the_rules_of_skynamo_link
     // Changes only: Bayside archived in Xero → inactive in Skynamo, nothing else re-sent.
     r.xero.archive_contact("5b96e86b-418e-48e8-8949-308c14aec278");
     let writes_before =
-        r.sky.journal().count(|e| e.method != connector_sdk::simulator::Method::GET);
+        r.sky.journal().count(|e| e.method != connector_testkit::simulator::Method::GET);
     let changes = r.link.erp_to_crm(RunMode::Changes).await.unwrap();
     println!("{}", link::summary(&changes));
     assert_eq!(report(&changes, "customers").counts.updated, 1);
     assert_eq!(sky("C-1001").unwrap()["active"], false);
-    let writes_after = r.sky.journal().count(|e| e.method != connector_sdk::simulator::Method::GET);
+    let writes_after =
+        r.sky.journal().count(|e| e.method != connector_testkit::simulator::Method::GET);
     assert!(writes_after - writes_before <= 3, "{} writes", writes_after - writes_before);
 }
 

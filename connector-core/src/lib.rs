@@ -12,12 +12,13 @@
 //!   SQLite (or memory);
 //! - [`flow`]: the engine that moves records from a source through steps into a sink;
 //! - [`system`]: the contract each connector implements once, and the [`system::Registry`]
-//!   that opens sources and sinks by system name;
-//! - `simulator` (feature `simulator`): an in-process HTTP server kit for API simulators.
+//!   that opens sources and sinks by system name.
+//!
+//! The simulator kit and the contract suites are in the `connector-testkit` crate.
 //!
 //! ## Optional features
-//! - `simulator`: the simulator kit.
-//! - `test-util`: helpers for tests (tracing capture).
+//! - `simulator`: [`system::System::simulate`], with which systems start their simulators.
+//! - `test-util`: helpers for tests (tracing capture, a paused clock held during I/O).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -30,9 +31,6 @@ pub mod sink;
 pub mod source;
 pub mod state;
 pub mod system;
-
-#[cfg(feature = "simulator")]
-pub mod simulator;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

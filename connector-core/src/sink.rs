@@ -57,6 +57,18 @@ impl<E> Found<E> {
     }
 }
 
+/// How a flow finds `record` (flow key `key`) in a sink whose natural-key field is `field`
+/// when the flow names no lookup of its own: by the record's value of that field where the
+/// entity knows it ([`Entity::lookup_value`]: a customer's primary e-mail address for
+/// `email`), else by the key. `None` when the record has no value to look up by.
+pub fn default_lookup<E: Entity>(record: &E, field: &str, key: &str) -> Option<LookupKey> {
+    match record.lookup_value(field) {
+        Some(Some(value)) => Some(LookupKey::new(field, value)),
+        Some(None) => None,
+        None => Some(LookupKey::new(field, key)),
+    }
+}
+
 /// `sink.find(key)`, trusted only when the record found carries the value asked for
 /// ([`Found::answers`]). Anything else is no match, logged as the connector's defect: a
 /// lookup that answers the first record of an ignored filter must not make the flow skip a

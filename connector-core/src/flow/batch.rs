@@ -13,7 +13,7 @@ use super::report::{Counts, Plan, PlanItem};
 use super::step::{StepContext, StepOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Entity;
-use crate::sink::{LookupKey, Outcome, WriteAction, WriteOutcome, WriteRequest, find_checked};
+use crate::sink::{Outcome, WriteAction, WriteOutcome, WriteRequest, default_lookup, find_checked};
 use crate::state::{
     ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, LedgerUpdate,
     QuarantineEntry, QuarantineStatus, Scope,
@@ -426,7 +426,7 @@ impl<E: Entity> Flow<E> {
         }
         let lookup = match &self.options.lookup {
             Some(f) => f(record, key),
-            None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
+            None => default_lookup(record, &ctx.natural_key, key),
         };
         let Some(lookup) = lookup else { return Ok(None) };
         Ok(find_checked(&*self.sink, &lookup).await?.map(|f| f.target_id))
@@ -781,7 +781,7 @@ impl<E: Entity> Flow<E> {
         }
         let lookup = match &self.options.lookup {
             Some(f) => f(record, key),
-            None => Some(LookupKey::new(ctx.natural_key.clone(), key)),
+            None => default_lookup(record, &ctx.natural_key, key),
         };
         let Some(lookup) = lookup else { return Vec::new() };
         let Ok(Some(found)) = find_checked(&*self.sink, &lookup).await else {

@@ -671,3 +671,25 @@ async fn a_lookup_answering_another_record_is_no_match() {
     let name: Found<Customer> = Found::new("id-2", "ÄRE Oy");
     assert!(name.answers(&LookupKey::new("name", "äre oy")));
 }
+
+#[test]
+fn the_default_lookup_takes_the_field_the_sink_finds_by() {
+    use crate::model::{ContactKind, Email};
+    use crate::sink::default_lookup;
+    let mut c = customer(7, "Seven Oy");
+    // A sink that finds by e-mail is asked for the record's primary address, not its number.
+    c.emails.clear();
+    assert_eq!(default_lookup(&c, "email", "C-7"), None);
+    c.emails = vec![
+        Email { address: "other@example.com".into(), kind: ContactKind::Work, primary: false },
+        Email { address: " sales@seven.example ".into(), kind: ContactKind::Work, primary: true },
+    ];
+    assert_eq!(
+        default_lookup(&c, "email", "C-7"),
+        Some(LookupKey::new("email", "sales@seven.example"))
+    );
+    assert_eq!(default_lookup(&c, "name", "C-7"), Some(LookupKey::new("name", "Seven Oy")));
+    // Fields the entity does not know are looked up by the flow's key.
+    assert_eq!(default_lookup(&c, "number", "C-7"), Some(LookupKey::new("number", "C-7")));
+    assert_eq!(default_lookup(&c, "key", "K"), Some(LookupKey::new("key", "K")));
+}

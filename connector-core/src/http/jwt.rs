@@ -148,7 +148,7 @@ fn key_error(msg: impl Into<String>) -> Error {
 
 /// Decodes the first PEM block of `text`: its label and its bytes. `None` if there is no
 /// well-formed block. Errors in the caller must not quote `text`: it may be a private key.
-pub(crate) fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
+pub fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
     let start = text.find("-----BEGIN ")?;
     let rest = &text[start + "-----BEGIN ".len()..];
     let label_end = rest.find("-----")?;
@@ -163,30 +163,38 @@ pub(crate) fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
     STANDARD.decode(b64).ok().map(|der| (label, der))
 }
 
-#[cfg(any(test, feature = "simulator"))]
-/// Splits a compact JWS into its decoded header, payload and signature, and the signing
-/// input (`header.payload`).
-pub(crate) fn jws_parts(token: &str) -> Option<JwsParts> {
-    let mut it = token.split('.');
-    let (h, p, s) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() {
-        return None;
-    }
-    Some(JwsParts {
-        header: serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?,
-        payload: serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?,
-        signature: URL_SAFE_NO_PAD.decode(s).ok()?,
-        signing_input: token[..h.len() + 1 + p.len()].to_owned(),
-    })
+/// A compact JWS (a signed JWT) taken apart: decoded header and payload, the signature and
+/// the signing input (`header.payload`) it signs. Parsing checks the shape only; verify the
+/// signature before trusting the payload.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Jws {
+    /// The decoded header (`alg`, `kid`, `typ`, ...).
+    pub header: serde_json::Value,
+    /// The decoded payload (the claims).
+    pub payload: serde_json::Value,
+    /// The signature's bytes.
+    pub signature: Vec<u8>,
+    /// What the signature signs: the first two segments as sent.
+    pub signing_input: String,
 }
 
-/// A compact JWS taken apart.
-#[cfg(any(test, feature = "simulator"))]
-pub(crate) struct JwsParts {
-    pub header: serde_json::Value,
-    pub payload: serde_json::Value,
-    pub signature: Vec<u8>,
-    pub signing_input: String,
+impl Jws {
+    /// Splits `token` into its parts; `None` unless it has three base64url segments, the
+    /// first two JSON.
+    pub fn parse(token: &str) -> Option<Self> {
+        let mut it = token.split('.');
+        let (h, p, s) = (it.next()?, it.next()?, it.next()?);
+        if it.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            header: serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?,
+            payload: serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?,
+            signature: URL_SAFE_NO_PAD.decode(s).ok()?,
+            signing_input: token[..h.len() + 1 + p.len()].to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -201,7 +209,7 @@ mod tests {
         let claims = JwtClaims::new("consumer-key", "user@example.com", "https://login.example");
         let signer = RsaJwtSigner::from_pem(&SecretString::from(KEY), claims).unwrap();
         let a = signer.assertion().unwrap();
-        let parts = jws_parts(a.expose_secret()).unwrap();
+        let parts = Jws::parse(a.expose_secret()).unwrap();
         assert_eq!(parts.header["alg"], "RS256");
         assert_eq!(parts.payload["iss"], "consumer-key");
         assert_eq!(parts.payload["sub"], "user@example.com");

@@ -56,7 +56,7 @@ pub use client::{
 pub use clock::{now_utc, until};
 pub use feedback::{RateFeedback, WindowFeedback, header_str, header_u64};
 pub use file_token_store::FileTokenStore;
-pub use jwt::{AssertionSigner, JWT_BEARER_GRANT, JwtClaims, RsaJwtSigner};
+pub use jwt::{AssertionSigner, JWT_BEARER_GRANT, Jws, JwtClaims, RsaJwtSigner, pem_decode};
 pub use oauth::{Grant, OAuth2, OAuth2Builder};
 pub use rate_budget::{BudgetPermit, RateBudget, RateBudgetBuilder, Window};
 pub use redact::{
@@ -74,5 +74,3 @@ pub use reqwest::{Method, Url};
 
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use io_hold::set_limit as set_io_hold_limit;
-#[cfg(feature = "simulator")]
-pub(crate) use jwt::{jws_parts, pem_decode};

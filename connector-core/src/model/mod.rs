@@ -156,6 +156,15 @@ pub trait Entity:
 
     /// Mutable access to the meta.
     fn meta_mut(&mut self) -> &mut Meta;
+
+    /// The record's value of `field` for finding it in a target by that field (a
+    /// customer's `email` is its primary address, its `name` the display name): `Some(None)`
+    /// when the record has no such value, `None` when the entity does not know the field
+    /// (the flow then looks up its key). See [`default_lookup`](crate::sink::default_lookup).
+    fn lookup_value(&self, field: &str) -> Option<Option<Cow<'_, str>>> {
+        let _ = field;
+        None
+    }
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
@@ -168,6 +177,9 @@ fn first_ref(meta: &Meta) -> Option<Cow<'_, str>> {
 
 macro_rules! entity {
     ($ty:ty, $kind:expr, |$s:ident| $key:expr) => {
+        entity!($ty, $kind, |$s| $key, lookup | _r, _f | None);
+    };
+    ($ty:ty, $kind:expr, |$s:ident| $key:expr, lookup |$r:ident, $f:ident| $lookup:expr) => {
         impl Entity for $ty {
             const KIND: EntityKind = $kind;
             fn key(&self) -> Option<Cow<'_, str>> {
@@ -180,19 +192,70 @@ macro_rules! entity {
             fn meta_mut(&mut self) -> &mut Meta {
                 &mut self.meta
             }
+            fn lookup_value(&self, field: &str) -> Option<Option<Cow<'_, str>>> {
+                let ($r, $f) = (self, field);
+                $lookup
+            }
         }
     };
 }
 
-entity!(Customer, EntityKind::Customer, |s| non_empty(s.number.as_deref()));
-entity!(Product, EntityKind::Product, |s| non_empty(Some(s.sku.as_str())));
+fn text(s: Option<&str>) -> Option<Option<Cow<'_, str>>> {
+    Some(non_empty(s).map(|s| Cow::Borrowed(s.trim())))
+}
+
+entity!(
+    Customer,
+    EntityKind::Customer,
+    |s| non_empty(s.number.as_deref()),
+    lookup | c,
+    field | {
+        match field {
+            "email" => text(
+                c.emails
+                    .iter()
+                    .find(|e| e.primary)
+                    .or(c.emails.first())
+                    .map(|e| e.address.as_str()),
+            ),
+            "name" => text(c.name.as_deref()),
+            "registration_number" => text(c.registration_number.as_deref()),
+            "tax_number" => text(c.tax_number.as_deref()),
+            _ => None,
+        }
+    }
+);
+entity!(
+    Product,
+    EntityKind::Product,
+    |s| non_empty(Some(s.sku.as_str())),
+    lookup | p,
+    field | {
+        match field {
+            "gtin" => text(p.gtin.as_deref()),
+            "name" => text(p.name.as_deref()),
+            _ => None,
+        }
+    }
+);
 entity!(PriceList, EntityKind::PriceList, |s| non_empty(Some(s.code.as_str())));
 entity!(Invoice, EntityKind::Invoice, |s| non_empty(s.number.as_deref()));
 entity!(Order, EntityKind::Order, |s| non_empty(s.number.as_deref()));
 entity!(Shipment, EntityKind::Shipment, |s| non_empty(s.number.as_deref()));
 entity!(TaxRate, EntityKind::TaxRate, |s| non_empty(Some(s.code.as_str())));
 entity!(PaymentTerm, EntityKind::PaymentTerm, |s| non_empty(Some(s.code.as_str())));
-entity!(User, EntityKind::User, |s| non_empty(s.code.as_deref()).or(non_empty(s.email.as_deref())));
+entity!(
+    User,
+    EntityKind::User,
+    |s| non_empty(s.code.as_deref()).or(non_empty(s.email.as_deref())),
+    lookup | u,
+    field | {
+        match field {
+            "email" => text(u.email.as_deref()),
+            _ => None,
+        }
+    }
+);
 
 impl Entity for StockLevel {
     const KIND: EntityKind = EntityKind::StockLevel;

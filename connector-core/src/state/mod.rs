@@ -10,9 +10,6 @@ mod seal;
 mod sqlite;
 mod types;
 
-#[cfg(any(test, feature = "test-util"))]
-pub(crate) mod conformance;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 

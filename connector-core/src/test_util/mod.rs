@@ -1,19 +1,5 @@
-//! Helpers for tests: capture `tracing` output, keep a paused clock still during real
-//! network I/O, and the contract suites any [`Source`](crate::Source) or
-//! [`StateStore`](crate::state::StateStore) can be run against.
-
-mod read_all;
-mod source_contract;
-
-pub use read_all::{ReadAll, read_all};
-pub use source_contract::{SourceRun, assert_source_contract, check_source_contract};
-
-/// Runs the behaviour suite every [`StateStore`](crate::state::StateStore) keeps (checkpoints,
-/// the ledger and write intents, quarantine, runs, the activity log, secrets, batches in one
-/// transaction, sharing between tasks) against fresh stores from `make`; a breach panics.
-pub async fn assert_state_store_contract<S: crate::state::StateStore>(make: impl Fn() -> S) {
-    crate::state::conformance::run_all(make).await;
-}
+//! Helpers for tests: capture `tracing` output and keep a paused clock still during real
+//! network I/O. The contract suites and the simulator kit are in `connector-testkit`.
 
 use std::io;
 use std::sync::{Arc, Mutex};

@@ -31,8 +31,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_core::http::{dates, now_utc};
-use connector_core::simulator::spec::{ApiSpec, Violation, ViolationKind};
-use connector_core::simulator::{
+use connector_testkit::simulator::spec::{ApiSpec, Violation, ViolationKind};
+use connector_testkit::simulator::{
     Collection, CollectionOptions, Faults, Journal, Method, RateLimiter, SimClock, SimHandler,
     SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
 };

@@ -2,7 +2,7 @@
 //! fields its endpoint has (from the description: a sync item has no `StandardSalesPrice`,
 //! a standard account no `Timestamp`).
 
-use connector_core::simulator::{Collection, Record, SimRequest, SimResponse};
+use connector_testkit::simulator::{Collection, Record, SimRequest, SimResponse};
 use serde_json::{Map, Value, json};
 
 use super::{DIVISION, State, api_spec, error, filter};

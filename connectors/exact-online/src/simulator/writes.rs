@@ -7,7 +7,7 @@
 //! discount. The VAT percentage comes from the line's (or the item's) VAT code in
 //! `vat/VATCodes`; `ShippingMethod` must be the GUID of a shipping method.
 
-use connector_core::simulator::{Record, SimRequest, SimResponse};
+use connector_testkit::simulator::{Record, SimRequest, SimResponse};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use connector_core::ErrorKind;
 use connector_core::model::Customer;
-use connector_core::simulator::{Fault, FaultRule};
 use connector_core::source::ReadMode;
 use connector_exact_online::ExactSource;
 use connector_exact_online::simulator::{DIVISION, ExactSimulator, SpentWindow, rate_limited};
+use connector_testkit::simulator::{Fault, FaultRule};
 
 use crate::support::{connect, hold, read};
 
@@ -124,7 +124,7 @@ async fn a_minutely_429_is_waited_out_until_its_reset_and_sent_again() {
 /// even with the 429 exemption in the retry policy.
 #[tokio::test(start_paused = true)]
 async fn a_400_on_a_read_is_sent_once() {
-    use connector_core::simulator::SimResponse;
+    use connector_testkit::simulator::SimResponse;
     let _io = hold();
     let sim = ExactSimulator::builder().empty().start().await.unwrap();
     sim.seed_accounts(10);

@@ -70,7 +70,7 @@ async fn products_take_price_and_vat_from_where_exact_keeps_them() {
 /// asks once, not once per item).
 #[tokio::test(start_paused = true)]
 async fn a_failed_lookup_ends_the_product_read_rejecting_no_item() {
-    use connector_core::simulator::{Fault, FaultRule};
+    use connector_testkit::simulator::{Fault, FaultRule};
     let _io = hold();
     let sim = ExactSimulator::start().await.unwrap();
     let vat = path("vat/VATCodes");

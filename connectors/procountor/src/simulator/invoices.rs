@@ -2,7 +2,7 @@
 //! the follow-up actions, with the rules Procountor states in words beyond its schema.
 
 use chrono::NaiveDate;
-use connector_core::simulator::{Params, Router, SimRequest, SimResponse};
+use connector_testkit::simulator::{Params, Router, SimRequest, SimResponse};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

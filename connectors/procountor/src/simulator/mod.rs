@@ -27,8 +27,8 @@ use std::io;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
-use connector_core::simulator::spec::Violation;
-use connector_core::simulator::{
+use connector_testkit::simulator::spec::Violation;
+use connector_testkit::simulator::{
     ApiSpec, Faults, Journal, Params, Router, SimRequest, SimResponse, SimServer, TokenIssuer,
 };
 use secrecy::SecretString;
@@ -339,7 +339,7 @@ fn router(sim: &Sim) -> Router {
 /// per violation, naming the field as Procountor does (`invoiceRows[0].unit`); an operation
 /// it does not have is a 404. The token endpoint answers as OAuth does.
 fn refuse(req: &SimRequest, violations: &[Violation]) -> SimResponse {
-    use connector_core::simulator::spec::ViolationKind;
+    use connector_testkit::simulator::spec::ViolationKind;
     if violations.iter().any(|v| v.kind == ViolationKind::UnknownOperation) {
         return error(404, "", &format!("NOT_FOUND: no operation {} {}", req.method, req.path));
     }

@@ -2,7 +2,7 @@
 //! partners only when asked), read, create, replace (`PUT`) and update (`PATCH` with
 //! `version`).
 
-use connector_core::simulator::{Params, Router, SimRequest, SimResponse};
+use connector_testkit::simulator::{Params, Router, SimRequest, SimResponse};
 use serde_json::{Map, Value, json};
 
 use super::{Sim, add, by_id, error, errors, list, lock, paging, parse_id, s, since_version};

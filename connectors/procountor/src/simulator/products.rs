@@ -1,7 +1,7 @@
 //! `/products`: keyset paging by `previousId` (no `page`), `code` and `name` matched by
 //! substring, sales and purchase products when no `type` is asked.
 
-use connector_core::simulator::{Params, Router, SimRequest, SimResponse};
+use connector_testkit::simulator::{Params, Router, SimRequest, SimResponse};
 use serde_json::{Value, json};
 
 use super::{Sim, add, by_id, error, lock, parse_id, s, since_version};

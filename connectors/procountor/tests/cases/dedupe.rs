@@ -1,8 +1,8 @@
 //! No idempotency key exists: `originalInvoiceNumber` is looked up before every create.
 
-use connector_core::simulator::{Fault, FaultRule, Method};
 use connector_core::sink::{LookupKey, Outcome, Sink};
 use connector_procountor::InvoiceSettings;
+use connector_testkit::simulator::{Fault, FaultRule, Method};
 
 use crate::support::*;
 

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use connector_core::simulator::{Fault, FaultRule, Method, SimResponse};
 use connector_core::sink::{Outcome, Sink};
 use connector_core::source::{ReadMode, Source};
 use connector_procountor::{CustomerSource, FollowUp, InvoiceSettings};
+use connector_testkit::simulator::{Fault, FaultRule, Method, SimResponse};
 use futures_util::StreamExt;
 use serde_json::json;
 

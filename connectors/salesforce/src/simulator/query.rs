@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use connector_core::http::{dates, now_utc};
-use connector_core::simulator::{Record, SimRequest, SimResponse};
+use connector_testkit::simulator::{Record, SimRequest, SimResponse};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 

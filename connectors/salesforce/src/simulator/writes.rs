@@ -4,7 +4,7 @@
 //! record gets its own result; a field the object does not have fails its record with
 //! `INVALID_FIELD`.
 
-use connector_core::simulator::{Method, SimRequest, SimResponse};
+use connector_testkit::simulator::{Method, SimRequest, SimResponse};
 use serde_json::{Map, Value, json};
 
 use super::{State, errors};

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use connector_core::ErrorKind;
 use connector_core::model::{Address, AddressKind, Customer, Order, Product, StockLevel};
-use connector_core::simulator::{Fault, FaultRule, Method, SimResponse};
 use connector_core::sink::{Outcome, Sink};
 use connector_core::source::{ReadMode, Source};
 use connector_salesforce::simulator::SalesforceSimulator;
 use connector_salesforce::{SalesforceClient, SalesforceSink, SalesforceSource};
+use connector_testkit::simulator::{Fault, FaultRule, Method, SimResponse};
 use rust_decimal::Decimal;
 
 use crate::read::{hold, read};

@@ -5,7 +5,7 @@
 //! (`OutStanding`, `NotSpecified`, `Void`) turned into the read one (`Outstanding`, none,
 //! `Deleted`).
 
-use connector_core::simulator::{Method, SimRequest, SimResponse, percent_decode};
+use connector_testkit::simulator::{Method, SimRequest, SimResponse, percent_decode};
 use serde_json::{Map, Value, json};
 
 use super::{State, message, refused};

@@ -34,8 +34,8 @@ use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
-use connector_core::simulator::spec::{Violation, ViolationKind};
-use connector_core::simulator::{
+use connector_testkit::simulator::spec::{Violation, ViolationKind};
+use connector_testkit::simulator::{
     ApiSpec, Collection, CollectionOptions, Faults, Journal, Method, Record, RecordMeta, SimClock,
     SimHandler, SimRequest, SimResponse, SimServer, SimStore,
 };

@@ -2,7 +2,7 @@
 //! statuses, custom-field renames. The description has already refused what breaks the
 //! schema; these handlers keep the rules Skynamo states in words.
 
-use connector_core::simulator::{Collection, Method, Record, SimRequest, SimResponse};
+use connector_testkit::simulator::{Collection, Method, Record, SimRequest, SimResponse};
 use serde_json::{Map, Value, json};
 
 use super::{State, message, refused};

@@ -7,11 +7,11 @@ use connector_core::model::{
     Currency, Customer, DocumentLine, DocumentParty, EntityRef, Invoice, Money, Order, PriceList,
     Product, StockLevel,
 };
-use connector_core::simulator::Method;
 use connector_core::sink::{LookupKey, Sink};
 use connector_core::source::{ReadMode, Source};
 use connector_skynamo::simulator::{API_KEY, INSTANCE, SkynamoSimulator, api_spec};
 use connector_skynamo::{OrderStatus, SkynamoClient, SkynamoSource};
+use connector_testkit::simulator::Method;
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

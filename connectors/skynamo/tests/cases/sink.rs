@@ -6,9 +6,9 @@ use connector_core::model::{
     Currency, CustomField, CustomValue, Customer, EntityRef, Invoice, InvoiceStatus, Lifecycle,
     Money, PriceList, Product, StockLevel,
 };
-use connector_core::simulator::Method;
 use connector_core::sink::{Outcome, Sink};
 use connector_skynamo::simulator::{API_KEY, INSTANCE, SkynamoSimulator};
+use connector_testkit::simulator::Method;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -404,7 +404,7 @@ async fn products_are_found_by_code_without_a_filter_products_do_not_have() {
 
 #[tokio::test]
 async fn a_filter_that_was_not_applied_is_an_error_not_an_overwrite() {
-    use connector_core::simulator::{Fault, FaultRule, SimResponse};
+    use connector_testkit::simulator::{Fault, FaultRule, SimResponse};
     let sim = SkynamoSimulator::start().await.unwrap();
     let s = sink(&sim);
     Sink::<Customer>::write(&s, vec![upsert(customer("C-1", "First", None))]).await.unwrap();

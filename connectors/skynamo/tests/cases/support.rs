@@ -2,10 +2,10 @@
 
 use connector_core::Entity;
 use connector_core::model::{Currency, Money, PriceList, PriceListEntry};
-use connector_core::simulator::{JournalEntry, Method};
 use connector_core::sink::{WriteAction, WriteRequest};
 use connector_skynamo::simulator::SkynamoSimulator;
 use connector_skynamo::{SkynamoClient, SkynamoSink};
+use connector_testkit::simulator::{JournalEntry, Method};
 
 /// A sink on the simulator.
 pub fn sink(sim: &SkynamoSimulator) -> SkynamoSink {

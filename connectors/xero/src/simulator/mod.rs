@@ -34,8 +34,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::dates;
-use connector_core::simulator::spec::{Violation, ViolationKind};
-use connector_core::simulator::{
+use connector_testkit::simulator::spec::{Violation, ViolationKind};
+use connector_testkit::simulator::{
     ApiSpec, Collection, CollectionOptions, Faults, Journal, Method, RateLimitSnapshot,
     RateLimiter, Record, SimClock, SimHandler, SimRequest, SimResponse, SimServer, SimStore,
     TokenIssuer,
@@ -192,7 +192,7 @@ impl XeroSimulatorBuilder {
         let journal = Journal::new();
         let clock = SimClock::from_system_time();
         let store = SimStore::new(clock);
-        let stamp = |meta: &connector_core::simulator::RecordMeta, value: &mut Value| {
+        let stamp = |meta: &connector_testkit::simulator::RecordMeta, value: &mut Value| {
             value["UpdatedDateUTC"] = json!(dates::format_ms_json(meta.updated_at));
         };
         let coll = |name: &str, id: &str| {

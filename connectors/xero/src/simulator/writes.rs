@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use connector_core::http::dates;
-use connector_core::simulator::{SimRequest, SimResponse};
+use connector_testkit::simulator::{SimRequest, SimResponse};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::time::Instant;

@@ -67,9 +67,9 @@ async fn a_hanging_upstream_times_out_then_recovers() {
     seed_contacts(&sim, 20);
     let source = source(&sim, 10).await;
     let hang = sim.faults().add(
-        connector_core::simulator::FaultRule::new(connector_core::simulator::Fault::Hang(Some(
-            Duration::from_secs(300),
-        )))
+        connector_testkit::simulator::FaultRule::new(connector_testkit::simulator::Fault::Hang(
+            Some(Duration::from_secs(300)),
+        ))
         .next(1),
     );
     let start = tokio::time::Instant::now();

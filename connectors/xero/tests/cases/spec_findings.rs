@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use connector_core::model::StockLevel;
 use connector_core::model::{Currency, DocumentLine, EntityRef, Money, Order, OrderKind};
-use connector_core::simulator::Method;
 use connector_core::sink::{LookupKey, Outcome, Sink, WriteAction, WriteRequest};
 use connector_core::source::{ChangeDetection, ReadMode, Source};
+use connector_testkit::simulator::Method;
 use connector_xero::simulator::XeroSimulator;
 use connector_xero::{XeroSink, XeroSource};
 use rust_decimal::Decimal;

@@ -19,7 +19,7 @@ pub async fn connect(sim: &XeroSimulator) -> XeroClient {
 }
 
 /// What a read produced, and the read that gathers it (core's test kit).
-pub use connector_core::test_util::{ReadAll as Read, read_all};
+pub use connector_testkit::{ReadAll as Read, read_all};
 
 /// Reads a source to the end (or its first error).
 pub async fn read<E: Entity>(source: &XeroSource, mode: ReadMode) -> Read<E>

@@ -89,7 +89,7 @@ async fn orders_become_draft_invoices_quotes_become_quotes_and_one_bad_line_fail
         .entries()
         .into_iter()
         .find(|e| {
-            e.method == connector_core::simulator::Method::POST && e.path.ends_with("/Invoices")
+            e.method == connector_testkit::simulator::Method::POST && e.path.ends_with("/Invoices")
         })
         .unwrap();
     assert_eq!(post.query("summarizeErrors"), Some("false"));

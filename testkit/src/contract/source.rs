@@ -3,8 +3,8 @@
 
 use futures_util::StreamExt;
 
-use crate::model::Entity;
-use crate::source::{Change, ChangeDetection, ReadMode, Source};
+use connector_core::model::Entity;
+use connector_core::source::{Change, ChangeDetection, ReadMode, Source};
 
 /// What a full read and a changes read from its last checkpoint delivered.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -115,8 +115,8 @@ pub async fn assert_source_contract<E: Entity>(source: &dyn Source<E>) -> Source
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::IterSource;
-    use crate::model::Customer;
+    use connector_core::memory::IterSource;
+    use connector_core::model::Customer;
 
     fn customer(n: &str) -> Customer {
         Customer { number: Some(n.into()), name: Some(n.into()), ..Default::default() }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use futures_util::StreamExt;
 
-use crate::error::Error;
-use crate::model::Entity;
-use crate::source::{Change, Cursor, ReadMode, Rejected, Source};
+use connector_core::Error;
+use connector_core::model::Entity;
+use connector_core::source::{Change, Cursor, ReadMode, Rejected, Source};
 
 /// What a read delivered, in order within each kind.
 #[derive(Debug)]

@@ -38,10 +38,10 @@ impl SimClock {
     }
 
     /// A clock that reads the same wall time as the HTTP layer's
-    /// [`now_utc`](crate::http::now_utc), so times the simulator sends (a rate limit's reset
+    /// [`now_utc`](connector_core::http::now_utc), so times the simulator sends (a rate limit's reset
     /// as epoch milliseconds, a token's expiry) agree with the client's clock, paused or not.
     pub fn from_system_time() -> Self {
-        Self::new(crate::http::now_utc())
+        Self::new(connector_core::http::now_utc())
     }
 
     /// The current simulated time.
@@ -80,7 +80,7 @@ mod tests {
     async fn agrees_with_the_http_clock() {
         let clock = SimClock::from_system_time();
         tokio::time::advance(Duration::from_secs(90)).await;
-        assert_eq!(clock.now(), crate::http::now_utc());
+        assert_eq!(clock.now(), connector_core::http::now_utc());
     }
 
     #[tokio::test(start_paused = true)]

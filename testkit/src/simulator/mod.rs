@@ -22,7 +22,7 @@
 //! lifetimes and slow responses in milliseconds.
 //!
 //! ```no_run
-//! use connector_core::simulator::{Router, SimResponse, SimServer};
+//! use connector_testkit::simulator::{Router, SimResponse, SimServer};
 //! use serde_json::json;
 //!
 //! # async fn demo() -> std::io::Result<()> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 
-use crate::http::{jws_parts, now_utc, pem_decode};
+use connector_core::http::{Jws, now_utc, pem_decode};
 
 /// Why an assertion was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +105,7 @@ impl JwtVerifier {
 
     /// Checks an assertion: format, algorithm, signature, then `iss`, `sub`, `aud`, `exp`.
     pub fn verify(&self, assertion: &str) -> Result<(), JwtRejection> {
-        let parts = jws_parts(assertion.trim()).ok_or(JwtRejection::Malformed)?;
+        let parts = Jws::parse(assertion.trim()).ok_or(JwtRejection::Malformed)?;
         if parts.header.get("alg").and_then(|v| v.as_str()) != Some("RS256") {
             return Err(JwtRejection::Algorithm);
         }
@@ -140,7 +140,7 @@ impl JwtVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{AssertionSigner, JwtClaims, RsaJwtSigner};
+    use connector_core::http::{AssertionSigner, JwtClaims, RsaJwtSigner};
     use secrecy::{ExposeSecret, SecretString};
 
     // Throwaway test-only keys (openssl genpkey, 2048 bits); they protect nothing.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use connector_core::simulator::{
+use connector_testkit::simulator::{
     CollectionOptions, Fault, FaultRule, Faults, Method, PageBase, Params, RateLimiter, Router,
     SimClock, SimRequest, SimResponse, SimServer, SimStore, TokenIssuer,
 };
@@ -370,7 +370,7 @@ async fn malformed_bodies_fail_to_parse_at_the_client() {
     let server = SimServer::start(router).await.unwrap();
     server.faults().malform_every(2);
     server.faults().add(
-        FaultRule::new(Fault::Malformed(connector_core::simulator::Malform::Garble))
+        FaultRule::new(Fault::Malformed(connector_testkit::simulator::Malform::Garble))
             .on_path("/none"),
     );
 

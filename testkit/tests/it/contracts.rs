@@ -3,7 +3,7 @@
 use connector_core::memory::IterSource;
 use connector_core::model::Customer;
 use connector_core::state::{MemoryStore, SqliteStore};
-use connector_core::test_util::{assert_source_contract, assert_state_store_contract};
+use connector_testkit::{assert_source_contract, assert_state_store_contract};
 
 #[tokio::test]
 async fn the_built_in_stores_keep_the_state_store_contract() {

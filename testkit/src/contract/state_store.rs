@@ -1,13 +1,14 @@
 //! One behaviour suite for every [`StateStore`] (public as
-//! `test_util::assert_state_store_contract`): each check is an async fn over
+//! [`assert_state_store_contract`](super::assert_state_store_contract)): each check is an async fn over
 //! `&dyn StateStore`, run against [`MemoryStore`], an in-memory [`SqliteStore`] and a
 //! [`SqliteStore`] on a file. A last test writes to a file, reopens it and checks that
 //! everything survived the restart.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::*;
-use crate::error::Error;
+use connector_core::Error;
+use connector_core::source::Cursor;
+use connector_core::state::*;
 
 fn t(secs: i64) -> DateTime<Utc> {
     // Nanoseconds included: stores must give back exactly what they were given.
@@ -486,7 +487,10 @@ async fn runs_history(s: &dyn StateStore) {
 
     // Finishing an unknown run is an error.
     let unknown = RunRecord { id: r3 + 100, ..runs[0].clone() };
-    assert_eq!(s.run_finished(unknown).await.unwrap_err().kind(), crate::ErrorKind::Internal);
+    assert_eq!(
+        s.run_finished(unknown).await.unwrap_err().kind(),
+        connector_core::ErrorKind::Internal
+    );
 }
 
 async fn activity_log_and_prune(s: &dyn StateStore) {
@@ -554,7 +558,7 @@ async fn batch_commit_writes_everything(s: &dyn StateStore) {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), crate::ErrorKind::Internal);
+    assert_eq!(err.kind(), connector_core::ErrorKind::Internal);
     assert_eq!(s.checkpoint(&cp).await.unwrap(), Some(Cursor::new("page-2")));
     assert!(s.activity(8).await.unwrap().is_empty());
     assert_eq!(s.quarantine_list(&QuarantineFilter::default()).await.unwrap()[0].attempts, 1);
@@ -677,7 +681,7 @@ macro_rules! conformance {
 
         #[cfg(test)]
         mod memory_store {
-            use super::super::*;
+            use connector_core::state::*;
             $(
                 #[tokio::test]
                 async fn $name() {
@@ -688,7 +692,7 @@ macro_rules! conformance {
 
         #[cfg(test)]
         mod sqlite_in_memory {
-            use super::super::*;
+            use connector_core::state::*;
             $(
                 #[tokio::test]
                 async fn $name() {
@@ -699,7 +703,7 @@ macro_rules! conformance {
 
         #[cfg(test)]
         mod sqlite_file {
-            use super::super::*;
+            use connector_core::state::*;
             $(
                 #[tokio::test]
                 async fn $name() {

@@ -1,0 +1,4 @@
+//! Integration tests of connector-testkit, in one binary.
+
+mod contracts;
+mod simulator;
