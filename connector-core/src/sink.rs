@@ -207,8 +207,9 @@ impl WriteOutcome {
     }
 }
 
-/// What a sink can do.
+/// What a sink can do: `SinkCapabilities::new(kind)` and the setters below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SinkCapabilities {
     /// The entity it writes.
     pub entity: EntityKind,
@@ -224,6 +225,64 @@ pub struct SinkCapabilities {
     pub idempotent_writes: bool,
     /// The natural-key field `find` uses by default (`email`, `sku`, `number`).
     pub natural_key: String,
+}
+
+impl SinkCapabilities {
+    /// A sink of `entity` that takes one record per call, one call at a time, cannot find,
+    /// deactivate or deduplicate, and names its records by `key`.
+    pub fn new(entity: EntityKind) -> Self {
+        Self {
+            entity,
+            max_batch: 1,
+            max_concurrency: 1,
+            can_find: false,
+            can_deactivate: false,
+            idempotent_writes: false,
+            natural_key: "key".to_owned(),
+        }
+    }
+
+    /// The most records one `write` call takes.
+    #[must_use]
+    pub fn max_batch(mut self, max_batch: usize) -> Self {
+        self.max_batch = max_batch;
+        self
+    }
+
+    /// How many `write` calls may run at once.
+    #[must_use]
+    pub fn max_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.max_concurrency = max_concurrency;
+        self
+    }
+
+    /// Whether `find` works.
+    #[must_use]
+    pub fn can_find(mut self, can_find: bool) -> Self {
+        self.can_find = can_find;
+        self
+    }
+
+    /// Whether deactivation is supported.
+    #[must_use]
+    pub fn can_deactivate(mut self, can_deactivate: bool) -> Self {
+        self.can_deactivate = can_deactivate;
+        self
+    }
+
+    /// Whether the target deduplicates writes by [`WriteRequest::idempotency_key`].
+    #[must_use]
+    pub fn idempotent_writes(mut self, idempotent_writes: bool) -> Self {
+        self.idempotent_writes = idempotent_writes;
+        self
+    }
+
+    /// The natural-key field `find` uses by default.
+    #[must_use]
+    pub fn natural_key(mut self, natural_key: impl Into<String>) -> Self {
+        self.natural_key = natural_key.into();
+        self
+    }
 }
 
 /// A sink of canonical records. Object safe: hold it as `Arc<dyn Sink<Customer>>`.

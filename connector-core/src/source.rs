@@ -108,8 +108,9 @@ pub enum DeleteSignal {
     Lifecycle,
 }
 
-/// What a source can do.
+/// What a source can do: `SourceCapabilities::new(kind, changes)` and the setters below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SourceCapabilities {
     /// The entity it reads.
     pub entity: EntityKind,
@@ -119,6 +120,35 @@ pub struct SourceCapabilities {
     pub deletes: DeleteSignal,
     /// Records per page, when paged.
     pub page_size: Option<usize>,
+}
+
+impl SourceCapabilities {
+    /// A source of `entity` that detects changes as `changes` says; deletions only show as
+    /// absence from a full snapshot, and it is not paged.
+    pub fn new(entity: EntityKind, changes: ChangeDetection) -> Self {
+        Self { entity, changes, deletes: DeleteSignal::AbsenceOnly, page_size: None }
+    }
+
+    /// How deletions show.
+    #[must_use]
+    pub fn deletes(mut self, deletes: DeleteSignal) -> Self {
+        self.deletes = deletes;
+        self
+    }
+
+    /// How changes are detected.
+    #[must_use]
+    pub fn changes(mut self, changes: ChangeDetection) -> Self {
+        self.changes = changes;
+        self
+    }
+
+    /// Records per page (`None`: not paged).
+    #[must_use]
+    pub fn page_size(mut self, page_size: impl Into<Option<usize>>) -> Self {
+        self.page_size = page_size.into();
+        self
+    }
 }
 
 /// A source of canonical records. Object safe: hold it as `Arc<dyn Source<Customer>>`.

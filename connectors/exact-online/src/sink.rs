@@ -396,15 +396,13 @@ impl Sink<Order> for ExactSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Order,
-            max_batch: 20,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: false,
-            idempotent_writes: false,
-            natural_key: "number".to_owned(),
-        }
+        SinkCapabilities::new(EntityKind::Order)
+            .max_batch(20)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(false)
+            .idempotent_writes(false)
+            .natural_key("number")
     }
 
     async fn check(&self) -> Result<()> {
@@ -458,15 +456,13 @@ impl Sink<Customer> for ExactSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Customer,
-            max_batch: 20,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: true,
-            idempotent_writes: false,
-            natural_key: "email".to_owned(),
-        }
+        SinkCapabilities::new(EntityKind::Customer)
+            .max_batch(20)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(true)
+            .idempotent_writes(false)
+            .natural_key("email")
     }
 
     async fn check(&self) -> Result<()> {

@@ -114,15 +114,13 @@ impl<E: Entity> Sink<E> for FileSink<E> {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: E::KIND,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: false,
-            idempotent_writes: false,
-            natural_key: shape(E::KIND).natural_key.to_owned(),
-        }
+        SinkCapabilities::new(E::KIND)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(false)
+            .idempotent_writes(false)
+            .natural_key(shape(E::KIND).natural_key.to_owned())
     }
 
     /// Checks that the file can be appended to (and its CSV header is valid), or that a file

@@ -139,12 +139,9 @@ impl<E: Entity> Source<E> for FileSource<E> {
     }
 
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: E::KIND,
-            changes: ChangeDetection::None,
-            deletes: DeleteSignal::AbsenceOnly,
-            page_size: None,
-        }
+        SourceCapabilities::new(E::KIND, ChangeDetection::None)
+            .deletes(DeleteSignal::AbsenceOnly)
+            .page_size(None)
     }
 
     /// Opens the file for reading and, for CSV, checks its header.

@@ -553,15 +553,13 @@ impl Sink<Order> for ProcountorSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Order,
-            max_batch: MAX_BATCH,
-            max_concurrency: 2,
-            can_find: true,
-            can_deactivate: false,
-            idempotent_writes: false,
-            natural_key: "number".to_owned(),
-        }
+        SinkCapabilities::new(EntityKind::Order)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(2)
+            .can_find(true)
+            .can_deactivate(false)
+            .idempotent_writes(false)
+            .natural_key("number")
     }
 
     async fn check(&self) -> Result<()> {

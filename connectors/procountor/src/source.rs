@@ -254,12 +254,9 @@ impl Source<Customer> for CustomerSource {
     }
 
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Customer,
-            changes: ChangeDetection::Timestamp,
-            deletes: DeleteSignal::Lifecycle,
-            page_size: Some(self.page_size as usize),
-        }
+        SourceCapabilities::new(EntityKind::Customer, ChangeDetection::Timestamp)
+            .deletes(DeleteSignal::Lifecycle)
+            .page_size(Some(self.page_size as usize))
     }
 
     async fn check(&self) -> Result<()> {
@@ -351,12 +348,9 @@ impl Source<Product> for ProductSource {
     }
 
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Product,
-            changes: ChangeDetection::None,
-            deletes: DeleteSignal::AbsenceOnly,
-            page_size: Some(self.page_size as usize),
-        }
+        SourceCapabilities::new(EntityKind::Product, ChangeDetection::None)
+            .deletes(DeleteSignal::AbsenceOnly)
+            .page_size(Some(self.page_size as usize))
     }
 
     async fn check(&self) -> Result<()> {
@@ -423,12 +417,9 @@ impl Source<Invoice> for InvoiceSource {
     }
 
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Invoice,
-            changes: ChangeDetection::Timestamp,
-            deletes: DeleteSignal::Lifecycle,
-            page_size: Some(self.page_size as usize),
-        }
+        SourceCapabilities::new(EntityKind::Invoice, ChangeDetection::Timestamp)
+            .deletes(DeleteSignal::Lifecycle)
+            .page_size(Some(self.page_size as usize))
     }
 
     async fn check(&self) -> Result<()> {

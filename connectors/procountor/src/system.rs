@@ -87,10 +87,12 @@ impl System for ProcountorSystem {
         port: u16,
         _settings: &Options,
     ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
-        let sim = crate::simulator::ProcountorSimulator::start_on(port)
+        let sim = crate::simulator::ProcountorSimulator::builder()
+            .port(port)
+            .demo_data()
+            .start()
             .await
             .map_err(|e| Error::internal(format!("cannot start the Procountor simulator: {e}")))?;
-        sim.seed_demo_data();
         Ok(Box::new(sim))
     }
 }

@@ -420,12 +420,9 @@ impl SalesforceSource {
     }
 
     fn caps(entity: EntityKind, batch: u32) -> SourceCapabilities {
-        SourceCapabilities {
-            entity,
-            changes: ChangeDetection::Timestamp,
-            deletes: DeleteSignal::Tombstones,
-            page_size: Some(batch as usize),
-        }
+        SourceCapabilities::new(entity, ChangeDetection::Timestamp)
+            .deletes(DeleteSignal::Tombstones)
+            .page_size(Some(batch as usize))
     }
 }
 

@@ -41,15 +41,13 @@ fn id_of(v: &Value) -> Option<String> {
 }
 
 fn caps(entity: EntityKind, key: &str, deactivate: bool) -> SinkCapabilities {
-    SinkCapabilities {
-        entity,
-        max_batch: WRITE_BATCH,
-        max_concurrency: 4,
-        can_find: true,
-        can_deactivate: deactivate,
-        idempotent_writes: false,
-        natural_key: key.to_owned(),
-    }
+    SinkCapabilities::new(entity)
+        .max_batch(WRITE_BATCH)
+        .max_concurrency(4)
+        .can_find(true)
+        .can_deactivate(deactivate)
+        .idempotent_writes(false)
+        .natural_key(key)
 }
 
 /// A row on its way: the request's key, whether it creates, whether it deactivates.
@@ -360,11 +358,7 @@ impl Sink<PriceList> for SkynamoSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            max_batch: 1,
-            max_concurrency: 1,
-            ..caps(EntityKind::PriceList, "code", false)
-        }
+        caps(EntityKind::PriceList, "code", false).max_batch(1).max_concurrency(1)
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await

@@ -91,12 +91,9 @@ impl Source<Order> for SkynamoSource {
         NAME
     }
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Order,
-            changes: ChangeDetection::Ledger,
-            deletes: DeleteSignal::AbsenceOnly,
-            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
-        }
+        SourceCapabilities::new(EntityKind::Order, ChangeDetection::Ledger)
+            .deletes(DeleteSignal::AbsenceOnly)
+            .page_size(Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize))
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await
@@ -157,12 +154,9 @@ impl Source<Customer> for SkynamoSource {
         NAME
     }
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Customer,
-            changes: ChangeDetection::RowVersion,
-            deletes: DeleteSignal::Lifecycle,
-            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
-        }
+        SourceCapabilities::new(EntityKind::Customer, ChangeDetection::RowVersion)
+            .deletes(DeleteSignal::Lifecycle)
+            .page_size(Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize))
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await
@@ -178,12 +172,9 @@ impl Source<Product> for SkynamoSource {
         NAME
     }
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: EntityKind::Product,
-            changes: ChangeDetection::RowVersion,
-            deletes: DeleteSignal::Lifecycle,
-            page_size: Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize),
-        }
+        SourceCapabilities::new(EntityKind::Product, ChangeDetection::RowVersion)
+            .deletes(DeleteSignal::Lifecycle)
+            .page_size(Some(self.client.config().page_size.clamp(1, PAGE_SIZE) as usize))
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await

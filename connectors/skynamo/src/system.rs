@@ -72,7 +72,9 @@ impl System for SkynamoSystem {
         port: u16,
         _settings: &Options,
     ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
-        let sim = crate::simulator::SkynamoSimulator::start_on(port)
+        let sim = crate::simulator::SkynamoSimulator::builder()
+            .port(port)
+            .start()
             .await
             .map_err(|e| Error::internal(format!("cannot start the Skynamo simulator: {e}")))?;
         Ok(Box::new(sim))

@@ -381,15 +381,13 @@ impl Sink<Order> for XeroSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Order,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: true,
-            idempotent_writes: true,
-            natural_key: "number".to_owned(),
-        }
+        SinkCapabilities::new(EntityKind::Order)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(true)
+            .idempotent_writes(true)
+            .natural_key("number")
     }
 
     async fn check(&self) -> Result<()> {
@@ -478,15 +476,13 @@ impl Sink<Customer> for XeroSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Customer,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: true,
-            idempotent_writes: true,
-            natural_key: "email".to_owned(),
-        }
+        SinkCapabilities::new(EntityKind::Customer)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(true)
+            .idempotent_writes(true)
+            .natural_key("email")
     }
 
     async fn check(&self) -> Result<()> {

@@ -376,12 +376,9 @@ impl XeroSource {
         deletes: DeleteSignal,
         page: Option<u32>,
     ) -> SourceCapabilities {
-        SourceCapabilities {
-            entity,
-            changes: ChangeDetection::Timestamp,
-            deletes,
-            page_size: page.map(|p| p as usize),
-        }
+        SourceCapabilities::new(entity, ChangeDetection::Timestamp)
+            .deletes(deletes)
+            .page_size(page.map(|p| p as usize))
     }
 }
 
@@ -494,10 +491,8 @@ impl Source<StockLevel> for XeroSource {
     /// Read in full whatever the mode: quantities change through transactions, which may
     /// not touch an item's `UpdatedDateUTC` (items come in one call).
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            changes: ChangeDetection::None,
-            ..self.caps(connector_core::EntityKind::StockLevel, DeleteSignal::AbsenceOnly, None)
-        }
+        self.caps(connector_core::EntityKind::StockLevel, DeleteSignal::AbsenceOnly, None)
+            .changes(ChangeDetection::None)
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await
@@ -530,12 +525,9 @@ impl Source<PriceList> for XeroSource {
         NAME
     }
     fn capabilities(&self) -> SourceCapabilities {
-        SourceCapabilities {
-            entity: connector_core::EntityKind::PriceList,
-            changes: ChangeDetection::None,
-            deletes: DeleteSignal::AbsenceOnly,
-            page_size: None,
-        }
+        SourceCapabilities::new(connector_core::EntityKind::PriceList, ChangeDetection::None)
+            .deletes(DeleteSignal::AbsenceOnly)
+            .page_size(None)
     }
     async fn check(&self) -> Result<()> {
         self.client.check().await

@@ -132,7 +132,7 @@ impl ExactSource {
         deletes: DeleteSignal,
         page: usize,
     ) -> SourceCapabilities {
-        SourceCapabilities { entity, changes, deletes, page_size: Some(page) }
+        SourceCapabilities::new(entity, changes).deletes(deletes).page_size(page)
     }
 }
 

@@ -100,15 +100,51 @@ impl std::fmt::Debug for ProcountorSimulator {
     }
 }
 
+/// Settings of a [`ProcountorSimulator`] before it starts: `ProcountorSimulator::builder()`.
+#[derive(Debug, Default, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct ProcountorSimulatorBuilder {
+    port: u16,
+    demo: bool,
+}
+
+impl ProcountorSimulatorBuilder {
+    /// Listens on this port of 127.0.0.1 (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts with the demo register ([`ProcountorSimulator::seed_demo_data`]); empty by
+    /// default.
+    pub fn demo_data(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Starts the server.
+    pub async fn start(self) -> io::Result<ProcountorSimulator> {
+        let sim = ProcountorSimulator::start_on(self.port).await?;
+        if self.demo {
+            sim.seed_demo_data();
+        }
+        Ok(sim)
+    }
+}
+
 impl ProcountorSimulator {
+    /// Settings before starting: port and demo data.
+    pub fn builder() -> ProcountorSimulatorBuilder {
+        ProcountorSimulatorBuilder::default()
+    }
+
     /// Starts an empty simulator on a free local port. The company's VAT percentages are
     /// 25.5, 14, 13.5, 10 and 0 for sales and purchases, and 24 for purchases only.
     pub async fn start() -> io::Result<Self> {
-        Self::start_on(0).await
+        Self::builder().start().await
     }
 
-    /// Starts an empty simulator on `port` (0: any free port).
-    pub async fn start_on(port: u16) -> io::Result<Self> {
+    async fn start_on(port: u16) -> io::Result<Self> {
         let faults = Faults::new();
         let tokens = TokenIssuer::new().prefix("pc").linked_to(&faults);
         let mut vats: Vec<VatRate> =
@@ -138,9 +174,7 @@ impl ProcountorSimulator {
 
     /// Starts a simulator with a small register: two customers and three products.
     pub async fn with_demo_data() -> io::Result<Self> {
-        let s = Self::start().await?;
-        s.seed_demo_data();
-        Ok(s)
+        Self::builder().demo_data().start().await
     }
 
     /// Adds the demo register: customers 1001 (Asiakas Oy, e-mail) and 1002 (Kauppa Ab,

@@ -18,15 +18,13 @@ impl Sink<Customer> for SalesforceSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Customer,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: false,
-            idempotent_writes: true,
-            natural_key: "number".into(),
-        }
+        SinkCapabilities::new(EntityKind::Customer)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(false)
+            .idempotent_writes(true)
+            .natural_key("number")
     }
     async fn check(&self) -> Result<()> {
         self.client.check_fields(&[("Account", &self.client.config().account_number_field)]).await

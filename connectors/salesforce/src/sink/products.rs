@@ -225,15 +225,13 @@ impl Sink<Product> for SalesforceSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Product,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: true,
-            can_deactivate: true,
-            idempotent_writes: true,
-            natural_key: "sku".into(),
-        }
+        SinkCapabilities::new(EntityKind::Product)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(true)
+            .can_deactivate(true)
+            .idempotent_writes(true)
+            .natural_key("sku")
     }
     async fn check(&self) -> Result<()> {
         let cfg = self.client.config();

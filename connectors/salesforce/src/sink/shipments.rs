@@ -55,15 +55,13 @@ impl Sink<Shipment> for SalesforceSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::Shipment,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: false,
-            can_deactivate: false,
-            idempotent_writes: true,
-            natural_key: "number".into(),
-        }
+        SinkCapabilities::new(EntityKind::Shipment)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(false)
+            .can_deactivate(false)
+            .idempotent_writes(true)
+            .natural_key("number")
     }
     /// Fails unless a shipment object is configured and the org has it with its fields.
     async fn check(&self) -> Result<()> {

@@ -30,15 +30,13 @@ impl Sink<StockLevel> for SalesforceSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            entity: EntityKind::StockLevel,
-            max_batch: MAX_BATCH,
-            max_concurrency: 1,
-            can_find: false,
-            can_deactivate: false,
-            idempotent_writes: true,
-            natural_key: "sku".into(),
-        }
+        SinkCapabilities::new(EntityKind::StockLevel)
+            .max_batch(MAX_BATCH)
+            .max_concurrency(1)
+            .can_find(false)
+            .can_deactivate(false)
+            .idempotent_writes(true)
+            .natural_key("sku")
     }
     /// Fails unless a stock field is configured and the org has it.
     async fn check(&self) -> Result<()> {

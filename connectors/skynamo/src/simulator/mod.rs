@@ -121,15 +121,39 @@ fn skynamo_time(t: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}.{:07}+00:00", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
 }
 
+/// Settings of a [`SkynamoSimulator`] before it starts: `SkynamoSimulator::builder()`.
+#[derive(Debug, Default, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct SkynamoSimulatorBuilder {
+    port: u16,
+}
+
+impl SkynamoSimulatorBuilder {
+    /// Listens on this port of 127.0.0.1 (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts the server.
+    pub async fn start(self) -> std::io::Result<SkynamoSimulator> {
+        SkynamoSimulator::start_on(self.port).await
+    }
+}
+
 impl SkynamoSimulator {
+    /// Settings before starting: the port.
+    pub fn builder() -> SkynamoSimulatorBuilder {
+        SkynamoSimulatorBuilder::default()
+    }
+
     /// Starts an empty instance (users, form definitions, warehouses and tax rates are
     /// seeded) on any free port.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(0).await
+        Self::builder().start().await
     }
 
-    /// Starts on this port of 127.0.0.1 (0: any free port).
-    pub async fn start_on(port: u16) -> std::io::Result<Self> {
+    async fn start_on(port: u16) -> std::io::Result<Self> {
         let store = SimStore::new(SimClock::from_system_time());
         let stamp = |meta: &RecordMeta, v: &mut Value| {
             if let Ok(n) = meta.id.parse::<i64>() {
