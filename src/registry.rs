@@ -113,15 +113,11 @@ mod tests {
                 }
             }
             assert!(!sys.about().is_empty() && !sys.settings().is_empty(), "{}", sys.name());
-            if let Some(keys) = sys.description().typed_keys {
-                let declared: Vec<&str> = sys.settings().iter().map(|s| s.key).collect();
-                assert_eq!(
-                    declared,
-                    keys(),
-                    "{}: declared settings = its settings struct",
-                    sys.name()
-                );
-            }
+            let Some(keys) = sys.description().typed_keys else {
+                panic!("{}: its settings are not a typed struct (Description::typed)", sys.name())
+            };
+            let declared: Vec<&str> = sys.settings().iter().map(|s| s.key).collect();
+            assert_eq!(declared, keys(), "{}: declared settings = its settings struct", sys.name());
         }
         assert_eq!(
             systems(),

@@ -5,20 +5,30 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use connector_core::{Error, Result};
+use serde::Deserialize;
 
 use crate::paths;
 
-/// Environment variable holding the file's path.
-pub const ENV_PATH: &str = "CONNECTOR_FILE_PATH";
-/// Environment variable holding the format (`csv` or `jsonl`).
-pub const ENV_FORMAT: &str = "CONNECTOR_FILE_FORMAT";
-/// Environment variable holding the CSV delimiter (`,`, `;`, `tab`).
-pub const ENV_DELIMITER: &str = "CONNECTOR_FILE_DELIMITER";
-/// Environment variable holding the sink's CSV columns, comma-separated.
-pub const ENV_COLUMNS: &str = "CONNECTOR_FILE_COLUMNS";
-
-/// The option keys [`FileConfig::from_options`] understands.
-pub const OPTION_KEYS: [&str; 4] = ["path", "format", "delimiter", "columns"];
+/// The settings of the file connector, read from text options (a flow file's, `--option`, or
+/// the environment's `CONNECTOR_FILE_<KEY>`) by [`FileConfig::from_options`]; an unknown key
+/// is refused, naming the known ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FileSettings {
+    /// The file (required).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `csv` or `jsonl` (default: from the file's extension).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The CSV delimiter: one ASCII character, or `tab` (default `,`; tab for `.tsv`).
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// The sink's CSV columns, as dotted paths (comma-separated in text).
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+}
 
 /// The layout of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,11 +148,14 @@ impl FileConfig {
         Ok(self)
     }
 
-    /// Reads the options `path` (required), `format` (`csv` or `jsonl`; default from the
+    /// Reads the settings `path` (required), `format` (`csv` or `jsonl`; default from the
     /// extension), `delimiter` (one character, or `tab`) and `columns` (comma-separated
-    /// dotted paths). An unknown key is an error, so a typo never goes unnoticed.
+    /// dotted paths) from text options ([`FileSettings`]). An unknown key is an error naming
+    /// the known ones, so a typo never goes unnoticed.
     pub fn from_options(options: &BTreeMap<String, String>) -> Result<Self> {
-        Self::from_lookup(options, &|_| None)
+        let settings: FileSettings = connector_core::system::read_settings("file", options)
+            .map_err(|e| e.with_connector("file"))?;
+        Self::from_settings(settings)
     }
 
     /// Reads `CONNECTOR_FILE_PATH`, `CONNECTOR_FILE_FORMAT`, `CONNECTOR_FILE_DELIMITER` and
@@ -153,52 +166,45 @@ impl FileConfig {
 
     /// Reads the environment, then lets each option present in `options` override it.
     pub fn from_env_and_options(options: &BTreeMap<String, String>) -> Result<Self> {
-        Self::from_lookup(options, &|name| std::env::var(name).ok())
+        Self::from_options(&connector_core::system::merged_options("file", options))
     }
 
-    /// The merge of options over an environment given as a lookup function.
-    pub(crate) fn from_lookup(
-        options: &BTreeMap<String, String>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self> {
-        if let Some(unknown) = options.keys().find(|k| !OPTION_KEYS.contains(&k.as_str())) {
-            return Err(config_error(format!(
-                "unknown option `{unknown}`; the file connector knows {}",
-                OPTION_KEYS.join(", ")
-            )));
-        }
-        let get = |key: &str, var: &str| -> Option<(String, String)> {
-            let from_option = options.get(key).map(|v| (v.clone(), format!("option `{key}`")));
-            from_option
-                .or_else(|| env(var).map(|v| (v, var.to_owned())))
-                .filter(|(v, _)| !v.trim().is_empty())
-        };
-
-        let (path, _) = get("path", ENV_PATH).ok_or_else(|| {
-            config_error(format!("no file given: set the option `path` or {ENV_PATH}"))
+    /// The configuration the settings describe, each value checked; an error names the
+    /// setting (`delimiter`, also `CONNECTOR_FILE_DELIMITER`).
+    pub fn from_settings(settings: FileSettings) -> Result<Self> {
+        let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let path = given(settings.path).ok_or_else(|| {
+            config_error("no file given: set `path` (or CONNECTOR_FILE_PATH)".to_owned())
         })?;
-        let mut config = match get("format", ENV_FORMAT) {
-            Some((format, origin)) => {
+        let mut config = match given(settings.format) {
+            Some(format) => {
                 let format = FileFormat::parse(&format).ok_or_else(|| {
-                    config_error(format!("{origin}: unknown format {format:?}; use csv or jsonl"))
+                    config_error(format!(
+                        "{}: unknown format {format:?}; use csv or jsonl",
+                        origin("format")
+                    ))
                 })?;
                 Self::with_path_and_format(PathBuf::from(path.trim()), format)
             }
             None => Self::new(path.trim())?,
         };
-        if let Some((delimiter, origin)) = get("delimiter", ENV_DELIMITER) {
-            let byte = parse_delimiter(&delimiter)
-                .map_err(|e| config_error(format!("{origin}: {}", e.message())))?;
-            config.delimiter = byte;
+        if let Some(delimiter) = settings.delimiter.filter(|d| !d.is_empty()) {
+            config.delimiter = parse_delimiter(&delimiter)
+                .map_err(|e| config_error(format!("{}: {}", origin("delimiter"), e.message())))?;
         }
-        if let Some((columns, origin)) = get("columns", ENV_COLUMNS) {
-            let columns: Vec<String> = columns.split(',').map(|c| c.trim().to_owned()).collect();
+        if let Some(columns) = settings.columns {
+            let columns: Vec<String> = columns.iter().map(|c| c.trim().to_owned()).collect();
             check_columns(&columns)
-                .map_err(|e| config_error(format!("{origin}: {}", e.message())))?;
+                .map_err(|e| config_error(format!("{}: {}", origin("columns"), e.message())))?;
             config.csv_columns = Some(columns);
         }
         Ok(config)
     }
+}
+
+/// How a setting is named in an error: its key and its variable.
+fn origin(key: &str) -> String {
+    format!("setting `{key}` (CONNECTOR_FILE_{})", key.to_ascii_uppercase())
 }
 
 fn config_error(message: String) -> Error {
@@ -253,10 +259,6 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-    }
-
     #[test]
     fn format_comes_from_the_extension() {
         assert_eq!(FileConfig::new("a/b.CSV").unwrap().format, FileFormat::Csv);
@@ -293,7 +295,7 @@ mod tests {
     fn config_errors_are_clear() {
         let cases: [(&[(&str, &str)], &str); 6] = [
             (&[], "CONNECTOR_FILE_PATH"),
-            (&[("path", "x.csv"), ("delimter", ";")], "unknown option `delimter`"),
+            (&[("path", "x.csv"), ("delimter", ";")], "unknown field `delimter`"),
             (&[("path", "x.csv"), ("format", "xml")], "unknown format \"xml\""),
             (&[("path", "x.csv"), ("delimiter", ";;")], "one ASCII character"),
             (&[("path", "x.csv"), ("delimiter", "\"")], "quote"),
@@ -307,34 +309,9 @@ mod tests {
     }
 
     #[test]
-    fn options_override_the_environment() {
-        static ENV: &[(&str, &str)] = &[
-            (ENV_PATH, "/data/env.csv"),
-            (ENV_DELIMITER, ";"),
-            (ENV_FORMAT, "jsonl"),
-            (ENV_COLUMNS, "sku,name"),
-        ];
-        let env = env_of(ENV);
-        let from_env = FileConfig::from_lookup(&BTreeMap::new(), &env).unwrap();
-        assert_eq!(from_env.path, PathBuf::from("/data/env.csv"));
-        assert_eq!(from_env.format, FileFormat::JsonLines);
-        assert_eq!(from_env.delimiter, b';');
-        assert_eq!(from_env.csv_columns.as_ref().map(Vec::len), Some(2));
-
-        let merged = FileConfig::from_lookup(
-            &opts(&[("path", "/data/opt.csv"), ("format", "csv"), ("delimiter", "|")]),
-            &env,
-        )
-        .unwrap();
-        assert_eq!(merged.path, PathBuf::from("/data/opt.csv"));
-        assert_eq!(merged.format, FileFormat::Csv);
-        assert_eq!(merged.delimiter, b'|');
-    }
-
-    #[test]
-    fn a_bad_environment_value_names_the_variable() {
-        static ENV: &[(&str, &str)] = &[(ENV_PATH, "x.csv"), (ENV_DELIMITER, "ab")];
-        let err = FileConfig::from_lookup(&BTreeMap::new(), &env_of(ENV)).unwrap_err();
-        assert!(err.to_string().contains(ENV_DELIMITER), "{err}");
+    fn a_bad_value_names_the_setting_and_its_variable() {
+        let err =
+            FileConfig::from_options(&opts(&[("path", "x.csv"), ("delimiter", "ab")])).unwrap_err();
+        assert!(err.to_string().contains("`delimiter` (CONNECTOR_FILE_DELIMITER)"), "{err}");
     }
 }

@@ -19,9 +19,7 @@ mod source;
 pub mod system;
 mod write;
 
-pub use config::{
-    ENV_COLUMNS, ENV_DELIMITER, ENV_FORMAT, ENV_PATH, FileConfig, FileFormat, OPTION_KEYS,
-};
+pub use config::{FileConfig, FileFormat, FileSettings};
 pub use sink::{FileSink, MAX_BATCH};
 pub use source::{CHANNEL_CAPACITY, CHECKPOINT_EVERY, FileSource};
 pub use system::FileSystem;

@@ -7,7 +7,7 @@ use connector_core::model::Customer;
 use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
 use connector_core::{EntityKind, Result, Sink, Source};
 
-use crate::config::FileConfig;
+use crate::config::{FileConfig, FileSettings};
 use crate::sink::FileSink;
 use crate::source::FileSource;
 
@@ -24,7 +24,8 @@ const DESCRIPTION: Description = Description::new(
     &EntityKind::ALL,
     &EntityKind::ALL,
     SETTINGS,
-);
+)
+.typed::<FileSettings>();
 
 /// CSV and JSON Lines files of any canonical entity, read and written.
 #[derive(Debug, Clone, Copy, Default)]
