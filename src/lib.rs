@@ -29,5 +29,9 @@ pub use connector_exact_online as exact_online;
 #[cfg_attr(docsrs, doc(cfg(feature = "salesforce")))]
 pub use connector_salesforce as salesforce;
 
+#[cfg(feature = "superoffice")]
+#[cfg_attr(docsrs, doc(cfg(feature = "superoffice")))]
+pub use connector_superoffice as superoffice;
+
 pub mod flowfile;
 pub mod registry;

@@ -1,0 +1,219 @@
+//! The HTTP side: SOAP 1.1 posts dispatched to an [`ErpConnector`] by the body element's
+//! local name, the WSDL at `?wsdl`, bodies bounded in size. Every failure, a malformed
+//! envelope or an oversized body included, is an answer with `State=Error`, never a fault.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::carriers::{Payload, PluginResponse, us};
+use crate::contract::contract;
+use crate::service::ErpConnector;
+use crate::soap;
+use crate::wsdl;
+
+/// The largest request body taken by default (4 MiB).
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// How a server answers: the connector, the namespace it answers in when a request names
+/// none, and the largest body it reads.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The contract namespace (default: SuperOffice's DataContract namespace).
+    pub namespace: String,
+    /// The largest request body, in bytes.
+    pub max_body: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self { namespace: contract().namespace.clone(), max_body: DEFAULT_MAX_BODY }
+    }
+}
+
+/// A running server; stops when [`ConnectorServer::shutdown`] is called or it is dropped.
+#[derive(Debug)]
+pub struct ConnectorServer {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ConnectorServer {
+    /// Serves `connector` on `addr` (port 0: any free one).
+    pub async fn start(
+        connector: ErpConnector,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, watcher) = watch::channel(false);
+        let shared = Arc::new(Shared { connector, options });
+        let task = tokio::spawn(accept_loop(listener, shared, watcher));
+        Ok(Self { addr, shutdown, task })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL SuperOffice is given (`http://127.0.0.1:port/Services/ErpConnectorWS.svc`).
+    pub fn url(&self) -> String {
+        format!("http://{}/Services/ErpConnectorWS.svc", self.addr)
+    }
+
+    /// Stops accepting and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+struct Shared {
+    connector: ErpConnector,
+    options: ServerOptions,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => { connections.spawn(serve_connection(stream, shared.clone())); }
+                Err(e) => {
+                    tracing::warn!(error = %e, "superoffice connector: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = stopped(&mut shutdown) => break,
+        }
+    }
+    connections.shutdown().await;
+}
+
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(shared.serve(req).await) }
+    });
+    if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+        tracing::debug!(error = %e, "superoffice connector: connection closed");
+    }
+}
+
+fn xml_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    r
+}
+
+impl Shared {
+    async fn serve(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let wants_wsdl =
+            parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl")));
+        if parts.method == Method::GET && wants_wsdl {
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1");
+            let address = format!("http://{host}{}", parts.uri.path());
+            return xml_response(
+                StatusCode::OK,
+                "text/xml; charset=utf-8",
+                wsdl::wsdl(&self.options.namespace, &address),
+            );
+        }
+        if parts.method != Method::POST {
+            let mut r = xml_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                "POST a SOAP request, or GET ?wsdl\n".into(),
+            );
+            r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+            return r;
+        }
+        let action_op = parts
+            .headers
+            .get("soapaction")
+            .and_then(|v| v.to_str().ok())
+            .and_then(soap::operation_of_action)
+            .unwrap_or_else(|| "Unknown".to_owned());
+        let namespace = self.options.namespace.clone();
+        let refuse = |op: &str, user: &str, tech: String| {
+            let status = PluginResponse::error(us(user), tech);
+            xml_response(
+                StatusCode::OK,
+                "text/xml; charset=utf-8",
+                soap::response(op, &namespace, &status, &Payload::None),
+            )
+        };
+        let bytes = match Limited::new(body, self.options.max_body).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                return refuse(
+                    &action_op,
+                    "the request is larger than the connector accepts",
+                    format!("request body over {} bytes", self.options.max_body),
+                );
+            }
+            Err(e) => return refuse(&action_op, "the request could not be read", e.to_string()),
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return refuse(
+                &action_op,
+                "the request is not UTF-8 text",
+                "invalid UTF-8 in the body".into(),
+            );
+        };
+        let request = match soap::read_request(text) {
+            Ok(r) => r,
+            Err(e) => {
+                return refuse(
+                    &action_op,
+                    "the request is not a SOAP message the connector can read",
+                    e,
+                );
+            }
+        };
+        let answer_ns = request.namespace.clone().unwrap_or(namespace);
+        let parameter = request.body.child("request").or(request.body.children.first());
+        let (status, payload) = self.connector.call(&request.operation, parameter).await;
+        if !status.is_ok() {
+            tracing::info!(operation = %request.operation, error = %status.tech_explanation, "superoffice connector: answered an error");
+        }
+        xml_response(
+            StatusCode::OK,
+            "text/xml; charset=utf-8",
+            soap::response(&request.operation, &answer_ns, &status, &payload),
+        )
+    }
+}
