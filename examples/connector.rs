@@ -28,6 +28,8 @@ mod output;
 mod simulate;
 #[path = "connector/state.rs"]
 mod state;
+#[path = "connector/superoffice.rs"]
+mod superoffice;
 #[path = "connector/sync.rs"]
 mod sync;
 
@@ -98,13 +100,27 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Serve a system's simulator on 127.0.0.1.
+    /// Serve a system's simulator on 127.0.0.1; `superoffice` plays SuperOffice's side of an
+    /// ERP Sync Connector instead (link, test, import, poll).
     Simulate {
-        /// The system.
+        /// The system, or `superoffice`.
         system: String,
         /// The port (default: any free port).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// superoffice: the connector's URL (default: serve one here).
+        #[arg(long)]
+        connector: Option<String>,
+        /// superoffice: the system behind the connector.
+        #[arg(long, default_value = "xero")]
+        serves: String,
+        /// superoffice: what the import's advanced search takes names to begin with.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// superoffice: a setting of the connection, `key=value` (repeatable; default: the
+        /// served system's simulator).
+        #[arg(long = "option", short = 'o', value_parser = parse_option)]
+        options: Vec<(String, String)>,
     },
     /// Run the demo flows on built-in data: no credentials, no network.
     Demo {
@@ -175,7 +191,15 @@ async fn main() -> ExitCode {
             io::check(&cli.state, &system, options(&system, o)).await
         }
         Command::Sync { flow, full, dry_run } => sync::sync(&cli.state, &flow, full, dry_run).await,
-        Command::Simulate { system, port } => simulate::simulate(&system, port).await,
+        Command::Simulate { system, port, connector, serves, prefix, options } => {
+            if system == "superoffice" {
+                let options = options.into_iter().collect();
+                let walk = superoffice::Walk { connector, serves, options, prefix, port };
+                superoffice::simulate(walk).await
+            } else {
+                simulate::simulate(&system, port).await
+            }
+        }
         Command::Demo { dir } => demo::run(&cli.state, &dir).await,
         Command::Quarantine { action: QuarantineAction::List { flow, all } } => {
             state::quarantine_list(&cli.state, flow, all).await

@@ -153,6 +153,19 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     apicenter().await?;
 
     say!(
+        "\n7. SuperOffice's ERP Sync: a connector serves Xero (its simulator) over SOAP, and SuperOffice's\n   side links it (dialog, Test ERP link, save), imports customers whose name begins with B\n   and polls by timestamp."
+    );
+    let walk = crate::superoffice::Walk {
+        connector: None,
+        serves: "xero".into(),
+        options: Default::default(),
+        prefix: "B".into(),
+        port: 0,
+    };
+    let code = crate::superoffice::simulate(walk).await?;
+    expect(code == ExitCode::SUCCESS, "SuperOffice links, imports and polls")?;
+
+    say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",
         dir.display(),
         dir.join("connector-state.sqlite").display(),

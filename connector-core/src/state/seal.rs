@@ -34,6 +34,16 @@ impl Sealer {
         Self { key: LessSafeKey::new(key) }
     }
 
+    /// A sealer with a fresh random key, for state that lives only as long as the process
+    /// (a demo, a test): what it seals cannot be opened by another process.
+    pub fn ephemeral() -> Result<Self> {
+        let mut key = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| Error::internal("no randomness for a sealing key"))?;
+        Ok(Self::new(&key))
+    }
+
     /// The sealer of [`STATE_KEY_ENV`], `None` when it is unset or empty.
     pub fn from_env() -> Result<Option<Self>> {
         match std::env::var(STATE_KEY_ENV) {

@@ -383,3 +383,63 @@ fn guid_member(guid: &str) -> String {
     text_element(&mut m, "ConnectionGuid", Some(guid));
     m
 }
+
+/// What SuperOffice's whole loop saw: the dialog, the link test, the import and a poll.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// The connection dialog's field keys.
+    pub config_fields: Vec<String>,
+    /// "Test ERP link" before saving.
+    pub link_test: PluginResponse,
+    /// The test after saving.
+    pub connection_test: PluginResponse,
+    /// The actor types the connection serves.
+    pub actor_types: Vec<String>,
+    /// What the import found (searchable fields → advanced search → get actors).
+    pub imported: Vec<ErpActor>,
+    /// What the first poll by timestamp returned.
+    pub polled: Vec<ErpActor>,
+}
+
+impl EisClient {
+    /// SuperOffice's loop for a new ERP link: the dialog's fields, "Test ERP link" with
+    /// `info`, save as `guid`, the test after saving, the actor types, an import of customers
+    /// whose first searchable field begins with `prefix`, then a poll of everything changed
+    /// since 2000. Stops at the first step that fails.
+    pub async fn walk(
+        &self,
+        guid: &str,
+        info: &[(&str, &str)],
+        prefix: &str,
+    ) -> Result<Walk, EisError> {
+        let config_fields = self.get_config_data().await?.field_keys();
+        let link_test = self.test_config_data(info).await?.status;
+        let mut walk = Walk {
+            config_fields,
+            link_test: link_test.clone(),
+            connection_test: link_test.clone(),
+            actor_types: Vec::new(),
+            imported: Vec::new(),
+            polled: Vec::new(),
+        };
+        if !link_test.is_ok() {
+            return Ok(walk);
+        }
+        let saved = self.save_connection(guid, info).await?.status;
+        if !saved.is_ok() {
+            walk.connection_test = saved;
+            return Ok(walk);
+        }
+        walk.connection_test = self.test_connection(guid).await?.status;
+        if !walk.connection_test.is_ok() {
+            return Ok(walk);
+        }
+        walk.actor_types = self.supported_actor_types(guid).await?.items();
+        walk.imported = self.import(guid, "Customer", prefix).await?;
+        walk.polled = self
+            .actors_by_timestamp(guid, "Customer", "[DT:01/01/2000 00:00:00.0000000]", &[])
+            .await?
+            .actors();
+        Ok(walk)
+    }
+}

@@ -5,3 +5,4 @@ mod protocol;
 mod round_trip;
 mod support;
 mod xero;
+mod zeep;
