@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod actors;
+pub mod auth;
 pub mod carriers;
 pub mod connections;
 pub mod contract;
@@ -13,6 +14,7 @@ pub mod values;
 pub mod wsdl;
 pub mod xml;
 
+pub use auth::{AuthAnswer, OnlineAuth};
 pub use carriers::{ErpActor, FieldMetadata, Payload, PluginResponse, ResponseState};
 pub use eis::EisClient;
 pub use server::{ConnectorServer, ServerOptions};

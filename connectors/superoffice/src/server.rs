@@ -205,6 +205,22 @@ impl Shared {
             }
         };
         let answer_ns = request.namespace.clone().unwrap_or(namespace);
+        if request.operation == "Authenticate" {
+            let token = request
+                .body
+                .child("request")
+                .and_then(|r| r.child_text("SignedToken"))
+                .unwrap_or_default();
+            let answer = self.connector.authenticate(token);
+            if !answer.succeeded {
+                tracing::warn!(reason = ?answer.reason, "superoffice connector: refused a handshake");
+            }
+            return xml_response(
+                StatusCode::OK,
+                "text/xml; charset=utf-8",
+                soap::auth_response(&answer_ns, &answer),
+            );
+        }
         let parameter = request.body.child("request").or(request.body.children.first());
         let (status, payload) = self.connector.call(&request.operation, parameter).await;
         if !status.is_ok() {

@@ -17,6 +17,7 @@ use connector_core::{EntityKind, Error, ErrorKind};
 use futures_util::StreamExt;
 
 use crate::actors::{self, CUSTOMER, KINDS_LIST, PERSON};
+use crate::auth::{AuthAnswer, OnlineAuth};
 use crate::carriers::{
     ErpActor, FieldAccess, FieldMetadata, FieldType, Payload, PluginResponse, ResponseState,
     Restriction, us,
@@ -39,6 +40,7 @@ pub struct ErpConnector {
 }
 
 struct Inner {
+    auth: Option<OnlineAuth>,
     registry: Registry,
     systems: Vec<String>,
     connections: Connections,
@@ -55,6 +57,7 @@ impl std::fmt::Debug for ErpConnector {
 /// Settings of an [`ErpConnector`] before it is built.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ErpConnectorBuilder {
+    auth: Option<OnlineAuth>,
     registry: Registry,
     state: Arc<dyn StateStore>,
     sealer: Option<Sealer>,
@@ -82,6 +85,13 @@ impl ErpConnectorBuilder {
     /// The key connections are sealed with (default: `CONNECTOR_STATE_KEY`).
     pub fn sealer(mut self, sealer: Sealer) -> Self {
         self.sealer = Some(sealer);
+        self
+    }
+
+    /// Answers SuperOffice Online's `Authenticate` handshake (without it, every handshake is
+    /// refused: the connector is for onsite installations).
+    pub fn online_auth(mut self, auth: OnlineAuth) -> Self {
+        self.auth = Some(auth);
         self
     }
 
@@ -131,6 +141,7 @@ impl ErpConnectorBuilder {
         let registry = self.registry.keep_tokens_in(self.state.clone(), Some(sealer.clone()));
         Ok(ErpConnector {
             inner: Arc::new(Inner {
+                auth: self.auth,
                 registry,
                 systems,
                 connections: Connections::new(self.state.clone(), sealer),
@@ -179,12 +190,34 @@ impl ErpConnector {
     /// A connector serving the systems of `registry`, keeping connections and rotated tokens
     /// in `state`.
     pub fn builder(registry: Registry, state: Arc<dyn StateStore>) -> ErpConnectorBuilder {
-        ErpConnectorBuilder { registry, state, sealer: None, systems: None, max_results: 200 }
+        ErpConnectorBuilder {
+            auth: None,
+            registry,
+            state,
+            sealer: None,
+            systems: None,
+            max_results: 200,
+        }
     }
 
     /// The systems served.
     pub fn systems(&self) -> &[String] {
         &self.inner.systems
+    }
+
+    /// Answers SuperOffice Online's handshake.
+    pub fn authenticate(&self, signed_token: &str) -> AuthAnswer {
+        match &self.inner.auth {
+            Some(auth) => auth.authenticate(signed_token),
+            None => AuthAnswer {
+                succeeded: false,
+                signed_application_token: None,
+                reason: Some(
+                    "this connector is not set up for SuperOffice Online (no application key)"
+                        .into(),
+                ),
+            },
+        }
     }
 
     /// Answers one operation; `request` is the operation's `request` element (absent for

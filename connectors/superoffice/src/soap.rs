@@ -67,6 +67,26 @@ pub fn response(
     out
 }
 
+/// The envelope of `Authenticate`'s answer (`AuthenticationResponse`).
+pub fn auth_response(namespace: &str, answer: &crate::auth::AuthAnswer) -> String {
+    let mut out = String::with_capacity(1024);
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"{SOAP11}\"><s:Body>\
+         <AuthenticateResponse xmlns=\"{}\"><AuthenticateResult xmlns:i=\"{XSI}\">",
+        xml::escape(namespace)
+    );
+    xml::text_element(&mut out, "Reason", answer.reason.as_deref());
+    xml::text_element(
+        &mut out,
+        "SignedApplicationToken",
+        answer.signed_application_token.as_deref(),
+    );
+    xml::text_element(&mut out, "Succeeded", Some(if answer.succeeded { "true" } else { "false" }));
+    out.push_str("</AuthenticateResult></AuthenticateResponse></s:Body></s:Envelope>");
+    out
+}
+
 /// A request envelope (what SuperOffice sends), for clients and tests: `request_members` is
 /// the inside of the `request` element (`None`: an operation without parameter).
 pub fn request(operation: &str, namespace: &str, request_members: Option<&str>) -> String {

@@ -141,3 +141,76 @@ async fn twenty_polls_at_once_all_answer_right() {
         assert_eq!(answer.actors().len(), expected, "poll {i}");
     }
 }
+
+/// A token as SuperOffice's authorization service signs it (with the test certificate's key).
+fn superoffice_token(aud: &str, nonce: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (_, der) =
+        connector_core::http::pem_decode(include_str!("../keys/superoffice_key.pem")).unwrap();
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        serde_json::json!({"iss": "SuperOffice AS", "aud": aud, "exp": now + 60, "nonce": nonce});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut sig = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+async fn handshake(url: &str, token: &str) -> connector_superoffice::xml::Element {
+    let body = format!(
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><Authenticate xmlns=\"http://www.superoffice.net/SuperID/Contracts/V1\"><request><SignedToken>{token}</SignedToken></request></Authenticate></s:Body></s:Envelope>"
+    );
+    let (status, result) = post(url, "Authenticate", body).await;
+    assert_eq!(status, 200);
+    result
+}
+
+#[tokio::test]
+async fn superoffice_online_handshake_answers_with_the_apps_signed_nonce() {
+    use connector_core::state::{MemoryStore, Sealer};
+    use connector_superoffice::{ConnectorServer, ErpConnector, OnlineAuth, ServerOptions};
+    use std::sync::Arc;
+    let auth = OnlineAuth::new(
+        "app-42",
+        include_str!("../keys/superoffice_cert.pem"),
+        &secrecy::SecretString::from(include_str!("../keys/app_key.pem")),
+    )
+    .unwrap();
+    let mut registry = connector_core::system::Registry::new();
+    registry.register(crate::support::DeskSystem(Default::default()));
+    let connector = ErpConnector::builder(registry.clone(), Arc::new(MemoryStore::default()))
+        .sealer(Sealer::new(&[1; 32]))
+        .online_auth(auth)
+        .build()
+        .unwrap();
+    let server =
+        ConnectorServer::start(connector, "127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+            .await
+            .unwrap();
+    let result = handshake(&server.url(), &superoffice_token("spn:app-42", "nonce-7")).await;
+    assert_eq!(result.name, "AuthenticateResult");
+    assert_eq!(result.child_text("Succeeded"), Some("true"), "{result:?}");
+    let token = result.child_text("SignedApplicationToken").unwrap();
+    assert_eq!(connector_core::http::Jws::parse(token).unwrap().payload["nonce"], "nonce-7");
+    let refused = handshake(&server.url(), &superoffice_token("spn:someone-else", "n")).await;
+    assert_eq!(refused.child_text("Succeeded"), Some("false"));
+    assert!(refused.child_text("Reason").unwrap().contains("audience"));
+
+    // A connector without an application key refuses every handshake, saying why.
+    let (_desk, onsite, _eis) = desk().await;
+    let result = handshake(&onsite.url(), &superoffice_token("spn:app-42", "n")).await;
+    assert_eq!(result.child_text("Succeeded"), Some("false"));
+    assert!(result.child_text("Reason").unwrap().contains("not set up for SuperOffice Online"));
+}
