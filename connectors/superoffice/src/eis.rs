@@ -338,6 +338,19 @@ impl EisClient {
         self.call("WSGetList", Some(&m)).await
     }
 
+    /// `WSGetListItems`: the display texts of some items of a list.
+    pub async fn get_list_items(
+        &self,
+        guid: &str,
+        list: &str,
+        keys: &[String],
+    ) -> Result<EisAnswer, EisError> {
+        let mut m = guid_member(guid);
+        string_array(&mut m, "ListItemKeys", keys);
+        text_element(&mut m, "ListName", Some(list));
+        self.call("WSGetListItems", Some(&m)).await
+    }
+
     /// `WSGetActorsByTimestamp`.
     pub async fn actors_by_timestamp(
         &self,

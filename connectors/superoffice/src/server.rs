@@ -7,19 +7,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::carriers::{Payload, PluginResponse, us};
 use crate::contract::contract;
 use crate::service::ErpConnector;
+use crate::service::Poll;
 use crate::soap;
 use crate::wsdl;
 
@@ -123,19 +125,19 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
-fn xml_response(
-    status: StatusCode,
-    content_type: &'static str,
-    body: String,
-) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+/// A response body: whole, or streamed (a poll's actors as they are read).
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn xml_response(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    let whole = Full::new(Bytes::from(body)).map_err(|never: Infallible| match never {}).boxed();
+    let mut r = Response::new(whole);
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     r
 }
 
 impl Shared {
-    async fn serve(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn serve(&self, req: Request<Incoming>) -> Response<Body> {
         let (parts, body) = req.into_parts();
         let wants_wsdl =
             parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl")));
@@ -222,6 +224,17 @@ impl Shared {
             );
         }
         let parameter = request.body.child("request").or(request.body.children.first());
+        if request.operation == "WSGetActorsByTimestamp" {
+            let empty = crate::xml::Element::default();
+            return match self.connector.prepare_poll(parameter.unwrap_or(&empty)).await {
+                Ok(poll) => stream_poll(self.connector.clone(), poll, answer_ns),
+                Err((status, payload)) => xml_response(
+                    StatusCode::OK,
+                    "text/xml; charset=utf-8",
+                    soap::response(&request.operation, &answer_ns, &status, &payload),
+                ),
+            };
+        }
         let (status, payload) = self.connector.call(&request.operation, parameter).await;
         if !status.is_ok() {
             tracing::info!(operation = %request.operation, error = %status.tech_explanation, "superoffice connector: answered an error");
@@ -232,4 +245,59 @@ impl Shared {
             soap::response(&request.operation, &answer_ns, &status, &payload),
         )
     }
+}
+
+/// How much XML a streamed answer gathers before it sends a chunk.
+const CHUNK: usize = 64 * 1024;
+
+/// A poll's answer, streamed: the status and the actors as the source delivers them. A
+/// failure before the first chunk is sent is an ordinary error answer; one midway cuts the
+/// connection (the answer is then incomplete XML, so SuperOffice takes nothing from it and
+/// polls again) rather than sending a truncated "Ok".
+fn stream_poll(connector: ErpConnector, poll: Poll, namespace: String) -> Response<Body> {
+    const OP: &str = "WSGetActorsByTimestamp";
+    let (bytes_tx, bytes_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let (actors_tx, mut actors_rx) = mpsc::channel(256);
+        let head = soap::response_head(OP, &namespace, &PluginResponse::ok()) + "<Actors>";
+        let write = async {
+            let mut buffer = head;
+            let mut sent = false;
+            while let Some(actor) = actors_rx.recv().await {
+                crate::carriers::ErpActor::write_as(&actor, &mut buffer, "ErpActorWS");
+                if buffer.len() >= CHUNK {
+                    if bytes_tx.send(Ok(Bytes::from(std::mem::take(&mut buffer)))).await.is_err() {
+                        return None; // SuperOffice went away
+                    }
+                    sent = true;
+                }
+            }
+            Some((buffer, sent))
+        };
+        let (result, rest) = tokio::join!(connector.run_poll(poll, actors_tx), write);
+        let Some((mut rest, sent)) = rest else { return };
+        let last = match result {
+            Ok(()) => {
+                rest.push_str("</Actors>");
+                rest.push_str(&soap::response_tail(OP));
+                Ok(Bytes::from(rest))
+            }
+            // Nothing sent yet: an ordinary answer with the error.
+            Err(status) if !sent => {
+                Ok(Bytes::from(soap::response(OP, &namespace, &status, &Payload::None)))
+            }
+            Err(status) => {
+                tracing::warn!(error = %status.tech_explanation, "superoffice connector: a poll failed midway; the answer is cut");
+                Err(std::io::Error::other(status.tech_explanation))
+            }
+        };
+        let _ = bytes_tx.send(last).await;
+    });
+    let frames = futures_util::stream::unfold(bytes_rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item.map(Frame::data), rx))
+    });
+    let mut r = Response::new(StreamBody::new(frames).boxed());
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/xml; charset=utf-8"));
+    r
 }

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use connector_core::model::{ContactPerson, Customer};
 use connector_core::sink::{Outcome, WriteAction, WriteRequest};
-use connector_core::source::{Change, Cursor, ReadMode};
+use connector_core::source::{Change, ChangeDetection, Cursor, ReadMode};
 use connector_core::state::{Scope, Sealer, StateStore};
 use connector_core::system::{Options, Registry};
 use connector_core::{EntityKind, Error, ErrorKind};
 use futures_util::StreamExt;
+use tokio::sync::mpsc;
 
 use crate::actors::{self, CUSTOMER, KINDS_LIST, PERSON};
 use crate::auth::{AuthAnswer, OnlineAuth};
@@ -257,18 +258,15 @@ impl ErpConnector {
                 Err(e) => failed("the connection could not be deleted", e),
             };
         }
-        let conn = match self.inner.connections.load(guid).await {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                return status(
-                    PluginResponse::error(
-                        us("the connector does not know this connection yet"),
-                        format!("unknown connection {}", normalize_guid(guid)),
-                    )
-                    .with_code(contract().unknown_connection_error_code.clone()),
-                );
-            }
-            Err(e) => return failed("the connection's saved settings cannot be read", e),
+        if operation == "WSGetActorsByTimestamp" {
+            return match self.prepare_poll(req).await {
+                Ok(poll) => self.by_timestamp(poll).await,
+                Err(answer) => answer,
+            };
+        }
+        let conn = match self.load(guid).await {
+            Ok(c) => c,
+            Err(answer) => return answer,
         };
         let text = |n: &str| req.child_text(n).unwrap_or_default().trim().to_owned();
         let actor_type = text("ActorType");
@@ -348,10 +346,6 @@ impl ErpConnector {
                         .all(|r| actors::matches(a, &r.field_key, &r.operator, &r.values))
                 };
                 self.search(&conn, &actor_type, None, &fields, hit).await
-            }
-            "WSGetActorsByTimestamp" => {
-                self.by_timestamp(guid, &conn, &actor_type, &text("UpdatedOnOrAfter"), &fields)
-                    .await
             }
             "WSCreateActor" => match req.child("Actor") {
                 Some(a) => self.create(&conn, ErpActor::read(a)).await,
@@ -622,77 +616,122 @@ impl ErpConnector {
         }
     }
 
-    async fn by_timestamp(
-        &self,
-        guid: &str,
-        conn: &Connection,
-        actor_type: &str,
-        since: &str,
-        fields: &[String],
-    ) -> Answer {
-        if actors::field_metadata(actor_type).is_none() {
-            return unknown_actor(actor_type);
+    /// Checks a `WSGetActorsByTimestamp` request (its `request` element): the poll to run,
+    /// or the answer to give instead (an unknown connection, actor type or timestamp).
+    pub async fn prepare_poll(&self, request: &Element) -> Result<Poll, Answer> {
+        let text = |n: &str| request.child_text(n).unwrap_or_default().trim().to_owned();
+        let guid = text("ConnectionGuid");
+        let conn = self.load(&guid).await?;
+        let actor_type = text("ActorType");
+        if actors::field_metadata(&actor_type).is_none() {
+            return Err(unknown_actor(&actor_type));
         }
-        let since_at = if since.is_empty() {
+        let since = text("UpdatedOnOrAfter");
+        let since = if since.is_empty() {
             DateTime::UNIX_EPOCH
         } else {
-            match values::parse_datetime(since) {
-                Ok(at) => at,
-                Err(e) => return failed("the sync timestamp cannot be read", e),
-            }
+            values::parse_datetime(&since)
+                .map_err(|e| failed("the sync timestamp cannot be read", e))?
         };
+        Ok(Poll { guid, conn, actor_type, since, fields: request.strings("FieldKeys") })
+    }
+
+    /// Runs a poll: every actor changed on or after its timestamp goes to `out` as it is
+    /// read (so a poll of a million customers holds a few at a time). It resumes from the
+    /// source's cursor of an earlier poll when one covers the timestamp, and keeps this
+    /// poll's cursor for the next. A failure of the system is the status to answer.
+    pub async fn run_poll(
+        &self,
+        poll: Poll,
+        out: mpsc::Sender<ErpActor>,
+    ) -> Result<(), PluginResponse> {
+        let Poll { guid, conn, actor_type, since, fields } = poll;
         // Where earlier polls of this connection stopped: the source's cursor after each,
         // with the newest change time up to it. A cursor whose newest change is older than
         // `since` covers everything changed on or after it.
-        let scope = Scope::new(normalize_guid(guid), "superoffice", "customers");
+        let scope = Scope::new(normalize_guid(&guid), "superoffice", "customers");
         let mut marks = match self.inner.state.checkpoint(&scope).await {
             Ok(Some(c)) => Marks::parse(c.as_str()),
             _ => Marks::default(),
         };
-        let reads_changes = self
+        let source = self
             .inner
             .registry
             .source::<Customer>(&conn.system, &conn.options)
-            .map(|s| s.capabilities().changes != connector_core::source::ChangeDetection::None)
-            .unwrap_or(false);
-        let resume = marks.before(since_at).filter(|_| reads_changes).cloned();
+            .map_err(|e| system_failed(&conn.system, "read of changes", &e).0)?;
+        let reads_changes = source.capabilities().changes != ChangeDetection::None;
+        let resume = marks.before(since).filter(|_| reads_changes).cloned();
         let mode = match &resume {
             Some(m) => ReadMode::Changes { since: Some(Cursor::new(m.cursor.clone())) },
             None => ReadMode::Full,
         };
         let mut newest = resume.as_ref().map_or(DateTime::UNIX_EPOCH, |m| m.newest);
-        let mut found = Vec::new();
-        let scanned = self
-            .scan(conn, mode, |c| {
-                let changed =
-                    c.meta.updated_at.or(c.meta.created_at).unwrap_or(DateTime::UNIX_EPOCH);
-                newest = newest.max(changed);
-                if changed >= since_at {
-                    found.extend(
-                        Self::actors_of(conn, actor_type, &c)
-                            .into_iter()
-                            .map(|a| select(a, fields)),
-                    );
-                }
-                ControlFlow::Continue(())
-            })
-            .await;
-        match scanned {
-            Ok(last) => {
-                if let (Some(cursor), true) = (last, reads_changes) {
-                    marks.add(Mark { newest, cursor: cursor.0 });
-                    if let Err(e) = self
-                        .inner
-                        .state
-                        .save_checkpoint(&scope, &Cursor::new(marks.to_text()))
-                        .await
-                    {
-                        tracing::warn!(error = %e, "superoffice: the poll's checkpoint was not saved");
+        let mut last = None;
+        let mut stream = source.read(mode);
+        while let Some(item) = stream.next().await {
+            match item.map_err(|e| system_failed(&conn.system, "read of changes", &e).0)? {
+                Change::Upsert(c) => {
+                    let changed =
+                        c.meta.updated_at.or(c.meta.created_at).unwrap_or(DateTime::UNIX_EPOCH);
+                    newest = newest.max(changed);
+                    if changed < since {
+                        continue;
+                    }
+                    for actor in Self::actors_of(&conn, &actor_type, &c) {
+                        if out.send(select(actor, &fields)).await.is_err() {
+                            return Ok(()); // the caller went away
+                        }
                     }
                 }
-                (PluginResponse::ok(), Payload::Actors(found))
+                Change::Checkpoint(cursor) => last = Some(cursor),
+                _ => {}
             }
-            Err(e) => system_failed(&conn.system, "read of changes", &e),
+        }
+        if let (Some(cursor), true) = (last, reads_changes) {
+            marks.add(Mark { newest, cursor: cursor.0 });
+            if let Err(e) =
+                self.inner.state.save_checkpoint(&scope, &Cursor::new(marks.to_text())).await
+            {
+                tracing::warn!(error = %e, "superoffice: the poll's checkpoint was not saved");
+            }
+        }
+        Ok(())
+    }
+
+    /// A poll answered in one piece (the server streams it instead).
+    async fn by_timestamp(&self, poll: Poll) -> Answer {
+        let (tx, mut rx) = mpsc::channel(256);
+        let collect = async move {
+            let mut found = Vec::new();
+            while let Some(actor) = rx.recv().await {
+                found.push(actor);
+            }
+            found
+        };
+        match tokio::join!(self.run_poll(poll, tx), collect) {
+            (Ok(()), found) => (PluginResponse::ok(), Payload::Actors(found)),
+            (Err(status), _) => (status, Payload::None),
+        }
+    }
+
+    /// The connection `guid`, or the answer that says why there is none.
+    async fn load(&self, guid: &str) -> Result<Connection, Answer> {
+        if !is_guid(guid) {
+            return Err(failed(
+                "the request names no valid connection",
+                format!("ConnectionGuid `{guid}` is not a GUID"),
+            ));
+        }
+        match self.inner.connections.load(guid).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(status(
+                PluginResponse::error(
+                    us("the connector does not know this connection yet"),
+                    format!("unknown connection {}", normalize_guid(guid)),
+                )
+                .with_code(contract().unknown_connection_error_code.clone()),
+            )),
+            Err(e) => Err(failed("the connection's saved settings cannot be read", e)),
         }
     }
 
@@ -919,6 +958,24 @@ fn select(mut actor: ErpActor, fields: &[String]) -> ErpActor {
         actor.field_values.retain(|(k, _)| fields.contains(k));
     }
     actor
+}
+
+/// A `WSGetActorsByTimestamp` request, checked and ready to run.
+pub struct Poll {
+    guid: String,
+    conn: Connection,
+    actor_type: String,
+    since: DateTime<Utc>,
+    fields: Vec<String>,
+}
+
+impl std::fmt::Debug for Poll {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poll")
+            .field("actor_type", &self.actor_type)
+            .field("since", &self.since)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A point a poll by timestamp can resume from: the source's cursor after a read, and the

@@ -54,6 +54,15 @@ pub fn response(
     status: &PluginResponse,
     payload: &Payload,
 ) -> String {
+    let mut out = response_head(operation, namespace, status);
+    payload.write(&mut out);
+    out.push_str(&response_tail(operation));
+    out
+}
+
+/// The start of a response, up to and including its status members: the payload member
+/// follows, then [`response_tail`] (how a long answer is streamed).
+pub fn response_head(operation: &str, namespace: &str, status: &PluginResponse) -> String {
     let mut out = String::with_capacity(512);
     let _ = write!(
         out,
@@ -62,9 +71,12 @@ pub fn response(
         xml::escape(namespace)
     );
     status.write(&mut out);
-    payload.write(&mut out);
-    let _ = write!(out, "</{operation}Result></{operation}Response></s:Body></s:Envelope>");
     out
+}
+
+/// The end of a response.
+pub fn response_tail(operation: &str) -> String {
+    format!("</{operation}Result></{operation}Response></s:Body></s:Envelope>")
 }
 
 /// The envelope of `Authenticate`'s answer (`AuthenticationResponse`).

@@ -214,3 +214,39 @@ async fn superoffice_online_handshake_answers_with_the_apps_signed_nonce() {
     assert_eq!(result.child_text("Succeeded"), Some("false"));
     assert!(result.child_text("Reason").unwrap().contains("not set up for SuperOffice Online"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_poll_streams_and_a_failure_midway_cuts_it_instead_of_answering_ok() {
+    let (desk, _server, eis) = desk().await;
+    let at = chrono::Utc::now();
+    for i in 0..20_000 {
+        desk.insert(
+            connector_core::model::Customer {
+                name: Some(format!("Kunde {i:05} — Øst")),
+                ..Default::default()
+            },
+            at,
+        );
+    }
+    let since = "[DT:01/01/2000 00:00:00.0000000]";
+    let all = eis.actors_by_timestamp(GUID, "Customer", since, &[]).await.unwrap().actors();
+    assert_eq!(all.len(), 20_000);
+    assert_eq!(all[19_999].value("name").map(|n| n.ends_with("— Øst")), Some(true));
+
+    *desk.fail_after.lock().unwrap() = Some(15_000);
+    let cut = eis.actors_by_timestamp(GUID, "Customer", since, &[]).await;
+    assert!(
+        matches!(cut, Err(connector_superoffice::eis::EisError::Transport(_))),
+        "{:?}",
+        cut.map(|a| a.status)
+    );
+    // Before anything is sent, a failure is an ordinary error answer saying what to do.
+    *desk.fail_after.lock().unwrap() = Some(0);
+    let failed = eis.actors_by_timestamp(GUID, "Customer", since, &[]).await.unwrap();
+    assert_eq!(failed.status.state, ResponseState::Error);
+    assert!(
+        failed.status.user_explanation.contains("next poll tries again"),
+        "{:?}",
+        failed.status
+    );
+}

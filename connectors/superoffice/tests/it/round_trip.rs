@@ -194,3 +194,35 @@ async fn a_bad_value_from_superoffice_names_the_field_and_changes_nothing() {
     assert!(answer.status.user_explanation.contains("credit_limit"), "{:?}", answer.status);
     assert_eq!(desk.len(), 0);
 }
+
+#[tokio::test]
+async fn simple_search_and_lists_answer_as_superoffice_expects() {
+    let (desk, _server, eis) = desk().await;
+    for (name, number) in
+        [("Nordlys AS", "N-1"), ("Sørlandet Bygg", "S-2"), ("Nordic Tools", "N-3")]
+    {
+        desk.insert(
+            Customer { name: Some(name.into()), number: Some(number.into()), ..Default::default() },
+            Utc::now(),
+        );
+    }
+    // The connect dialog's automatic search with the CRM name, without case.
+    let found = eis.search_actors(GUID, "Customer", "nord").await.unwrap().actors();
+    let mut names: Vec<&str> = found.iter().filter_map(|a| a.value("name")).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Nordic Tools", "Nordlys AS"]);
+    assert!(
+        eis.search_actors(GUID, "Project", "x").await.unwrap().status.state == ResponseState::Error
+    );
+
+    // Lists, also with the empty GUID the connection dialog uses.
+    let empty = "00000000-0000-0000-0000-000000000000";
+    let systems = eis.get_list(empty, "ErpSystems").await.unwrap().list_items();
+    assert_eq!(systems, [("desk".to_owned(), "customers at a desk".to_owned())]);
+    let kinds =
+        eis.get_list_items(GUID, "CustomerKinds", &["person".into()]).await.unwrap().list_items();
+    assert_eq!(kinds, [("person".to_owned(), "Person".to_owned())]);
+    let unknown = eis.get_list(GUID, "Colours").await.unwrap();
+    assert_eq!(unknown.status.state, ResponseState::Error);
+    assert!(unknown.status.user_explanation.contains("Colours"));
+}

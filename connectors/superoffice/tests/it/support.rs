@@ -33,6 +33,8 @@ mod lists {
 #[derive(Default)]
 pub struct Desk {
     customers: Mutex<BTreeMap<String, Customer>>,
+    /// Reads fail after this many customers (a system that breaks mid-poll).
+    pub fail_after: Mutex<Option<usize>>,
 }
 
 impl Desk {
@@ -101,6 +103,10 @@ impl Source<Customer> for DeskEnd {
             .filter(|c| since.is_none_or(|s| c.meta.updated_at.is_some_and(|u| u > s)))
             .map(|c| Ok(Change::Upsert(c)))
             .collect();
+        if let Some(n) = *self.desk.fail_after.lock().unwrap() {
+            out.truncate(n);
+            out.push(Err(Error::new(ErrorKind::Transport, "the desk's connection dropped")));
+        }
         out.push(Ok(Change::Checkpoint(Cursor::new(latest.to_rfc3339()))));
         if matches!(mode, ReadMode::Full) {
             out.push(Ok(Change::SnapshotComplete));
