@@ -250,3 +250,33 @@ async fn a_large_poll_streams_and_a_failure_midway_cuts_it_instead_of_answering_
         failed.status
     );
 }
+
+#[tokio::test]
+async fn with_several_systems_the_dialog_offers_a_choice_and_each_ones_settings() {
+    use connector_xero::XeroSystem;
+    let mut registry = connector_core::system::Registry::new();
+    registry.register(crate::support::DeskSystem(Default::default()));
+    registry.register(XeroSystem);
+    let (_server, eis, _) = crate::support::serve(registry, &["desk", "xero"]).await;
+    let config = eis.get_config_data().await.unwrap();
+    let keys = config.field_keys();
+    assert_eq!(keys[0], "system");
+    assert!(
+        keys.contains(&"desk.token".to_owned()) && keys.contains(&"xero.client_secret".to_owned()),
+        "{keys:?}"
+    );
+    let systems = eis
+        .get_list("00000000-0000-0000-0000-000000000000", "ErpSystems")
+        .await
+        .unwrap()
+        .list_items();
+    assert_eq!(systems.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["desk", "xero"]);
+    // The other system's fields are ignored; the chosen one's are taken without prefix.
+    let info = [("system", "desk"), ("desk.token", "good"), ("xero.client_id", "ignored")];
+    assert!(eis.save_connection(GUID, &info).await.unwrap().status.is_ok());
+    assert!(eis.test_connection(GUID).await.unwrap().status.is_ok());
+    let none = eis.test_config_data(&[("desk.token", "good")]).await.unwrap();
+    assert!(none.status.user_explanation.contains("choose the system"), "{:?}", none.status);
+    let wrong = eis.test_config_data(&[("system", "desk"), ("desk.token", "bad")]).await.unwrap();
+    assert!(wrong.status.user_explanation.contains("credentials"), "{:?}", wrong.status);
+}
