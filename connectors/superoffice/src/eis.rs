@@ -221,10 +221,7 @@ impl EisClient {
         guid: &str,
         actor_type: &str,
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
-        self.call("WSGetSupportedActorTypeFields", Some(&m)).await
+        self.call("WSGetSupportedActorTypeFields", Some(&of_type(guid, actor_type))).await
     }
 
     /// `WSGetSearchableFields`.
@@ -233,10 +230,7 @@ impl EisClient {
         guid: &str,
         actor_type: &str,
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
-        self.call("WSGetSearchableFields", Some(&m)).await
+        self.call("WSGetSearchableFields", Some(&of_type(guid, actor_type))).await
     }
 
     /// `WSGetActors`.
@@ -247,9 +241,7 @@ impl EisClient {
         keys: &[String],
         fields: &[String],
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
+        let mut m = of_type(guid, actor_type);
         string_array(&mut m, "ErpKeys", keys);
         string_array(&mut m, "FieldKeys", fields);
         self.call("WSGetActors", Some(&m)).await
@@ -262,9 +254,7 @@ impl EisClient {
         actor_type: &str,
         text: &str,
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
+        let mut m = of_type(guid, actor_type);
         string_array(&mut m, "FieldKeys", &[]);
         text_element(&mut m, "SearchText", Some(text));
         self.call("WSSearchActors", Some(&m)).await
@@ -279,9 +269,7 @@ impl EisClient {
         parent_key: &str,
         text: &str,
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
+        let mut m = of_type(guid, actor_type);
         string_array(&mut m, "FieldKeys", &[]);
         text_element(&mut m, "ParentActorErpKey", Some(parent_key));
         text_element(&mut m, "ParentActorType", Some(parent_type));
@@ -297,9 +285,7 @@ impl EisClient {
         restrictions: &[Restriction],
         fields: &[String],
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
+        let mut m = of_type(guid, actor_type);
         string_array(&mut m, "FieldKeys", fields);
         m.push_str("<Restrictions>");
         for r in restrictions {
@@ -359,9 +345,7 @@ impl EisClient {
         since: &str,
         fields: &[String],
     ) -> Result<EisAnswer, EisError> {
-        let mut m = String::new();
-        text_element(&mut m, "ConnectionGuid", Some(guid));
-        text_element(&mut m, "ActorType", Some(actor_type));
+        let mut m = of_type(guid, actor_type);
         string_array(&mut m, "FieldKeys", fields);
         text_element(&mut m, "UpdatedOnOrAfter", Some(since));
         self.call("WSGetActorsByTimestamp", Some(&m)).await
@@ -389,6 +373,13 @@ impl EisClient {
         }
         Ok(self.get_actors(guid, actor_type, &keys, &[]).await?.actors())
     }
+}
+
+/// The members every actor request starts with: the connection, then the actor type.
+fn of_type(guid: &str, actor_type: &str) -> String {
+    let mut m = guid_member(guid);
+    text_element(&mut m, "ActorType", Some(actor_type));
+    m
 }
 
 fn guid_member(guid: &str) -> String {

@@ -180,7 +180,7 @@ async fn handshake(url: &str, token: &str) -> connector_superoffice::xml::Elemen
 #[tokio::test]
 async fn superoffice_online_handshake_answers_with_the_apps_signed_nonce() {
     use connector_core::state::{MemoryStore, Sealer};
-    use connector_superoffice::{ConnectorServer, ErpConnector, OnlineAuth, ServerOptions};
+    use connector_superoffice::{ErpConnector, OnlineAuth};
     use std::sync::Arc;
     let auth = OnlineAuth::new(
         "app-42",
@@ -195,10 +195,7 @@ async fn superoffice_online_handshake_answers_with_the_apps_signed_nonce() {
         .online_auth(auth)
         .build()
         .unwrap();
-    let server =
-        ConnectorServer::start(connector, "127.0.0.1:0".parse().unwrap(), ServerOptions::default())
-            .await
-            .unwrap();
+    let (server, _eis) = crate::support::start(connector).await;
     let result = handshake(&server.url(), &superoffice_token("spn:app-42", "nonce-7")).await;
     assert_eq!(result.name, "AuthenticateResult");
     assert_eq!(result.child_text("Succeeded"), Some("true"), "{result:?}");

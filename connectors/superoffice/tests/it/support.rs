@@ -192,12 +192,18 @@ pub async fn serve(
         .sealer(Sealer::new(&[9; 32]))
         .build()
         .unwrap();
+    let (server, client) = start(connector).await;
+    (server, client, state)
+}
+
+/// Serves `connector` on a free port; SuperOffice's client of it.
+pub async fn start(connector: ErpConnector) -> (ConnectorServer, EisClient) {
     let server =
         ConnectorServer::start(connector, "127.0.0.1:0".parse().unwrap(), ServerOptions::default())
             .await
             .unwrap();
     let client = EisClient::new(server.url());
-    (server, client, state)
+    (server, client)
 }
 
 /// A connector serving a desk, with a saved connection `GUID`.
