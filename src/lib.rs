@@ -29,6 +29,10 @@ pub use connector_exact_online as exact_online;
 #[cfg_attr(docsrs, doc(cfg(feature = "salesforce")))]
 pub use connector_salesforce as salesforce;
 
+#[cfg(feature = "accountview")]
+#[cfg_attr(docsrs, doc(cfg(feature = "accountview")))]
+pub use connector_accountview as accountview;
+
 #[cfg(feature = "superoffice")]
 #[cfg_attr(docsrs, doc(cfg(feature = "superoffice")))]
 pub use connector_superoffice as superoffice;

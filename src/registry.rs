@@ -28,6 +28,8 @@ pub fn registry() -> &'static Registry {
         r.register(connector_exact_online::ExactSystem);
         #[cfg(feature = "salesforce")]
         r.register(connector_salesforce::SalesforceSystem);
+        #[cfg(feature = "accountview")]
+        r.register(connector_accountview::AccountViewSystem);
         r
     });
     &REGISTRY
@@ -121,7 +123,7 @@ mod tests {
         }
         assert_eq!(
             systems(),
-            ["exact-online", "file", "procountor", "salesforce", "skynamo", "xero"]
+            ["accountview", "exact-online", "file", "procountor", "salesforce", "skynamo", "xero"]
         );
     }
 

@@ -1,0 +1,120 @@
+//! Settings: typed from text options ([`AccountViewSettings`]: a flow file's, `--option`, the
+//! environment's `CONNECTOR_ACCOUNTVIEW_*`) or built in code.
+
+use connector_core::Error;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The AccountView.Net REST API.
+pub const DEFAULT_API_URL: &str = "https://www.accountview.net/api/v3";
+/// The page size AccountView's clients use.
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
+
+/// The settings of the connector, from text options; an unknown key is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AccountViewSettings {
+    /// The app's client id (registered with Visma).
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// A refresh token from the consent flow.
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
+    /// A file for the refresh token (read by the system, not the client).
+    #[serde(default)]
+    pub token_file: Option<String>,
+    /// The company (`X-Company`); default: the first `/companies` lists.
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// The API (default `https://www.accountview.net/api/v3`).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// The token endpoint (default `<api_url>/token`).
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Rows per page (default 200).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// The company's currency, of article prices (default EUR).
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// A connection's configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AccountViewConfig {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// The refresh token to start from.
+    pub refresh_token: Option<SecretString>,
+    /// The company, when known.
+    pub company_id: Option<String>,
+    /// The API base.
+    pub api_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Rows per page.
+    pub page_size: u32,
+    /// The company's currency.
+    pub currency: connector_core::model::Currency,
+}
+
+impl AccountViewConfig {
+    /// A configuration for AccountView.Net with the app's credentials.
+    pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            refresh_token: None,
+            company_id: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            token_url: format!("{DEFAULT_API_URL}/token"),
+            page_size: DEFAULT_PAGE_SIZE,
+            currency: connector_core::model::Currency::new("EUR").expect("EUR is a currency"),
+        }
+    }
+
+    /// Reads the settings from text options: the keys of [`AccountViewSettings`].
+    pub fn from_options(
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, Error> {
+        let s: AccountViewSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
+    }
+}
+
+impl AccountViewSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<AccountViewConfig, Error> {
+        if self.client_id.trim().is_empty() || self.client_secret.expose_secret().is_empty() {
+            return Err(Error::config(
+                "accountview settings: client_id and client_secret are required",
+            ));
+        }
+        let mut c = AccountViewConfig::new(self.client_id.trim(), self.client_secret);
+        c.refresh_token = self.refresh_token.filter(|t| !t.expose_secret().is_empty());
+        c.company_id = self.company_id.filter(|v| !v.trim().is_empty());
+        if let Some(url) = self.api_url {
+            c.api_url = url.trim_end_matches('/').to_owned();
+            c.token_url = format!("{}/token", c.api_url);
+        }
+        if let Some(url) = self.token_url {
+            c.token_url = url;
+        }
+        if let Some(n) = self.page_size {
+            if !(1..=1000).contains(&n) {
+                return Err(Error::config("accountview settings: page_size is 1 to 1000"));
+            }
+            c.page_size = n;
+        }
+        if let Some(code) = self.currency.filter(|c| !c.trim().is_empty()) {
+            c.currency = connector_core::model::Currency::new(code.trim())?;
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod convert;
+#[cfg(feature = "simulator")]
+pub mod simulator;
+pub mod source;
+pub mod system;
+
+pub use client::{AccountViewClient, NAME};
+pub use config::{AccountViewConfig, AccountViewSettings};
+pub use source::AccountViewSource;
+pub use system::AccountViewSystem;

@@ -1,0 +1,113 @@
+//! AccountView as a [`System`]: what the registry, the CLI and flow files open by the name
+//! `accountview`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::system::{AnySink, AnySource, Context, Description, Options, Setting, System};
+use connector_core::{EntityKind, Result};
+
+use crate::client::{AccountViewClient, NAME};
+use crate::config::AccountViewConfig;
+use crate::source::AccountViewSource;
+
+connector_core::entity_lists! {
+    reads: [Customer, Product, StockLevel],
+    writes: [],
+}
+
+/// The keys of [`AccountViewSettings`](crate::config::AccountViewSettings), in its order.
+const SETTINGS: &[Setting] = &[
+    Setting::new("client_id", "the app's client id (registered with Visma)"),
+    Setting::secret("client_secret", "the app's client secret"),
+    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
+    Setting::new("token_file", "a file for the rotating refresh token (default: the state store)"),
+    Setting::new("company_id", "the company (X-Company; default: the first of /companies)"),
+    Setting::new("api_url", "the API (default https://www.accountview.net/api/v3)"),
+    Setting::new("token_url", "the token endpoint (default <api_url>/token)"),
+    Setting::new("page_size", "rows per page, 1 to 1,000 (default 200)"),
+    Setting::new("currency", "the company's currency, of article prices (default EUR)"),
+];
+
+const DESCRIPTION: Description = Description::new(
+    NAME,
+    "Visma AccountView (AccountView.Net): debtors, articles and their stock",
+    READS,
+    WRITES,
+    SETTINGS,
+)
+.typed::<crate::config::AccountViewSettings>();
+
+/// Visma AccountView through AccountView.Net: debtors, articles and stock to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountViewSystem;
+
+fn client(options: &Options, ctx: &Context) -> Result<AccountViewClient> {
+    let config = AccountViewConfig::from_options(options)?;
+    let store = ctx.token_store(NAME, options, &config.client_id, config.refresh_token.as_ref());
+    AccountViewClient::new(config, store)
+}
+
+#[async_trait]
+impl System for AccountViewSystem {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
+    }
+    fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
+        erase_source(kind, Arc::new(AccountViewSource::new(client(options, ctx)?)))
+    }
+    fn sink(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySink> {
+        Err(connector_core::Error::unsupported(format!("{NAME} does not write {kind} yet")))
+    }
+    async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
+        client(options, ctx)?.check().await
+    }
+
+    /// Seeded with the demo company; `sim_contacts` = N adds N debtors.
+    #[cfg(feature = "simulator")]
+    async fn simulate(
+        &self,
+        port: u16,
+        settings: &Options,
+    ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        let sim = crate::simulator::AccountViewSimulator::builder()
+            .port(port)
+            .demo_data()
+            .start()
+            .await
+            .map_err(|e| {
+                connector_core::Error::internal(format!(
+                    "cannot start the AccountView simulator: {e}"
+                ))
+            })?;
+        if let Some(n) = connector_core::system::sim_count(settings, "sim_contacts")? {
+            sim.seed_contacts(n);
+        }
+        Ok(Box::new(sim))
+    }
+}
+
+#[cfg(feature = "simulator")]
+#[async_trait]
+impl connector_core::system::RunningSimulator for crate::simulator::AccountViewSimulator {
+    fn base_url(&self) -> String {
+        crate::simulator::AccountViewSimulator::base_url(self)
+    }
+    fn options(&self) -> Options {
+        connector_core::system::options([
+            ("api_url", self.api_url()),
+            ("client_id", crate::simulator::CLIENT_ID.to_owned()),
+            ("client_secret", crate::simulator::CLIENT_SECRET.to_owned()),
+            ("refresh_token", self.refresh_token().to_owned()),
+        ])
+    }
+    fn notes(&self) -> Vec<String> {
+        vec![format!(
+            "one company, {}; refresh tokens rotate: each works once",
+            crate::simulator::COMPANY_ID
+        )]
+    }
+    async fn serve_until_ctrl_c(self: Box<Self>) -> Result<()> {
+        self.run_until_ctrl_c().await.map_err(|e| connector_core::Error::internal(e.to_string()))
+    }
+}
