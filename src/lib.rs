@@ -33,6 +33,10 @@ pub use connector_salesforce as salesforce;
 #[cfg_attr(docsrs, doc(cfg(feature = "accountview")))]
 pub use connector_accountview as accountview;
 
+#[cfg(feature = "parts-pim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parts-pim")))]
+pub use connector_parts_pim as parts_pim;
+
 #[cfg(feature = "superoffice")]
 #[cfg_attr(docsrs, doc(cfg(feature = "superoffice")))]
 pub use connector_superoffice as superoffice;

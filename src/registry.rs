@@ -30,6 +30,8 @@ pub fn registry() -> &'static Registry {
         r.register(connector_salesforce::SalesforceSystem);
         #[cfg(feature = "accountview")]
         r.register(connector_accountview::AccountViewSystem);
+        #[cfg(feature = "parts-pim")]
+        r.register(connector_parts_pim::PartsPimSystem);
         r
     });
     &REGISTRY
@@ -123,7 +125,16 @@ mod tests {
         }
         assert_eq!(
             systems(),
-            ["accountview", "exact-online", "file", "procountor", "salesforce", "skynamo", "xero"]
+            [
+                "accountview",
+                "exact-online",
+                "file",
+                "parts-pim",
+                "procountor",
+                "salesforce",
+                "skynamo",
+                "xero"
+            ]
         );
     }
 
@@ -244,7 +255,7 @@ mod tests {
         let products = || -> Vec<Product> {
             (1..=3)
                 .map(|i| Product {
-                    sku: format!("SINK-{i}"),
+                    sku: format!("9000{i}"),
                     name: Some(format!("Contract product {i}")),
                     sales_price: Some(Money::new(
                         Decimal::new(1250 * i, 2),
@@ -277,7 +288,7 @@ mod tests {
                 breaches.extend(found.into_iter().map(|b| format!("{} {kind}: {b}", sys.name())));
             }
         }
-        assert!(checked >= 6, "only {checked} sinks checked");
+        assert!(checked >= 7, "only {checked} sinks checked");
         assert!(breaches.is_empty(), "{}", breaches.join("\n"));
     }
 }

@@ -144,10 +144,11 @@ pub fn product(row: &Map<String, Value>, currency: Currency) -> Result<Product, 
     let key = text(row, "ART_CODE");
     let bad = |m: String| rejected(key.clone(), m);
     let sku = key.clone().ok_or_else(|| bad("ART_CODE: an article without a code".into()))?;
+    // ART_DESC1 is the article's name; ART_DESC2, its second description line, the longer text.
     let mut p = Product {
         sku: sku.clone(),
         name: text(row, "ART_DESC1"),
-        description: text(row, "ART_DESC2"),
+        long_description: text(row, "ART_DESC2"),
         ..Default::default()
     };
     p.unit = text(row, "UNIT");

@@ -1,0 +1,100 @@
+//! Settings: typed from text options ([`PartsPimSettings`]: a flow file's, `--option`, the
+//! environment's `CONNECTOR_PARTS_PIM_*`) or built in code. Parts PIM publishes no API, so
+//! where its endpoints are is a setting (the endpoint map), with the paths this connector's
+//! simulator serves as defaults.
+
+use connector_core::Error;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The employee number every write carries when none is set (APIcenter's default).
+pub const DEFAULT_EMPLOYEE_NUMBER: &str = "999999";
+
+/// The settings of the connector, from text options; an unknown key is refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PartsPimSettings {
+    /// The interface's base URL (`https://pim.example/api`).
+    pub base_url: String,
+    /// The API key (`X-Api-Key`).
+    pub api_key: SecretString,
+    /// The employee number every write carries (digits; default 999999).
+    #[serde(default)]
+    pub employee_number: Option<String>,
+    /// Where products are, under the base URL (default `/products`).
+    #[serde(default)]
+    pub products_path: Option<String>,
+    /// Where stock is, under the base URL (default `/stock`).
+    #[serde(default)]
+    pub stock_path: Option<String>,
+}
+
+/// A connection's configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PartsPimConfig {
+    /// The base URL.
+    pub base_url: String,
+    /// The API key.
+    pub api_key: SecretString,
+    /// The employee number of writes that carry none.
+    pub employee_number: String,
+    /// The products path.
+    pub products_path: String,
+    /// The stock path.
+    pub stock_path: String,
+}
+
+impl PartsPimConfig {
+    /// A configuration for `base_url` with the default endpoint map and employee number.
+    pub fn new(base_url: impl Into<String>, api_key: SecretString) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            api_key,
+            employee_number: DEFAULT_EMPLOYEE_NUMBER.to_owned(),
+            products_path: "/products".to_owned(),
+            stock_path: "/stock".to_owned(),
+        }
+    }
+
+    /// Reads the settings from text options: the keys of [`PartsPimSettings`].
+    pub fn from_options(
+        options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, Error> {
+        let s: PartsPimSettings = connector_core::system::read_settings(crate::NAME, options)?;
+        s.into_config()
+    }
+}
+
+/// Whether `text` is a Parts PIM number: one or more ASCII digits.
+pub fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl PartsPimSettings {
+    /// The configuration these settings describe.
+    pub fn into_config(self) -> Result<PartsPimConfig, Error> {
+        if self.base_url.trim().is_empty() || self.api_key.expose_secret().is_empty() {
+            return Err(Error::config("parts-pim settings: base_url and api_key are required"));
+        }
+        let mut c = PartsPimConfig::new(self.base_url.trim(), self.api_key);
+        if let Some(n) = self.employee_number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())
+        {
+            if !is_digits(&n) {
+                return Err(Error::config(format!(
+                    "parts-pim settings: employee_number `{n}` must be digits"
+                )));
+            }
+            c.employee_number = n;
+        }
+        let path = |p: String| format!("/{}", p.trim().trim_matches('/'));
+        if let Some(p) = self.products_path {
+            c.products_path = path(p);
+        }
+        if let Some(p) = self.stock_path {
+            c.stock_path = path(p);
+        }
+        Ok(c)
+    }
+}
