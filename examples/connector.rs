@@ -24,6 +24,8 @@ mod io;
 mod link;
 #[path = "connector/output.rs"]
 mod output;
+#[path = "partspim_accountview/flows.rs"]
+mod partspim;
 #[path = "connector/simulate.rs"]
 mod simulate;
 #[path = "connector/state.rs"]

@@ -165,6 +165,8 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     let code = crate::superoffice::simulate(walk).await?;
     expect(code == ExitCode::SUCCESS, "SuperOffice links, imports and polls")?;
 
+    parts_pim().await?;
+
     say!(
         "\nFiles and state are in {}; try `quarantine list --state {}` and `runs --state {}`.",
         dir.display(),
@@ -291,6 +293,40 @@ async fn apicenter() -> Result<()> {
     output::summary(&crate::apicenter::stock_flow(exact, crm).run(RunMode::Full).await);
     sf.shutdown().await;
     eo.shutdown().await;
+    Ok(())
+}
+
+/// AccountView → Parts PIM on their simulators (`examples/partspim_accountview.rs`).
+async fn parts_pim() -> Result<()> {
+    use connector_sdk::accountview::AccountViewClient;
+    use connector_sdk::accountview::simulator::AccountViewSimulator;
+    use connector_sdk::parts_pim::simulator::PartsPimSimulator;
+    use connector_sdk::state::MemoryStore;
+    say!(
+        "\n8. APIcenter's Parts PIM on the AccountView and Parts PIM simulators: articles as products\n   (an article code with a letter is quarantined, never sent; the long description on create\n   only) and stock as available less reservations."
+    );
+    let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
+    let av = AccountViewSimulator::builder().demo_data().start().await.map_err(sim)?;
+    av.put_article(serde_json::json!({"REC_ID": "A0009", "ART_CODE": "100A00", "ART_DESC1": "Code met een letter", "UNIT": "st"}));
+    let pim = PartsPimSimulator::start().await.map_err(sim)?;
+    let client = AccountViewClient::new(av.config(), None)?;
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let r = crate::partspim::products_flow(client.clone(), pim.config(), state.clone())?
+        .run(RunMode::Full)
+        .await;
+    output::summary(&r);
+    expect(
+        r.counts.created == 3 && r.counts.quarantined == 1,
+        "3 products in Parts PIM, 1 quarantined",
+    )?;
+    let r = crate::partspim::stock_flow(client, pim.config(), state)?.run(RunMode::Full).await;
+    output::summary(&r);
+    expect(
+        pim.stock("100200").is_some_and(|s| s["available"] == "105"),
+        "stock 120 − 15 reserved",
+    )?;
+    av.shutdown().await;
+    pim.shutdown().await;
     Ok(())
 }
 
