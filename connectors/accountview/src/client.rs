@@ -147,6 +147,11 @@ impl AccountViewClient {
         Ok(Session { http: self.http_for(Some(&company))?, company })
     }
 
+    /// The HTTP client, with `X-Company` (connecting first if need be).
+    pub async fn http(&self) -> Result<&HttpClient> {
+        Ok(&self.session().await?.http)
+    }
+
     /// The company, once connected.
     pub fn company(&self) -> Option<&str> {
         self.inner.session.get().map(|s| s.company.as_str())

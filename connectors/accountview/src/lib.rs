@@ -6,10 +6,12 @@ pub mod config;
 pub mod convert;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+pub mod sink;
 pub mod source;
 pub mod system;
 
 pub use client::{AccountViewClient, NAME};
 pub use config::{AccountViewConfig, AccountViewSettings};
+pub use sink::AccountViewSink;
 pub use source::AccountViewSource;
 pub use system::AccountViewSystem;

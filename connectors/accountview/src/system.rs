@@ -9,11 +9,12 @@ use connector_core::{EntityKind, Result};
 
 use crate::client::{AccountViewClient, NAME};
 use crate::config::AccountViewConfig;
+use crate::sink::AccountViewSink;
 use crate::source::AccountViewSource;
 
 connector_core::entity_lists! {
     reads: [Customer, Product, StockLevel],
-    writes: [],
+    writes: [Customer],
 }
 
 /// The keys of [`AccountViewSettings`](crate::config::AccountViewSettings), in its order.
@@ -31,7 +32,7 @@ const SETTINGS: &[Setting] = &[
 
 const DESCRIPTION: Description = Description::new(
     NAME,
-    "Visma AccountView (AccountView.Net): debtors, articles and their stock",
+    "Visma AccountView (AccountView.Net): debtors, articles and their stock; debtors to write",
     READS,
     WRITES,
     SETTINGS,
@@ -56,8 +57,8 @@ impl System for AccountViewSystem {
     fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
         erase_source(kind, Arc::new(AccountViewSource::new(client(options, ctx)?)))
     }
-    fn sink(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySink> {
-        Err(connector_core::Error::unsupported(format!("{NAME} does not write {kind} yet")))
+    fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink> {
+        erase_sink(kind, Arc::new(AccountViewSink::new(client(options, ctx)?)))
     }
     async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
         client(options, ctx)?.check().await

@@ -123,7 +123,7 @@ fn refuse(req: &SimRequest, violations: &[Violation]) -> SimResponse {
 }
 
 fn router(sim: &Sim) -> Router {
-    let (a, b, c) = (sim.clone(), sim.clone(), sim.clone());
+    let (a, b, c, d) = (sim.clone(), sim.clone(), sim.clone(), sim.clone());
     Router::new()
         .post("/api/v3/token", move |req, _| {
             let sim = a.clone();
@@ -136,6 +136,10 @@ fn router(sim: &Sim) -> Router {
         .get("/api/v3/accountviewdata", move |req, p| {
             let sim = c.clone();
             async move { data(&sim, &req, &p) }
+        })
+        .post("/api/v3/accountviewdata", move |req, _| {
+            let sim = d.clone();
+            async move { post_data(&sim, &req) }
         })
 }
 
@@ -215,11 +219,7 @@ fn data(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
     let page: Vec<Value> = rows
         .iter()
         .filter(|(k, _)| after.as_ref().is_none_or(|a| k.as_str() > a.as_str()))
-        .filter(|(_, row)| {
-            filter
-                .as_ref()
-                .is_none_or(|(col, at)| row[col].as_str().is_some_and(|v| v >= at.as_str()))
-        })
+        .filter(|(_, row)| filter.as_ref().is_none_or(|f| f.keeps(row)))
         .take(size)
         .map(|(_, row)| {
             let mut out = Map::new();
@@ -232,22 +232,144 @@ fn data(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
     SimResponse::json(200, json!({ table: page }))
 }
 
+/// The JSON type a FoxPro field type letter carries.
+fn json_type(letter: &str) -> &'static str {
+    match letter {
+        "C" | "M" => "string",
+        "N" | "Y" => "number",
+        "I" => "integer",
+        "L" => "boolean",
+        _ => "date-time",
+    }
+}
+
+/// `POST accountviewdata`: debtor rows (`AR1`, table CONTACT) in AccountView's columnar
+/// payload. Every column must be CONTACT's, declared with its dictionary type; every row is
+/// held to the dictionary (types, lengths); a new debtor needs SUB_NR, SRC_CODE and
+/// ACCT_NAME. A row whose SUB_NR exists updates it (the columns sent; CNG_DATE stamped).
+fn post_data(sim: &Sim, req: &SimRequest) -> SimResponse {
+    if let Err(e) = sim.tokens.authorize(req) {
+        return e.to_response(false);
+    }
+    if req.header("x-company") != Some(COMPANY_ID) {
+        return error(400, "Onbekende administratie (X-Company)");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+        return error(400, "Ongeldige JSON");
+    };
+    if !body["BusinessObject"].as_str().is_some_and(|b| b.eq_ignore_ascii_case("AR1")) {
+        return error(400, "Alleen AR1 (debiteuren) wordt gesimuleerd");
+    }
+    let definition = &body["Table"]["Definition"];
+    if definition["Name"].as_str() != Some("CONTACT") {
+        return error(400, "AR1 schrijft in tabel CONTACT");
+    }
+    let spec = api_spec();
+    let mut columns = Vec::new();
+    for f in definition["Fields"].as_array().into_iter().flatten() {
+        let (name, letter) =
+            (f["Name"].as_str().unwrap_or_default(), f["FieldType"].as_str().unwrap_or_default());
+        match spec.field_type("ContactRow", name) {
+            None => return error(400, &format!("Veld {name} bestaat niet in CONTACT")),
+            Some(t) if t != json_type(letter) => {
+                return error(400, &format!("Veld {name} heeft type {t}, niet {letter}"));
+            }
+            Some(_) => columns.push(name.to_owned()),
+        }
+    }
+    let rows = body["TableData"]["Data"]["Rows"].as_array().cloned().unwrap_or_default();
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let mut t = lock(&sim.tables);
+    let mut written = Vec::new();
+    for row in rows {
+        let values = row["Values"].as_array().cloned().unwrap_or_default();
+        if values.len() != columns.len() {
+            return error(
+                400,
+                &format!("Een rij heeft {} waarden voor {} velden", values.len(), columns.len()),
+            );
+        }
+        let record: Map<String, Value> = columns.iter().cloned().zip(values).collect();
+        let broken = spec.check_value("ContactRow", &Value::Object(record.clone()));
+        if let Some(v) = broken.first() {
+            return error(400, &format!("{v}"));
+        }
+        let key =
+            record.get("SUB_NR").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+        if key.is_empty() {
+            return error(400, "Veld SUB_NR is verplicht");
+        }
+        match t.contacts.get_mut(&key) {
+            Some(existing) => {
+                if let Some(o) = existing.as_object_mut() {
+                    o.extend(record);
+                    o.insert("CNG_DATE".into(), Value::from(now.clone()));
+                }
+            }
+            None => {
+                for mandatory in ["SRC_CODE", "ACCT_NAME"] {
+                    if record
+                        .get(mandatory)
+                        .and_then(Value::as_str)
+                        .is_none_or(|v| v.trim().is_empty())
+                    {
+                        return error(400, &format!("Veld {mandatory} is verplicht"));
+                    }
+                }
+                let mut o = record;
+                o.insert("INP_DATE".into(), Value::from(now.clone()));
+                o.insert("CNG_DATE".into(), Value::from(now.clone()));
+                t.contacts.insert(key.clone(), Value::Object(o));
+            }
+        }
+        written.push(t.contacts[&key].clone());
+    }
+    SimResponse::json(200, json!({ "CONTACT": written }))
+}
+
 /// The one filter form the simulator takes: `<table>.<column> >= {^YYYY-MM-DD HH:MM:SS}`;
 /// the column and the instant in AccountView's own form (`YYYY-MM-DDTHH:MM:SS`).
-fn parse_filter(text: &str) -> Result<(String, String), String> {
+fn parse_filter(text: &str) -> Result<Filter, String> {
     let refused = || {
         format!(
-            "Filter `{text}` wordt niet gesimuleerd (alleen <veld> >= {{^jjjj-mm-dd uu:mm:ss}})"
+            "Filter `{text}` wordt niet gesimuleerd (alleen <veld> >= {{^jjjj-mm-dd uu:mm:ss}} \
+             of <veld> == 'tekst')"
         )
     };
+    let column_of = |field: &str| {
+        field.trim().split_once('.').map(|(_, c)| c).unwrap_or(field.trim()).to_ascii_uppercase()
+    };
+    if let Some((field, value)) = text.split_once("==") {
+        let v = value
+            .trim()
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .ok_or_else(refused)?;
+        return Ok(Filter::Equals(column_of(field), v.replace("''", "'")));
+    }
     let (field, value) = text.split_once(">=").ok_or_else(refused)?;
-    let column =
-        field.trim().split_once('.').map(|(_, c)| c).unwrap_or(field.trim()).to_ascii_uppercase();
     let v =
         value.trim().strip_prefix("{^").and_then(|v| v.strip_suffix('}')).ok_or_else(refused)?;
     let at = chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%d %H:%M:%S")
         .map_err(|_| refused())?;
-    Ok((column, at.format("%Y-%m-%dT%H:%M:%S").to_string()))
+    Ok(Filter::AtLeast(column_of(field), at.format("%Y-%m-%dT%H:%M:%S").to_string()))
+}
+
+/// A filter the simulator applies.
+enum Filter {
+    /// `<column> >= {^…}`: the column's text (an AccountView date) is at least this.
+    AtLeast(String, String),
+    /// `<column> == '…'`: the column's text (trimmed) is exactly this.
+    Equals(String, String),
+}
+
+impl Filter {
+    fn keeps(&self, row: &Value) -> bool {
+        match self {
+            Filter::AtLeast(col, at) => row[col].as_str().is_some_and(|v| v >= at.as_str()),
+            Filter::Equals(col, want) => row[col].as_str().is_some_and(|v| v.trim() == want),
+        }
+    }
 }
 
 impl AccountViewSimulator {

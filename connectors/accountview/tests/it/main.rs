@@ -106,3 +106,96 @@ async fn the_simulator_refuses_what_accountview_refuses() {
         "{first:?}"
     );
 }
+
+mod debtors {
+    use connector_accountview::AccountViewSink;
+    use connector_core::Sink;
+    use connector_core::model::{ContactKind, ContactPerson, Customer, CustomerKind, Email};
+    use connector_core::sink::{Outcome, WriteAction, WriteRequest};
+    use connector_testkit::assert_sink_contract;
+
+    use super::*;
+
+    fn email(address: &str) -> Vec<Email> {
+        vec![Email { address: address.into(), kind: ContactKind::Work, primary: true }]
+    }
+
+    fn customer(number: &str, name: &str) -> Customer {
+        Customer {
+            number: Some(number.into()),
+            name: Some(name.into()),
+            emails: email(&format!("{number}@example.nl")),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_debtor_sink_keeps_the_sink_contract_and_the_dictionary() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let sink = AccountViewSink::new(AccountViewClient::new(sim.config(), None).unwrap());
+        let run = assert_sink_contract::<Customer>(
+            &sink,
+            vec![
+                customer("2001", "Rijwielhandel Bakker"),
+                customer("2002", "Café de Fiets"),
+                customer("2003", "Ørsted Cykler"),
+            ],
+        )
+        .await;
+        assert_eq!((run.created, run.found), (3, 3));
+        assert!(
+            api_spec().check_journal(sim.journal()).is_empty(),
+            "{:#?}",
+            api_spec().check_journal(sim.journal())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_company_keeps_its_contact_person_and_a_private_buyer_is_a_person_debtor() {
+        let sim = AccountViewSimulator::builder().start().await.unwrap();
+        let client = AccountViewClient::new(sim.config(), None).unwrap();
+        let sink = AccountViewSink::new(client.clone());
+        let mut company = customer("3001", "Fietsenmakerij Groen");
+        company.contacts.push(ContactPerson {
+            first_name: Some("Sanne".into()),
+            last_name: Some("Groen".into()),
+            emails: email("sanne@groen.example"),
+            ..Default::default()
+        });
+        let mut person = customer("3002", "");
+        person.kind = CustomerKind::Person;
+        (person.first_name, person.last_name) = (Some("Jan".into()), Some("de Vries".into()));
+        let mut too_long = customer("3003", &"Lange naam ".repeat(5));
+        too_long.emails.clear();
+        let req = |c: Customer| WriteRequest {
+            key: c.number.clone().unwrap(),
+            target_id: None,
+            is_create: true,
+            idempotency_key: String::new(),
+            action: WriteAction::Upsert(c),
+        };
+        let out = Sink::<Customer>::write(&sink, vec![req(company), req(person), req(too_long)])
+            .await
+            .unwrap();
+        assert!(
+            matches!(out[0].outcome, Outcome::Created { .. })
+                && matches!(out[1].outcome, Outcome::Created { .. })
+        );
+        let Outcome::Failed { error } = &out[2].outcome else { panic!("{:?}", out[2]) };
+        assert!(
+            error.to_string().contains("ACCT_NAME") && error.to_string().contains("40 characters"),
+            "{error}"
+        );
+        let read = read_all::<Customer>(&AccountViewSource::new(client), ReadMode::Full).await;
+        let names: Vec<_> = read.upserts.iter().filter_map(|c| c.name.as_deref()).collect();
+        assert_eq!(names, ["Fietsenmakerij Groen", "Jan de Vries"]);
+        let posted = sim
+            .journal()
+            .entries()
+            .iter()
+            .filter(|e| e.method == "POST" && e.path.ends_with("accountviewdata"))
+            .count();
+        assert_eq!(posted, 2, "the too-long name was refused before sending");
+        assert!(api_spec().check_journal(sim.journal()).is_empty());
+    }
+}

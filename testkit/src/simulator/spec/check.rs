@@ -121,6 +121,16 @@ impl ApiSpec {
         out
     }
 
+    /// Every way `value`, sent in a request, breaks schema `schema` (its fields, types,
+    /// lengths, ranges, enums and read-only fields): for a simulator that receives records
+    /// in another shape (a columnar payload) and holds each one to the description.
+    pub fn check_value(&self, schema: &str, value: &serde_json::Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let t = TypeRef::of(Kind::Schema(schema.to_owned()));
+        Checker { spec: self, side: Side::Request, out: &mut out }.value("", value, &t);
+        out
+    }
+
     /// Every request of `journal` that breaks the description, one line per violation
     /// (`POST /api/invoices: request body.foo: … `): what a test asserts is empty.
     pub fn check_journal(&self, journal: &Journal) -> Vec<String> {
