@@ -7,6 +7,7 @@ mod config;
 mod csv_read;
 mod csv_write;
 mod decode;
+pub mod exchange;
 mod find;
 mod flatten;
 mod header;

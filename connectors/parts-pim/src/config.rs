@@ -15,10 +15,18 @@ pub const DEFAULT_EMPLOYEE_NUMBER: &str = "999999";
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PartsPimSettings {
-    /// The interface's base URL (`https://pim.example/api`).
-    pub base_url: String,
-    /// The API key (`X-Api-Key`).
-    pub api_key: SecretString,
+    /// `http` (the default) or `file` (CSV files dropped in `folder`).
+    #[serde(default)]
+    pub transport: Option<String>,
+    /// The interface's base URL (`https://pim.example/api`), for `http`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The API key (`X-Api-Key`), for `http`.
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    /// The folder CSV files are dropped in, for `file`.
+    #[serde(default)]
+    pub folder: Option<String>,
     /// The employee number every write carries (digits; default 999999).
     #[serde(default)]
     pub employee_number: Option<String>,
@@ -44,6 +52,8 @@ pub struct PartsPimConfig {
     pub products_path: String,
     /// The stock path.
     pub stock_path: String,
+    /// With the file transport: the folder CSV files are dropped in (no HTTP then).
+    pub folder: Option<std::path::PathBuf>,
 }
 
 impl PartsPimConfig {
@@ -55,7 +65,15 @@ impl PartsPimConfig {
             employee_number: DEFAULT_EMPLOYEE_NUMBER.to_owned(),
             products_path: "/products".to_owned(),
             stock_path: "/stock".to_owned(),
+            folder: None,
         }
+    }
+
+    /// A configuration that drops CSV files in `folder` instead of calling an interface.
+    pub fn file_drop(folder: impl Into<std::path::PathBuf>) -> Self {
+        let mut c = Self::new("", SecretString::from(String::new()));
+        c.folder = Some(folder.into());
+        c
     }
 
     /// Reads the settings from text options: the keys of [`PartsPimSettings`].
@@ -75,10 +93,31 @@ pub fn is_digits(text: &str) -> bool {
 impl PartsPimSettings {
     /// The configuration these settings describe.
     pub fn into_config(self) -> Result<PartsPimConfig, Error> {
-        if self.base_url.trim().is_empty() || self.api_key.expose_secret().is_empty() {
-            return Err(Error::config("parts-pim settings: base_url and api_key are required"));
-        }
-        let mut c = PartsPimConfig::new(self.base_url.trim(), self.api_key);
+        let mut c = match self.transport.as_deref().map(str::trim).unwrap_or("http") {
+            "http" => {
+                let base = self.base_url.filter(|b| !b.trim().is_empty());
+                let key = self.api_key.filter(|k| !k.expose_secret().is_empty());
+                let (Some(base), Some(key)) = (base, key) else {
+                    return Err(Error::config(
+                        "parts-pim settings: base_url and api_key are required with transport http",
+                    ));
+                };
+                PartsPimConfig::new(base.trim(), key)
+            }
+            "file" => match self.folder.filter(|f| !f.trim().is_empty()) {
+                Some(folder) => PartsPimConfig::file_drop(folder.trim()),
+                None => {
+                    return Err(Error::config(
+                        "parts-pim settings: folder is required with transport file",
+                    ));
+                }
+            },
+            other => {
+                return Err(Error::config(format!(
+                    "parts-pim settings: transport `{other}` is http or file"
+                )));
+            }
+        };
         if let Some(n) = self.employee_number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())
         {
             if !is_digits(&n) {

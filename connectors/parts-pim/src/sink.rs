@@ -12,25 +12,121 @@ use connector_core::sink::{
 use connector_core::{EntityKind, Error, ErrorKind, Result, Sink};
 use serde_json::{Value, json};
 
+use connector_file::exchange::Outbox;
+
 use crate::client::{self, NAME};
 use crate::config::{PartsPimConfig, is_digits};
 
 /// The most records one `write` call takes.
 pub const MAX_BATCH: usize = 50;
 
-/// Writes products and stock levels to Parts PIM.
+/// Writes products and stock levels to Parts PIM: over HTTP, or as CSV files dropped whole
+/// in a folder (the file transport: one file per batch, `products-….csv` / `stock-….csv`,
+/// each with its `.done` marker).
 #[derive(Debug, Clone)]
 pub struct PartsPimSink {
     config: PartsPimConfig,
-    http: HttpClient,
+    http: Option<HttpClient>,
+    outbox: Option<Outbox>,
     policy: SellablePolicy,
+}
+
+/// The columns of a products file.
+const PRODUCT_COLUMNS: &[&str] = &[
+    "sku",
+    "name",
+    "description",
+    "long_description",
+    "unit",
+    "price",
+    "gtin",
+    "categories",
+    "variant_of",
+    "attributes",
+    "features",
+    "employee_number",
+];
+
+/// One CSV field, quoted when it has to be.
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
+}
+
+fn csv_line(values: &[String]) -> String {
+    let mut line = values.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// A file name nobody else uses: the kind, the time to the nanosecond, a counter.
+fn file_name(kind: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("{kind}-{}-{n:06}.csv", chrono::Utc::now().format("%Y%m%dT%H%M%S%9f"))
 }
 
 impl PartsPimSink {
     /// A sink for the configuration (no I/O). Stock sent is available less reserved.
     pub fn new(config: PartsPimConfig) -> Result<Self> {
-        let http = client::http(&config)?;
-        Ok(Self { config, http, policy: SellablePolicy::AvailableMinusReserved })
+        let outbox = match &config.folder {
+            Some(folder) => Some(Outbox::new(folder).map_err(|e| {
+                Error::config(format!(
+                    "parts-pim: the drop folder {} cannot be used: {e}",
+                    folder.display()
+                ))
+            })?),
+            None => None,
+        };
+        let http = if outbox.is_some() { None } else { Some(client::http(&config)?) };
+        Ok(Self { config, http, outbox, policy: SellablePolicy::AvailableMinusReserved })
+    }
+
+    /// The HTTP client (the http transport).
+    fn http(&self) -> Result<&HttpClient> {
+        self.http
+            .as_ref()
+            .ok_or_else(|| Error::config("parts-pim: the file transport has no HTTP interface"))
+    }
+
+    /// Drops `rows` (after `header`) as one file; every key gets the same outcome.
+    fn drop_file(
+        &self,
+        outbox: &Outbox,
+        kind: &str,
+        header: &[&str],
+        rows: Vec<(WriteRequest<()>, Vec<String>)>,
+    ) -> Vec<WriteOutcome> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let mut text = csv_line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+        for (_, values) in &rows {
+            text.push_str(&csv_line(values));
+        }
+        let delivered = outbox.deliver(&file_name(kind), text.as_bytes(), true);
+        rows.into_iter()
+            .map(|(r, values)| {
+                let sku = values.first().cloned().unwrap_or_default();
+                let outcome = match &delivered {
+                    Ok(_) if r.is_create => Outcome::Created { target_id: sku },
+                    Ok(_) => Outcome::Updated { target_id: sku },
+                    Err(e) => Outcome::Failed {
+                        error: Error::new(
+                            ErrorKind::Transport,
+                            format!("the {kind} file could not be dropped: {e}"),
+                        )
+                        .with_connector(NAME)
+                        .with_record(r.key.clone()),
+                    },
+                };
+                WriteOutcome::new(r.key, outcome)
+            })
+            .collect()
     }
 
     /// Sends another quantity as stock (default: available less reserved).
@@ -103,7 +199,7 @@ impl Sink<Product> for PartsPimSink {
     }
     async fn check(&self) -> Result<()> {
         match self
-            .http
+            .http()?
             .get(&Self::path(&self.config.products_path, "0"))
             .operation("GET products")
             .send()
@@ -120,7 +216,7 @@ impl Sink<Product> for PartsPimSink {
             return Ok(None);
         }
         match self
-            .http
+            .http()?
             .get(&Self::path(&self.config.products_path, sku))
             .operation("GET products")
             .send()
@@ -133,6 +229,38 @@ impl Sink<Product> for PartsPimSink {
     }
     async fn write(&self, batch: Vec<WriteRequest<Product>>) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::with_capacity(batch.len());
+        if let Some(outbox) = &self.outbox {
+            let mut rows = Vec::new();
+            for r in batch {
+                let WriteAction::Upsert(p) = &r.action else {
+                    let skipped = Outcome::Skipped {
+                        reason: "Parts PIM products are not deactivated".into(),
+                        target_id: r.target_id,
+                    };
+                    out.push(WriteOutcome::new(r.key, skipped));
+                    continue;
+                };
+                let sku = p.sku.trim().to_owned();
+                if !is_digits(&sku) {
+                    out.push(WriteOutcome::new(r.key.clone(), sku_error(&r.key, &sku)));
+                    continue;
+                }
+                let body = product_body(p, self.employee(p));
+                let values = PRODUCT_COLUMNS.iter().map(|c| cell(&body[*c])).collect();
+                rows.push((
+                    WriteRequest {
+                        key: r.key,
+                        target_id: r.target_id,
+                        action: WriteAction::Upsert(()),
+                        idempotency_key: r.idempotency_key,
+                        is_create: r.is_create,
+                    },
+                    values,
+                ));
+            }
+            out.extend(self.drop_file(outbox, "products", PRODUCT_COLUMNS, rows));
+            return Ok(out);
+        }
         for r in batch {
             let WriteAction::Upsert(p) = &r.action else {
                 out.push(WriteOutcome::new(
@@ -150,16 +278,16 @@ impl Sink<Product> for PartsPimSink {
                 continue;
             }
             let body = product_body(p, self.employee(p));
+            let http = self.http()?;
             let put = |id: &str| {
-                self.http
-                    .put(&Self::path(&self.config.products_path, id))
+                http.put(&Self::path(&self.config.products_path, id))
                     .json(&body)
                     .operation("PUT products")
             };
             let sent = match &r.target_id {
                 None => {
                     let created = self
-                        .http
+                        .http()?
                         .post(self.config.products_path.trim_start_matches('/'))
                         .json(&body)
                         .operation("POST products")
@@ -212,6 +340,7 @@ impl Sink<StockLevel> for PartsPimSink {
     }
     async fn write(&self, batch: Vec<WriteRequest<StockLevel>>) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::with_capacity(batch.len());
+        let mut rows = Vec::new();
         for r in batch {
             let WriteAction::Upsert(s) = &r.action else {
                 out.push(WriteOutcome::new(
@@ -232,8 +361,25 @@ impl Sink<StockLevel> for PartsPimSink {
                 continue;
             };
             let body = json!({"sku": sku, "available": available.to_string(), "employee_number": self.employee(s)});
+            if self.outbox.is_some() {
+                let values = ["sku", "available", "employee_number"]
+                    .iter()
+                    .map(|c| cell(&body[*c]))
+                    .collect();
+                rows.push((
+                    WriteRequest {
+                        key: r.key,
+                        target_id: r.target_id,
+                        action: WriteAction::Upsert(()),
+                        idempotency_key: r.idempotency_key,
+                        is_create: false,
+                    },
+                    values,
+                ));
+                continue;
+            }
             let sent = self
-                .http
+                .http()?
                 .put(&Self::path(&self.config.stock_path, &sku))
                 .json(&body)
                 .operation("PUT stock")
@@ -245,6 +391,32 @@ impl Sink<StockLevel> for PartsPimSink {
             };
             out.push(WriteOutcome::new(r.key, outcome));
         }
+        if let Some(outbox) = &self.outbox {
+            out.extend(self.drop_file(
+                outbox,
+                "stock",
+                &["sku", "available", "employee_number"],
+                rows,
+            ));
+        }
         Ok(out)
+    }
+}
+
+/// A JSON value as a CSV cell: text as is, lists of text joined by `|`, name/value pairs as
+/// `name=value` joined by `|`.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Object(o) => format!("{}={}", cell(&o["name"]), cell(&o["value"])),
+                other => cell(other),
+            })
+            .collect::<Vec<_>>()
+            .join("|"),
+        other => other.to_string(),
     }
 }

@@ -18,8 +18,10 @@ connector_core::entity_lists! {
 
 /// The keys of [`PartsPimSettings`](crate::config::PartsPimSettings), in its order.
 const SETTINGS: &[Setting] = &[
-    Setting::new("base_url", "the interface's base URL"),
-    Setting::secret("api_key", "the API key (X-Api-Key)"),
+    Setting::new("transport", "http (default) or file (CSV files dropped in folder)"),
+    Setting::new("base_url", "the interface's base URL (http)"),
+    Setting::secret("api_key", "the API key, X-Api-Key (http)"),
+    Setting::new("folder", "the folder CSV files are dropped in (file)"),
     Setting::new("employee_number", "the employee number of every write (digits; default 999999)"),
     Setting::new("products_path", "where products are under the base URL (default /products)"),
     Setting::new("stock_path", "where stock is under the base URL (default /stock)"),

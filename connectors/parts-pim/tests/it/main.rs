@@ -55,3 +55,68 @@ async fn a_letter_in_a_sku_is_refused_before_sending_and_the_rest_land() {
     assert_eq!(pim.product("4711").unwrap()["employee_number"], "999999");
     assert_eq!(pim.product("4711").unwrap()["price"], "19.95");
 }
+
+#[tokio::test]
+async fn the_file_transport_drops_whole_csv_files_with_markers_and_refuses_letters_first() {
+    use connector_core::model::{Attribute, StockLevel};
+    use connector_file::exchange::{Completion, Inbox};
+    use connector_parts_pim::PartsPimConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = PartsPimSink::new(PartsPimConfig::file_drop(dir.path())).unwrap();
+    let req = |p: Product| WriteRequest {
+        key: p.sku.clone(),
+        target_id: None,
+        idempotency_key: String::new(),
+        is_create: true,
+        action: WriteAction::Upsert(p),
+    };
+    let mut saddle = product("5001");
+    saddle.name = Some("Zadel, \"comfort\"".into());
+    saddle.attributes = vec![Attribute { name: "kleur".into(), value: "zwart".into() }];
+    let outcomes =
+        Sink::<Product>::write(&sink, vec![req(saddle), req(product("50O1"))]).await.unwrap();
+    let outcome = |k: &str| &outcomes.iter().find(|o| o.key == k).unwrap().outcome;
+    assert!(matches!(outcome("5001"), Outcome::Created { .. }), "{outcomes:?}");
+    assert!(
+        matches!(outcome("50O1"), Outcome::Failed { .. }),
+        "the letter O is refused before the file"
+    );
+    let inbox = Inbox::new(dir.path(), Completion::Marker).unwrap();
+    let ready = inbox.ready().unwrap();
+    assert_eq!(ready.len(), 1);
+    let text = std::fs::read_to_string(&ready[0].path).unwrap();
+    assert!(text.starts_with("sku,name,description,long_description,unit,price,gtin,categories,variant_of,attributes,features,employee_number\n"), "{text}");
+    assert!(
+        text.contains("5001,\"Zadel, \"\"comfort\"\"\",,,,19.95,,,,kleur=zwart,,999999\n"),
+        "{text}"
+    );
+    assert!(!text.contains("50O1"));
+    let stock = StockLevel {
+        sku: "5001".into(),
+        warehouse: None,
+        on_hand: Some(Decimal::from(9)),
+        reserved: Some(Decimal::from(2)),
+        available: Some(Decimal::from(9)),
+        incoming: None,
+        as_of: None,
+        meta: Default::default(),
+    };
+    let req = WriteRequest {
+        key: "5001".into(),
+        target_id: None,
+        idempotency_key: String::new(),
+        is_create: true,
+        action: WriteAction::Upsert(stock),
+    };
+    Sink::<StockLevel>::write(&sink, vec![req]).await.unwrap();
+    let files: Vec<String> = inbox
+        .ready()
+        .unwrap()
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f.path).unwrap())
+        .collect();
+    assert!(
+        files.iter().any(|t| t == "sku,available,employee_number\n5001,7,999999\n"),
+        "{files:?}"
+    );
+}

@@ -1,0 +1,227 @@
+//! File exchange through watched folders, the way on-premises systems (AccountView's import
+//! and export definitions, a PIM's file drop) trade files:
+//!
+//! - an [`Outbox`] delivers a file whole or not at all: it is written under `.part/` in the
+//!   same folder, flushed to disk, then renamed into place (an atomic step on one file
+//!   system). A crash before the rename leaves only a `.part/` leftover the other side never
+//!   reads, and [`Outbox::recover`] clears it; the record is sent again because it was never
+//!   acknowledged.
+//! - an [`Inbox`] hands out only complete files: a file with a `<name>.done` marker, or, for
+//!   writers that leave no marker, one whose size and change time have stood still for the
+//!   settle time. Dot files and `*.part`/`*.tmp` files are never read. Each file handed out
+//!   ends in `processed/` or, with its reason beside it, in `failed/`.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// Where leftovers of interrupted deliveries are kept.
+const PART_DIR: &str = ".part";
+/// The marker a writer leaves beside a complete file.
+const DONE: &str = ".done";
+
+/// A folder files are delivered into, whole.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+impl Outbox {
+    /// An outbox in `dir` (created when missing).
+    pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        let dir = dir.into();
+        fs::create_dir_all(dir.join(PART_DIR))?;
+        Ok(Self { dir })
+    }
+
+    /// Delivers `bytes` as `name`: written and flushed under `.part/`, then renamed into the
+    /// folder, then the folder flushed. With `marker`, a `<name>.done` marker follows, for
+    /// readers that wait for one. An existing file of that name is replaced.
+    pub fn deliver(&self, name: &str, bytes: &[u8], marker: bool) -> io::Result<PathBuf> {
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{name}` is not a plain file name"),
+            ));
+        }
+        let part = self.dir.join(PART_DIR).join(name);
+        {
+            let mut f = File::create(&part)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        let target = self.dir.join(name);
+        fs::rename(&part, &target)?;
+        if marker {
+            File::create(self.dir.join(format!("{name}{DONE}")))?.sync_all()?;
+        }
+        sync_dir(&self.dir)?;
+        Ok(target)
+    }
+
+    /// Clears what interrupted deliveries left under `.part/`; how many files.
+    pub fn recover(&self) -> io::Result<usize> {
+        let mut cleared = 0;
+        for entry in fs::read_dir(self.dir.join(PART_DIR))? {
+            let path = entry?.path();
+            if path.is_file() {
+                fs::remove_file(path)?;
+                cleared += 1;
+            }
+        }
+        Ok(cleared)
+    }
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// When an inbox takes a file as complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Only when its `<name>.done` marker is there.
+    Marker,
+    /// When its size and change time have not moved for this long (writers without markers).
+    Settled(Duration),
+}
+
+/// A folder complete files are taken from, each moved on to `processed/` or `failed/`.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    dir: PathBuf,
+    completion: Completion,
+}
+
+/// A complete file of an [`Inbox`], to be marked processed or failed.
+#[derive(Debug)]
+pub struct InboxFile {
+    /// Its path in the inbox.
+    pub path: PathBuf,
+    /// Its name.
+    pub name: String,
+    dir: PathBuf,
+}
+
+impl Inbox {
+    /// An inbox in `dir` (created, with `processed/` and `failed/`, when missing).
+    pub fn new(dir: impl Into<PathBuf>, completion: Completion) -> io::Result<Self> {
+        let dir = dir.into();
+        for sub in ["processed", "failed"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        Ok(Self { dir, completion })
+    }
+
+    /// The complete files waiting, oldest name first (names sort as writers number them).
+    pub fn ready(&self) -> io::Result<Vec<InboxFile>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let meta = entry.metadata()?;
+            if !meta.is_file()
+                || name.starts_with('.')
+                || name.ends_with(DONE)
+                || name.ends_with(".part")
+                || name.ends_with(".tmp")
+            {
+                continue;
+            }
+            let complete = match self.completion {
+                Completion::Marker => self.dir.join(format!("{name}{DONE}")).exists(),
+                Completion::Settled(settle) => {
+                    let changed = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    SystemTime::now().duration_since(changed).unwrap_or_default() >= settle
+                }
+            };
+            if complete {
+                out.push(InboxFile { path: entry.path(), name, dir: self.dir.clone() });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+impl InboxFile {
+    fn move_to(&self, sub: &str) -> io::Result<PathBuf> {
+        let target = self.dir.join(sub).join(&self.name);
+        fs::rename(&self.path, &target)?;
+        let marker = self.dir.join(format!("{}{DONE}", self.name));
+        if marker.exists() {
+            fs::remove_file(marker)?;
+        }
+        sync_dir(&self.dir)?;
+        Ok(target)
+    }
+
+    /// Moves it to `processed/`.
+    pub fn processed(self) -> io::Result<PathBuf> {
+        self.move_to("processed")
+    }
+
+    /// Moves it to `failed/`, with `<name>.error.txt` beside it saying why.
+    pub fn failed(self, reason: &str) -> io::Result<PathBuf> {
+        let target = self.move_to("failed")?;
+        fs::write(self.dir.join("failed").join(format!("{}.error.txt", self.name)), reason)?;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_before_the_rename_leaves_nothing_the_reader_takes() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path()).unwrap();
+        let inbox = Inbox::new(dir.path(), Completion::Settled(Duration::ZERO)).unwrap();
+        // A delivery interrupted after writing, before renaming: its part file only.
+        fs::write(dir.path().join(PART_DIR).join("orders-0001.csv"), "number,sku\nSO-1,1001\n")
+            .unwrap();
+        assert!(inbox.ready().unwrap().is_empty(), "a part file is never read");
+        assert_eq!(outbox.recover().unwrap(), 1);
+        // The retried delivery lands whole.
+        outbox.deliver("orders-0001.csv", b"number,sku\nSO-1,1001\n", false).unwrap();
+        let ready = inbox.ready().unwrap();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(fs::read_to_string(&ready[0].path).unwrap(), "number,sku\nSO-1,1001\n");
+        assert!(outbox.deliver("../escape.csv", b"x", false).is_err());
+    }
+
+    #[test]
+    fn a_half_written_file_is_not_read_until_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        // Marker mode: a file without its marker waits, however old.
+        let inbox = Inbox::new(dir.path(), Completion::Marker).unwrap();
+        fs::write(dir.path().join("products-1.xml"), "<products><product>").unwrap();
+        assert!(inbox.ready().unwrap().is_empty());
+        fs::write(dir.path().join("products-1.xml"), "<products><product/></products>").unwrap();
+        File::create(dir.path().join("products-1.xml.done")).unwrap();
+        let ready = inbox.ready().unwrap();
+        assert_eq!(ready.len(), 1);
+        let done = ready.into_iter().next().unwrap().processed().unwrap();
+        assert!(done.ends_with("processed/products-1.xml"));
+        assert!(!dir.path().join("products-1.xml.done").exists());
+
+        // Settle mode: a file still being written (just changed) waits.
+        let settling =
+            Inbox::new(dir.path(), Completion::Settled(Duration::from_secs(3600))).unwrap();
+        fs::write(dir.path().join("stock-1.csv"), "sku,qty\n100").unwrap();
+        assert!(settling.ready().unwrap().is_empty());
+        let settled = Inbox::new(dir.path(), Completion::Settled(Duration::ZERO)).unwrap();
+        let file = settled.ready().unwrap().into_iter().next().unwrap();
+        file.failed("row 2: qty is missing").unwrap();
+        let reason = fs::read_to_string(dir.path().join("failed/stock-1.csv.error.txt")).unwrap();
+        assert_eq!(reason, "row 2: qty is missing");
+    }
+}
