@@ -27,6 +27,19 @@ impl Setting {
     pub const fn secret(key: &'static str, about: &'static str) -> Self {
         Self { key, about, secret: true }
     }
+
+    /// `client_id`: an OAuth2 app's client id.
+    pub const CLIENT_ID: Setting = Setting::new("client_id", "the app's client id");
+    /// `client_secret`: an OAuth2 app's client secret.
+    pub const CLIENT_SECRET: Setting = Setting::secret("client_secret", "the app's client secret");
+    /// `refresh_token`: a refresh token from the consent flow, rotated on use.
+    pub const REFRESH_TOKEN: Setting =
+        Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)");
+    /// `token_file`: where a rotating refresh token is kept instead of the state store.
+    pub const TOKEN_FILE: Setting = Setting::new(
+        "token_file",
+        "a file for the rotating refresh token (default: the state store)",
+    );
 }
 
 /// The options of `system` from the environment: `CONNECTOR_<SYSTEM>_<KEY>` becomes `key`

@@ -20,9 +20,9 @@ connector_core::entity_lists! {
 /// The keys of [`AccountViewSettings`](crate::config::AccountViewSettings), in its order.
 const SETTINGS: &[Setting] = &[
     Setting::new("client_id", "the app's client id (registered with Visma)"),
-    Setting::secret("client_secret", "the app's client secret"),
-    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
-    Setting::new("token_file", "a file for the rotating refresh token (default: the state store)"),
+    Setting::CLIENT_SECRET,
+    Setting::REFRESH_TOKEN,
+    Setting::TOKEN_FILE,
     Setting::new("company_id", "the company (X-Company; default: the first of /companies)"),
     Setting::new("api_url", "the API (default https://www.accountview.net/api/v3)"),
     Setting::new("token_url", "the token endpoint (default <api_url>/token)"),

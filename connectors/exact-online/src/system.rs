@@ -21,10 +21,10 @@ connector_core::entity_lists! {
 /// The keys of [`ExactSettings`](crate::config::ExactSettings), in its order (a test holds
 /// them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
-    Setting::new("client_id", "the app's client id"),
-    Setting::secret("client_secret", "the app's client secret"),
-    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
-    Setting::new("token_file", "a file for the rotating refresh token (default: the state store)"),
+    Setting::CLIENT_ID,
+    Setting::CLIENT_SECRET,
+    Setting::REFRESH_TOKEN,
+    Setting::TOKEN_FILE,
     Setting::new("country", "the country host: nl, be, de, co.uk, com, fr or es"),
     Setting::new("division", "the division number (default: the user's current one)"),
     Setting::new("currency", "the division's currency (default EUR)"),

@@ -20,8 +20,8 @@ connector_core::entity_lists! {
 /// The keys of [`ProcountorSettings`](crate::ProcountorSettings), in its order (the
 /// registry's tests hold them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
-    Setting::new("client_id", "the app's client id"),
-    Setting::secret("client_secret", "the app's client secret"),
+    Setting::CLIENT_ID,
+    Setting::CLIENT_SECRET,
     Setting::secret("api_key", "the company's API key"),
     Setting::new("api_url", "the API (default Procountor's)"),
     Setting::new("api_version", "the API version in the path"),

@@ -20,11 +20,11 @@ connector_core::entity_lists! {
 /// The keys of [`XeroSettings`](crate::config::XeroSettings), in its order (a test holds
 /// them equal), with what the CLI and SuperOffice show for each.
 const SETTINGS: &[Setting] = &[
-    Setting::new("client_id", "the app's client id"),
-    Setting::secret("client_secret", "the app's client secret"),
-    Setting::secret("refresh_token", "a refresh token from the consent flow (rotates on use)"),
+    Setting::CLIENT_ID,
+    Setting::CLIENT_SECRET,
+    Setting::REFRESH_TOKEN,
     Setting::new("tenant_id", "the organisation: its tenant id or exact name"),
-    Setting::new("token_file", "a file for the rotating refresh token (default: the state store)"),
+    Setting::TOKEN_FILE,
     Setting::new("page_size", "records per page, 1 to 1,000 (default 1,000)"),
     Setting::new("api_url", "the accounting API (default Xero's)"),
     Setting::new("token_url", "the token endpoint (default Xero's)"),
