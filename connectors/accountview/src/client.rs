@@ -56,7 +56,15 @@ pub fn refine_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Error {
     let head = text.clone().unwrap_or_else(|| body_excerpt(body));
     let mut e = Error::from_status(status, format!("AccountView answered {status}: {head}"));
     if let (Some(t), 400..=499) = (text, status) {
-        e = e.with_field_errors(vec![FieldError::new("record", t)]);
+        // "Veld SUB_NR is verplicht": the column AccountView names, else the record.
+        let field = t
+            .split_whitespace()
+            .skip_while(|w| !w.eq_ignore_ascii_case("veld"))
+            .nth(1)
+            .filter(|f| f.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or("record")
+            .to_owned();
+        e = e.with_field_errors(vec![FieldError::new(field, t)]);
     }
     e.with_connector(NAME)
 }
@@ -262,6 +270,7 @@ mod tests {
         let e = refine_error(400, &HeaderMap::new(), br#"{"ErrorType":"AccountViewError","ErrorNumbers":null,"ErrorMessage":"Veld SUB_NR is verplicht"}"#);
         assert!(e.message().contains("Veld SUB_NR is verplicht"), "{e}");
         assert_eq!(e.field_errors()[0].message, "Veld SUB_NR is verplicht");
+        assert_eq!(e.field_errors()[0].field, "SUB_NR");
         let rows = rows_of(serde_json::json!({"CONTACT":[{"SUB_NR":"1"}]}), "CONTACT").unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows_of(serde_json::json!({}), "CONTACT").unwrap().is_empty());

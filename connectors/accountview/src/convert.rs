@@ -178,7 +178,7 @@ pub fn stock(row: &Map<String, Value>) -> Result<StockLevel, Rejected> {
         reserved: Some(reserved),
         available: Some(stock),
         incoming: None,
-        as_of: Some(Utc::now()),
+        as_of: None,
         meta: Default::default(),
     })
 }

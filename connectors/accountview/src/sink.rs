@@ -43,6 +43,19 @@ impl AccountViewSink {
     pub fn new(client: AccountViewClient) -> Self {
         Self { client }
     }
+
+    /// The debtor `number` if AccountView has it: its e-mail and name.
+    async fn existing(&self, number: &str) -> Result<Option<(String, String)>> {
+        let Some(filter) = equals_filter("sub_nr", number) else { return Ok(None) };
+        let fields = "contact.sub_nr,contact.mail_bus,contact.acct_name".to_owned();
+        let mut pages = self.client.pages("AR1", "CONTACT", "SUB_NR", fields, Some(filter));
+        let first =
+            futures_util::StreamExt::next(&mut pages).await.transpose()?.unwrap_or_default();
+        Ok(first.into_iter().next().map(|row| {
+            let text = |c: &str| row.get(c).and_then(Value::as_str).unwrap_or_default().to_owned();
+            (text("MAIL_BUS"), text("ACCT_NAME"))
+        }))
+    }
 }
 
 /// A search code from a name: its letters and digits, upper case, at most 10.
@@ -50,9 +63,14 @@ pub fn search_code(name: &str) -> String {
     name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).take(10).collect()
 }
 
-/// The debtor row of `c` with number `number`: each column's value, or the column and why it
-/// cannot be written.
-pub fn debtor_row(c: &Customer, number: &str) -> std::result::Result<Vec<Value>, (String, String)> {
+/// The debtor row of `c` with number `number`: the columns that have a value and their
+/// values (so an update leaves the debtor's other columns alone; the search code is set on
+/// create only), or the column and why it cannot be written.
+pub fn debtor_row(
+    c: &Customer,
+    number: &str,
+    create: bool,
+) -> std::result::Result<Vec<(&'static str, Value)>, (String, String)> {
     let person_name = || {
         let full = [c.first_name.as_deref(), c.last_name.as_deref()]
             .into_iter()
@@ -73,7 +91,7 @@ pub fn debtor_row(c: &Customer, number: &str) -> std::result::Result<Vec<Value>,
     let address = c.addresses.first();
     let values: Vec<Option<String>> = vec![
         Some(number.to_owned()),
-        Some(search_code(&name)),
+        create.then(|| search_code(&name)),
         Some(name),
         c.primary_email().map(str::to_owned),
         c.phones.first().map(|p| p.number.clone()),
@@ -90,18 +108,29 @@ pub fn debtor_row(c: &Customer, number: &str) -> std::result::Result<Vec<Value>,
     COLUMNS
         .iter()
         .zip(values)
-        .map(|((col, len), v)| {
-            let v = v.unwrap_or_default();
-            if v.chars().count() > *len {
+        .filter_map(|((col, len), v)| v.filter(|v| !v.trim().is_empty()).map(|v| (*col, *len, v)))
+        .map(|(col, len, v)| {
+            if v.chars().count() > len {
                 Err((
-                    (*col).to_owned(),
+                    col.to_owned(),
                     format!("`{v}` is longer than AccountView's {len} characters"),
                 ))
             } else {
-                Ok(Value::from(v))
+                Ok((col, Value::from(v)))
             }
         })
         .collect()
+}
+
+/// A filter on `column` equal to `value` (trimmed, without case), in a VFP string literal
+/// whose delimiter the value does not contain (VFP has no escapes); `None` when it holds
+/// every delimiter.
+pub fn equals_filter(column: &str, value: &str) -> Option<String> {
+    let v = value.trim().to_lowercase();
+    let (open, close) = [('"', '"'), ('\'', '\''), ('[', ']')]
+        .into_iter()
+        .find(|(o, c)| !v.contains(*o) && !v.contains(*c))?;
+    Some(format!("ALLTRIM(LOWER(contact.{column})) == {open}{v}{close}"))
 }
 
 #[async_trait]
@@ -124,8 +153,7 @@ impl Sink<Customer> for AccountViewSink {
             "number" | "key" => "sub_nr",
             _ => return Ok(None),
         };
-        let value = key.value.trim().replace('\'', "''");
-        let filter = format!("contact.{column} == '{value}'");
+        let Some(filter) = equals_filter(column, &key.value) else { return Ok(None) };
         let mut pages = self.client.pages(
             "AR1",
             "CONTACT",
@@ -167,7 +195,8 @@ impl Sink<Customer> for AccountViewSink {
                 out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
                 continue;
             };
-            let row = match debtor_row(c, &number) {
+            let create = r.target_id.is_none();
+            let row = match debtor_row(c, &number, create) {
                 Ok(row) => row,
                 Err((field, message)) => {
                     let error = Error::invalid_field(field, message)
@@ -177,13 +206,46 @@ impl Sink<Customer> for AccountViewSink {
                     continue;
                 }
             };
+            // A create must not overwrite another debtor with the same number: one that is
+            // there already is taken only when it is this customer (its e-mail or name), as
+            // after a retried create whose answer was lost.
+            if create {
+                match self.existing(&number).await {
+                    Ok(Some((mail, name))) => {
+                        let same = |a: &str, b: Option<&str>| {
+                            b.is_some_and(|b| a.trim().eq_ignore_ascii_case(b.trim()))
+                        };
+                        if !(same(&mail, c.primary_email()) || same(&name, c.name.as_deref())) {
+                            let error = Error::new(
+                                connector_core::ErrorKind::Conflict,
+                                format!(
+                                    "debtor number {number} belongs to another debtor ({name})"
+                                ),
+                            )
+                            .with_connector(NAME)
+                            .with_record(r.key.clone());
+                            out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
+                            continue;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        out.push(WriteOutcome::new(
+                            r.key.clone(),
+                            Outcome::Failed { error: e.with_record(r.key) },
+                        ));
+                        continue;
+                    }
+                }
+            }
             let fields: Vec<Value> =
-                COLUMNS.iter().map(|(name, _)| json!({"Name": name, "FieldType": "C"})).collect();
+                row.iter().map(|(name, _)| json!({"Name": name, "FieldType": "C"})).collect();
+            let values: Vec<Value> = row.into_iter().map(|(_, v)| v).collect();
             let body = json!({
                 "BookDate": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
                 "BusinessObject": "AR1",
                 "Table": {"Definition": {"Name": "CONTACT", "Fields": fields}, "DetailDefinitions": []},
-                "TableData": {"Data": {"Rows": [{"Values": row}]}, "DetailData": []},
+                "TableData": {"Data": {"Rows": [{"Values": values}]}, "DetailData": []},
             });
             let http = self.client.http().await?;
             let sent: Result<Value> = http
@@ -193,7 +255,7 @@ impl Sink<Customer> for AccountViewSink {
                 .send_json()
                 .await;
             let outcome = match sent.and_then(|answer| rows_of(answer, "CONTACT").map(|_| ())) {
-                Ok(()) if r.target_id.is_some() => Outcome::Updated { target_id: number },
+                Ok(()) if !create => Outcome::Updated { target_id: number },
                 Ok(()) => Outcome::Created { target_id: number },
                 Err(e) => Outcome::Failed { error: e.with_record(r.key.clone()) },
             };

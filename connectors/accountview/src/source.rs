@@ -16,6 +16,10 @@ use serde_json::{Map, Value};
 use crate::client::{AccountViewClient, NAME};
 use crate::convert::{self, ARTICLE_FIELDS, CONTACT_FIELDS, fields_param};
 
+/// How far behind the newest change date read a changes read starts again: longer than a
+/// read takes, and an hour for AccountView's local times around a clock change.
+pub const CURSOR_OVERLAP: chrono::Duration = chrono::Duration::hours(2);
+
 /// What to read: a business object, its table and paging key, the columns, an optional
 /// filter; whether rows carry a change date (the cursor) and whether the read is a snapshot.
 struct Read {
@@ -92,8 +96,13 @@ impl AccountViewSource {
         let end = stream::once(async move {
             let mut tail = Vec::new();
             if dated {
+                // Rows come by debtor number, not by change date: a debtor changed during the
+                // read, on a page already read, has an older date than the newest seen. The
+                // cursor keeps an overlap behind the newest date; rows read again are
+                // unchanged for the ledger.
                 if let Some(at) = *newest.lock().unwrap_or_else(|p| p.into_inner()) {
-                    tail.push(Ok(Change::Checkpoint(Cursor::new(at.to_rfc3339()))));
+                    let from = at - CURSOR_OVERLAP;
+                    tail.push(Ok(Change::Checkpoint(Cursor::new(from.to_rfc3339()))));
                 }
             }
             if full {

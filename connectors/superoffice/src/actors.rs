@@ -146,9 +146,10 @@ pub fn customer_key(system: &str, c: &Customer) -> Option<String> {
     c.meta.refs.id(system).map(str::to_owned).or_else(|| c.number.clone().filter(|n| !n.is_empty()))
 }
 
-/// Whether `erp_key` names this customer (by id in `system` or by number).
+/// Whether `erp_key` is this customer's key (as [`customer_key`] gives it: its id in
+/// `system`, else its number; never another customer's number that equals an id).
 pub fn is_customer(system: &str, c: &Customer, erp_key: &str) -> bool {
-    c.meta.refs.id(system) == Some(erp_key) || c.number.as_deref() == Some(erp_key)
+    customer_key(system, c).as_deref() == Some(erp_key)
 }
 
 fn push(values: &mut Vec<(String, String)>, key: &str, value: Option<String>) {
@@ -261,7 +262,13 @@ fn field_error(field: &str, e: impl std::fmt::Display) -> FieldError {
 /// Applies a `Customer` actor's field values onto `c` (a new record, or the one the system
 /// holds): each known field replaces the record's value; an unknown field is refused.
 pub fn apply_customer(c: &mut Customer, actor: &ErpActor) -> Result<(), FieldError> {
-    for (key, value) in &actor.field_values {
+    // The credit limit last: it takes the currency the same actor may set.
+    let ordered = actor
+        .field_values
+        .iter()
+        .filter(|(k, _)| k != "credit_limit")
+        .chain(actor.field_values.iter().filter(|(k, _)| k == "credit_limit"));
+    for (key, value) in ordered {
         let text = || (!value.trim().is_empty()).then(|| value.trim().to_owned());
         match key.as_str() {
             "number" => c.number = text(),
@@ -280,10 +287,15 @@ pub fn apply_customer(c: &mut Customer, actor: &ErpActor) -> Result<(), FieldErr
             }
             "email" => set_first_email(&mut c.emails, text()),
             "phone" => set_first_phone(&mut c.phones, text()),
-            "website" => {
-                c.websites.retain(|_| false);
-                c.websites.extend(text());
-            }
+            // The first web site is the one shown; the others stay.
+            "website" => match (text(), c.websites.is_empty()) {
+                (Some(w), true) => c.websites.push(w),
+                (Some(w), false) => c.websites[0] = w,
+                (None, false) => {
+                    c.websites.remove(0);
+                }
+                (None, true) => {}
+            },
             "tax_number" => c.tax_number = text(),
             "registration_number" => c.registration_number = text(),
             "street" | "postal_code" | "city" | "country" => {
@@ -292,6 +304,8 @@ pub fn apply_customer(c: &mut Customer, actor: &ErpActor) -> Result<(), FieldErr
                 }
                 let a = &mut c.addresses[0];
                 match key.as_str() {
+                    // Lines are shown joined: unchanged text keeps them as they are.
+                    "street" if text().as_deref() == Some(a.lines.join(", ").as_str()) => {}
                     "street" => a.lines = text().into_iter().collect(),
                     "postal_code" => a.postal_code = text(),
                     "city" => a.city = text(),

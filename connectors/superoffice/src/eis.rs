@@ -140,7 +140,8 @@ impl EisClient {
         if !status.is_success() {
             return Err(EisError::Transport(format!("HTTP {status}: {text}")));
         }
-        let root = xml::parse(&text).map_err(|e| EisError::Transport(e.to_string()))?;
+        let root = xml::parse_bounded(&text, usize::MAX)
+            .map_err(|e| EisError::Transport(e.to_string()))?;
         let wrapper = root
             .child("Body")
             .and_then(|b| b.children.first())

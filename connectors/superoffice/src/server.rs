@@ -25,6 +25,11 @@ use crate::service::Poll;
 use crate::soap;
 use crate::wsdl;
 
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a client may take to send a request's body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The largest request body taken by default (4 MiB).
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -120,7 +125,9 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(shared.serve(req).await) }
     });
-    if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+    let mut builder = http1::Builder::new();
+    builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
         tracing::debug!(error = %e, "superoffice connector: connection closed");
     }
 }
@@ -178,7 +185,16 @@ impl Shared {
                 soap::response(op, &namespace, &status, &Payload::None),
             )
         };
-        let bytes = match Limited::new(body, self.options.max_body).collect().await {
+        let read =
+            tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, self.options.max_body).collect());
+        let Ok(read) = read.await else {
+            return refuse(
+                &action_op,
+                "the request took too long to arrive",
+                format!("no whole body within {BODY_TIMEOUT:?}"),
+            );
+        };
+        let bytes = match read {
             Ok(b) => b.to_bytes(),
             Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
                 return refuse(
@@ -189,14 +205,20 @@ impl Shared {
             }
             Err(e) => return refuse(&action_op, "the request could not be read", e.to_string()),
         };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
+        if std::str::from_utf8(&bytes).is_err() {
             return refuse(
                 &action_op,
                 "the request is not UTF-8 text",
                 "invalid UTF-8 in the body".into(),
             );
-        };
-        let request = match soap::read_request(text) {
+        }
+        // Parsing is CPU work: off the threads that serve connections.
+        let parsed = tokio::task::spawn_blocking(move || {
+            soap::read_request(std::str::from_utf8(&bytes).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the parser stopped: {e}")));
+        let request = match parsed {
             Ok(r) => r,
             Err(e) => {
                 return refuse(
@@ -260,13 +282,16 @@ fn stream_poll(connector: ErpConnector, poll: Poll, namespace: String) -> Respon
     tokio::spawn(async move {
         let (actors_tx, mut actors_rx) = mpsc::channel(256);
         let head = soap::response_head(OP, &namespace, &PluginResponse::ok()) + "<Actors>";
-        let write = async {
+        // The receiver moves into the writer: when SuperOffice goes away the writer ends, the
+        // receiver is dropped, and the poll's next send fails, so the poll stops too.
+        let chunks = bytes_tx.clone();
+        let write = async move {
             let mut buffer = head;
             let mut sent = false;
             while let Some(actor) = actors_rx.recv().await {
                 crate::carriers::ErpActor::write_as(&actor, &mut buffer, "ErpActorWS");
                 if buffer.len() >= CHUNK {
-                    if bytes_tx.send(Ok(Bytes::from(std::mem::take(&mut buffer)))).await.is_err() {
+                    if chunks.send(Ok(Bytes::from(std::mem::take(&mut buffer)))).await.is_err() {
                         return None; // SuperOffice went away
                     }
                     sent = true;

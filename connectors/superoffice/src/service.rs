@@ -153,6 +153,12 @@ impl ErpConnectorBuilder {
     }
 }
 
+/// Whether a setting may come from SuperOffice: not one that names a file on this server
+/// (`token_file`), nor a simulator's own (`sim_*`).
+fn offered(key: &str) -> bool {
+    key != "token_file" && !key.starts_with("sim_")
+}
+
 /// An answer with no payload.
 fn status(response: PluginResponse) -> Answer {
     (response, Payload::None)
@@ -254,7 +260,10 @@ impl ErpConnector {
         }
         if operation == "WSDeleteConnection" {
             return match self.inner.connections.delete(guid).await {
-                Ok(()) => status(PluginResponse::ok()),
+                Ok(()) => {
+                    self.forget_polls(guid).await;
+                    status(PluginResponse::ok())
+                }
                 Err(e) => failed("the connection could not be deleted", e),
             };
         }
@@ -383,7 +392,7 @@ impl ErpConnector {
         }
         for name in systems {
             let Ok(sys) = self.inner.registry.get(name) else { continue };
-            for setting in sys.settings() {
+            for setting in sys.settings().iter().filter(|s| offered(s.key)) {
                 let rank = out.len() as i32 + 1;
                 out.push(FieldMetadata {
                     key: if single {
@@ -468,7 +477,8 @@ impl ErpConnector {
             .filter_map(|(k, v)| {
                 let key =
                     if systems.len() == 1 { Some(k.as_str()) } else { k.strip_prefix(&prefix) };
-                key.filter(|_| !v.trim().is_empty()).map(|k| (k.to_owned(), v.trim().to_owned()))
+                key.filter(|k| offered(k) && !v.trim().is_empty())
+                    .map(|k| (k.to_owned(), v.trim().to_owned()))
             })
             .collect();
         Ok(Connection { system, options })
@@ -497,7 +507,10 @@ impl ErpConnector {
             return failed(&format!("the connection's settings are not right: {}", e.message()), e);
         }
         match self.inner.connections.save(guid, &conn).await {
-            Ok(()) => status(PluginResponse::ok()),
+            Ok(()) => {
+                self.forget_polls(guid).await;
+                status(PluginResponse::ok())
+            }
             Err(e) => failed("the connection could not be saved", e),
         }
     }
@@ -714,6 +727,17 @@ impl ErpConnector {
         }
     }
 
+    /// Forgets where polls of connection `guid` stopped: a saved connection may point at
+    /// another system or company, whose cursors mean nothing here.
+    async fn forget_polls(&self, guid: &str) {
+        let scope = Scope::new(normalize_guid(guid), "superoffice", "customers");
+        if let Err(e) =
+            self.inner.state.save_checkpoint(&scope, &Cursor::new(Marks::default().to_text())).await
+        {
+            tracing::warn!(error = %e, "superoffice: the connection's poll marks were not cleared");
+        }
+    }
+
     /// The connection `guid`, or the answer that says why there is none.
     async fn load(&self, guid: &str) -> Result<Connection, Answer> {
         if !is_guid(guid) {
@@ -740,10 +764,16 @@ impl ErpConnector {
         &self,
         conn: &Connection,
         key: &str,
+        by_number: bool,
     ) -> connector_core::Result<Option<Customer>> {
         let mut hit = None;
         self.scan(conn, ReadMode::Full, |c| {
-            if actors::is_customer(&conn.system, &c, key) {
+            let found = if by_number {
+                c.number.as_deref().is_some_and(|n| n.trim() == key.trim())
+            } else {
+                actors::is_customer(&conn.system, &c, key)
+            };
+            if found {
                 hit = Some(c);
                 ControlFlow::Break(())
             } else {
@@ -804,7 +834,7 @@ impl ErpConnector {
         match actor.actor_type.as_str() {
             CUSTOMER => {
                 if let Some(number) = actor.value("number").filter(|n| !n.is_empty()) {
-                    match self.find_customer(conn, number).await {
+                    match self.find_customer(conn, number, true).await {
                         Ok(Some(existing)) => {
                             let mut r = PluginResponse::ok();
                             r.state = ResponseState::OkWithInfo;
@@ -844,7 +874,7 @@ impl ErpConnector {
                         "ParentErpKey is missing",
                     );
                 };
-                let mut c = match self.find_customer(conn, &parent).await {
+                let mut c = match self.find_customer(conn, &parent, false).await {
                     Ok(Some(c)) => c,
                     Ok(None) => {
                         return failed(
@@ -888,7 +918,7 @@ impl ErpConnector {
                     continue;
                 }
             };
-            let mut c = match self.find_customer(conn, &customer_key).await {
+            let mut c = match self.find_customer(conn, &customer_key, false).await {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     problems.push(format!(

@@ -35,7 +35,7 @@ pub fn read_request(text: &str) -> Result<SoapRequest, String> {
     let op = body.children.first().ok_or("the Body is empty")?;
     Ok(SoapRequest {
         operation: op.name.clone(),
-        namespace: op.namespace.clone(),
+        namespace: op.namespace.as_deref().map(str::to_owned),
         body: op.clone(),
     })
 }

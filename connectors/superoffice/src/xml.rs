@@ -2,6 +2,7 @@
 //! depth, with no DTD (so no entity expansion), and an escaping writer.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use quick_xml::NsReader;
 use quick_xml::events::Event;
@@ -9,14 +10,20 @@ use quick_xml::name::ResolveResult;
 
 /// How deep elements may nest before a document is refused.
 pub const MAX_DEPTH: usize = 32;
+/// How many elements a document may have.
+pub const MAX_ELEMENTS: usize = 100_000;
+/// How many attributes an element may have.
+pub const MAX_ATTRIBUTES: usize = 32;
+/// How long a namespace URI may be.
+pub const MAX_NAMESPACE: usize = 1024;
 
 /// One element: its local name, its namespace, its text and its children.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     /// The local name (`WSGetActors`), without prefix.
     pub name: String,
-    /// The namespace URI the name is bound to, if any.
-    pub namespace: Option<String>,
+    /// The namespace URI the name is bound to, if any (shared between elements).
+    pub namespace: Option<Arc<str>>,
     /// Whether `xsi:nil="true"` was set.
     pub nil: bool,
     /// The text directly inside, unescaped (whitespace between children dropped).
@@ -73,19 +80,46 @@ impl std::fmt::Display for XmlError {
     }
 }
 
-/// Parses a whole document into its root element.
+/// Parses a whole document into its root element, refusing one of more than
+/// [`MAX_ELEMENTS`] elements (what a request may hold).
 pub fn parse(text: &str) -> Result<Element, XmlError> {
+    parse_bounded(text, MAX_ELEMENTS)
+}
+
+/// Parses a whole document of at most `max_elements` elements (an answer to a client may be
+/// a large poll).
+pub fn parse_bounded(text: &str, max_elements: usize) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_str(text);
     reader.config_mut().trim_text(false);
     let mut stack: Vec<Element> = Vec::new();
     let mut root = None;
+    // Namespaces are few and long-lived: each is kept once and shared.
+    let mut namespaces: Vec<Arc<str>> = Vec::new();
+    let mut elements = 0usize;
     loop {
         let position = reader.buffer_position();
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| XmlError(format!("not well-formed XML after byte {position}: {e}")))?;
+        let is_start = matches!(event, Event::Start(_) | Event::Empty(_));
         let namespace = match ns {
-            ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.as_ref()).into_owned()),
+            ResolveResult::Bound(_) if !is_start => None,
+            ResolveResult::Bound(n) => {
+                let uri = n.as_ref();
+                if uri.len() > MAX_NAMESPACE {
+                    return Err(XmlError(format!(
+                        "a namespace URI is longer than {MAX_NAMESPACE} bytes"
+                    )));
+                }
+                match namespaces.iter().find(|known| known.as_bytes() == uri) {
+                    Some(known) => Some(known.clone()),
+                    None => {
+                        let new: Arc<str> = String::from_utf8_lossy(uri).into();
+                        namespaces.push(new.clone());
+                        Some(new)
+                    }
+                }
+            }
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(p) => {
                 return Err(XmlError(format!(
@@ -103,12 +137,23 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError(format!("elements nest deeper than {MAX_DEPTH}")));
                 }
+                elements += 1;
+                if elements > max_elements {
+                    return Err(XmlError(format!(
+                        "the document has more than {max_elements} elements"
+                    )));
+                }
                 let mut element = Element {
                     name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
                     namespace,
                     ..Element::default()
                 };
-                for attr in start.attributes() {
+                for (i, attr) in start.attributes().with_checks(false).enumerate() {
+                    if i >= MAX_ATTRIBUTES {
+                        return Err(XmlError(format!(
+                            "an element has more than {MAX_ATTRIBUTES} attributes"
+                        )));
+                    }
                     let attr = attr.map_err(|e| XmlError(format!("bad attribute: {e}")))?;
                     if attr.key.local_name().as_ref() == b"nil" {
                         let value = attr.unescape_value().map_err(|e| XmlError(e.to_string()))?;
@@ -191,8 +236,10 @@ pub fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            '\u{FFFE}' | '\u{FFFF}' => {}
             // Characters XML 1.0 cannot carry are dropped rather than sent broken.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n') => {}
             c => out.push(c),
         }
     }

@@ -333,19 +333,29 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
     let refused = || {
         format!(
             "Filter `{text}` wordt niet gesimuleerd (alleen <veld> >= {{^jjjj-mm-dd uu:mm:ss}} \
-             of <veld> == 'tekst')"
+             of ALLTRIM(LOWER(<veld>)) == \"tekst\")"
         )
     };
     let column_of = |field: &str| {
         field.trim().split_once('.').map(|(_, c)| c).unwrap_or(field.trim()).to_ascii_uppercase()
     };
     if let Some((field, value)) = text.split_once("==") {
-        let v = value
+        // `ALLTRIM(LOWER(<table>.<column>)) == "…"` (or '…' or […]): VFP has no escapes.
+        let inner = field
             .trim()
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
+            .strip_prefix("ALLTRIM(LOWER(")
+            .and_then(|f| f.strip_suffix("))"))
             .ok_or_else(refused)?;
-        return Ok(Filter::Equals(column_of(field), v.replace("''", "'")));
+        let v = value.trim();
+        let unquoted = [('"', '"'), ('\'', '\''), ('[', ']')]
+            .into_iter()
+            .find_map(|(o, c)| {
+                v.strip_prefix(o)
+                    .and_then(|v| v.strip_suffix(c))
+                    .filter(|v| !v.contains(o) && !v.contains(c))
+            })
+            .ok_or_else(refused)?;
+        return Ok(Filter::Equals(column_of(inner), unquoted.to_owned()));
     }
     let (field, value) = text.split_once(">=").ok_or_else(refused)?;
     let v =
@@ -359,7 +369,7 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
 enum Filter {
     /// `<column> >= {^…}`: the column's text (an AccountView date) is at least this.
     AtLeast(String, String),
-    /// `<column> == '…'`: the column's text (trimmed) is exactly this.
+    /// `ALLTRIM(LOWER(<column>)) == "…"`: the column's text, trimmed and in lower case, is this.
     Equals(String, String),
 }
 
@@ -367,7 +377,9 @@ impl Filter {
     fn keeps(&self, row: &Value) -> bool {
         match self {
             Filter::AtLeast(col, at) => row[col].as_str().is_some_and(|v| v >= at.as_str()),
-            Filter::Equals(col, want) => row[col].as_str().is_some_and(|v| v.trim() == want),
+            Filter::Equals(col, want) => {
+                row[col].as_str().is_some_and(|v| v.trim().to_lowercase() == *want)
+            }
         }
     }
 }
@@ -411,6 +423,11 @@ impl AccountViewSimulator {
     pub fn put_contact(&self, row: Value) {
         let key = row["SUB_NR"].as_str().unwrap_or_default().to_owned();
         lock(&self.sim.tables).contacts.insert(key, row);
+    }
+
+    /// The debtor row `sub_nr` as the company holds it.
+    pub fn contact(&self, sub_nr: &str) -> Option<Value> {
+        lock(&self.sim.tables).contacts.get(sub_nr).cloned()
     }
 
     /// Adds (or replaces) an article row (its `REC_ID` is the key).

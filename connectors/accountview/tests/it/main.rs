@@ -54,7 +54,7 @@ async fn a_changes_read_asks_for_newer_change_dates_only() {
     let (sim, source) = demo(200).await;
     let full = read_all::<Customer>(&source, ReadMode::Full).await;
     let cursor = full.last_cursor.clone().unwrap();
-    assert_eq!(cursor.as_str(), "2024-04-02T08:15:00+00:00");
+    assert_eq!(cursor.as_str(), "2024-04-02T06:15:00+00:00", "the newest change less the overlap");
     sim.put_contact(json!({"SUB_NR": "1004", "SRC_CODE": "NIEUW", "ACCT_NAME": "Nieuwe Klant", "CUR_CODE": "EUR",
                            "CRED_LIM": 0, "BLK_SP": false, "INP_DATE": "", "CNG_DATE": "2024-05-01T09:00:00"}));
     let changes = read_all::<Customer>(&source, ReadMode::Changes { since: Some(cursor) }).await;
@@ -62,7 +62,7 @@ async fn a_changes_read_asks_for_newer_change_dates_only() {
     assert_eq!(numbers, ["1002", "1004"], "the boundary row again, and the new one");
     let last = sim.journal().entries().last().unwrap().query.clone();
     let filter = last.iter().find(|(k, _)| k == "Filter").map(|(_, v)| v.as_str());
-    assert_eq!(filter, Some("contact.cng_date >= {^2024-04-02 08:15:00}"));
+    assert_eq!(filter, Some("contact.cng_date >= {^2024-04-02 06:15:00}"));
     assert!(api_spec().check_journal(sim.journal()).is_empty());
 }
 
@@ -197,5 +197,45 @@ mod debtors {
             .count();
         assert_eq!(posted, 2, "the too-long name was refused before sending");
         assert!(api_spec().check_journal(sim.journal()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_update_leaves_other_columns_alone_and_a_create_never_takes_anothers_number() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let sink = AccountViewSink::new(AccountViewClient::new(sim.config(), None).unwrap());
+        // Debtor 1001 changes its e-mail only: its phone, VAT number and search code stay.
+        let mut jansen = customer("1001", "Fietsen Jansen B.V.");
+        jansen.emails = email("nieuw@jansen.example");
+        let update = WriteRequest {
+            key: "1001".into(),
+            target_id: Some("1001".into()),
+            is_create: false,
+            idempotency_key: String::new(),
+            action: WriteAction::Upsert(jansen),
+        };
+        let out = Sink::<Customer>::write(&sink, vec![update]).await.unwrap();
+        assert!(matches!(out[0].outcome, Outcome::Updated { .. }), "{out:?}");
+        let row = sim.contact("1001").unwrap();
+        assert_eq!(row["MAIL_BUS"], "nieuw@jansen.example");
+        assert_eq!(
+            (row["TEL_BUS"].as_str(), row["VAT_NR"].as_str()),
+            (Some("+31 20 555 0101"), Some("NL001234567B01"))
+        );
+        assert_eq!(row["SRC_CODE"], "JANSEN", "the search code is set on create only");
+        // A new customer numbered 1002 is not Anna de Vries: refused, naming the number.
+        let create = WriteRequest {
+            key: "web-7".into(),
+            target_id: None,
+            is_create: true,
+            idempotency_key: String::new(),
+            action: WriteAction::Upsert(customer("1002", "Heel Andere Klant")),
+        };
+        let out = Sink::<Customer>::write(&sink, vec![create]).await.unwrap();
+        let Outcome::Failed { error } = &out[0].outcome else { panic!("{out:?}") };
+        assert_eq!(error.kind(), ErrorKind::Conflict);
+        assert!(
+            error.to_string().contains("1002 belongs to another debtor (Anna de Vries)"),
+            "{error}"
+        );
     }
 }

@@ -35,6 +35,8 @@ async fn superoffice_links_imports_and_polls_a_xero_organisation() {
     assert_eq!(kind_of("client_secret").as_deref(), Some("Password"));
     assert_eq!(kind_of("refresh_token").as_deref(), Some("Password"));
     assert_eq!(kind_of("tenant_id").as_deref(), Some("Text"));
+    // A setting naming a file on this server is never offered to (or taken from) SuperOffice.
+    assert_eq!(kind_of("token_file"), None);
 
     // "Test ERP link", save, and the test SuperOffice runs after saving.
     let info: Vec<(&str, &str)> = options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
