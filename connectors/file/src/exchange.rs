@@ -11,10 +11,12 @@
 //!   settle time. Dot files and `*.part`/`*.tmp` files are never read. Each file handed out
 //!   ends in `processed/` or, with its reason beside it, in `failed/`.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Where leftovers of interrupted deliveries are kept.
 const PART_DIR: &str = ".part";
@@ -45,18 +47,27 @@ impl Outbox {
                 format!("`{name}` is not a plain file name"),
             ));
         }
+        let target = self.dir.join(name);
+        // A file of that name not yet taken by the reader is never replaced.
+        if target.exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{name} is still waiting to be read"),
+            ));
+        }
         let part = self.dir.join(PART_DIR).join(name);
         {
             let mut f = File::create(&part)?;
             f.write_all(bytes)?;
             f.sync_all()?;
         }
-        let target = self.dir.join(name);
         fs::rename(&part, &target)?;
+        // The rename is on disk before the marker says the file is there.
+        sync_dir(&self.dir)?;
         if marker {
             File::create(self.dir.join(format!("{name}{DONE}")))?.sync_all()?;
+            sync_dir(&self.dir)?;
         }
-        sync_dir(&self.dir)?;
         Ok(target)
     }
 
@@ -93,11 +104,17 @@ pub enum Completion {
     Settled(Duration),
 }
 
+/// A file's size and change time, and when they were first seen so.
+type Look = (u64, SystemTime, Instant);
+
 /// A folder complete files are taken from, each moved on to `processed/` or `failed/`.
 #[derive(Debug, Clone)]
 pub struct Inbox {
     dir: PathBuf,
     completion: Completion,
+    /// For [`Completion::Settled`]: each file's size and change time when first seen so, and
+    /// when that was.
+    seen: Arc<Mutex<HashMap<String, Look>>>,
 }
 
 /// A complete file of an [`Inbox`], to be marked processed or failed.
@@ -117,7 +134,7 @@ impl Inbox {
         for sub in ["processed", "failed"] {
             fs::create_dir_all(dir.join(sub))?;
         }
-        Ok(Self { dir, completion })
+        Ok(Self { dir, completion, seen: Default::default() })
     }
 
     /// The complete files waiting, oldest name first (names sort as writers number them).
@@ -137,9 +154,21 @@ impl Inbox {
             }
             let complete = match self.completion {
                 Completion::Marker => self.dir.join(format!("{name}{DONE}")).exists(),
+                Completion::Settled(settle) if settle.is_zero() => true,
+                // Complete when size and change time have not moved between two looks at
+                // least `settle` apart (this machine's clock, whatever the file server's says).
                 Completion::Settled(settle) => {
-                    let changed = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                    SystemTime::now().duration_since(changed).unwrap_or_default() >= settle
+                    let now = (meta.len(), meta.modified().unwrap_or(SystemTime::UNIX_EPOCH));
+                    let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+                    match seen.get(&name) {
+                        Some((len, changed, since)) if (*len, *changed) == now => {
+                            since.elapsed() >= settle
+                        }
+                        _ => {
+                            seen.insert(name.clone(), (now.0, now.1, Instant::now()));
+                            false
+                        }
+                    }
                 }
             };
             if complete {
@@ -192,6 +221,8 @@ mod tests {
         assert_eq!(outbox.recover().unwrap(), 1);
         // The retried delivery lands whole.
         outbox.deliver("orders-0001.csv", b"number,sku\nSO-1,1001\n", false).unwrap();
+        let again = outbox.deliver("orders-0001.csv", b"other", false).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists, "an unread file is never replaced");
         let ready = inbox.ready().unwrap();
         assert_eq!(ready.len(), 1);
         assert_eq!(fs::read_to_string(&ready[0].path).unwrap(), "number,sku\nSO-1,1001\n");
@@ -213,11 +244,16 @@ mod tests {
         assert!(done.ends_with("processed/products-1.xml"));
         assert!(!dir.path().join("products-1.xml.done").exists());
 
-        // Settle mode: a file still being written (just changed) waits.
+        // Settle mode: a file is taken only when it stood still between two looks.
         let settling =
-            Inbox::new(dir.path(), Completion::Settled(Duration::from_secs(3600))).unwrap();
+            Inbox::new(dir.path(), Completion::Settled(Duration::from_millis(50))).unwrap();
         fs::write(dir.path().join("stock-1.csv"), "sku,qty\n100").unwrap();
-        assert!(settling.ready().unwrap().is_empty());
+        assert!(settling.ready().unwrap().is_empty(), "first seen");
+        std::thread::sleep(Duration::from_millis(60));
+        fs::write(dir.path().join("stock-1.csv"), "sku,qty\n100,4\n").unwrap();
+        assert!(settling.ready().unwrap().is_empty(), "it grew: seen anew");
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(settling.ready().unwrap().len(), 1, "it stood still");
         let settled = Inbox::new(dir.path(), Completion::Settled(Duration::ZERO)).unwrap();
         let file = settled.ready().unwrap().into_iter().next().unwrap();
         file.failed("row 2: qty is missing").unwrap();

@@ -47,6 +47,22 @@ const PRODUCT_COLUMNS: &[&str] = &[
     "employee_number",
 ];
 
+/// The columns of a products update file: those of a create but the long description, which
+/// is written on create only.
+const UPDATE_COLUMNS: &[&str] = &[
+    "sku",
+    "name",
+    "description",
+    "unit",
+    "price",
+    "gtin",
+    "categories",
+    "variant_of",
+    "attributes",
+    "features",
+    "employee_number",
+];
+
 /// One CSV field, quoted when it has to be.
 fn csv_field(v: &str) -> String {
     if v.contains([',', '"', '\n', '\r']) {
@@ -67,19 +83,24 @@ fn file_name(kind: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    format!("{kind}-{}-{n:06}.csv", chrono::Utc::now().format("%Y%m%dT%H%M%S%9f"))
+    let at = chrono::Utc::now().format("%Y%m%dT%H%M%S%9f");
+    format!("{kind}-{at}-{}-{n:06}.csv", std::process::id())
 }
 
 impl PartsPimSink {
     /// A sink for the configuration (no I/O). Stock sent is available less reserved.
     pub fn new(config: PartsPimConfig) -> Result<Self> {
         let outbox = match &config.folder {
-            Some(folder) => Some(Outbox::new(folder).map_err(|e| {
-                Error::config(format!(
-                    "parts-pim: the drop folder {} cannot be used: {e}",
-                    folder.display()
-                ))
-            })?),
+            // Leftovers of deliveries a crash interrupted are cleared: their records were never
+            // acknowledged, so the flow sends them again.
+            Some(folder) => {
+                Some(Outbox::new(folder).and_then(|o| o.recover().map(|_| o)).map_err(|e| {
+                    Error::config(format!(
+                        "parts-pim: the drop folder {} cannot be used: {e}",
+                        folder.display()
+                    ))
+                })?)
+            }
             None => None,
         };
         let http = if outbox.is_some() { None } else { Some(client::http(&config)?) };
@@ -151,6 +172,35 @@ impl PartsPimSink {
     }
 }
 
+/// What Parts PIM refuses, found before anything is sent: the field and why.
+fn refusal(p: &Product, employee: &str) -> Option<(&'static str, String)> {
+    let sku = p.sku.trim();
+    if sku.chars().count() > 20 {
+        return Some(("sku", format!("SKU `{sku}` is longer than 20 digits")));
+    }
+    if !is_digits(employee) {
+        return Some(("employee_number", format!("employee number `{employee}` must be digits")));
+    }
+    if let Some(parent) = p.variant_of.as_deref().map(str::trim).filter(|v| !is_digits(v)) {
+        return Some((
+            "variant_of",
+            format!("SKU `{parent}` of the parent product must be digits only"),
+        ));
+    }
+    let bad = |t: &str| t.contains(['|', '=']);
+    if let Some(a) = p.attributes.iter().chain(&p.features).find(|a| bad(&a.name) || bad(&a.value))
+    {
+        return Some((
+            "attributes",
+            format!("`{}={}` has a `|` or `=`, which separate values in files", a.name, a.value),
+        ));
+    }
+    if let Some(c) = p.categories.iter().find(|c| c.contains('|')) {
+        return Some(("categories", format!("category `{c}` has a `|`")));
+    }
+    None
+}
+
 /// A refusal before sending: the SKU is not digits only.
 fn sku_error(key: &str, sku: &str) -> Outcome {
     Outcome::Failed {
@@ -194,7 +244,7 @@ impl Sink<Product> for PartsPimSink {
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities::new(EntityKind::Product)
             .max_batch(MAX_BATCH)
-            .can_find(true)
+            .can_find(self.outbox.is_none())
             .natural_key("sku")
     }
     async fn check(&self) -> Result<()> {
@@ -245,8 +295,17 @@ impl Sink<Product> for PartsPimSink {
                     out.push(WriteOutcome::new(r.key.clone(), sku_error(&r.key, &sku)));
                     continue;
                 }
-                let body = product_body(p, self.employee(p));
-                let values = PRODUCT_COLUMNS.iter().map(|c| cell(&body[*c])).collect();
+                let employee = self.employee(p);
+                if let Some((field, why)) = refusal(p, &employee) {
+                    let error = Error::invalid_field(field, why)
+                        .with_connector(NAME)
+                        .with_record(r.key.clone());
+                    out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
+                    continue;
+                }
+                let body = product_body(p, employee);
+                let columns = if r.is_create { PRODUCT_COLUMNS } else { UPDATE_COLUMNS };
+                let values = columns.iter().map(|c| cell(&body[*c])).collect();
                 rows.push((
                     WriteRequest {
                         key: r.key,
@@ -258,7 +317,12 @@ impl Sink<Product> for PartsPimSink {
                     values,
                 ));
             }
-            out.extend(self.drop_file(outbox, "products", PRODUCT_COLUMNS, rows));
+            // Creates and updates go in files of their own: an update file has no long
+            // description, so an import cannot blank the one written on create.
+            let (creates, updates): (Vec<_>, Vec<_>) =
+                rows.into_iter().partition(|(r, _)| r.is_create);
+            out.extend(self.drop_file(outbox, "products", PRODUCT_COLUMNS, creates));
+            out.extend(self.drop_file(outbox, "products-update", UPDATE_COLUMNS, updates));
             return Ok(out);
         }
         for r in batch {
@@ -277,7 +341,15 @@ impl Sink<Product> for PartsPimSink {
                 out.push(WriteOutcome::new(r.key.clone(), sku_error(&r.key, &sku)));
                 continue;
             }
-            let body = product_body(p, self.employee(p));
+            let employee = self.employee(p);
+            if let Some((field, why)) = refusal(p, &employee) {
+                let error = Error::invalid_field(field, why)
+                    .with_connector(NAME)
+                    .with_record(r.key.clone());
+                out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
+                continue;
+            }
+            let body = product_body(p, employee);
             let http = self.http()?;
             let put = |id: &str| {
                 http.put(&Self::path(&self.config.products_path, id))
@@ -360,6 +432,8 @@ impl Sink<StockLevel> for PartsPimSink {
                 out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
                 continue;
             };
+            // Parts PIM takes what can be sold: more reserved than held is none, not a debt.
+            let available = available.max(rust_decimal::Decimal::ZERO);
             let body = json!({"sku": sku, "available": available.to_string(), "employee_number": self.employee(s)});
             if self.outbox.is_some() {
                 let values = ["sku", "available", "employee_number"]

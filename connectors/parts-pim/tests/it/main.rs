@@ -120,3 +120,36 @@ async fn the_file_transport_drops_whole_csv_files_with_markers_and_refuses_lette
         "{files:?}"
     );
 }
+
+#[tokio::test]
+async fn updates_go_without_the_long_description_and_bad_numbers_are_refused_first() {
+    use connector_core::model::{CustomField, CustomValue};
+    use connector_file::exchange::{Completion, Inbox};
+    use connector_parts_pim::PartsPimConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = PartsPimSink::new(PartsPimConfig::file_drop(dir.path())).unwrap();
+    let mut bell = product("6001");
+    bell.long_description = Some("Lange tekst".into());
+    let mut odd = product("6002");
+    odd.meta.custom.insert(
+        "employee_number".into(),
+        CustomField { value: CustomValue::Text("E12".into()), source: None },
+    );
+    let update = |p: Product| WriteRequest {
+        key: p.sku.clone(),
+        target_id: Some(p.sku.clone()),
+        idempotency_key: String::new(),
+        is_create: false,
+        action: WriteAction::Upsert(p),
+    };
+    let out = Sink::<Product>::write(&sink, vec![update(bell), update(odd)]).await.unwrap();
+    let failed = out.iter().find(|o| o.key == "6002").unwrap();
+    let Outcome::Failed { error } = &failed.outcome else { panic!("{failed:?}") };
+    assert!(error.to_string().contains("employee number `E12` must be digits"), "{error}");
+    let files = Inbox::new(dir.path(), Completion::Marker).unwrap().ready().unwrap();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].name.starts_with("products-update-"), "{}", files[0].name);
+    let text = std::fs::read_to_string(&files[0].path).unwrap();
+    assert!(text.starts_with("sku,name,description,unit,price,"), "{text}");
+    assert!(!text.contains("Lange tekst"));
+}
