@@ -22,6 +22,9 @@ pub struct Context {
 struct TokenHome {
     state: Arc<dyn StateStore>,
     sealer: Option<Arc<Sealer>>,
+    /// Keeps the tokens of one tenant apart from another's with the same app
+    /// (`tokens/<scope>/<system>/<account>`).
+    scope: Option<String>,
 }
 
 impl Context {
@@ -36,7 +39,17 @@ impl Context {
         state: Arc<dyn StateStore>,
         sealer: Option<Arc<Sealer>>,
     ) -> Self {
-        self.tokens = Some(TokenHome { state, sealer });
+        self.tokens = Some(TokenHome { state, sealer, scope: None });
+        self
+    }
+
+    /// The same context, keeping tokens under `scope`: for a host serving several tenants with
+    /// one app (two organisations, one client id), each tenant's rotating refresh token in a
+    /// place of its own.
+    pub fn scoped(mut self, scope: impl Into<String>) -> Self {
+        if let Some(home) = &mut self.tokens {
+            home.scope = Some(scope.into());
+        }
         self
     }
 
@@ -54,7 +67,10 @@ impl Context {
             return Some(Arc::new(FileTokenStore::new(path)));
         }
         let home = self.tokens.as_ref()?;
-        let key = format!("tokens/{system}/{account}");
+        let key = match &home.scope {
+            Some(scope) => format!("tokens/{scope}/{system}/{account}"),
+            None => format!("tokens/{system}/{account}"),
+        };
         Some(Arc::new(StateTokenStore::new(
             home.state.clone(),
             key,

@@ -44,6 +44,12 @@ impl Registry {
         Self { systems: self.systems.clone(), ctx: self.ctx.clone().keep_tokens_in(state, sealer) }
     }
 
+    /// The same systems, keeping rotated tokens under `scope` (one tenant's apart from
+    /// another's with the same app); see [`Context::scoped`].
+    pub fn scoped(&self, scope: impl Into<String>) -> Self {
+        Self { systems: self.systems.clone(), ctx: self.ctx.clone().scoped(scope) }
+    }
+
     /// The names of the registered systems, in order.
     pub fn names(&self) -> Vec<&'static str> {
         self.systems.keys().copied().collect()

@@ -282,7 +282,7 @@ impl ErpConnector {
         let fields = req.strings("FieldKeys");
         match operation {
             "WSTestConnection" => {
-                match self.inner.registry.check(&conn.system, &conn.options).await {
+                match self.registry_for(&conn).check(&conn.system, &conn.options).await {
                     Ok(()) => status(PluginResponse::ok()),
                     Err(e) => system_failed(&conn.system, "connection test", &e),
                 }
@@ -489,7 +489,7 @@ impl ErpConnector {
             Ok(c) => c,
             Err(r) => return status(r),
         };
-        match self.inner.registry.check(&conn.system, &conn.options).await {
+        match self.registry_for(&conn).check(&conn.system, &conn.options).await {
             Ok(()) => status(PluginResponse::ok()),
             Err(e) => system_failed(&conn.system, "connection test", &e),
         }
@@ -502,7 +502,7 @@ impl ErpConnector {
         };
         // Opening a source reads and checks the settings without calling the system.
         if let Err(e) =
-            self.inner.registry.any_source(&conn.system, EntityKind::Customer, &conn.options)
+            self.registry_for(&conn).any_source(&conn.system, EntityKind::Customer, &conn.options)
         {
             return failed(&format!("the connection's settings are not right: {}", e.message()), e);
         }
@@ -523,7 +523,7 @@ impl ErpConnector {
         mode: ReadMode,
         mut f: impl FnMut(Customer) -> ControlFlow<()>,
     ) -> connector_core::Result<Option<Cursor>> {
-        let source = self.inner.registry.source::<Customer>(&conn.system, &conn.options)?;
+        let source = self.registry_for(conn).source::<Customer>(&conn.system, &conn.options)?;
         let mut stream = source.read(mode);
         let mut last = None;
         while let Some(item) = stream.next().await {
@@ -668,8 +668,7 @@ impl ErpConnector {
             _ => Marks::default(),
         };
         let source = self
-            .inner
-            .registry
+            .registry_for(&conn)
             .source::<Customer>(&conn.system, &conn.options)
             .map_err(|e| system_failed(&conn.system, "read of changes", &e).0)?;
         let reads_changes = source.capabilities().changes != ChangeDetection::None;
@@ -724,6 +723,24 @@ impl ErpConnector {
         match tokio::join!(self.run_poll(poll, tx), collect) {
             (Ok(()), found) => (PluginResponse::ok(), Payload::Actors(found)),
             (Err(status), _) => (status, Payload::None),
+        }
+    }
+
+    /// The registry for `conn`: its rotated refresh token kept apart from other connections'
+    /// (two organisations served with one app have one client id), keyed by the refresh
+    /// token SuperOffice saved, so the dialog's test and the saved connection share it.
+    fn registry_for(&self, conn: &Connection) -> Registry {
+        match conn.options.get("refresh_token") {
+            Some(rt) => {
+                let digest = ring::digest::digest(
+                    &ring::digest::SHA256,
+                    format!("{}\n{rt}", conn.system).as_bytes(),
+                );
+                let scope: String =
+                    digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
+                self.inner.registry.scoped(format!("superoffice-{scope}"))
+            }
+            None => self.inner.registry.clone(),
         }
     }
 
@@ -792,7 +809,7 @@ impl ErpConnector {
         target_id: Option<String>,
     ) -> Result<String, PluginResponse> {
         let sink =
-            self.inner.registry.sink::<Customer>(&conn.system, &conn.options).map_err(|e| {
+            self.registry_for(conn).sink::<Customer>(&conn.system, &conn.options).map_err(|e| {
                 failed_status(
                     &format!("{} does not take customers from SuperOffice", conn.system),
                     e,

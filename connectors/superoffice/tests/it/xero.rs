@@ -65,8 +65,9 @@ async fn superoffice_links_imports_and_polls_a_xero_organisation() {
         .actors_by_timestamp(GUID, "Customer", "[DT:01/01/2000 00:00:00.0000000]", &[])
         .await
         .unwrap();
+    let status = all.status.clone();
     let all = all.actors();
-    assert!(all.len() >= 3, "{all:?}");
+    assert!(all.len() >= 3, "{all:?} {status:?}");
     let newest = all
         .iter()
         .map(|a| connector_superoffice::values::parse_datetime(&a.last_modified).unwrap())
@@ -105,4 +106,22 @@ async fn test_erp_link_with_a_wrong_secret_says_what_to_fix_without_quoting_it()
     );
     let all = format!("{:?}", tested.status);
     assert!(!all.contains("not-the-secret-42"), "{all}");
+}
+
+#[tokio::test]
+async fn two_organisations_served_with_one_app_keep_their_own_rotating_tokens() {
+    let (_one, first) = xero().await;
+    let (_two, second) = xero().await;
+    assert_eq!(first["client_id"], second["client_id"], "one app");
+    let (_server, eis, _) = serve(registry(), &["xero"]).await;
+    let a = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert!(eis.save_connection(GUID, &first).await.unwrap().status.is_ok());
+    assert!(eis.save_connection(a, &second).await.unwrap().status.is_ok());
+    // Each test rotates its organisation's refresh token; neither spends the other's.
+    for guid in [GUID, a, GUID, a] {
+        let tested = eis.test_connection(guid).await.unwrap();
+        assert!(tested.status.is_ok(), "{guid}: {:?}", tested.status);
+    }
 }
