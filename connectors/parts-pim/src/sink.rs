@@ -167,6 +167,32 @@ impl PartsPimSink {
         given.filter(|n| !n.is_empty()).unwrap_or_else(|| self.config.employee_number.clone())
     }
 
+    /// The body of one product request, or the outcome that refuses it before anything is
+    /// sent (a deactivation, a SKU that is not digits, a number or value Parts PIM refuses).
+    fn product_body_of(
+        &self,
+        r: &WriteRequest<Product>,
+    ) -> std::result::Result<Value, WriteOutcome> {
+        let WriteAction::Upsert(p) = &r.action else {
+            let reason = "Parts PIM products are not deactivated".into();
+            return Err(WriteOutcome::new(
+                r.key.clone(),
+                Outcome::Skipped { reason, target_id: r.target_id.clone() },
+            ));
+        };
+        let sku = p.sku.trim();
+        if !is_digits(sku) {
+            return Err(WriteOutcome::new(r.key.clone(), sku_error(&r.key, sku)));
+        }
+        let employee = self.employee(p);
+        if let Some((field, why)) = refusal(p, &employee) {
+            let error =
+                Error::invalid_field(field, why).with_connector(NAME).with_record(r.key.clone());
+            return Err(WriteOutcome::new(r.key.clone(), Outcome::Failed { error }));
+        }
+        Ok(product_body(p, employee))
+    }
+
     fn path(base: &str, sku: &str) -> String {
         format!("{}/{sku}", base.trim_start_matches('/'))
     }
@@ -282,28 +308,13 @@ impl Sink<Product> for PartsPimSink {
         if let Some(outbox) = &self.outbox {
             let mut rows = Vec::new();
             for r in batch {
-                let WriteAction::Upsert(p) = &r.action else {
-                    let skipped = Outcome::Skipped {
-                        reason: "Parts PIM products are not deactivated".into(),
-                        target_id: r.target_id,
-                    };
-                    out.push(WriteOutcome::new(r.key, skipped));
-                    continue;
+                let body = match self.product_body_of(&r) {
+                    Ok(body) => body,
+                    Err(refused) => {
+                        out.push(refused);
+                        continue;
+                    }
                 };
-                let sku = p.sku.trim().to_owned();
-                if !is_digits(&sku) {
-                    out.push(WriteOutcome::new(r.key.clone(), sku_error(&r.key, &sku)));
-                    continue;
-                }
-                let employee = self.employee(p);
-                if let Some((field, why)) = refusal(p, &employee) {
-                    let error = Error::invalid_field(field, why)
-                        .with_connector(NAME)
-                        .with_record(r.key.clone());
-                    out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
-                    continue;
-                }
-                let body = product_body(p, employee);
                 let columns = if r.is_create { PRODUCT_COLUMNS } else { UPDATE_COLUMNS };
                 let values = columns.iter().map(|c| cell(&body[*c])).collect();
                 rows.push((
@@ -326,30 +337,14 @@ impl Sink<Product> for PartsPimSink {
             return Ok(out);
         }
         for r in batch {
-            let WriteAction::Upsert(p) = &r.action else {
-                out.push(WriteOutcome::new(
-                    r.key,
-                    Outcome::Skipped {
-                        reason: "Parts PIM products are not deactivated".into(),
-                        target_id: r.target_id,
-                    },
-                ));
-                continue;
+            let body = match self.product_body_of(&r) {
+                Ok(body) => body,
+                Err(refused) => {
+                    out.push(refused);
+                    continue;
+                }
             };
-            let sku = p.sku.trim().to_owned();
-            if !is_digits(&sku) {
-                out.push(WriteOutcome::new(r.key.clone(), sku_error(&r.key, &sku)));
-                continue;
-            }
-            let employee = self.employee(p);
-            if let Some((field, why)) = refusal(p, &employee) {
-                let error = Error::invalid_field(field, why)
-                    .with_connector(NAME)
-                    .with_record(r.key.clone());
-                out.push(WriteOutcome::new(r.key, Outcome::Failed { error }));
-                continue;
-            }
-            let body = product_body(p, employee);
+            let sku = body["sku"].as_str().unwrap_or_default().to_owned();
             let http = self.http()?;
             let put = |id: &str| {
                 http.put(&Self::path(&self.config.products_path, id))
