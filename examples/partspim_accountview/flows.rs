@@ -35,7 +35,7 @@ pub fn products_flow(
     let plan = mapping("products");
     let sink = Arc::new(PartsPimSink::new(pim)?) as Arc<dyn Sink<Product>>;
     Ok(Flow::builder("partspim-products", Arc::new(AccountViewSource::new(av)), sink, state)
-        .step(plan.step::<Product>().expect("the products mapping fits products"))
+        .step(plan.step::<Product>()?)
         .configure(|o| o.prepare_update = plan.prepare_update::<Product>())
         .build())
 }
