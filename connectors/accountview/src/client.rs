@@ -179,20 +179,63 @@ impl AccountViewClient {
         Ok(())
     }
 
+    /// The code of the order business object (the setting `order_business_object`), or an
+    /// error saying how to find it.
+    pub fn order_business_object(&self) -> Result<&str> {
+        self.inner.config.order_business_object.as_deref().ok_or_else(|| {
+            Error::config(
+                "AccountView orders need the setting order_business_object: the code of the \
+                 company's order business object (tables ART_HDR and ART_LINE), one of those \
+                 GET /accountviewsystembusinessobjects lists",
+            )
+            .with_connector(NAME)
+        })
+    }
+
+    /// The business objects of the company (`GET accountviewsystembusinessobjects`): code,
+    /// description and whether inserts are allowed.
+    pub async fn business_objects(&self) -> Result<Vec<BusinessObjectInfo>> {
+        self.session()
+            .await?
+            .http
+            .get("accountviewsystembusinessobjects")
+            .operation("GET accountviewsystembusinessobjects")
+            .send_json()
+            .await
+    }
+
     /// Streams the rows of `business_object` (table `table`, keyed by `key` for paging) with
     /// `fields` (`contact.sub_nr,…`) and an optional VFP `filter`, page by page: a full page
     /// means there may be more, and the next starts after the last row's key (`lastKey`).
     pub fn pages<'a>(
         &'a self,
-        business_object: &'static str,
+        business_object: impl Into<String>,
         table: &'static str,
         key: &'static str,
         fields: String,
         filter: Option<String>,
     ) -> BoxStream<'a, Result<Rows>> {
+        self.answers(business_object, table, key, fields, filter)
+            .map(move |answer| answer.and_then(|a| rows_of(Value::Object(a), table)))
+            .boxed()
+    }
+
+    /// As [`pages`](Self::pages), each page the whole answer: a header/detail business
+    /// object answers with both tables (`{"ART_HDR":[…],"ART_LINE":[…]}`); paging follows
+    /// `table`'s rows.
+    pub fn answers<'a>(
+        &'a self,
+        business_object: impl Into<String>,
+        table: &'static str,
+        key: &'static str,
+        fields: String,
+        filter: Option<String>,
+    ) -> BoxStream<'a, Result<Map<String, Value>>> {
         let size = self.inner.config.page_size;
+        let business_object = business_object.into();
         stream::unfold(Some(None::<String>), move |state| {
-            let (fields, filter) = (fields.clone(), filter.clone());
+            let (fields, filter, object) =
+                (fields.clone(), filter.clone(), business_object.clone());
             async move {
                 let last_key = state?;
                 let http = match self.session().await {
@@ -201,20 +244,31 @@ impl AccountViewClient {
                 };
                 let mut req = http
                     .get("accountviewdata")
-                    .query("BusinessObject", business_object)
+                    .query("BusinessObject", &object)
                     .query("PageSize", size)
                     .query("Fields", &fields)
-                    .operation(format!("GET accountviewdata {business_object}"));
+                    .operation(format!("GET accountviewdata {object}"));
                 if let Some(f) = &filter {
                     req = req.query("Filter", f);
                 }
                 if let Some(k) = &last_key {
                     req = req.query("lastKey", k);
                 }
-                let body: Result<Value> = req.send_json().await;
-                let rows = match body.and_then(|b| rows_of(b, table)) {
-                    Ok(rows) => rows,
+                let answer = match req.send_json::<Value>().await {
+                    Ok(Value::Object(map)) => map,
+                    Ok(_) => {
+                        let e = Error::decode("an accountviewdata answer is not an object");
+                        return Some((Err(e.with_connector(NAME)), None));
+                    }
                     Err(e) => return Some((Err(e), None)),
+                };
+                let rows = match answer.get(table) {
+                    None | Some(Value::Null) => &[][..],
+                    Some(Value::Array(rows)) => rows.as_slice(),
+                    Some(_) => {
+                        let e = Error::decode(format!("{table} is not a list of rows"));
+                        return Some((Err(e.with_connector(NAME)), None));
+                    }
                 };
                 let next = if !rows.is_empty() && rows.len() % size as usize == 0 {
                     match rows.last().and_then(|r| r.get(key)).and_then(Value::as_str) {
@@ -229,11 +283,26 @@ impl AccountViewClient {
                 } else {
                     None
                 };
-                Some((Ok(rows), next))
+                Some((Ok(answer), next))
             }
         })
         .boxed()
     }
+}
+
+/// One business object of a company, as `GET accountviewsystembusinessobjects` lists it.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct BusinessObjectInfo {
+    /// The code (`AR1`).
+    #[serde(rename = "Code")]
+    pub code: String,
+    /// What it is, in the company's language.
+    #[serde(rename = "Description", default)]
+    pub description: String,
+    /// Whether rows may be inserted through it.
+    #[serde(rename = "InsertAllowed", default)]
+    pub insert_allowed: bool,
 }
 
 /// The rows of `table` in an `accountviewdata` answer (`{"CONTACT":[…]}`); an answer without

@@ -40,6 +40,10 @@ pub struct AccountViewSettings {
     /// The company's currency, of article prices (default EUR).
     #[serde(default)]
     pub currency: Option<String>,
+    /// The code of the company's order business object (tables ART_HDR and ART_LINE), for
+    /// reading and writing orders; `GET /accountviewsystembusinessobjects` lists the codes.
+    #[serde(default)]
+    pub order_business_object: Option<String>,
 }
 
 /// A connection's configuration.
@@ -62,6 +66,8 @@ pub struct AccountViewConfig {
     pub page_size: u32,
     /// The company's currency.
     pub currency: connector_core::model::Currency,
+    /// The code of the order business object (ART_HDR/ART_LINE), when orders are used.
+    pub order_business_object: Option<String>,
 }
 
 impl AccountViewConfig {
@@ -76,6 +82,7 @@ impl AccountViewConfig {
             token_url: format!("{DEFAULT_API_URL}/token"),
             page_size: DEFAULT_PAGE_SIZE,
             currency: connector_core::model::Currency::new("EUR").expect("EUR is a currency"),
+            order_business_object: None,
         }
     }
 
@@ -115,6 +122,8 @@ impl AccountViewSettings {
         if let Some(code) = self.currency.filter(|c| !c.trim().is_empty()) {
             c.currency = connector_core::model::Currency::new(code.trim())?;
         }
+        c.order_business_object =
+            self.order_business_object.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
         Ok(c)
     }
 }

@@ -4,6 +4,8 @@
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod order;
+mod order_sink;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;

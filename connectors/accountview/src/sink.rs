@@ -32,21 +32,23 @@ const COLUMNS: &[(&str, usize)] = &[
     ("MC_MAILB", 50),
 ];
 
-/// Writes debtors.
+/// Writes debtors, and orders (article pages, through the order business object).
 #[derive(Debug, Clone)]
 pub struct AccountViewSink {
-    client: AccountViewClient,
+    pub(crate) client: AccountViewClient,
+    /// Article codes found to exist, so an order's lines are looked up once per run.
+    pub(crate) known_articles: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl AccountViewSink {
     /// A sink over `client`.
     pub fn new(client: AccountViewClient) -> Self {
-        Self { client }
+        Self { client, known_articles: Default::default() }
     }
 
     /// The debtor `number` if AccountView has it: its e-mail and name.
     async fn existing(&self, number: &str) -> Result<Option<(String, String)>> {
-        let Some(filter) = equals_filter("sub_nr", number) else { return Ok(None) };
+        let Some(filter) = equals_filter("contact.sub_nr", number) else { return Ok(None) };
         let fields = "contact.sub_nr,contact.mail_bus,contact.acct_name".to_owned();
         let mut pages = self.client.pages("AR1", "CONTACT", "SUB_NR", fields, Some(filter));
         let first =
@@ -122,7 +124,7 @@ pub fn debtor_row(
         .collect()
 }
 
-/// A filter on `column` equal to `value` (trimmed, without case), in a VFP string literal
+/// A filter on `column` (`contact.sub_nr`) equal to `value` (trimmed, without case), in a VFP string literal
 /// whose delimiter the value does not contain (VFP has no escapes); `None` when it holds
 /// every delimiter.
 pub fn equals_filter(column: &str, value: &str) -> Option<String> {
@@ -130,7 +132,7 @@ pub fn equals_filter(column: &str, value: &str) -> Option<String> {
     let (open, close) = [('"', '"'), ('\'', '\''), ('[', ']')]
         .into_iter()
         .find(|(o, c)| !v.contains(*o) && !v.contains(*c))?;
-    Some(format!("ALLTRIM(LOWER(contact.{column})) == {open}{v}{close}"))
+    Some(format!("ALLTRIM(LOWER({column})) == {open}{v}{close}"))
 }
 
 #[async_trait]
@@ -153,7 +155,9 @@ impl Sink<Customer> for AccountViewSink {
             "number" | "key" => "sub_nr",
             _ => return Ok(None),
         };
-        let Some(filter) = equals_filter(column, &key.value) else { return Ok(None) };
+        let Some(filter) = equals_filter(&format!("contact.{column}"), &key.value) else {
+            return Ok(None);
+        };
         let mut pages = self.client.pages(
             "AR1",
             "CONTACT",

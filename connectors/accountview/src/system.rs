@@ -14,7 +14,7 @@ use crate::source::AccountViewSource;
 
 connector_core::entity_lists! {
     reads: [Customer, Product, StockLevel],
-    writes: [Customer],
+    writes: [Customer, Order],
 }
 
 /// The keys of [`AccountViewSettings`](crate::config::AccountViewSettings), in its order.
@@ -28,11 +28,15 @@ const SETTINGS: &[Setting] = &[
     Setting::new("token_url", "the token endpoint (default <api_url>/token)"),
     Setting::new("page_size", "rows per page, 1 to 1,000 (default 200)"),
     Setting::new("currency", "the company's currency, of article prices (default EUR)"),
+    Setting::new(
+        "order_business_object",
+        "the code of the order business object (ART_HDR/ART_LINE; GET /accountviewsystembusinessobjects lists them)",
+    ),
 ];
 
 const DESCRIPTION: Description = Description::new(
     NAME,
-    "Visma AccountView (AccountView.Net): debtors, articles and their stock; debtors to write",
+    "Visma AccountView (AccountView.Net): debtors, articles and their stock; debtors and orders to write",
     READS,
     WRITES,
     SETTINGS,
@@ -100,6 +104,7 @@ impl connector_core::system::RunningSimulator for crate::simulator::AccountViewS
             ("client_id", crate::simulator::CLIENT_ID.to_owned()),
             ("client_secret", crate::simulator::CLIENT_SECRET.to_owned()),
             ("refresh_token", self.refresh_token().to_owned()),
+            ("order_business_object", crate::simulator::ORDER_BUSINESS_OBJECT.to_owned()),
         ])
     }
     fn notes(&self) -> Vec<String> {

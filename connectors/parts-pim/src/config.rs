@@ -36,6 +36,9 @@ pub struct PartsPimSettings {
     /// Where stock is, under the base URL (default `/stock`).
     #[serde(default)]
     pub stock_path: Option<String>,
+    /// Where orders are, under the base URL (default `/orders`).
+    #[serde(default)]
+    pub orders_path: Option<String>,
 }
 
 /// A connection's configuration.
@@ -52,6 +55,8 @@ pub struct PartsPimConfig {
     pub products_path: String,
     /// The stock path.
     pub stock_path: String,
+    /// The orders path.
+    pub orders_path: String,
     /// With the file transport: the folder CSV files are dropped in (no HTTP then).
     pub folder: Option<std::path::PathBuf>,
 }
@@ -65,6 +70,7 @@ impl PartsPimConfig {
             employee_number: DEFAULT_EMPLOYEE_NUMBER.to_owned(),
             products_path: "/products".to_owned(),
             stock_path: "/stock".to_owned(),
+            orders_path: "/orders".to_owned(),
             folder: None,
         }
     }
@@ -133,6 +139,9 @@ impl PartsPimSettings {
         }
         if let Some(p) = self.stock_path {
             c.stock_path = path(p);
+        }
+        if let Some(p) = self.orders_path {
+            c.orders_path = path(p);
         }
         Ok(c)
     }

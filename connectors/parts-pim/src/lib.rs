@@ -3,12 +3,16 @@
 
 pub mod client;
 pub mod config;
+pub mod order;
+mod order_sink;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod sink;
+pub mod source;
 pub mod system;
 
 pub use client::NAME;
 pub use config::{PartsPimConfig, PartsPimSettings};
 pub use sink::PartsPimSink;
+pub use source::PartsPimSource;
 pub use system::PartsPimSystem;

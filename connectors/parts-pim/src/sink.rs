@@ -25,7 +25,7 @@ pub const MAX_BATCH: usize = 50;
 /// each with its `.done` marker).
 #[derive(Debug, Clone)]
 pub struct PartsPimSink {
-    config: PartsPimConfig,
+    pub(crate) config: PartsPimConfig,
     http: Option<HttpClient>,
     outbox: Option<Outbox>,
     policy: SellablePolicy,
@@ -108,7 +108,7 @@ impl PartsPimSink {
     }
 
     /// The HTTP client (the http transport).
-    fn http(&self) -> Result<&HttpClient> {
+    pub(crate) fn http(&self) -> Result<&HttpClient> {
         self.http
             .as_ref()
             .ok_or_else(|| Error::config("parts-pim: the file transport has no HTTP interface"))
@@ -157,7 +157,7 @@ impl PartsPimSink {
         self
     }
 
-    fn employee<E: Entity>(&self, record: &E) -> String {
+    pub(crate) fn employee<E: Entity>(&self, record: &E) -> String {
         use connector_core::model::CustomValue;
         let given = record.meta().custom.get("employee_number").and_then(|f| match &f.value {
             CustomValue::Text(t) | CustomValue::Choice(t) => Some(t.trim().to_owned()),
@@ -193,7 +193,7 @@ impl PartsPimSink {
         Ok(product_body(p, employee))
     }
 
-    fn path(base: &str, sku: &str) -> String {
+    pub(crate) fn path(base: &str, sku: &str) -> String {
         format!("{}/{sku}", base.trim_start_matches('/'))
     }
 }

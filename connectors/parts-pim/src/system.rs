@@ -10,10 +10,11 @@ use connector_core::{EntityKind, Result};
 use crate::client::NAME;
 use crate::config::PartsPimConfig;
 use crate::sink::PartsPimSink;
+use crate::source::PartsPimSource;
 
 connector_core::entity_lists! {
-    reads: [],
-    writes: [Product, StockLevel],
+    reads: [Order],
+    writes: [Product, StockLevel, Order],
 }
 
 /// The keys of [`PartsPimSettings`](crate::config::PartsPimSettings), in its order.
@@ -25,18 +26,19 @@ const SETTINGS: &[Setting] = &[
     Setting::new("employee_number", "the employee number of every write (digits; default 999999)"),
     Setting::new("products_path", "where products are under the base URL (default /products)"),
     Setting::new("stock_path", "where stock is under the base URL (default /stock)"),
+    Setting::new("orders_path", "where orders are under the base URL (default /orders)"),
 ];
 
 const DESCRIPTION: Description = Description::new(
     NAME,
-    "Parts PIM: products (digits-only SKUs) and stock",
+    "Parts PIM: orders to read and place; products (digits-only SKUs) and stock to write",
     READS,
     WRITES,
     SETTINGS,
 )
 .typed::<crate::config::PartsPimSettings>();
 
-/// Parts PIM: products and stock to write.
+/// Parts PIM: orders to read and place, products and stock to write.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PartsPimSystem;
 
@@ -45,8 +47,8 @@ impl System for PartsPimSystem {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
-    fn source(&self, kind: EntityKind, _options: &Options, _ctx: &Context) -> Result<AnySource> {
-        Err(connector_core::Error::unsupported(format!("{NAME} does not read {kind} yet")))
+    fn source(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySource> {
+        erase_source(kind, Arc::new(PartsPimSource::new(PartsPimConfig::from_options(options)?)?))
     }
     fn sink(&self, kind: EntityKind, options: &Options, _ctx: &Context) -> Result<AnySink> {
         erase_sink(kind, Arc::new(PartsPimSink::new(PartsPimConfig::from_options(options)?)?))

@@ -45,10 +45,17 @@ fn error(status: u16, message: &str) -> SimResponse {
     )
 }
 
+mod orders;
+pub use orders::ORDER_BUSINESS_OBJECT;
+
 #[derive(Default)]
 struct Tables {
     contacts: BTreeMap<String, Value>,
     articles: BTreeMap<String, Value>,
+    /// Order headers (ART_HDR) by REC_ID.
+    orders: BTreeMap<String, Value>,
+    /// Order lines (ART_LINE), each naming its header in HDR_ID.
+    order_lines: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -123,8 +130,12 @@ fn refuse(req: &SimRequest, violations: &[Violation]) -> SimResponse {
 }
 
 fn router(sim: &Sim) -> Router {
-    let (a, b, c, d) = (sim.clone(), sim.clone(), sim.clone(), sim.clone());
+    let (a, b, c, d, e) = (sim.clone(), sim.clone(), sim.clone(), sim.clone(), sim.clone());
     Router::new()
+        .get("/api/v3/accountviewsystembusinessobjects", move |req, _| {
+            let sim = e.clone();
+            async move { orders::business_objects(&sim, &req) }
+        })
         .post("/api/v3/token", move |req, _| {
             let sim = a.clone();
             async move { token(&sim, &req) }
@@ -181,6 +192,9 @@ fn data(sim: &Sim, req: &SimRequest, _: &Params) -> SimResponse {
         return error(400, "Onbekende administratie (X-Company)");
     }
     let object = req.query("BusinessObject").unwrap_or_default().to_ascii_uppercase();
+    if object == ORDER_BUSINESS_OBJECT {
+        return orders::get(sim, req);
+    }
     // Rows are kept by their paging key (SUB_NR, REC_ID), so `lastKey` is a range.
     let (table, schema) = match object.as_str() {
         "AR1" => ("CONTACT", "ContactRow"),
@@ -257,8 +271,17 @@ fn post_data(sim: &Sim, req: &SimRequest) -> SimResponse {
     let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
         return error(400, "Ongeldige JSON");
     };
-    if !body["BusinessObject"].as_str().is_some_and(|b| b.eq_ignore_ascii_case("AR1")) {
-        return error(400, "Alleen AR1 (debiteuren) wordt gesimuleerd");
+    match body["BusinessObject"].as_str().map(str::to_ascii_uppercase).as_deref() {
+        Some("AR1") => {}
+        Some(ORDER_BUSINESS_OBJECT) => return orders::post(sim, &body),
+        _ => {
+            return error(
+                400,
+                &format!(
+                    "Alleen AR1 (debiteuren) en {ORDER_BUSINESS_OBJECT} (orders) worden gesimuleerd"
+                ),
+            );
+        }
     }
     let definition = &body["Table"]["Definition"];
     if definition["Name"].as_str() != Some("CONTACT") {
@@ -411,6 +434,7 @@ impl AccountViewSimulator {
         c.api_url = self.api_url();
         c.token_url = format!("{}/token", self.api_url());
         c.refresh_token = Some(SecretString::from(self.refresh_token.clone()));
+        c.order_business_object = Some(ORDER_BUSINESS_OBJECT.to_owned());
         c
     }
 

@@ -239,3 +239,132 @@ mod debtors {
         );
     }
 }
+
+mod orders {
+    use connector_accountview::AccountViewSink;
+    use connector_accountview::simulator::ORDER_BUSINESS_OBJECT;
+    use connector_core::Sink;
+    use connector_core::model::{Currency, DocumentLine, EntityRef, Money, Order};
+    use connector_core::sink::{LookupKey, Outcome, WriteAction, WriteRequest};
+
+    use super::*;
+
+    fn order(number: &str, debtor: &str, skus: &[&str]) -> Order {
+        let mut o = Order {
+            number: Some(number.into()),
+            order_date: chrono::NaiveDate::from_ymd_opt(2024, 5, 1),
+            currency: Currency::EUR,
+            payment_term: Some(EntityRef::by_key("30")),
+            lines: skus
+                .iter()
+                .map(|sku| DocumentLine {
+                    sku: Some((*sku).into()),
+                    quantity: Decimal::new(25, 1),
+                    unit_price: Some(Money::new(Decimal::new(495, 2), Currency::EUR)),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        o.party.customer.id = Some(debtor.into());
+        o
+    }
+
+    fn create(o: Order) -> WriteRequest<Order> {
+        let key = o.number.clone().unwrap_or_default();
+        WriteRequest {
+            idempotency_key: format!("k-{key}"),
+            key,
+            target_id: None,
+            action: WriteAction::Upsert(o),
+            is_create: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_order_is_an_article_page_placed_once_and_found_by_its_number() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let sink = AccountViewSink::new(AccountViewClient::new(sim.config(), None).unwrap());
+        Sink::<Order>::check(&sink).await.unwrap();
+        let out = sink.write(vec![create(order("500123", "1001", &["100200", "100300"]))]).await;
+        let out = out.unwrap();
+        assert!(matches!(&out[0].outcome, Outcome::Created { target_id } if target_id == "240001"));
+        let headers = sim.orders();
+        assert_eq!(headers.len(), 1);
+        assert_eq!(headers[0]["EXT_ID"], "500123");
+        assert_eq!(headers[0]["SUB_NR"], "1001");
+        assert_eq!(headers[0]["DISC_CODE"], "30");
+        let lines = sim.order_lines(headers[0]["REC_ID"].as_str().unwrap());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["ART_QTY"].to_string(), "2.5", "an exact decimal");
+        assert_eq!(lines[0]["ART_PX"].to_string(), "4.95");
+        // Found by the source's number; a retried create finds it instead of placing it again.
+        let found = Sink::<Order>::find(&sink, &LookupKey::new("number", "500123")).await.unwrap();
+        assert_eq!(found.map(|f| f.target_id).as_deref(), Some("240001"));
+        let again = sink.write(vec![create(order("500123", "1001", &["100200"]))]).await.unwrap();
+        assert!(
+            matches!(&again[0].outcome, Outcome::Created { target_id } if target_id == "240001")
+        );
+        assert_eq!(sim.orders().len(), 1);
+        let breaches = api_spec().check_journal(sim.journal());
+        assert!(breaches.is_empty(), "{breaches:#?}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_article_fails_the_order_naming_the_sku_before_anything_is_sent() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let sink = AccountViewSink::new(AccountViewClient::new(sim.config(), None).unwrap());
+        let out = sink
+            .write(vec![
+                create(order("1", "1001", &["100200", "999999"])),
+                create(order("2", "1002", &["100400"])),
+            ])
+            .await
+            .unwrap();
+        let Outcome::Failed { error } = &out[0].outcome else { panic!("{:?}", out[0]) };
+        assert_eq!(error.field_errors()[0].field, "lines[1].sku");
+        assert!(error.to_string().contains("\"999999\" does not exist"), "{error}");
+        assert!(matches!(out[1].outcome, Outcome::Created { .. }), "the rest goes on");
+        assert_eq!(sim.orders().len(), 1);
+        let posts = sim
+            .journal()
+            .entries()
+            .iter()
+            .filter(|e| e.method == "POST" && e.path.ends_with("/accountviewdata"))
+            .count();
+        assert_eq!(posts, 1, "the failed order was never sent");
+        // Without a debtor an order is refused naming the field.
+        let mut o = order("3", "", &["100200"]);
+        o.party.customer.id = None;
+        let out = sink.write(vec![create(o)]).await.unwrap();
+        let Outcome::Failed { error } = &out[0].outcome else { panic!("{:?}", out[0]) };
+        assert_eq!(error.field_errors()[0].field, "party.customer.id");
+    }
+
+    #[tokio::test]
+    async fn the_simulator_refuses_an_order_for_an_unknown_debtor_or_article() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let client = AccountViewClient::new(sim.config(), None).unwrap();
+        let post = |debtor: &str, sku: &str| {
+            let o = order("9", debtor, &[sku]);
+            connector_accountview::order::payload(&o, debtor, ORDER_BUSINESS_OBJECT).unwrap()
+        };
+        let http = client.http().await.unwrap();
+        for (body, says) in [
+            (post("7777", "100200"), "Debiteur 7777 bestaat niet"),
+            (post("1001", "424242"), "Artikel 424242 bestaat niet"),
+        ] {
+            let e = http.post("accountviewdata").json(&body).send_json::<serde_json::Value>().await;
+            let e = e.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
+        // Without the setting, orders say how to find the business object's code.
+        let mut config = sim.config();
+        config.order_business_object = None;
+        let sink = AccountViewSink::new(AccountViewClient::new(config, None).unwrap());
+        let e = Sink::<Order>::check(&sink).await.unwrap_err();
+        assert!(e.to_string().contains("order_business_object"), "{e}");
+        assert!(sim.orders().is_empty());
+    }
+}

@@ -34,10 +34,14 @@ fn error(status: u16, message: &str) -> SimResponse {
     SimResponse::json(status, json!({ "error": message }))
 }
 
+mod orders;
+
 #[derive(Default)]
 struct State {
     products: BTreeMap<String, Map<String, Value>>,
     stock: BTreeMap<String, Value>,
+    /// Orders by number (digits, compared as numbers: zero-padded keys).
+    orders: BTreeMap<String, Value>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -106,7 +110,7 @@ fn checked(req: &SimRequest) -> Result<Map<String, Value>, String> {
 
 fn router(state: &Shared) -> Router {
     let (a, b, c, d) = (state.clone(), state.clone(), state.clone(), state.clone());
-    Router::new()
+    let router = Router::new()
         .get("/api/products/{sku}", move |req, p| {
             let state = a.clone();
             async move { get_product(&state, &req, &p) }
@@ -122,7 +126,8 @@ fn router(state: &Shared) -> Router {
         .put("/api/stock/{sku}", move |req, p| {
             let state = d.clone();
             async move { put_stock(&state, &req, &p) }
-        })
+        });
+    orders::routes(router, state)
 }
 
 fn get_product(state: &Shared, req: &SimRequest, p: &Params) -> SimResponse {

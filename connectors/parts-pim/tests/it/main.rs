@@ -153,3 +153,116 @@ async fn updates_go_without_the_long_description_and_bad_numbers_are_refused_fir
     assert!(text.starts_with("sku,name,description,unit,price,"), "{text}");
     assert!(!text.contains("Lange tekst"));
 }
+
+mod orders {
+    use connector_core::model::{DocumentLine, Order};
+    use connector_core::source::ReadMode;
+    use connector_parts_pim::PartsPimSource;
+    use connector_testkit::{assert_source_contract, read_all};
+    use serde_json::json;
+
+    use super::*;
+
+    fn pim_order(number: u32, updated: &str) -> serde_json::Value {
+        json!({"number": number.to_string(), "employee_number": "999999", "currency": "EUR",
+               "order_date": "2024-05-01", "updated_at": updated, "payment_term": "30 dagen",
+               "customer": {"number": "20001", "email": "piet@noord.example", "company_name": "Rijwielhandel Noord"},
+               "lines": [{"sku": "100200", "quantity": "2", "unit_price": "4.95"}]})
+    }
+
+    #[tokio::test]
+    async fn orders_are_read_page_by_page_and_by_change() {
+        let pim = PartsPimSimulator::start().await.unwrap();
+        for n in 1..=250 {
+            let at = format!("2024-05-01T10:{:02}:{:02}Z", n / 60, n % 60);
+            pim.put_order(pim_order(n, &at));
+        }
+        let source = PartsPimSource::new(pim.config()).unwrap();
+        let read = read_all::<Order>(&source, ReadMode::Full).await;
+        assert!(read.error.is_none(), "{:?}", read.error);
+        assert_eq!(read.upserts.len(), 250);
+        assert_eq!(read.upserts[9].number.as_deref(), Some("10"), "by number, not by text");
+        assert_eq!(read.upserts[0].lines[0].unit_price.unwrap().amount.to_string(), "4.95");
+        let cursor = read.last_cursor.clone().unwrap();
+        assert_eq!(cursor.as_str(), "2024-05-01T10:04:10+00:00");
+        let afters: Vec<_> = pim
+            .journal()
+            .entries()
+            .iter()
+            .map(|e| e.query.iter().find(|(k, _)| k == "after").map(|(_, v)| v.clone()))
+            .collect();
+        assert_eq!(afters, [None, Some("100".to_owned()), Some("200".to_owned())]);
+        pim.put_order(pim_order(251, "2024-05-02T08:00:00Z"));
+        let changes = read_all::<Order>(&source, ReadMode::Changes { since: Some(cursor) }).await;
+        let numbers: Vec<_> = changes.upserts.iter().filter_map(|o| o.number.as_deref()).collect();
+        assert_eq!(numbers, ["250", "251"], "the boundary order again, and the new one");
+        assert_source_contract::<Order>(&source).await;
+        assert!(api_spec().check_journal(pim.journal()).is_empty());
+    }
+
+    fn order(number: &str, sku: &str) -> Order {
+        Order {
+            number: Some(number.into()),
+            currency: Currency::EUR,
+            lines: vec![DocumentLine {
+                sku: Some(sku.into()),
+                quantity: Decimal::new(3, 0),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn create(o: Order) -> WriteRequest<Order> {
+        let key = o.number.clone().unwrap_or_default();
+        WriteRequest {
+            idempotency_key: key.clone(),
+            key,
+            target_id: None,
+            action: WriteAction::Upsert(o),
+            is_create: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_order_is_placed_with_the_employee_number_once_and_only_for_known_products() {
+        let pim = PartsPimSimulator::start().await.unwrap();
+        pim.put_product("100200", "Fietsbel");
+        let sink = PartsPimSink::new(pim.config()).unwrap();
+        let out = sink
+            .write(vec![
+                create(order("240001", "100200")),
+                create(order("240002", "10A200")),
+                create(order("240003", "555555")),
+            ])
+            .await
+            .unwrap();
+        assert!(matches!(out[0].outcome, Outcome::Created { .. }), "{:?}", out[0]);
+        let Outcome::Failed { error } = &out[1].outcome else { panic!("{:?}", out[1]) };
+        assert_eq!(error.field_errors()[0].field, "lines[0].sku");
+        assert!(error.to_string().contains("10A200"), "{error}");
+        let Outcome::Failed { error } = &out[2].outcome else { panic!("{:?}", out[2]) };
+        assert!(error.to_string().contains("product 555555 does not exist"), "{error}");
+        let placed = pim.orders();
+        assert_eq!(placed.len(), 1);
+        assert_eq!(placed[0]["employee_number"], "999999");
+        assert_eq!(placed[0]["lines"][0]["quantity"], "3");
+        let posts: Vec<_> = pim
+            .journal()
+            .entries()
+            .iter()
+            .filter(|e| e.method == "POST")
+            .map(|e| e.path.clone())
+            .collect();
+        assert_eq!(posts.len(), 2, "the SKU with a letter was never sent: {posts:?}");
+        // A retry finds it placed; lookups find it by number.
+        let again = sink.write(vec![create(order("240001", "100200"))]).await.unwrap();
+        assert!(
+            matches!(&again[0].outcome, Outcome::Created { target_id } if target_id == "240001")
+        );
+        let key = connector_core::sink::LookupKey::new("number", "240001");
+        assert!(Sink::<Order>::find(&sink, &key).await.unwrap().is_some());
+        assert_eq!(pim.orders().len(), 1);
+        assert!(api_spec().check_journal(pim.journal()).is_empty());
+    }
+}
