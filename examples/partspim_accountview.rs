@@ -4,6 +4,10 @@
 //!    quarantined naming it, never sent), the long description written on create and left
 //!    alone on update, the employee number 999999 unless the record carries one.
 //! 2. Stock AccountView → Parts PIM: available less sales reservations.
+//! 3. Orders Parts PIM → AccountView: skipped when AccountView has them; the customer found
+//!    by e-mail or created (a company debtor with its contact person, else a person debtor),
+//!    or the debtor in `CONNECTOR_DEFAULT_DEBTOR`; payment terms and methods mapped; an order
+//!    naming an unknown article quarantined naming the SKU.
 //!
 //! Each runs its section of `examples/mappings/parts-pim-accountview.toml`.
 //!
@@ -12,7 +16,8 @@
 //! ```
 //!
 //! With no `CONNECTOR_ACCOUNTVIEW_*` / `CONNECTOR_PARTS_PIM_*` settings it starts both
-//! simulators (AccountView with a demo company and one article whose code has a letter).
+//! simulators (AccountView with a demo company and one article whose code has a letter,
+//! Parts PIM with three orders).
 
 #[path = "partspim_accountview/flows.rs"]
 mod flows;
@@ -66,12 +71,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             report.counts.quarantined
         );
     }
-    let stock = flows::stock_flow(av, pim_config, state.clone())?.run(RunMode::Full).await;
+    let stock =
+        flows::stock_flow(av.clone(), pim_config.clone(), state.clone())?.run(RunMode::Full).await;
     println!(
         "{:<20} {:?}: sent {}",
         stock.flow,
         stock.status,
         stock.counts.created + stock.counts.updated
+    );
+    if let Some(sim) = &_pim_sim {
+        for order in flows::sample_orders() {
+            sim.put_order(order);
+        }
+    }
+    let default_debtor = std::env::var("CONNECTOR_DEFAULT_DEBTOR").ok();
+    let orders =
+        flows::orders_flow(pim_config, av, default_debtor, state.clone())?.run(RunMode::Full).await;
+    println!(
+        "{:<20} {:?}: placed {} skipped {} quarantined {}",
+        orders.flow,
+        orders.status,
+        orders.counts.created,
+        orders.counts.skipped,
+        orders.counts.quarantined
     );
     for q in state.quarantine_list(&Default::default()).await? {
         println!("quarantined {}: {}", q.key, q.error);

@@ -105,3 +105,119 @@ async fn stock_is_available_less_reservations_with_the_employee_number() {
     assert_eq!(sent, [json!("105"), json!("0"), json!("40.5")], "8 held, 9 reserved: none to sell");
     assert_eq!(pim.stock("100200").unwrap()["employee_number"], "999999");
 }
+
+// The orders flow of the example, with its section of the mapping file.
+#[allow(dead_code)]
+#[path = "../examples/partspim_accountview/flows.rs"]
+mod flows;
+
+mod orders {
+    use connector_sdk::flow::RunMode;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn pim_order(number: &str, customer: Value, sku: &str, term: &str, method: &str) -> Value {
+        json!({"number": number, "employee_number": "999999", "currency": "EUR", "order_date": "2024-05-01",
+               "updated_at": "2024-05-01T10:00:00Z", "payment_term": term, "payment_method": method,
+               "customer": customer, "note": "Graag achterom leveren",
+               "lines": [{"sku": sku, "quantity": "2", "unit_price": "4.95", "description": "Fietsbel"}]})
+    }
+
+    fn debtor_of(av: &AccountViewSimulator, ext_id: &str) -> Option<String> {
+        av.orders()
+            .into_iter()
+            .find(|o| o["EXT_ID"] == ext_id)
+            .and_then(|o| o["SUB_NR"].as_str().map(str::to_owned))
+    }
+
+    #[tokio::test]
+    async fn orders_land_with_their_debtors_and_an_existing_order_is_skipped() {
+        let av = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let pim = PartsPimSimulator::start().await.unwrap();
+        let company = json!({"number": "20001", "company_name": "Rijwielhandel Noord", "first_name": "Piet",
+                             "last_name": "Bakker", "email": "piet@noord.example"});
+        let private = json!({"number": "20002", "first_name": "Sanne", "last_name": "Visser",
+                             "email": "sanne@visser.example"});
+        let known = json!({"number": "20003", "first_name": "Anna", "last_name": "de Vries",
+                           "email": "Anna@DeVries.example"});
+        let unknown_product =
+            json!({"number": "20004", "email": "kees@example.nl", "first_name": "Kees"});
+        pim.put_order(pim_order("700001", company, "100200", "30 dagen", "iDEAL"));
+        pim.put_order(pim_order("700002", private, "100300", "14 dagen", "Incasso"));
+        pim.put_order(pim_order("700003", known, "100400", "contant", "bank transfer"));
+        pim.put_order(pim_order("700004", unknown_product, "424242", "30 dagen", "iDEAL"));
+        let client = accountview(&av);
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+
+        let flow = flows::orders_flow(pim.config(), client.clone(), None, state.clone()).unwrap();
+        let r = flow.run(RunMode::Full).await;
+        assert_eq!((r.counts.created, r.counts.quarantined), (3, 1), "{r:?}");
+
+        // A company order makes a company debtor with its contact person; a private one a
+        // person debtor; a known e-mail address finds the debtor there is.
+        let noord = av.contact("20001").expect("a company debtor");
+        assert_eq!(noord["ACCT_NAME"], "Rijwielhandel Noord");
+        assert_eq!(noord["MAIN_CONT"], "Piet Bakker");
+        assert_eq!(noord["MC_MAILB"], "piet@noord.example");
+        let visser = av.contact("20002").expect("a person debtor");
+        assert_eq!(visser["ACCT_NAME"], "Sanne Visser");
+        assert!(visser.get("MAIN_CONT").is_none_or(Value::is_null), "no contact person");
+        assert!(av.contact("20003").is_none(), "found by e-mail, not created");
+        assert_eq!(debtor_of(&av, "700001").as_deref(), Some("20001"));
+        assert_eq!(debtor_of(&av, "700002").as_deref(), Some("20002"));
+        assert_eq!(debtor_of(&av, "700003").as_deref(), Some("1002"));
+
+        // Payment terms and methods through the mapping's value maps.
+        let header = |ext: &str| av.orders().into_iter().find(|o| o["EXT_ID"] == ext).unwrap();
+        assert_eq!(
+            (header("700001")["DISC_CODE"].clone(), header("700001")["DD_ACT"].clone()),
+            (json!("30"), json!(false))
+        );
+        assert_eq!(
+            (header("700002")["DISC_CODE"].clone(), header("700002")["DD_ACT"].clone()),
+            (json!("14"), json!(true))
+        );
+        assert_eq!(header("700003")["DISC_CODE"], "00");
+        let lines = av.order_lines(header("700001")["REC_ID"].as_str().unwrap());
+        assert_eq!(
+            (lines[0]["ART_QTY"].to_string(), lines[0]["ART_PX"].to_string()),
+            ("2".into(), "4.95".into())
+        );
+
+        // The order naming an unknown product is quarantined naming the SKU, never placed.
+        let q = state.quarantine_list(&Default::default()).await.unwrap();
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].key, "700004");
+        assert!(q[0].error.to_string().contains("\"424242\" does not exist"), "{}", q[0].error);
+        assert!(debtor_of(&av, "700004").is_none());
+
+        // With a state that does not know them (a new worker, a lost ledger), the orders
+        // AccountView has are skipped, not placed again.
+        let fresh: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let flow = flows::orders_flow(pim.config(), client, None, fresh).unwrap();
+        let r = flow.run(RunMode::Full).await;
+        assert_eq!((r.counts.created, r.counts.skipped), (0, 3), "{r:?}");
+        assert_eq!(av.orders().len(), 3);
+        let breaches =
+            connector_sdk::accountview::simulator::api_spec().check_journal(av.journal());
+        assert!(breaches.is_empty(), "{breaches:#?}");
+        let breaches = connector_sdk::parts_pim::simulator::api_spec().check_journal(pim.journal());
+        assert!(breaches.is_empty(), "{breaches:#?}");
+    }
+
+    #[tokio::test]
+    async fn a_default_debtor_takes_the_orders_of_customers_accountview_does_not_know() {
+        let av = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let pim = PartsPimSimulator::start().await.unwrap();
+        let walk_in = json!({"first_name": "Bram", "email": "bram@example.nl"});
+        pim.put_order(pim_order("700010", walk_in, "100200", "contant", "iDEAL"));
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let flow =
+            flows::orders_flow(pim.config(), accountview(&av), Some("1001".into()), state).unwrap();
+        let r = flow.run(RunMode::Full).await;
+        assert_eq!(r.counts.created, 1, "{r:?}");
+        assert_eq!(debtor_of(&av, "700010").as_deref(), Some("1001"));
+        assert!(av.orders().len() == 1 && av.contact("bram").is_none());
+    }
+}

@@ -303,7 +303,7 @@ async fn parts_pim() -> Result<()> {
     use connector_sdk::parts_pim::simulator::PartsPimSimulator;
     use connector_sdk::state::MemoryStore;
     say!(
-        "\n8. APIcenter's Parts PIM on the AccountView and Parts PIM simulators: articles as products\n   (an article code with a letter is quarantined, never sent; the long description on create\n   only) and stock as available less reservations."
+        "\n8. APIcenter's Parts PIM on the AccountView and Parts PIM simulators: articles as products\n   (an article code with a letter is quarantined, never sent; the long description on create\n   only), stock as available less reservations, and Parts PIM's orders into AccountView (a\n   company debtor with its contact, a person debtor; an unknown product quarantined)."
     );
     let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
     let av = AccountViewSimulator::builder().demo_data().start().await.map_err(sim)?;
@@ -319,11 +319,25 @@ async fn parts_pim() -> Result<()> {
         r.counts.created == 3 && r.counts.quarantined == 1,
         "3 products in Parts PIM, 1 quarantined",
     )?;
-    let r = crate::partspim::stock_flow(client, pim.config(), state)?.run(RunMode::Full).await;
+    let r = crate::partspim::stock_flow(client.clone(), pim.config(), state.clone())?
+        .run(RunMode::Full)
+        .await;
     output::summary(&r);
     expect(
         pim.stock("100200").is_some_and(|s| s["available"] == "105"),
         "stock 120 − 15 reserved",
+    )?;
+    for order in crate::partspim::sample_orders() {
+        pim.put_order(order);
+    }
+    let r =
+        crate::partspim::orders_flow(pim.config(), client, None, state)?.run(RunMode::Full).await;
+    output::summary(&r);
+    expect(
+        r.counts.created == 2
+            && r.counts.quarantined == 1
+            && av.contact("20001").is_some_and(|d| d["MAIN_CONT"] == "Piet Bakker"),
+        "2 orders in AccountView with their new debtors, 1 quarantined (unknown product)",
     )?;
     av.shutdown().await;
     pim.shutdown().await;

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use connector_sdk::Sink;
-use connector_sdk::accountview::{AccountViewClient, AccountViewSource};
+use connector_sdk::accountview::{AccountViewClient, AccountViewSink, AccountViewSource};
 use connector_sdk::flow::Flow;
+use connector_sdk::flow::steps::{FindOrCreateCustomer, NoMatch, SkipIfExists};
 use connector_sdk::mapping::{Format, Loader, MappingPlan};
-use connector_sdk::model::{Product, StockLevel};
-use connector_sdk::parts_pim::{PartsPimConfig, PartsPimSink};
+use connector_sdk::model::{Customer, Order, Product, StockLevel};
+use connector_sdk::parts_pim::{PartsPimConfig, PartsPimSink, PartsPimSource};
+use connector_sdk::sink::LookupKey;
 use connector_sdk::state::StateStore;
 
 /// The flows' mappings, built in.
@@ -48,4 +50,70 @@ pub fn stock_flow(
 ) -> connector_sdk::Result<Flow<StockLevel>> {
     let sink = Arc::new(PartsPimSink::new(pim)?) as Arc<dyn Sink<StockLevel>>;
     Ok(Flow::builder("partspim-stock", Arc::new(AccountViewSource::new(av)), sink, state).build())
+}
+
+/// Orders Parts PIM → AccountView: an order AccountView has (by its Parts PIM number) is
+/// skipped; the customer is found by e-mail among the debtors, or created (a company debtor
+/// with its contact person when the order names a company, else a person debtor), or, with
+/// `default_debtor`, the order goes on that debtor; the payment term and method go through
+/// the mapping's value maps; an order naming an article AccountView lacks is quarantined
+/// naming the SKU.
+pub fn orders_flow(
+    pim: PartsPimConfig,
+    av: AccountViewClient,
+    default_debtor: Option<String>,
+    state: Arc<dyn StateStore>,
+) -> connector_sdk::Result<Flow<Order>> {
+    let plan = mapping("orders");
+    let sink = Arc::new(AccountViewSink::new(av));
+    let skip = SkipIfExists::new(sink.clone() as Arc<dyn Sink<Order>>, |o: &Order| {
+        o.number.as_ref().map(|n| LookupKey::new("number", n.clone()))
+    });
+    let mut customers = FindOrCreateCustomer::new(sink.clone() as Arc<dyn Sink<Customer>>);
+    if let Some(debtor) = default_debtor {
+        customers = customers.on_no_match(NoMatch::UseDefault(debtor));
+    }
+    Ok(Flow::builder(
+        "partspim-orders",
+        Arc::new(PartsPimSource::new(pim)?),
+        sink as Arc<dyn Sink<Order>>,
+        state,
+    )
+    .step(plan.step::<Order>()?)
+    .step(skip)
+    .step(customers.into_step::<Order>())
+    .build())
+}
+
+/// Three orders as the Parts PIM simulator takes them (`put_order`), for the example and the
+/// demo: a company's, a private buyer's, and one naming a product AccountView lacks.
+pub fn sample_orders() -> Vec<serde_json::Value> {
+    let order = |number: &str, customer: serde_json::Value, sku: &str, method: &str| {
+        serde_json::json!({"number": number, "employee_number": "999999", "currency": "EUR",
+            "order_date": "2024-05-01", "updated_at": "2024-05-01T10:00:00Z",
+            "payment_term": "30 dagen", "payment_method": method, "customer": customer,
+            "lines": [{"sku": sku, "quantity": "2", "unit_price": "4.95"}]})
+    };
+    vec![
+        order(
+            "700001",
+            serde_json::json!({"number": "20001", "company_name": "Rijwielhandel Noord",
+                "first_name": "Piet", "last_name": "Bakker", "email": "piet@noord.example"}),
+            "100200",
+            "iDEAL",
+        ),
+        order(
+            "700002",
+            serde_json::json!({"number": "20002", "first_name": "Sanne", "last_name": "Visser",
+                "email": "sanne@visser.example"}),
+            "100300",
+            "Incasso",
+        ),
+        order(
+            "700003",
+            serde_json::json!({"number": "20003", "first_name": "Kees", "email": "kees@example.nl"}),
+            "424242",
+            "iDEAL",
+        ),
+    ]
 }
