@@ -8,6 +8,9 @@
 //!    by e-mail or created (a company debtor with its contact person, else a person debtor),
 //!    or the debtor in `CONNECTOR_DEFAULT_DEBTOR`; payment terms and methods mapped; an order
 //!    naming an unknown article quarantined naming the SKU.
+//! 4. Orders AccountView → Parts PIM: orders entered in AccountView (not those that came
+//!    from Parts PIM) placed once, each with the employee number (999999 unless set), an
+//!    order naming a product Parts PIM lacks quarantined naming the SKU.
 //!
 //! Each runs its section of `examples/mappings/parts-pim-accountview.toml`.
 //!
@@ -85,16 +88,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let default_debtor = std::env::var("CONNECTOR_DEFAULT_DEBTOR").ok();
-    let orders =
-        flows::orders_flow(pim_config, av, default_debtor, state.clone())?.run(RunMode::Full).await;
-    println!(
-        "{:<20} {:?}: placed {} skipped {} quarantined {}",
-        orders.flow,
-        orders.status,
-        orders.counts.created,
-        orders.counts.skipped,
-        orders.counts.quarantined
-    );
+    let orders = flows::orders_flow(pim_config.clone(), av.clone(), default_debtor, state.clone())?
+        .run(RunMode::Full)
+        .await;
+    if let Some(sim) = &_av_sim {
+        let (header, lines) = flows::sample_accountview_order();
+        sim.put_order(header, lines);
+    }
+    let back = flows::orders_to_pim_flow(av, pim_config, state.clone())?.run(RunMode::Full).await;
+    for report in [orders, back] {
+        println!(
+            "{:<20} {:?}: placed {} skipped {} quarantined {}",
+            report.flow,
+            report.status,
+            report.counts.created,
+            report.counts.skipped,
+            report.counts.quarantined
+        );
+    }
     for q in state.quarantine_list(&Default::default()).await? {
         println!("quarantined {}: {}", q.key, q.error);
     }

@@ -221,3 +221,112 @@ mod orders {
         assert!(av.orders().len() == 1 && av.contact("bram").is_none());
     }
 }
+
+mod orders_out {
+    use connector_sdk::flow::RunMode;
+    use connector_sdk::parts_pim::PartsPimConfig;
+    use serde_json::json;
+
+    use super::*;
+
+    fn av_order(
+        number: &str,
+        sku: &str,
+        ext_id: Option<&str>,
+    ) -> (serde_json::Value, Vec<serde_json::Value>) {
+        let mut h = json!({"ORD_NR": number, "SUB_NR": "1001", "ORD_DATE": "2024-05-02T00:00:00", "CUR_CODE": "EUR",
+                           "DISC_CODE": "30", "DD_ACT": false, "EMP_NR": "JDV"});
+        if let Some(e) = ext_id {
+            h["EXT_ID"] = json!(e);
+        }
+        (
+            h,
+            vec![
+                json!({"ART_CODE": sku, "ART_DESC1": "Fietsbel", "ART_QTY": 3, "ART_PX": 4.95, "DISC_PCT": 0}),
+            ],
+        )
+    }
+
+    #[tokio::test]
+    async fn accountview_orders_reach_parts_pim_with_the_employee_number_once() {
+        let av = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let pim = PartsPimSimulator::start().await.unwrap();
+        pim.put_product("100200", "Fietsbel chroom");
+        for (number, sku, ext) in [
+            ("240101", "100200", None),
+            ("240102", "100300", None),
+            ("240103", "100200", Some("700001")),
+        ] {
+            let (h, l) = av_order(number, sku, ext);
+            av.put_order(h, l);
+        }
+        let client = accountview(&av);
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let r = flows::orders_to_pim_flow(client.clone(), pim.config(), state.clone())
+            .unwrap()
+            .run(RunMode::Full)
+            .await;
+        assert_eq!((r.counts.created, r.counts.quarantined, r.counts.skipped), (1, 1, 1), "{r:?}");
+        let placed = pim.orders();
+        assert_eq!(placed.len(), 1);
+        assert_eq!(placed[0]["number"], "240101");
+        assert_eq!(
+            placed[0]["employee_number"], "999999",
+            "AccountView's employee code JDV is not a PIM number"
+        );
+        assert_eq!(placed[0]["customer"]["number"], "1001");
+        assert_eq!(
+            (
+                placed[0]["lines"][0]["quantity"].clone(),
+                placed[0]["lines"][0]["unit_price"].clone()
+            ),
+            (json!("3"), json!("4.95"))
+        );
+        let q = state.quarantine_list(&Default::default()).await.unwrap();
+        assert_eq!(q[0].key, "240102");
+        assert!(
+            q[0].error.to_string().contains("\"100300\" does not exist in parts-pim"),
+            "{}",
+            q[0].error
+        );
+
+        // Again with a fresh state: the order Parts PIM has is skipped, not placed twice.
+        let fresh: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let r = flows::orders_to_pim_flow(client, pim.config(), fresh)
+            .unwrap()
+            .run(RunMode::Full)
+            .await;
+        assert_eq!(r.counts.created, 0, "{r:?}");
+        assert_eq!(pim.orders().len(), 1);
+        assert!(
+            connector_sdk::parts_pim::simulator::api_spec().check_journal(pim.journal()).is_empty()
+        );
+        assert!(
+            connector_sdk::accountview::simulator::api_spec()
+                .check_journal(av.journal())
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_employee_number_setting_is_on_every_order() {
+        let av = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let pim = PartsPimSimulator::start().await.unwrap();
+        pim.put_product("100200", "Fietsbel chroom");
+        let (h, l) = av_order("240201", "100200", None);
+        av.put_order(h, l);
+        let mut options = std::collections::BTreeMap::new();
+        options.insert("base_url".to_owned(), pim.api_url());
+        options
+            .insert("api_key".to_owned(), connector_sdk::parts_pim::simulator::API_KEY.to_owned());
+        options.insert("employee_number".to_owned(), "4711".to_owned());
+        let config = PartsPimConfig::from_options(&options).unwrap();
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let r = flows::orders_to_pim_flow(accountview(&av), config, state)
+            .unwrap()
+            .run(RunMode::Full)
+            .await;
+        assert_eq!(r.counts.created, 1, "{r:?}");
+        assert_eq!(pim.orders()[0]["employee_number"], "4711");
+    }
+}

@@ -303,7 +303,7 @@ async fn parts_pim() -> Result<()> {
     use connector_sdk::parts_pim::simulator::PartsPimSimulator;
     use connector_sdk::state::MemoryStore;
     say!(
-        "\n8. APIcenter's Parts PIM on the AccountView and Parts PIM simulators: articles as products\n   (an article code with a letter is quarantined, never sent; the long description on create\n   only), stock as available less reservations, and Parts PIM's orders into AccountView (a\n   company debtor with its contact, a person debtor; an unknown product quarantined)."
+        "\n8. APIcenter's Parts PIM on the AccountView and Parts PIM simulators: articles as products\n   (an article code with a letter is quarantined, never sent; the long description on create\n   only), stock as available less reservations, and Parts PIM's orders into AccountView (a\n   company debtor with its contact, a person debtor; an unknown product quarantined) and\n   AccountView's own orders back into Parts PIM."
     );
     let sim = |e: std::io::Error| Error::internal(format!("cannot start a simulator: {e}"));
     let av = AccountViewSimulator::builder().demo_data().start().await.map_err(sim)?;
@@ -330,14 +330,26 @@ async fn parts_pim() -> Result<()> {
     for order in crate::partspim::sample_orders() {
         pim.put_order(order);
     }
-    let r =
-        crate::partspim::orders_flow(pim.config(), client, None, state)?.run(RunMode::Full).await;
+    let r = crate::partspim::orders_flow(pim.config(), client.clone(), None, state.clone())?
+        .run(RunMode::Full)
+        .await;
     output::summary(&r);
     expect(
         r.counts.created == 2
             && r.counts.quarantined == 1
             && av.contact("20001").is_some_and(|d| d["MAIN_CONT"] == "Piet Bakker"),
         "2 orders in AccountView with their new debtors, 1 quarantined (unknown product)",
+    )?;
+    let (header, lines) = crate::partspim::sample_accountview_order();
+    av.put_order(header, lines);
+    let r =
+        crate::partspim::orders_to_pim_flow(client, pim.config(), state)?.run(RunMode::Full).await;
+    output::summary(&r);
+    expect(
+        r.counts.created == 1
+            && r.counts.skipped == 2
+            && pim.orders().iter().any(|o| o["employee_number"] == "999999"),
+        "AccountView's own order in Parts PIM with employee number 999999; the 2 from Parts PIM not sent back",
     )?;
     av.shutdown().await;
     pim.shutdown().await;

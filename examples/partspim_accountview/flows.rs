@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use connector_sdk::Sink;
 use connector_sdk::accountview::{AccountViewClient, AccountViewSink, AccountViewSource};
-use connector_sdk::flow::Flow;
-use connector_sdk::flow::steps::{FindOrCreateCustomer, NoMatch, SkipIfExists};
+use connector_sdk::flow::steps::{
+    EnsureProductsExist, FindOrCreateCustomer, NoMatch, SkipIfExists,
+};
+use connector_sdk::flow::{Flow, filter};
 use connector_sdk::mapping::{Format, Loader, MappingPlan};
 use connector_sdk::model::{Customer, Order, Product, StockLevel};
 use connector_sdk::parts_pim::{PartsPimConfig, PartsPimSink, PartsPimSource};
@@ -85,6 +87,38 @@ pub fn orders_flow(
     .build())
 }
 
+/// Orders AccountView → Parts PIM, the other way: orders entered in AccountView (an order
+/// with an external import number, `EXT_ID`, came from another system such as Parts PIM and
+/// is not sent back) are placed in Parts PIM once, by AccountView's order number, each with
+/// the employee number (the setting, else 999999); an order naming a product Parts PIM does
+/// not have is quarantined naming the SKU before anything is sent.
+pub fn orders_to_pim_flow(
+    av: AccountViewClient,
+    pim: PartsPimConfig,
+    state: Arc<dyn StateStore>,
+) -> connector_sdk::Result<Flow<Order>> {
+    let sink = Arc::new(PartsPimSink::new(pim)?);
+    let entered_here = filter::<Order, _>(
+        "entered-in-accountview",
+        "the order came from another system (it has an external import number)",
+        |o: &Order| !o.meta.custom.contains_key("external_number"),
+    );
+    let skip = SkipIfExists::new(sink.clone() as Arc<dyn Sink<Order>>, |o: &Order| {
+        o.number.as_ref().map(|n| LookupKey::new("number", n.clone()))
+    });
+    let products = EnsureProductsExist::new(sink.clone() as Arc<dyn Sink<Product>>);
+    Ok(Flow::builder(
+        "partspim-orders-out",
+        Arc::new(AccountViewSource::new(av)),
+        sink as Arc<dyn Sink<Order>>,
+        state,
+    )
+    .step(entered_here)
+    .step(skip)
+    .step(products.into_step::<Order>())
+    .build())
+}
+
 /// Three orders as the Parts PIM simulator takes them (`put_order`), for the example and the
 /// demo: a company's, a private buyer's, and one naming a product AccountView lacks.
 pub fn sample_orders() -> Vec<serde_json::Value> {
@@ -116,4 +150,17 @@ pub fn sample_orders() -> Vec<serde_json::Value> {
             "iDEAL",
         ),
     ]
+}
+
+/// An order entered in AccountView, as its simulator takes it (`put_order`): a header for
+/// debtor 1001 and two lines.
+pub fn sample_accountview_order() -> (serde_json::Value, Vec<serde_json::Value>) {
+    (
+        serde_json::json!({"SUB_NR": "1001", "ORD_DATE": "2024-05-02T00:00:00", "CUR_CODE": "EUR",
+            "DISC_CODE": "30", "DD_ACT": false}),
+        vec![
+            serde_json::json!({"ART_CODE": "100200", "ART_QTY": 10, "ART_PX": 4.95, "DISC_PCT": 0}),
+            serde_json::json!({"ART_CODE": "100400", "ART_QTY": 4, "ART_PX": 6.25, "DISC_PCT": 5}),
+        ],
+    )
 }

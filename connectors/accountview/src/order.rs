@@ -26,7 +26,8 @@ pub const LINE_TABLE: &str = "ART_LINE";
 /// "Automatische incasso"); any other method turns it off.
 pub const DIRECT_DEBIT: &str = "incasso";
 
-/// The header columns read.
+/// The header columns read: those Invantive documents, and `REC_ID` to page on. A change
+/// date of ART_HDR is not attested, so orders are read whole and the ledger tells changes.
 pub const HEADER_FIELDS: &[&str] = &[
     "REC_ID",
     "ORD_NR",
@@ -39,7 +40,6 @@ pub const HEADER_FIELDS: &[&str] = &[
     "DD_ACT",
     "COMMENT2",
     "EMP_NR",
-    "CNG_DATE",
 ];
 
 /// The line columns read.
@@ -213,8 +213,9 @@ fn day(row: &Map<String, Value>, col: &str) -> Result<Option<NaiveDate>, String>
 }
 
 /// A header row and its lines as an order: AccountView's order number (`ORD_NR`) is the
-/// number, the debtor (`SUB_NR`) the customer, `EXT_ID` the source's own number (kept in
-/// `meta.custom.external_number`). A row it cannot read is rejected naming the column.
+/// number, the debtor (`SUB_NR`) the customer, `EXT_ID` the number of the system that
+/// placed it (kept in `meta.custom.external_number`), `EMP_NR` AccountView's employee code
+/// (`meta.custom.employee_code`). A row it cannot read is rejected naming the column.
 pub fn order(
     header: &Map<String, Value>,
     lines: &[&Map<String, Value>],
@@ -257,14 +258,13 @@ pub fn order(
     }
     if let Some(emp) = text(header, "EMP_NR") {
         o.meta.custom.insert(
-            "employee_number".into(),
+            "employee_code".into(),
             CustomField {
                 value: CustomValue::Text(emp),
                 source: Some("accountview:EMP_NR".into()),
             },
         );
     }
-    o.meta.updated_at = crate::convert::date(header, "CNG_DATE").map_err(bad)?;
     for (i, row) in lines.iter().enumerate() {
         let quantity = number(row, "ART_QTY")
             .map_err(bad)?

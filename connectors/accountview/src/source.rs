@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use connector_core::model::{Customer, Product, StockLevel};
+use connector_core::model::{Customer, Order, Product, StockLevel};
 use connector_core::source::{
     Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Rejected, SourceCapabilities,
 };
@@ -13,8 +13,9 @@ use connector_core::{EntityKind, Result, Source};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::{Map, Value};
 
-use crate::client::{AccountViewClient, NAME};
+use crate::client::{AccountViewClient, NAME, rows_of};
 use crate::convert::{self, ARTICLE_FIELDS, CONTACT_FIELDS, fields_param};
+use crate::order;
 
 /// How far behind the newest change date read a changes read starts again: longer than a
 /// read takes, and an hour for AccountView's local times around a clock change.
@@ -191,5 +192,74 @@ impl Source<StockLevel> for AccountViewSource {
     }
     fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<StockLevel>>> {
         self.read_rows(articles(&["ART_CODE", "STOCK", "RESERVED", "REC_ID"]), convert::stock)
+    }
+}
+
+/// Orders: article pages read whole through the order business object (the setting
+/// `order_business_object`), each page of headers (`ART_HDR`, by `REC_ID`) with the lines of
+/// those headers (`ART_LINE`, by `HDR_ID`) in the same answer. ART_HDR has no attested
+/// change date, so every read is a snapshot and the ledger tells what changed.
+#[async_trait]
+impl Source<Order> for AccountViewSource {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        SourceCapabilities::new(EntityKind::Order, ChangeDetection::None)
+            .page_size(self.client.config().page_size as usize)
+    }
+    async fn check(&self) -> Result<()> {
+        self.client.order_business_object()?;
+        self.client.check().await
+    }
+    fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
+        let object = match self.client.order_business_object() {
+            Ok(o) => o.to_owned(),
+            Err(e) => return stream::once(async move { Err(e) }).boxed(),
+        };
+        let fields = format!(
+            "{},{}",
+            fields_param(order::HEADER_TABLE, order::HEADER_FIELDS),
+            fields_param(order::LINE_TABLE, order::LINE_FIELDS)
+        );
+        let currency = self.client.config().currency;
+        let pages = self.client.answers(object, order::HEADER_TABLE, "REC_ID", fields, None);
+        let records = pages.flat_map(move |answer| {
+            let changes: Vec<Result<Change<Order>>> = match answer.and_then(|mut a| {
+                let mut take = |table: &str| {
+                    let rows = a.remove(table).unwrap_or(Value::Null);
+                    rows_of(Value::Object(Map::from_iter([(table.to_owned(), rows)])), table)
+                };
+                Ok((take(order::HEADER_TABLE)?, take(order::LINE_TABLE)?))
+            }) {
+                Err(e) => vec![Err(e)],
+                Ok((headers, lines)) => headers
+                    .iter()
+                    .map(|h| {
+                        let id = h.get("REC_ID").and_then(Value::as_str);
+                        let mine: Vec<&Map<String, Value>> = lines
+                            .iter()
+                            .filter(|l| {
+                                id.is_some() && l.get("HDR_ID").and_then(Value::as_str) == id
+                            })
+                            .collect();
+                        Ok(match order::order(h, &mine, currency) {
+                            Ok(o) => Change::Upsert(o),
+                            Err(r) => Change::Rejected(r),
+                        })
+                    })
+                    .collect(),
+            };
+            stream::iter(changes)
+        });
+        let mut failed = false;
+        records
+            .chain(stream::once(async { Ok(Change::SnapshotComplete) }))
+            .take_while(move |item| {
+                let go = !failed;
+                failed |= item.is_err();
+                futures_util::future::ready(go)
+            })
+            .boxed()
     }
 }

@@ -13,7 +13,7 @@ use crate::sink::AccountViewSink;
 use crate::source::AccountViewSource;
 
 connector_core::entity_lists! {
-    reads: [Customer, Product, StockLevel],
+    reads: [Customer, Product, StockLevel, Order],
     writes: [Customer, Order],
 }
 
@@ -36,7 +36,7 @@ const SETTINGS: &[Setting] = &[
 
 const DESCRIPTION: Description = Description::new(
     NAME,
-    "Visma AccountView (AccountView.Net): debtors, articles and their stock; debtors and orders to write",
+    "Visma AccountView (AccountView.Net): debtors, articles, stock and orders; debtors and orders to write",
     READS,
     WRITES,
     SETTINGS,

@@ -18,7 +18,17 @@ use crate::sink::PartsPimSink;
 impl PartsPimSink {
     async fn place(&self, r: &WriteRequest<Order>, o: &Order) -> Outcome {
         let failed = |error: Error| Outcome::Failed { error: error.with_record(r.key.clone()) };
-        let body = match crate::order::body(o, &self.employee(o)) {
+        let employee = self.employee(o);
+        if !is_digits(&employee) {
+            return failed(
+                Error::invalid_field(
+                    "meta.custom.employee_number",
+                    format!("employee number `{employee}` is not digits only"),
+                )
+                .with_connector(NAME),
+            );
+        }
+        let body = match crate::order::body(o, &employee) {
             Ok(b) => b,
             Err((field, why)) => {
                 return failed(Error::invalid_field(field, why).with_connector(NAME));

@@ -227,6 +227,25 @@ pub(super) fn post(sim: &Sim, body: &Value) -> SimResponse {
 }
 
 impl super::AccountViewSimulator {
+    /// Adds an order as if entered in AccountView: a header row (given a `REC_ID` and an
+    /// `ORD_NR` when it has none) and its lines (each given the header's `HDR_ID`).
+    pub fn put_order(&self, header: Value, lines: Vec<Value>) {
+        let mut t = lock(&self.sim.tables);
+        let n = t.orders.len() + 1;
+        let mut h = header;
+        let rec_id = h["REC_ID"].as_str().map_or_else(|| format!("H{n:05}"), str::to_owned);
+        h["REC_ID"] = Value::from(rec_id.clone());
+        if h["ORD_NR"].is_null() {
+            h["ORD_NR"] = Value::from(format!("24{n:04}"));
+        }
+        for mut l in lines {
+            l["HDR_ID"] = Value::from(rec_id.clone());
+            l["REC_ID"] = Value::from(format!("L{:06}", t.order_lines.len() + 1));
+            t.order_lines.push(l);
+        }
+        t.orders.insert(rec_id, h);
+    }
+
     /// The order headers (ART_HDR rows) the company holds, oldest first.
     pub fn orders(&self) -> Vec<Value> {
         lock(&self.sim.tables).orders.values().cloned().collect()

@@ -367,4 +367,48 @@ mod orders {
         assert!(e.to_string().contains("order_business_object"), "{e}");
         assert!(sim.orders().is_empty());
     }
+
+    #[tokio::test]
+    async fn orders_are_read_page_by_page_each_with_its_own_lines() {
+        let sim = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        for (i, skus) in [&["100200"][..], &["100300", "100400"], &["100200"]].iter().enumerate() {
+            let lines = skus
+                .iter()
+                .map(|s| json!({"ART_CODE": s, "ART_QTY": i + 1, "ART_PX": 4.95, "DISC_PCT": 0}))
+                .collect();
+            sim.put_order(
+                json!({"SUB_NR": "1001", "ORD_DATE": "2024-05-02T00:00:00", "CUR_CODE": "EUR", "EXT_ID": if i == 2 { json!("700001") } else { json!("") }}),
+                lines,
+            );
+        }
+        let mut config = sim.config();
+        config.page_size = 2;
+        let source = AccountViewSource::new(AccountViewClient::new(config, None).unwrap());
+        let read = read_all::<Order>(&source, ReadMode::Full).await;
+        assert!(read.error.is_none(), "{:?}", read.error);
+        let numbers: Vec<_> = read.upserts.iter().filter_map(|o| o.number.as_deref()).collect();
+        assert_eq!(numbers, ["240001", "240002", "240003"]);
+        let skus: Vec<Vec<_>> = read
+            .upserts
+            .iter()
+            .map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref()).collect())
+            .collect();
+        assert_eq!(skus, [vec!["100200"], vec!["100300", "100400"], vec!["100200"]]);
+        assert_eq!(read.upserts[1].lines[1].quantity, Decimal::from(2));
+        assert!(read.upserts[2].meta.custom.contains_key("external_number"));
+        assert!(
+            !read.upserts[0].meta.custom.contains_key("external_number"),
+            "an empty EXT_ID is none"
+        );
+        let keys: Vec<_> = sim
+            .journal()
+            .entries()
+            .iter()
+            .filter(|e| e.path.ends_with("/accountviewdata"))
+            .map(|e| e.query.iter().find(|(k, _)| k == "lastKey").map(|(_, v)| v.clone()))
+            .collect();
+        assert_eq!(keys, [None, Some("H00002".to_owned())]);
+        assert_source_contract::<Order>(&source).await;
+        assert!(api_spec().check_journal(sim.journal()).is_empty());
+    }
 }
