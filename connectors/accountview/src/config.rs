@@ -44,6 +44,9 @@ pub struct AccountViewSettings {
     /// reading and writing orders; `GET /accountviewsystembusinessobjects` lists the codes.
     #[serde(default)]
     pub order_business_object: Option<String>,
+    /// The zone of AccountView's times (default `Europe/Amsterdam`; or `UTC`).
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// A connection's configuration.
@@ -68,6 +71,8 @@ pub struct AccountViewConfig {
     pub currency: connector_core::model::Currency,
     /// The code of the order business object (ART_HDR/ART_LINE), when orders are used.
     pub order_business_object: Option<String>,
+    /// The zone of AccountView's zone-less times.
+    pub timezone: crate::timezone::TimeZone,
 }
 
 impl AccountViewConfig {
@@ -83,6 +88,7 @@ impl AccountViewConfig {
             page_size: DEFAULT_PAGE_SIZE,
             currency: connector_core::model::Currency::new("EUR").expect("EUR is a currency"),
             order_business_object: None,
+            timezone: crate::timezone::TimeZone::default(),
         }
     }
 

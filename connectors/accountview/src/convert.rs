@@ -1,7 +1,7 @@
 //! AccountView rows as canonical records: debtors (`CONTACT`, business object `AR1`) as
 //! customers, articles (`ARTICLE`, `AK1`) as products and stock levels. Columns are the
 //! upper-case DBF names of AccountView's data dictionary; dates come as
-//! `2006-01-02T15:04:05` without a zone and are read as UTC.
+//! `2006-01-02T15:04:05` without a zone, in the company's [`TimeZone`].
 
 use std::str::FromStr;
 
@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use crate::client::NAME;
+use crate::timezone::TimeZone;
 
 /// The debtor columns read (`Fields=`), from CONTACT's data dictionary.
 pub const CONTACT_FIELDS: &[&str] = &[
@@ -71,17 +72,27 @@ fn number(row: &Map<String, Value>, col: &str) -> Result<Option<Decimal>, String
     }
 }
 
-/// An AccountView date (`2006-01-02T15:04:05`, an empty text for none), as UTC.
-pub fn date(row: &Map<String, Value>, col: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// An AccountView time as written (`2006-01-02T15:04:05`, an empty text for none).
+pub fn local_time(row: &Map<String, Value>, col: &str) -> Result<Option<NaiveDateTime>, String> {
     let Some(t) = text(row, col) else { return Ok(None) };
     NaiveDateTime::parse_from_str(t.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
-        .map(|d| Some(d.and_utc()))
+        .map(Some)
         .map_err(|_| format!("{col}: `{t}` is not a date"))
 }
 
-/// The VFP datetime literal of an instant (`{^2024-05-01 10:00:00}`), for `Filter`.
-pub fn vfp_datetime(at: DateTime<Utc>) -> String {
-    format!("{{^{}}}", at.format("%Y-%m-%d %H:%M:%S"))
+/// An AccountView time in the company's zone `zone`, as an instant.
+pub fn date(
+    row: &Map<String, Value>,
+    col: &str,
+    zone: TimeZone,
+) -> Result<Option<DateTime<Utc>>, String> {
+    Ok(local_time(row, col)?.map(|t| zone.to_utc(t)))
+}
+
+/// The VFP datetime literal of an instant in the company's zone (`{^2024-05-01 10:00:00}`),
+/// for `Filter`.
+pub fn vfp_datetime(at: DateTime<Utc>, zone: TimeZone) -> String {
+    format!("{{^{}}}", zone.to_local(at).format("%Y-%m-%d %H:%M:%S"))
 }
 
 /// A row that cannot be read: its key and the column at fault (`CNG_DATE: ... is not a date`).
@@ -95,7 +106,7 @@ fn rejected(key: Option<String>, message: String) -> Rejected {
 }
 
 /// A debtor row as a customer; a row it cannot read is rejected naming the column.
-pub fn customer(row: &Map<String, Value>) -> Result<Customer, Rejected> {
+pub fn customer(row: &Map<String, Value>, zone: TimeZone) -> Result<Customer, Rejected> {
     let key = text(row, "SUB_NR");
     let bad = |m: String| rejected(key.clone(), m);
     let sub_nr = key.clone().ok_or_else(|| bad("SUB_NR: a debtor without a number".into()))?;
@@ -133,14 +144,18 @@ pub fn customer(row: &Map<String, Value>) -> Result<Customer, Rejected> {
     if row.get("BLK_SP").and_then(Value::as_bool) == Some(true) {
         c.meta.lifecycle = Lifecycle::Inactive;
     }
-    c.meta.created_at = date(row, "INP_DATE").map_err(bad)?;
-    c.meta.updated_at = date(row, "CNG_DATE").map_err(bad)?;
+    c.meta.created_at = date(row, "INP_DATE", zone).map_err(bad)?;
+    c.meta.updated_at = date(row, "CNG_DATE", zone).map_err(bad)?;
     c.meta.refs.set(NAME, sub_nr);
     Ok(c)
 }
 
 /// An article row as a product priced in `currency`.
-pub fn product(row: &Map<String, Value>, currency: Currency) -> Result<Product, Rejected> {
+pub fn product(
+    row: &Map<String, Value>,
+    currency: Currency,
+    zone: TimeZone,
+) -> Result<Product, Rejected> {
     let key = text(row, "ART_CODE");
     let bad = |m: String| rejected(key.clone(), m);
     let sku = key.clone().ok_or_else(|| bad("ART_CODE: an article without a code".into()))?;
@@ -155,7 +170,7 @@ pub fn product(row: &Map<String, Value>, currency: Currency) -> Result<Product, 
     p.gtin = text(row, "EAN_CODE");
     p.sales_price = number(row, "SALES_PRC").map_err(bad)?.map(|a| Money::new(a, currency));
     p.purchase_price = number(row, "PUR_PRC").map_err(bad)?.map(|a| Money::new(a, currency));
-    p.meta.updated_at = date(row, "CNG_DATE").map_err(bad)?;
+    p.meta.updated_at = date(row, "CNG_DATE", zone).map_err(bad)?;
     p.meta.refs.set(NAME, sku);
     Ok(p)
 }
@@ -199,20 +214,28 @@ mod tests {
             "SUB_NR": "1001 ", "ACCT_NAME": "Fietsen Jansen B.V.", "MAIL_BUS": "info@jansen.example",
             "CNT_CODE": "nl", "CUR_CODE": "EUR", "CRED_LIM": 2500, "BLK_SP": false,
             "CNG_DATE": "2024-05-01T10:30:00", "INP_DATE": ""
-        })))
+        })), TimeZone::Utc)
         .unwrap();
         assert_eq!(c.number.as_deref(), Some("1001"));
         assert_eq!(c.credit_limit.unwrap().amount, Decimal::from(2500));
         assert_eq!(c.addresses[0].country.as_deref(), Some("NL"));
         assert_eq!(c.meta.updated_at.unwrap().to_rfc3339(), "2024-05-01T10:30:00+00:00");
         assert_eq!(c.meta.refs.id("accountview"), Some("1001"));
-        let bad = customer(&row(json!({"SUB_NR": "9", "CNG_DATE": "gisteren"}))).unwrap_err();
+        let bad = customer(&row(json!({"SUB_NR": "9", "CNG_DATE": "gisteren"})), TimeZone::Utc)
+            .unwrap_err();
         assert!(bad.error.to_string().contains("CNG_DATE"), "{bad:?}");
         assert_eq!(
             fields_param("CONTACT", &["SUB_NR", "ACCT_NAME"]),
             "contact.sub_nr,contact.acct_name"
         );
-        assert_eq!(vfp_datetime(chrono::DateTime::UNIX_EPOCH), "{^1970-01-01 00:00:00}");
+        assert_eq!(
+            vfp_datetime(chrono::DateTime::UNIX_EPOCH, TimeZone::Utc),
+            "{^1970-01-01 00:00:00}"
+        );
+        assert_eq!(
+            vfp_datetime(chrono::DateTime::UNIX_EPOCH, TimeZone::CentralEurope),
+            "{^1970-01-01 01:00:00}"
+        );
     }
 
     #[test]
@@ -223,6 +246,7 @@ mod tests {
         let p = product(
             &row(json!({"ART_CODE": "100200", "ART_DESC1": "Fietsbel", "SALES_PRC": 4.95})),
             Currency::new("EUR").unwrap(),
+            TimeZone::CentralEurope,
         )
         .unwrap();
         assert_eq!(p.sales_price.unwrap().amount.to_string(), "4.95");

@@ -11,9 +11,11 @@ pub mod simulator;
 pub mod sink;
 pub mod source;
 pub mod system;
+pub mod timezone;
 
 pub use client::{AccountViewClient, NAME};
 pub use config::{AccountViewConfig, AccountViewSettings};
 pub use sink::AccountViewSink;
 pub use source::AccountViewSource;
 pub use system::AccountViewSystem;
+pub use timezone::TimeZone;

@@ -209,7 +209,7 @@ fn number(row: &Map<String, Value>, col: &str) -> Result<Option<Decimal>, String
 }
 
 fn day(row: &Map<String, Value>, col: &str) -> Result<Option<NaiveDate>, String> {
-    Ok(crate::convert::date(row, col)?.map(|d| d.date_naive()))
+    Ok(crate::convert::local_time(row, col)?.map(|d| d.date()))
 }
 
 /// A header row and its lines as an order: AccountView's order number (`ORD_NR`) is the

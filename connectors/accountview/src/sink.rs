@@ -246,7 +246,7 @@ impl Sink<Customer> for AccountViewSink {
                 row.iter().map(|(name, _)| json!({"Name": name, "FieldType": "C"})).collect();
             let values: Vec<Value> = row.into_iter().map(|(_, v)| v).collect();
             let body = json!({
-                "BookDate": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                "BookDate": self.client.config().timezone.to_local(chrono::Utc::now()).format("%Y-%m-%dT%H:%M:%S").to_string(),
                 "BusinessObject": "AR1",
                 "Table": {"Definition": {"Name": "CONTACT", "Fields": fields}, "DetailDefinitions": []},
                 "TableData": {"Data": {"Rows": [{"Values": values}]}, "DetailData": []},

@@ -18,7 +18,8 @@ use crate::convert::{self, ARTICLE_FIELDS, CONTACT_FIELDS, fields_param};
 use crate::order;
 
 /// How far behind the newest change date read a changes read starts again: longer than a
-/// read takes, and an hour for AccountView's local times around a clock change.
+/// read takes (rows come by number, so a row changed during a read may be on a page read
+/// before).
 pub const CURSOR_OVERLAP: chrono::Duration = chrono::Duration::hours(2);
 
 /// What to read: a business object, its table and paging key, the columns, an optional
@@ -69,6 +70,7 @@ impl AccountViewSource {
         + 'static,
     ) -> BoxStream<'_, Result<Change<E>>> {
         let Read { business_object, table, key, columns, filter, dated, full } = read;
+        let zone = self.client.config().timezone;
         let pages =
             self.client.pages(business_object, table, key, fields_param(table, columns), filter);
         let newest = std::sync::Arc::new(std::sync::Mutex::new(None::<DateTime<Utc>>));
@@ -80,7 +82,7 @@ impl AccountViewSource {
                     .iter()
                     .map(|row| {
                         if dated {
-                            if let Ok(Some(at)) = convert::date(row, "CNG_DATE") {
+                            if let Ok(Some(at)) = convert::date(row, "CNG_DATE", zone) {
                                 let mut n = seen.lock().unwrap_or_else(|p| p.into_inner());
                                 *n = Some(n.map_or(at, |m: DateTime<Utc>| m.max(at)));
                             }
@@ -145,7 +147,9 @@ impl Source<Customer> for AccountViewSource {
             }
             _ => None,
         };
-        let filter = since.map(|at| format!("contact.cng_date >= {}", convert::vfp_datetime(at)));
+        let zone = self.client.config().timezone;
+        let filter =
+            since.map(|at| format!("contact.cng_date >= {}", convert::vfp_datetime(at, zone)));
         let full = matches!(mode, ReadMode::Full);
         let read = Read {
             business_object: "AR1",
@@ -156,7 +160,7 @@ impl Source<Customer> for AccountViewSource {
             dated: true,
             full,
         };
-        self.read_rows(read, convert::customer)
+        self.read_rows(read, move |r| convert::customer(r, zone))
     }
 }
 
@@ -173,8 +177,8 @@ impl Source<Product> for AccountViewSource {
         self.client.check().await
     }
     fn read(&self, _mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
-        let currency = self.client.config().currency;
-        self.read_rows(articles(ARTICLE_FIELDS), move |r| convert::product(r, currency))
+        let (currency, zone) = (self.client.config().currency, self.client.config().timezone);
+        self.read_rows(articles(ARTICLE_FIELDS), move |r| convert::product(r, currency, zone))
     }
 }
 

@@ -32,6 +32,7 @@ const SETTINGS: &[Setting] = &[
         "order_business_object",
         "the code of the order business object (ART_HDR/ART_LINE; GET /accountviewsystembusinessobjects lists them)",
     ),
+    Setting::new("timezone", "the zone of AccountView's times (default Europe/Amsterdam; or UTC)"),
 ];
 
 const DESCRIPTION: Description = Description::new(

@@ -301,7 +301,10 @@ fn post_data(sim: &Sim, req: &SimRequest) -> SimResponse {
         }
     }
     let rows = body["TableData"]["Data"]["Rows"].as_array().cloned().unwrap_or_default();
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let now = crate::TimeZone::CentralEurope
+        .to_local(chrono::Utc::now())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let mut t = lock(&sim.tables);
     let mut written = Vec::new();
     for row in rows {

@@ -178,7 +178,10 @@ pub(super) fn post(sim: &Sim, body: &Value) -> SimResponse {
         (Ok(h), Ok(l)) => (h, l),
         (Err(m), _) | (_, Err(m)) => return error(400, &m),
     };
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let now = crate::TimeZone::CentralEurope
+        .to_local(chrono::Utc::now())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let mut t = lock(&sim.tables);
     for h in &headers {
         if text(h, "RowId").is_empty() {
