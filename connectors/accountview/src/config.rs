@@ -15,10 +15,15 @@ pub const DEFAULT_PAGE_SIZE: u32 = 200;
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AccountViewSettings {
-    /// The app's client id (registered with Visma).
-    pub client_id: String,
-    /// The app's client secret.
-    pub client_secret: SecretString,
+    /// `rest` (AccountView.Net, the default) or `file` (import and export files in `folder`).
+    #[serde(default)]
+    pub transport: Option<String>,
+    /// The app's client id (registered with Visma), for `rest`.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The app's client secret, for `rest`.
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
     /// A refresh token from the consent flow.
     #[serde(default)]
     pub refresh_token: Option<SecretString>,
@@ -47,6 +52,14 @@ pub struct AccountViewSettings {
     /// The zone of AccountView's times (default `Europe/Amsterdam`; or `UTC`).
     #[serde(default)]
     pub timezone: Option<String>,
+    /// For `file`: the folder whose `export/` AccountView's export definitions write to and
+    /// whose `import/` its import definitions read from.
+    #[serde(default)]
+    pub folder: Option<String>,
+    /// For `file`: how long an exported file's size must stand still before it is read, in
+    /// seconds (default 2; AccountView leaves no marker).
+    #[serde(default)]
+    pub settle_seconds: Option<u64>,
 }
 
 /// A connection's configuration.
@@ -73,6 +86,10 @@ pub struct AccountViewConfig {
     pub order_business_object: Option<String>,
     /// The zone of AccountView's zone-less times.
     pub timezone: crate::timezone::TimeZone,
+    /// With the file transport: the exchange folder (no HTTP then).
+    pub folder: Option<std::path::PathBuf>,
+    /// With the file transport: how long an exported file must stand still before it is read.
+    pub settle: std::time::Duration,
 }
 
 impl AccountViewConfig {
@@ -89,7 +106,17 @@ impl AccountViewConfig {
             currency: connector_core::model::Currency::new("EUR").expect("EUR is a currency"),
             order_business_object: None,
             timezone: crate::timezone::TimeZone::default(),
+            folder: None,
+            settle: std::time::Duration::from_secs(2),
         }
+    }
+
+    /// A configuration for the file transport: exported files read from `folder/export`,
+    /// files to import written to `folder/import`.
+    pub fn file_exchange(folder: impl Into<std::path::PathBuf>) -> Self {
+        let mut c = Self::new("", SecretString::from(String::new()));
+        c.folder = Some(folder.into());
+        c
     }
 
     /// Reads the settings from text options: the keys of [`AccountViewSettings`].
@@ -104,12 +131,35 @@ impl AccountViewConfig {
 impl AccountViewSettings {
     /// The configuration these settings describe.
     pub fn into_config(self) -> Result<AccountViewConfig, Error> {
-        if self.client_id.trim().is_empty() || self.client_secret.expose_secret().is_empty() {
-            return Err(Error::config(
-                "accountview settings: client_id and client_secret are required",
-            ));
+        let mut c = match self.transport.as_deref().map(str::trim).unwrap_or("rest") {
+            "rest" => {
+                let id = self.client_id.filter(|i| !i.trim().is_empty());
+                let secret = self.client_secret.filter(|s| !s.expose_secret().is_empty());
+                let (Some(id), Some(secret)) = (id, secret) else {
+                    return Err(Error::config(
+                        "accountview settings: client_id and client_secret are required with \
+                         transport rest",
+                    ));
+                };
+                AccountViewConfig::new(id.trim(), secret)
+            }
+            "file" => match self.folder.filter(|f| !f.trim().is_empty()) {
+                Some(folder) => AccountViewConfig::file_exchange(folder.trim()),
+                None => {
+                    return Err(Error::config(
+                        "accountview settings: folder is required with transport file",
+                    ));
+                }
+            },
+            other => {
+                return Err(Error::config(format!(
+                    "accountview settings: transport `{other}` is rest or file"
+                )));
+            }
+        };
+        if let Some(s) = self.settle_seconds {
+            c.settle = std::time::Duration::from_secs(s);
         }
-        let mut c = AccountViewConfig::new(self.client_id.trim(), self.client_secret);
         c.refresh_token = self.refresh_token.filter(|t| !t.expose_secret().is_empty());
         c.company_id = self.company_id.filter(|v| !v.trim().is_empty());
         if let Some(url) = self.api_url {

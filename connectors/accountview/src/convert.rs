@@ -57,18 +57,40 @@ pub fn fields_param(table: &str, columns: &[&str]) -> String {
     columns.iter().map(|c| format!("{t}.{}", c.to_ascii_lowercase())).collect::<Vec<_>>().join(",")
 }
 
-fn text(row: &Map<String, Value>, col: &str) -> Option<String> {
+pub(crate) fn text(row: &Map<String, Value>, col: &str) -> Option<String> {
     row.get(col).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-fn number(row: &Map<String, Value>, col: &str) -> Result<Option<Decimal>, String> {
+/// A number: a JSON number (the REST API's), or a text (an exported file's cell, with a
+/// decimal point or comma and no grouping); empty is none.
+pub(crate) fn number(row: &Map<String, Value>, col: &str) -> Result<Option<Decimal>, String> {
+    let parse = |t: &str| {
+        Decimal::from_str(t)
+            .or_else(|_| Decimal::from_scientific(t))
+            .map(Some)
+            .map_err(|_| format!("{col}: `{t}` is not a number"))
+    };
     match row.get(col) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Decimal::from_str(&n.to_string())
-            .or_else(|_| Decimal::from_scientific(&n.to_string()))
-            .map(Some)
-            .map_err(|_| format!("{col}: `{n}` is not a number")),
+        Some(Value::Number(n)) => parse(&n.to_string()),
+        Some(Value::String(t)) if t.trim().is_empty() => Ok(None),
+        Some(Value::String(t)) => parse(&t.trim().replace(',', ".")),
         Some(other) => Err(format!("{col}: `{other}` is not a number")),
+    }
+}
+
+/// A logical: a JSON boolean, or a text (`T`/`F`, `J`/`N`, `Y`, `true`, `1`, `0`…).
+pub(crate) fn flag(row: &Map<String, Value>, col: &str) -> Result<Option<bool>, String> {
+    match row.get(col) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(t)) => match t.trim().to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "t" | "true" | "j" | "ja" | "y" | "yes" | "1" | ".t." => Ok(Some(true)),
+            "f" | "false" | "n" | "nee" | "no" | "0" | ".f." => Ok(Some(false)),
+            _ => Err(format!("{col}: `{t}` is not a logical")),
+        },
+        Some(other) => Err(format!("{col}: `{other}` is not a logical")),
     }
 }
 
@@ -141,7 +163,7 @@ pub fn customer(row: &Map<String, Value>, zone: TimeZone) -> Result<Customer, Re
             c.currency.ok_or_else(|| bad("CRED_LIM: a credit limit without CUR_CODE".into()))?;
         c.credit_limit = Some(Money::new(limit, currency));
     }
-    if row.get("BLK_SP").and_then(Value::as_bool) == Some(true) {
+    if flag(row, "BLK_SP").map_err(bad)? == Some(true) {
         c.meta.lifecycle = Lifecycle::Inactive;
     }
     c.meta.created_at = date(row, "INP_DATE", zone).map_err(bad)?;

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod files;
 pub mod order;
 mod order_sink;
 #[cfg(feature = "simulator")]
@@ -15,6 +16,7 @@ pub mod timezone;
 
 pub use client::{AccountViewClient, NAME};
 pub use config::{AccountViewConfig, AccountViewSettings};
+pub use files::AccountViewFiles;
 pub use sink::AccountViewSink;
 pub use source::AccountViewSource;
 pub use system::AccountViewSystem;

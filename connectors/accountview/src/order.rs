@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::client::NAME;
+use crate::convert::{flag, number, text};
 
 /// The header table.
 pub const HEADER_TABLE: &str = "ART_HDR";
@@ -190,24 +191,6 @@ fn decimal(d: Decimal) -> Value {
     serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
 }
 
-fn text(row: &Map<String, Value>, col: &str) -> Option<String> {
-    row.get(col).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-fn number(row: &Map<String, Value>, col: &str) -> Result<Option<Decimal>, String> {
-    match row.get(col) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            let t = n.to_string();
-            t.parse::<Decimal>()
-                .or_else(|_| Decimal::from_scientific(&t))
-                .map(Some)
-                .map_err(|_| format!("{col}: `{n}` is not a number"))
-        }
-        Some(other) => Err(format!("{col}: `{other}` is not a number")),
-    }
-}
-
 fn day(row: &Map<String, Value>, col: &str) -> Result<Option<NaiveDate>, String> {
     Ok(crate::convert::local_time(row, col)?.map(|d| d.date()))
 }
@@ -243,7 +226,7 @@ pub fn order(
         memo: text(header, "COMMENT2"),
         ..Default::default()
     };
-    if let Some(Value::Bool(dd)) = header.get("DD_ACT") {
+    if let Some(dd) = flag(header, "DD_ACT").map_err(bad)? {
         o.payment_method = dd.then(|| EntityRef::by_key(DIRECT_DEBIT));
     }
     o.party.customer = EntityRef { key: text(header, "SUB_NR"), ..Default::default() };

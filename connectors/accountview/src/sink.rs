@@ -15,7 +15,7 @@ use crate::client::{AccountViewClient, NAME, rows_of};
 
 /// The columns a debtor is written with, their FoxPro type and length (CONTACT's data
 /// dictionary).
-const COLUMNS: &[(&str, usize)] = &[
+pub(crate) const COLUMNS: &[(&str, usize)] = &[
     ("SUB_NR", 10),
     ("SRC_CODE", 10),
     ("ACCT_NAME", 40),

@@ -9,6 +9,7 @@ use connector_core::{EntityKind, Result};
 
 use crate::client::{AccountViewClient, NAME};
 use crate::config::AccountViewConfig;
+use crate::files::AccountViewFiles;
 use crate::sink::AccountViewSink;
 use crate::source::AccountViewSource;
 
@@ -19,7 +20,11 @@ connector_core::entity_lists! {
 
 /// The keys of [`AccountViewSettings`](crate::config::AccountViewSettings), in its order.
 const SETTINGS: &[Setting] = &[
-    Setting::new("client_id", "the app's client id (registered with Visma)"),
+    Setting::new(
+        "transport",
+        "rest (AccountView.Net, default) or file (import/export files in folder)",
+    ),
+    Setting::new("client_id", "the app's client id (registered with Visma; rest)"),
     Setting::CLIENT_SECRET,
     Setting::REFRESH_TOKEN,
     Setting::TOKEN_FILE,
@@ -33,6 +38,11 @@ const SETTINGS: &[Setting] = &[
         "the code of the order business object (ART_HDR/ART_LINE; GET /accountviewsystembusinessobjects lists them)",
     ),
     Setting::new("timezone", "the zone of AccountView's times (default Europe/Amsterdam; or UTC)"),
+    Setting::new("folder", "the exchange folder: export/ read, import/ written (file)"),
+    Setting::new(
+        "settle_seconds",
+        "seconds an exported file must stand still before it is read (file; default 2)",
+    ),
 ];
 
 const DESCRIPTION: Description = Description::new(
@@ -48,10 +58,19 @@ const DESCRIPTION: Description = Description::new(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AccountViewSystem;
 
-fn client(options: &Options, ctx: &Context) -> Result<AccountViewClient> {
+/// A connection by the settings' transport.
+enum Transport {
+    Rest(AccountViewClient),
+    Files(AccountViewFiles),
+}
+
+fn open(options: &Options, ctx: &Context) -> Result<Transport> {
     let config = AccountViewConfig::from_options(options)?;
+    if config.folder.is_some() {
+        return Ok(Transport::Files(AccountViewFiles::new(&config)?));
+    }
     let store = ctx.token_store(NAME, options, &config.client_id, config.refresh_token.as_ref());
-    AccountViewClient::new(config, store)
+    Ok(Transport::Rest(AccountViewClient::new(config, store)?))
 }
 
 #[async_trait]
@@ -60,22 +79,37 @@ impl System for AccountViewSystem {
         &DESCRIPTION
     }
     fn source(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySource> {
-        erase_source(kind, Arc::new(AccountViewSource::new(client(options, ctx)?)))
+        match open(options, ctx)? {
+            Transport::Rest(c) => erase_source(kind, Arc::new(AccountViewSource::new(c))),
+            Transport::Files(f) => erase_source(kind, Arc::new(f)),
+        }
     }
     fn sink(&self, kind: EntityKind, options: &Options, ctx: &Context) -> Result<AnySink> {
-        erase_sink(kind, Arc::new(AccountViewSink::new(client(options, ctx)?)))
+        match open(options, ctx)? {
+            Transport::Rest(c) => erase_sink(kind, Arc::new(AccountViewSink::new(c))),
+            Transport::Files(f) => erase_sink(kind, Arc::new(f)),
+        }
     }
     async fn check(&self, options: &Options, ctx: &Context) -> Result<()> {
-        client(options, ctx)?.check().await
+        match open(options, ctx)? {
+            Transport::Rest(c) => c.check().await,
+            Transport::Files(f) => {
+                connector_core::Source::<connector_core::model::Customer>::check(&f).await
+            }
+        }
     }
 
-    /// Seeded with the demo company; `sim_contacts` = N adds N debtors.
+    /// Seeded with the demo company; `sim_contacts` = N adds N debtors. With `sim_folder`,
+    /// the file transport instead: that folder with the demo company's export files.
     #[cfg(feature = "simulator")]
     async fn simulate(
         &self,
         port: u16,
         settings: &Options,
     ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        if let Some(folder) = settings.get("sim_folder") {
+            return Ok(Box::new(crate::simulator::export_folder(folder)?));
+        }
         let sim = crate::simulator::AccountViewSimulator::builder()
             .port(port)
             .demo_data()

@@ -29,6 +29,21 @@ pub struct Outbox {
     dir: PathBuf,
 }
 
+/// A file name no other delivery uses: `<kind>-<UTC time to the nanosecond>-<process
+/// id>-<counter>.<extension>`; names of one writer sort in the order they were made.
+pub fn unique_name(kind: &str, extension: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    format!(
+        "{kind}-{}{:09}-{}-{n:06}.{extension}",
+        since_epoch.as_secs(),
+        since_epoch.subsec_nanos(),
+        std::process::id()
+    )
+}
+
 impl Outbox {
     /// An outbox in `dir` (created when missing).
     pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {

@@ -78,15 +78,6 @@ fn csv_line(values: &[String]) -> String {
     line
 }
 
-/// A file name nobody else uses: the kind, the time to the nanosecond, a counter.
-fn file_name(kind: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    let at = chrono::Utc::now().format("%Y%m%dT%H%M%S%9f");
-    format!("{kind}-{at}-{}-{n:06}.csv", std::process::id())
-}
-
 impl PartsPimSink {
     /// A sink for the configuration (no I/O). Stock sent is available less reserved.
     pub fn new(config: PartsPimConfig) -> Result<Self> {
@@ -129,7 +120,11 @@ impl PartsPimSink {
         for (_, values) in &rows {
             text.push_str(&csv_line(values));
         }
-        let delivered = outbox.deliver(&file_name(kind), text.as_bytes(), true);
+        let delivered = outbox.deliver(
+            &connector_file::exchange::unique_name(kind, "csv"),
+            text.as_bytes(),
+            true,
+        );
         rows.into_iter()
             .map(|(r, values)| {
                 let sku = values.first().cloned().unwrap_or_default();

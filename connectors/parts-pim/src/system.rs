@@ -62,8 +62,19 @@ impl System for PartsPimSystem {
     async fn simulate(
         &self,
         port: u16,
-        _settings: &Options,
+        settings: &Options,
     ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
+        // With `sim_folder`, the file transport: the drop folder the PIM would read.
+        if let Some(folder) = settings.get("sim_folder") {
+            let options = connector_core::system::options([
+                ("transport", "file".to_owned()),
+                ("folder", folder.clone()),
+            ]);
+            let sim = connector_testkit::simulator::FolderSimulator::new(folder, options)?.note(
+                "products-….csv and stock-….csv files are dropped here, each with a .done marker",
+            );
+            return Ok(Box::new(sim));
+        }
         let sim = crate::simulator::PartsPimSimulator::builder().port(port).start().await.map_err(
             |e| {
                 connector_core::Error::internal(format!(

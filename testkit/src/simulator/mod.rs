@@ -40,6 +40,7 @@
 
 mod clock;
 mod faults;
+mod folder;
 mod handler;
 mod journal;
 mod jwt;
@@ -55,6 +56,7 @@ mod tokens;
 
 pub use clock::SimClock;
 pub use faults::{Fault, FaultId, FaultRule, Faults, Malform};
+pub use folder::FolderSimulator;
 pub use handler::SimHandler;
 pub use journal::{Journal, JournalEntry};
 pub use jwt::{JwtRejection, JwtVerifier};

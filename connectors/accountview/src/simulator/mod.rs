@@ -45,7 +45,9 @@ fn error(status: u16, message: &str) -> SimResponse {
     )
 }
 
+mod export;
 mod orders;
+pub use export::export_folder;
 pub use orders::ORDER_BUSINESS_OBJECT;
 
 #[derive(Default)]

@@ -413,3 +413,197 @@ mod orders {
         assert!(api_spec().check_journal(sim.journal()).is_empty());
     }
 }
+
+mod files {
+    use std::fs;
+
+    use connector_accountview::{AccountViewConfig, AccountViewFiles};
+    use connector_core::Sink;
+    use connector_core::model::{Currency, DocumentLine, Order};
+    use connector_core::sink::{Outcome, WriteAction, WriteRequest};
+    use connector_core::source::Cursor;
+
+    use super::*;
+
+    fn files(dir: &std::path::Path) -> AccountViewFiles {
+        let mut config = AccountViewConfig::file_exchange(dir);
+        config.settle = std::time::Duration::ZERO;
+        AccountViewFiles::new(&config).unwrap()
+    }
+
+    fn export(dir: &std::path::Path, name: &str, text: &str) {
+        fs::create_dir_all(dir.join("export")).unwrap();
+        fs::write(dir.join("export").join(name), text).unwrap();
+    }
+
+    #[tokio::test]
+    async fn exported_debtors_are_read_file_by_file_and_a_read_file_moves_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        export(
+            dir.path(),
+            "debtors-001.csv",
+            "SUB_NR;ACCT_NAME;MAIL_BUS;CRED_LIM;CUR_CODE;BLK_SP;CNG_DATE\n\
+             1001;Fietsen Jansen B.V.;inkoop@jansen.example;5000,50;EUR;F;2024-03-01T10:00:00\n\
+             1002;Anna de Vries;anna@devries.example;veel;EUR;F;2024-04-02T08:15:00\n\
+             1003;Gesloten Winkel;;0;EUR;T;2022-12-31T23:59:59\n",
+        );
+        let read = read_all::<Customer>(&f, ReadMode::Full).await;
+        assert!(read.error.is_none(), "{:?}", read.error);
+        let numbers: Vec<_> = read.upserts.iter().filter_map(|c| c.number.as_deref()).collect();
+        assert_eq!(numbers, ["1001", "1003"]);
+        assert_eq!(read.upserts[0].credit_limit.unwrap().amount.to_string(), "5000.50");
+        assert_eq!(read.upserts[1].meta.lifecycle, Lifecycle::Inactive);
+        assert_eq!(read.rejected.len(), 1);
+        assert_eq!(read.rejected[0].error.field_errors()[0].field, "CRED_LIM");
+        let cursor = read.last_cursor.clone().unwrap();
+        assert_eq!(cursor.as_str(), "debtors-001.csv");
+
+        // The next read moves the committed file on and reads only what came since.
+        export(dir.path(), "debtors-002.csv", "SUB_NR;ACCT_NAME\n1004;Nieuwe Klant\n");
+        export(dir.path(), "not-a-debtor.txt", "ignored");
+        let next = read_all::<Customer>(&f, ReadMode::Changes { since: Some(cursor) }).await;
+        let numbers: Vec<_> = next.upserts.iter().filter_map(|c| c.number.as_deref()).collect();
+        assert_eq!(numbers, ["1004"]);
+        assert!(dir.path().join("export/processed/debtors-001.csv").exists());
+        assert!(dir.path().join("export/debtors-002.csv").exists(), "not committed yet");
+        assert!(dir.path().join("export/not-a-debtor.txt").exists());
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_csv_moves_to_failed_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        export(dir.path(), "debtors-001.csv", "");
+        export(dir.path(), "debtors-002.csv", "SUB_NR;ACCT_NAME\n1004;Nieuwe Klant\n");
+        let read = read_all::<Customer>(&f, ReadMode::Full).await;
+        assert_eq!(read.upserts.len(), 1);
+        assert_eq!(read.rejected.len(), 1);
+        assert!(read.rejected[0].error.to_string().contains("debtors-001.csv"));
+        assert!(dir.path().join("export/failed/debtors-001.csv").exists());
+        assert!(dir.path().join("export/failed/debtors-001.csv.error.txt").exists());
+        assert_eq!(read.last_cursor, Some(Cursor::new("debtors-002.csv")));
+    }
+
+    #[tokio::test]
+    async fn exported_orders_are_one_record_per_order_and_articles_are_stock() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        export(
+            dir.path(),
+            "orders-001.csv",
+            "ORD_NR;SUB_NR;ORD_DATE;CUR_CODE;DD_ACT;ART_CODE;ART_QTY;ART_PX\n\
+             240101;1001;2024-05-02T00:00:00;EUR;F;100200;10;4,95\n\
+             240101;1001;2024-05-02T00:00:00;EUR;F;100400;4;6,25\n\
+             240102;1002;2024-05-03T00:00:00;EUR;T;100300;1;39,50\n",
+        );
+        export(
+            dir.path(),
+            "articles-001.csv",
+            "ART_CODE;ART_DESC1;STOCK;RESERVED\n100200;Fietsbel;120;15\n",
+        );
+        let read = read_all::<Order>(&f, ReadMode::Full).await;
+        assert!(read.error.is_none() && read.rejected.is_empty(), "{read:?}");
+        assert_eq!(read.upserts.len(), 2);
+        assert_eq!(read.upserts[0].lines.len(), 2);
+        assert_eq!(read.upserts[0].lines[1].unit_price.unwrap().amount.to_string(), "6.25");
+        assert_eq!(
+            read.upserts[1].payment_method.as_ref().and_then(|m| m.key.as_deref()),
+            Some("incasso")
+        );
+        let stock = read_all::<StockLevel>(&f, ReadMode::Full).await;
+        let sellable = stock.upserts[0].sellable(SellablePolicy::AvailableMinusReserved).unwrap();
+        assert_eq!(sellable, Decimal::from(105));
+    }
+
+    fn request<E>(key: &str, record: E) -> WriteRequest<E> {
+        WriteRequest {
+            idempotency_key: key.into(),
+            key: key.into(),
+            target_id: None,
+            action: WriteAction::Upsert(record),
+            is_create: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn debtors_and_orders_are_written_whole_as_import_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a crash left half-written is cleared; AccountView never saw it.
+        fs::create_dir_all(dir.path().join("import/.part")).unwrap();
+        fs::write(dir.path().join("import/.part/debtors-x.csv"), "SUB_NR;ACC").unwrap();
+        let f = files(dir.path());
+        assert!(!dir.path().join("import/.part/debtors-x.csv").exists());
+        let customer = Customer {
+            number: Some("20001".into()),
+            name: Some("Rijwielhandel Noord; Groningen".into()),
+            ..Default::default()
+        };
+        let out = f.write(vec![request("20001", customer)]).await.unwrap();
+        assert!(matches!(&out[0].outcome, Outcome::Created { target_id } if target_id == "20001"));
+        let mut order = Order {
+            number: Some("700001".into()),
+            currency: Currency::EUR,
+            lines: ["100200", "100400"]
+                .iter()
+                .map(|s| DocumentLine {
+                    sku: Some((*s).into()),
+                    quantity: Decimal::from(2),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        order.party.customer.id = Some("20001".into());
+        let out = f.write(vec![request("700001", order)]).await.unwrap();
+        assert!(matches!(out[0].outcome, Outcome::Created { .. }), "{:?}", out[0]);
+        let mut names: Vec<String> = fs::read_dir(dir.path().join("import"))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.ends_with(".csv"))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let debtors = fs::read_to_string(dir.path().join("import").join(&names[0])).unwrap();
+        let mut rows = debtors.lines();
+        assert!(rows.next().unwrap().starts_with("SUB_NR;SRC_CODE;ACCT_NAME;"));
+        assert!(
+            rows.next()
+                .unwrap()
+                .starts_with("20001;RIJWIELHAN;\"Rijwielhandel Noord; Groningen\";")
+        );
+        let orders = fs::read_to_string(dir.path().join("import").join(&names[1])).unwrap();
+        let rows: Vec<&str> = orders.lines().collect();
+        assert_eq!(rows.len(), 3, "a header and a row per line");
+        assert!(rows[1].starts_with("20001;700001;"), "{}", rows[1]);
+        assert!(rows[2].contains(";100400;"), "{}", rows[2]);
+    }
+
+    #[tokio::test]
+    async fn the_simulated_export_folder_reads_through_the_registered_system() {
+        use connector_core::system::{Context, System};
+        let dir = tempfile::tempdir().unwrap();
+        let system = connector_accountview::AccountViewSystem;
+        let mut settings = connector_core::system::Options::new();
+        settings.insert("sim_folder".into(), dir.path().display().to_string());
+        let sim = system.simulate(0, &settings).await.unwrap();
+        let mut options = sim.options();
+        assert_eq!(options.get("transport").map(String::as_str), Some("file"));
+        options.insert("settle_seconds".into(), "0".into());
+        let ctx = Context::default();
+        system.check(&options, &ctx).await.unwrap();
+        let source = system.source(connector_core::EntityKind::Order, &options, &ctx).unwrap();
+        let orders = read_all::<Order>(&*source.typed::<Order>().unwrap(), ReadMode::Full).await;
+        assert_eq!(orders.upserts.len(), 1);
+        assert_eq!(orders.upserts[0].lines[1].discount_percent, Some(Decimal::from(5)));
+        let f = files_with(&options);
+        let debtors = read_all::<Customer>(&f, ReadMode::Full).await;
+        assert_eq!(debtors.upserts.len(), 3, "{:?}", debtors.rejected);
+        let products = read_all::<Product>(&f, ReadMode::Full).await;
+        assert_eq!(products.upserts[2].sku, "100400");
+    }
+
+    fn files_with(options: &connector_core::system::Options) -> AccountViewFiles {
+        AccountViewFiles::new(&AccountViewConfig::from_options(options).unwrap()).unwrap()
+    }
+}

@@ -1,0 +1,577 @@
+//! AccountView's file transport, for installations without AccountView.Net: the files its
+//! export and import definitions trade in a watched folder.
+//!
+//! - `export/` is read: CSV files AccountView's export definitions write, `;`-separated,
+//!   UTF-8, a header row of AccountView's column names (those of the REST tables):
+//!   `debtors*.csv` (CONTACT), `articles*.csv` (ARTICLE, products and stock) and
+//!   `orders*.csv` (one row per order line: ART_HDR's columns and ART_LINE's, the rows of
+//!   one order one after the other). AccountView leaves no marker, so a file is read once
+//!   its size has stood still for `settle_seconds`. Each file read whole is a checkpoint
+//!   (its name); on the next read the files up to the committed one move to
+//!   `export/processed/`, and a file that is not CSV moves to `export/failed/` with why.
+//! - `import/` is written: `debtors-….csv` (CONTACT's columns) and `orders-….csv` (one row
+//!   per order line), one per batch, each written whole and renamed into place
+//!   (`connector_file::exchange`), for import definitions with the same columns.
+//!
+//! Files carry no lookups: a flow's ledger keeps a record from being written twice.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connector_core::model::{Currency, Customer, Order, Product, StockLevel};
+use connector_core::sink::{
+    Found, LookupKey, Outcome, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest,
+};
+use connector_core::source::{
+    Change, ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities,
+};
+use connector_core::{EntityKind, Error, ErrorKind, Result, Sink, Source};
+use connector_file::exchange::{Completion, Inbox, InboxFile, Outbox, unique_name};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use serde_json::{Map, Value};
+
+use crate::client::NAME;
+use crate::config::AccountViewConfig;
+use crate::timezone::TimeZone;
+use crate::{convert, order};
+
+/// The field separator of the files.
+pub const DELIMITER: u8 = b';';
+
+/// The columns of an orders file: the header's, then the line's.
+const ORDER_COLUMNS: &[&str] = &[
+    "SUB_NR",
+    "EXT_ID",
+    "ORD_DATE",
+    "DEL_DATE",
+    "CUR_CODE",
+    "DISC_CODE",
+    "DD_ACT",
+    "COMMENT2",
+    "ART_CODE",
+    "ART_DESC1",
+    "ART_QTY",
+    "ART_PX",
+    "DISC_PCT",
+];
+
+/// AccountView through its import and export files.
+#[derive(Debug, Clone)]
+pub struct AccountViewFiles {
+    inbox: Inbox,
+    outbox: Outbox,
+    settle: Duration,
+    currency: Currency,
+    zone: TimeZone,
+}
+
+type Convert<E> =
+    Arc<dyn Fn(&Map<String, Value>) -> std::result::Result<E, Rejected> + Send + Sync>;
+
+fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Transport, format!("{what}: {e}")).with_connector(NAME)
+}
+
+impl AccountViewFiles {
+    /// The file transport of `config` (its `folder`); interrupted deliveries into `import/`
+    /// are cleared (their records were never acknowledged and are written again).
+    pub fn new(config: &AccountViewConfig) -> Result<Self> {
+        let folder = config.folder.as_deref().ok_or_else(|| {
+            Error::config("accountview: the file transport needs a folder").with_connector(NAME)
+        })?;
+        let completion = Completion::Settled(config.settle);
+        let inbox = Inbox::new(folder.join("export"), completion)
+            .map_err(|e| io_error(&format!("the folder {}", folder.display()), e))?;
+        let outbox = Outbox::new(folder.join("import"))
+            .and_then(|o| o.recover().map(|_| o))
+            .map_err(|e| io_error(&format!("the folder {}", folder.display()), e))?;
+        Ok(Self {
+            inbox,
+            outbox,
+            settle: config.settle,
+            currency: config.currency,
+            zone: config.timezone,
+        })
+    }
+
+    /// The complete exported files named `<prefix>…`, oldest first, after `since` (the last
+    /// file a committed checkpoint names; those up to it move to `processed/`).
+    async fn ready(&self, prefix: &str, since: Option<&str>) -> Result<Vec<InboxFile>> {
+        let mine = |f: &InboxFile| f.name.starts_with(prefix) && f.name.ends_with(".csv");
+        let mut files = self.inbox.ready().map_err(|e| io_error("reading export/", e))?;
+        if !self.settle.is_zero() {
+            // A first look notes each file's size; it is complete when a second look, the
+            // settle time later, finds it unchanged.
+            tokio::time::sleep(self.settle).await;
+            files = self.inbox.ready().map_err(|e| io_error("reading export/", e))?;
+        }
+        let mut out = Vec::new();
+        for f in files.into_iter().filter(mine) {
+            if since.is_some_and(|s| f.name.as_str() <= s) {
+                f.processed().map_err(|e| io_error("moving a read file to processed/", e))?;
+            } else {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The changes of the files named `<prefix>…`, read as `parse` says, a checkpoint after
+    /// each file.
+    fn read_files<E: Send + 'static>(
+        &self,
+        prefix: &'static str,
+        mode: &ReadMode,
+        parse: Parse<E>,
+    ) -> BoxStream<'_, Result<Change<E>>> {
+        let since = match mode {
+            ReadMode::Changes { since: Some(c) } => Some(c.as_str().to_owned()),
+            _ => None,
+        };
+        stream::once(async move { self.ready(prefix, since.as_deref()).await })
+            .flat_map(move |files| match files {
+                Err(e) => stream::iter(vec![Err(e)]).boxed(),
+                Ok(files) => {
+                    let parse = parse.clone();
+                    stream::iter(files).flat_map(move |f| file_changes(f, parse.clone())).boxed()
+                }
+            })
+            .boxed()
+    }
+
+    /// Delivers `rows` under `header` as one `import/<kind>-….csv`.
+    fn deliver(&self, kind: &str, header: &[&str], rows: &[Vec<String>]) -> Result<String> {
+        let mut w = csv::WriterBuilder::new().delimiter(DELIMITER).from_writer(Vec::new());
+        let written = w
+            .write_record(header)
+            .and_then(|()| rows.iter().try_for_each(|r| w.write_record(r)))
+            .map_err(|e| Error::internal(format!("writing CSV: {e}")));
+        written?;
+        let bytes = w.into_inner().map_err(|e| Error::internal(format!("writing CSV: {e}")))?;
+        let name = unique_name(kind, "csv");
+        self.outbox
+            .deliver(&name, &bytes, false)
+            .map_err(|e| io_error(&format!("delivering {name}"), e))?;
+        Ok(name)
+    }
+}
+
+/// Turns the rows of one order into a record.
+type GroupConvert<E> =
+    Arc<dyn Fn(&[Map<String, Value>]) -> std::result::Result<E, Rejected> + Send + Sync>;
+
+/// How the rows of a file become records.
+enum Parse<E> {
+    /// Each row is a record.
+    Rows(Convert<E>),
+    /// Each run of rows with the same value in the column is a record.
+    Groups(&'static str, GroupConvert<E>),
+}
+
+impl<E> Clone for Parse<E> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Rows(c) => Self::Rows(c.clone()),
+            Self::Groups(col, c) => Self::Groups(col, c.clone()),
+        }
+    }
+}
+
+/// The rows of a CSV file as column → text maps, lazily (a file of any size in flat memory).
+fn rows(path: &Path) -> std::result::Result<RowIter, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(DELIMITER)
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| e.to_string())?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("the header row: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_ascii_uppercase())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err("the file has no header row of AccountView column names".into());
+    }
+    Ok(RowIter { header, records: reader.into_records() })
+}
+
+struct RowIter {
+    header: Vec<String>,
+    records: csv::StringRecordsIntoIter<std::fs::File>,
+}
+
+impl Iterator for RowIter {
+    /// A row's line number and its columns, or why the row cannot be read.
+    type Item = (u64, std::result::Result<Map<String, Value>, String>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let record = self.records.next()?;
+        Some(match record {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                let map = self
+                    .header
+                    .iter()
+                    .zip(r.iter())
+                    .map(|(h, v)| (h.clone(), Value::from(v)))
+                    .collect();
+                (line, Ok(map))
+            }
+            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
+        })
+    }
+}
+
+fn file_rejected(file: &str, line: u64, message: String) -> Rejected {
+    Rejected {
+        key: Some(format!("{file}:{line}")),
+        payload: None,
+        error: Error::invalid_field("row", format!("{file} line {line}: {message}"))
+            .with_connector(NAME),
+    }
+}
+
+/// The changes of one exported file, then its checkpoint; a file that is not CSV moves to
+/// `failed/` and is one rejection.
+fn file_changes<E: Send + 'static>(
+    file: InboxFile,
+    parse: Parse<E>,
+) -> BoxStream<'static, Result<Change<E>>> {
+    let name = file.name.clone();
+    let iter = match rows(&file.path) {
+        Ok(iter) => iter,
+        Err(why) => {
+            let moved = file.failed(&why);
+            let mut out = vec![Ok(Change::Rejected(file_rejected(&name, 1, why)))];
+            if let Err(e) = moved {
+                out.push(Err(io_error("moving a file to failed/", e)));
+            }
+            return stream::iter(out).boxed();
+        }
+    };
+    let checkpoint = stream::once(async move { Ok(Change::Checkpoint(Cursor::new(name))) });
+    // The file stays in export/ until a later read finds its checkpoint committed.
+    let file_name = file.name;
+    let changes: Box<dyn Iterator<Item = Result<Change<E>>> + Send> = match parse {
+        Parse::Groups(column, grouped) => {
+            Box::new(Groups { rows: iter.peekable(), column, file: file_name }.map(move |g| {
+                Ok(match g {
+                    Ok(rows) => match grouped(&rows) {
+                        Ok(r) => Change::Upsert(r),
+                        Err(r) => Change::Rejected(r),
+                    },
+                    Err(r) => Change::Rejected(r),
+                })
+            }))
+        }
+        Parse::Rows(convert) => Box::new(iter.map(move |(line, row)| {
+            Ok(match row {
+                Ok(row) => match convert(&row) {
+                    Ok(r) => Change::Upsert(r),
+                    Err(r) => Change::Rejected(r),
+                },
+                Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
+            })
+        })),
+    };
+    stream::iter(changes).chain(checkpoint).boxed()
+}
+
+/// Runs of rows with the same value in `column` (the rows of one order).
+struct Groups {
+    rows: std::iter::Peekable<RowIter>,
+    column: &'static str,
+    file: String,
+}
+
+impl Iterator for Groups {
+    type Item = std::result::Result<Vec<Map<String, Value>>, Rejected>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let (line, first) = self.rows.next()?;
+        let first = match first {
+            Ok(r) => r,
+            Err(why) => return Some(Err(file_rejected(&self.file, line, why))),
+        };
+        let key = first.get(self.column).cloned();
+        let mut group = vec![first];
+        while let Some((_, Ok(next))) = self.rows.peek() {
+            if next.get(self.column) != key.as_ref() {
+                break;
+            }
+            if let Some((_, Ok(row))) = self.rows.next() {
+                group.push(row);
+            }
+        }
+        Some(Ok(group))
+    }
+}
+
+macro_rules! file_source {
+    ($entity:ty, $kind:expr, $detection:expr) => {
+        #[async_trait]
+        impl Source<$entity> for AccountViewFiles {
+            fn name(&self) -> &str {
+                NAME
+            }
+            fn capabilities(&self) -> SourceCapabilities {
+                SourceCapabilities::new($kind, $detection)
+            }
+            async fn check(&self) -> Result<()> {
+                self.inbox.ready().map(|_| ()).map_err(|e| io_error("reading export/", e))
+            }
+            fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<$entity>>> {
+                Reader::<$entity>::read(self, mode)
+            }
+        }
+    };
+}
+
+/// How each entity is read from its files.
+trait Reader<E> {
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<E>>>;
+}
+
+impl Reader<Customer> for AccountViewFiles {
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Customer>>> {
+        let zone = self.zone;
+        self.read_files(
+            "debtors",
+            &mode,
+            Parse::Rows(Arc::new(move |r| convert::customer(r, zone))),
+        )
+    }
+}
+
+impl Reader<Product> for AccountViewFiles {
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
+        let (currency, zone) = (self.currency, self.zone);
+        let convert: Convert<Product> = Arc::new(move |r| convert::product(r, currency, zone));
+        self.read_files("articles", &mode, Parse::Rows(convert))
+    }
+}
+
+impl Reader<StockLevel> for AccountViewFiles {
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<StockLevel>>> {
+        self.read_files("articles", &mode, Parse::Rows(Arc::new(convert::stock)))
+    }
+}
+
+impl Reader<Order> for AccountViewFiles {
+    fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
+        let currency = self.currency;
+        let grouped: GroupConvert<Order> = Arc::new(move |rows: &[Map<String, Value>]| {
+            let lines: Vec<&Map<String, Value>> = rows.iter().collect();
+            order::order(&rows[0], &lines, currency)
+        });
+        self.read_files("orders", &mode, Parse::Groups("ORD_NR", grouped))
+    }
+}
+
+file_source!(Customer, EntityKind::Customer, ChangeDetection::RowVersion);
+file_source!(Product, EntityKind::Product, ChangeDetection::RowVersion);
+file_source!(StockLevel, EntityKind::StockLevel, ChangeDetection::RowVersion);
+file_source!(Order, EntityKind::Order, ChangeDetection::RowVersion);
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => if *b { "T" } else { "F" }.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Every request's outcome once its file is delivered (or not).
+fn delivered(
+    result: &Result<String>,
+    sent: Vec<(WriteRequest<()>, String)>,
+    out: &mut Vec<WriteOutcome>,
+) {
+    for (r, id) in sent {
+        let outcome = match result {
+            Ok(_) if r.is_create => Outcome::Created { target_id: id },
+            Ok(_) => Outcome::Updated { target_id: id },
+            Err(e) => Outcome::Failed {
+                error: Error::new(e.kind(), e.message().to_owned())
+                    .with_connector(NAME)
+                    .with_record(r.key.clone()),
+            },
+        };
+        out.push(WriteOutcome::new(r.key, outcome));
+    }
+}
+
+fn refused(key: &str, field: String, why: String) -> WriteOutcome {
+    let error = Error::invalid_field(field, why).with_connector(NAME).with_record(key.to_owned());
+    WriteOutcome::new(key.to_owned(), Outcome::Failed { error })
+}
+
+fn skipped(r: &WriteRequest<impl Send>, reason: &str) -> WriteOutcome {
+    WriteOutcome::new(
+        r.key.clone(),
+        Outcome::Skipped { reason: reason.into(), target_id: r.target_id.clone() },
+    )
+}
+
+fn bare<E>(r: &WriteRequest<E>) -> WriteRequest<()> {
+    WriteRequest {
+        idempotency_key: r.idempotency_key.clone(),
+        key: r.key.clone(),
+        target_id: r.target_id.clone(),
+        action: WriteAction::Upsert(()),
+        is_create: r.is_create,
+    }
+}
+
+#[async_trait]
+impl Sink<Customer> for AccountViewFiles {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities::new(EntityKind::Customer).max_batch(500).natural_key("number")
+    }
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn find(&self, _key: &LookupKey) -> Result<Option<Found<Customer>>> {
+        Ok(None)
+    }
+    /// One `debtors-….csv` per batch with every column of a debtor write (an update's
+    /// empty cells are for the import definition to leave alone).
+    async fn write(&self, batch: Vec<WriteRequest<Customer>>) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::new();
+        let mut sent = Vec::new();
+        let mut lines = Vec::new();
+        for r in &batch {
+            let WriteAction::Upsert(c) = &r.action else {
+                out.push(skipped(r, "debtors are blocked in AccountView, not here"));
+                continue;
+            };
+            let number = r.target_id.clone().or_else(|| c.number.clone());
+            let Some(number) = number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) else {
+                out.push(refused(
+                    &r.key,
+                    "number".into(),
+                    "a debtor needs a number (SUB_NR)".into(),
+                ));
+                continue;
+            };
+            match crate::sink::debtor_row(c, &number, r.target_id.is_none()) {
+                Err((field, why)) => out.push(refused(&r.key, field, why)),
+                Ok(row) => {
+                    let line = crate::sink::COLUMNS
+                        .iter()
+                        .map(|(col, _)| {
+                            row.iter()
+                                .find(|(c, _)| c == col)
+                                .map(|(_, v)| cell(v))
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    lines.push(line);
+                    sent.push((bare(r), number));
+                }
+            }
+        }
+        if !lines.is_empty() {
+            let header: Vec<&str> = crate::sink::COLUMNS.iter().map(|(c, _)| *c).collect();
+            let result = self.deliver("debtors", &header, &lines);
+            delivered(&result, sent, &mut out);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Sink<Order> for AccountViewFiles {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities::new(EntityKind::Order).max_batch(100).natural_key("number")
+    }
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn find(&self, _key: &LookupKey) -> Result<Option<Found<Order>>> {
+        Ok(None)
+    }
+    /// One `orders-….csv` per batch, a row per order line with its order's columns.
+    async fn write(&self, batch: Vec<WriteRequest<Order>>) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::new();
+        let mut sent = Vec::new();
+        let mut lines = Vec::new();
+        for r in &batch {
+            let WriteAction::Upsert(o) = &r.action else {
+                out.push(skipped(r, "orders are cancelled in AccountView, not here"));
+                continue;
+            };
+            if r.target_id.is_some() {
+                out.push(skipped(
+                    r,
+                    "an order is placed once; changes to it are made in AccountView",
+                ));
+                continue;
+            }
+            let debtor = o.party.customer.id.clone().or_else(|| o.party.customer.key.clone());
+            let Some(debtor) = debtor.filter(|d| !d.trim().is_empty()) else {
+                out.push(refused(
+                    &r.key,
+                    "party.customer.id".into(),
+                    "the order has no debtor".into(),
+                ));
+                continue;
+            };
+            let payload = match order::payload(o, debtor.trim(), "file") {
+                Ok(p) => p,
+                Err((field, why)) => {
+                    out.push(refused(&r.key, field, why));
+                    continue;
+                }
+            };
+            lines.extend(order_rows(&payload));
+            sent.push((bare(r), o.number.clone().unwrap_or_default()));
+        }
+        if !lines.is_empty() {
+            let result = self.deliver("orders", ORDER_COLUMNS, &lines);
+            delivered(&result, sent, &mut out);
+        }
+        Ok(out)
+    }
+}
+
+/// The file rows of an order payload: per line, its order's header values and its own.
+fn order_rows(payload: &Value) -> Vec<Vec<String>> {
+    let names = |def: &Value| -> Vec<String> {
+        def["Fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["Name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let header_names = names(&payload["Table"]["Definition"]);
+    let line_names = names(&payload["Table"]["DetailDefinitions"][0]);
+    let header_values = &payload["TableData"]["Data"]["Rows"][0]["Values"];
+    let value = |names: &[String], values: &Value, col: &str| {
+        names.iter().position(|n| n == col).map(|i| cell(&values[i]))
+    };
+    payload["TableData"]["DetailData"][0]["Rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|line| {
+            ORDER_COLUMNS
+                .iter()
+                .map(|col| {
+                    value(&header_names, header_values, col)
+                        .or_else(|| value(&line_names, &line["Values"], col))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect()
+}
