@@ -329,4 +329,51 @@ mod orders_out {
         assert_eq!(r.counts.created, 1, "{r:?}");
         assert_eq!(pim.orders()[0]["employee_number"], "4711");
     }
+
+    #[tokio::test]
+    async fn over_the_file_transport_orders_go_as_a_dropped_file_and_come_as_exported_ones() {
+        let av = AccountViewSimulator::builder().demo_data().start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (h, l) = av_order("240301", "100200", None);
+        av.put_order(h, l);
+        // One client: AccountView's refresh tokens rotate.
+        let client = accountview(&av);
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let config = PartsPimConfig::file_drop(dir.path());
+        let r = flows::orders_to_pim_flow(client.clone(), config, state)
+            .unwrap()
+            .run(RunMode::Full)
+            .await;
+        assert_eq!(r.counts.created, 1, "{r:?}");
+        let dropped: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.starts_with("orders-") && n.ends_with(".csv"))
+            .collect();
+        assert_eq!(dropped.len(), 1);
+        assert!(dir.path().join(format!("{}.done", dropped[0])).exists(), "with its marker");
+        let text = std::fs::read_to_string(dir.path().join(&dropped[0])).unwrap();
+        assert!(
+            text.lines().nth(1).unwrap().starts_with("240301,2024-05-02,,EUR,999999,30,"),
+            "{text}"
+        );
+
+        // The PIM's own export of orders, the other way: into AccountView.
+        // (Its payment terms are the PIM's own words.)
+        let pim_file = text
+            .replace("240301", "700301")
+            .replace(",1001,", ",20031,")
+            .replace(",999999,30,", ",999999,30 dagen,");
+        std::fs::create_dir_all(dir.path().join("orders")).unwrap();
+        std::fs::write(dir.path().join("orders/orders-0001.csv"), pim_file).unwrap();
+        let mut config = PartsPimConfig::file_drop(dir.path());
+        config.settle = std::time::Duration::ZERO;
+        let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+        let r = flows::orders_flow(config, client, Some("1001".into()), state)
+            .unwrap()
+            .run(RunMode::Full)
+            .await;
+        assert_eq!(r.counts.created, 1, "{r:?}");
+        assert!(av.orders().iter().any(|o| o["EXT_ID"] == "700301"));
+    }
 }

@@ -15,9 +15,7 @@
 //!
 //! Files carry no lookups: a flow's ledger keeps a record from being written twice.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use connector_core::model::{Currency, Customer, Order, Product, StockLevel};
@@ -28,7 +26,7 @@ use connector_core::source::{
     Change, ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities,
 };
 use connector_core::{EntityKind, Error, ErrorKind, Result, Sink, Source};
-use connector_file::exchange::{Completion, Inbox, InboxFile, Outbox, unique_name};
+use connector_file::exchange::{Completion, CsvRows, Inbox, InboxFile, Outbox, Runs, unique_name};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::{Map, Value};
 
@@ -62,7 +60,6 @@ const ORDER_COLUMNS: &[&str] = &[
 pub struct AccountViewFiles {
     inbox: Inbox,
     outbox: Outbox,
-    settle: Duration,
     currency: Currency,
     zone: TimeZone,
 }
@@ -87,35 +84,12 @@ impl AccountViewFiles {
         let outbox = Outbox::new(folder.join("import"))
             .and_then(|o| o.recover().map(|_| o))
             .map_err(|e| io_error(&format!("the folder {}", folder.display()), e))?;
-        Ok(Self {
-            inbox,
-            outbox,
-            settle: config.settle,
-            currency: config.currency,
-            zone: config.timezone,
-        })
+        Ok(Self { inbox, outbox, currency: config.currency, zone: config.timezone })
     }
 
-    /// The complete exported files named `<prefix>…`, oldest first, after `since` (the last
-    /// file a committed checkpoint names; those up to it move to `processed/`).
+    /// The complete exported files named `<prefix>….csv` after `since`, oldest first.
     async fn ready(&self, prefix: &str, since: Option<&str>) -> Result<Vec<InboxFile>> {
-        let mine = |f: &InboxFile| f.name.starts_with(prefix) && f.name.ends_with(".csv");
-        let mut files = self.inbox.ready().map_err(|e| io_error("reading export/", e))?;
-        if !self.settle.is_zero() {
-            // A first look notes each file's size; it is complete when a second look, the
-            // settle time later, finds it unchanged.
-            tokio::time::sleep(self.settle).await;
-            files = self.inbox.ready().map_err(|e| io_error("reading export/", e))?;
-        }
-        let mut out = Vec::new();
-        for f in files.into_iter().filter(mine) {
-            if since.is_some_and(|s| f.name.as_str() <= s) {
-                f.processed().map_err(|e| io_error("moving a read file to processed/", e))?;
-            } else {
-                out.push(f);
-            }
-        }
-        Ok(out)
+        self.inbox.pending(prefix, ".csv", since).await.map_err(|e| io_error("reading export/", e))
     }
 
     /// The changes of the files named `<prefix>…`, read as `parse` says, a checkpoint after
@@ -179,51 +153,6 @@ impl<E> Clone for Parse<E> {
     }
 }
 
-/// The rows of a CSV file as column → text maps, lazily (a file of any size in flat memory).
-fn rows(path: &Path) -> std::result::Result<RowIter, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(DELIMITER)
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| e.to_string())?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_ascii_uppercase())
-        .collect();
-    if header.iter().all(String::is_empty) {
-        return Err("the file has no header row of AccountView column names".into());
-    }
-    Ok(RowIter { header, records: reader.into_records() })
-}
-
-struct RowIter {
-    header: Vec<String>,
-    records: csv::StringRecordsIntoIter<std::fs::File>,
-}
-
-impl Iterator for RowIter {
-    /// A row's line number and its columns, or why the row cannot be read.
-    type Item = (u64, std::result::Result<Map<String, Value>, String>);
-    fn next(&mut self) -> Option<Self::Item> {
-        let record = self.records.next()?;
-        Some(match record {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line());
-                let map = self
-                    .header
-                    .iter()
-                    .zip(r.iter())
-                    .map(|(h, v)| (h.clone(), Value::from(v)))
-                    .collect();
-                (line, Ok(map))
-            }
-            Err(e) => (e.position().map_or(0, |p| p.line()), Err(e.to_string())),
-        })
-    }
-}
-
 fn file_rejected(file: &str, line: u64, message: String) -> Rejected {
     Rejected {
         key: Some(format!("{file}:{line}")),
@@ -240,7 +169,7 @@ fn file_changes<E: Send + 'static>(
     parse: Parse<E>,
 ) -> BoxStream<'static, Result<Change<E>>> {
     let name = file.name.clone();
-    let iter = match rows(&file.path) {
+    let iter = match CsvRows::open(&file.path, DELIMITER, str::to_ascii_uppercase) {
         Ok(iter) => iter,
         Err(why) => {
             let moved = file.failed(&why);
@@ -256,13 +185,13 @@ fn file_changes<E: Send + 'static>(
     let file_name = file.name;
     let changes: Box<dyn Iterator<Item = Result<Change<E>>> + Send> = match parse {
         Parse::Groups(column, grouped) => {
-            Box::new(Groups { rows: iter.peekable(), column, file: file_name }.map(move |g| {
-                Ok(match g {
+            Box::new(Runs::new(iter, column).map(move |(line, run)| {
+                Ok(match run {
                     Ok(rows) => match grouped(&rows) {
                         Ok(r) => Change::Upsert(r),
                         Err(r) => Change::Rejected(r),
                     },
-                    Err(r) => Change::Rejected(r),
+                    Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
                 })
             }))
         }
@@ -277,35 +206,6 @@ fn file_changes<E: Send + 'static>(
         })),
     };
     stream::iter(changes).chain(checkpoint).boxed()
-}
-
-/// Runs of rows with the same value in `column` (the rows of one order).
-struct Groups {
-    rows: std::iter::Peekable<RowIter>,
-    column: &'static str,
-    file: String,
-}
-
-impl Iterator for Groups {
-    type Item = std::result::Result<Vec<Map<String, Value>>, Rejected>;
-    fn next(&mut self) -> Option<Self::Item> {
-        let (line, first) = self.rows.next()?;
-        let first = match first {
-            Ok(r) => r,
-            Err(why) => return Some(Err(file_rejected(&self.file, line, why))),
-        };
-        let key = first.get(self.column).cloned();
-        let mut group = vec![first];
-        while let Some((_, Ok(next))) = self.rows.peek() {
-            if next.get(self.column) != key.as_ref() {
-                break;
-            }
-            if let Some((_, Ok(row))) = self.rows.next() {
-                group.push(row);
-            }
-        }
-        Some(Ok(group))
-    }
 }
 
 macro_rules! file_source {

@@ -39,6 +39,10 @@ pub struct PartsPimSettings {
     /// Where orders are, under the base URL (default `/orders`).
     #[serde(default)]
     pub orders_path: Option<String>,
+    /// For `file`: how long an order file the PIM exports (into `folder/orders`) must stand
+    /// still before it is read, in seconds (default 2).
+    #[serde(default)]
+    pub settle_seconds: Option<u64>,
 }
 
 /// A connection's configuration.
@@ -59,6 +63,8 @@ pub struct PartsPimConfig {
     pub orders_path: String,
     /// With the file transport: the folder CSV files are dropped in (no HTTP then).
     pub folder: Option<std::path::PathBuf>,
+    /// With the file transport: how long an exported order file must stand still.
+    pub settle: std::time::Duration,
 }
 
 impl PartsPimConfig {
@@ -72,6 +78,7 @@ impl PartsPimConfig {
             stock_path: "/stock".to_owned(),
             orders_path: "/orders".to_owned(),
             folder: None,
+            settle: std::time::Duration::from_secs(2),
         }
     }
 
@@ -142,6 +149,9 @@ impl PartsPimSettings {
         }
         if let Some(p) = self.orders_path {
             c.orders_path = path(p);
+        }
+        if let Some(s) = self.settle_seconds {
+            c.settle = std::time::Duration::from_secs(s);
         }
         Ok(c)
     }

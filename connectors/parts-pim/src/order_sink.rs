@@ -2,7 +2,8 @@
 //! employee number (the order's `meta.custom.employee_number`, else the setting, else
 //! 999999); a number or SKU that is not digits only is refused before sending, naming it.
 //! An order is placed once: it is found by its number, and a create that finds it already
-//! there (a retry whose answer was lost) takes it.
+//! there (a retry whose answer was lost) takes it. With the file transport, orders go as
+//! `orders-….csv` files in the drop folder, in the columns of the PIM's own order export.
 
 use async_trait::async_trait;
 use connector_core::model::Order;
@@ -14,8 +15,84 @@ use connector_core::{EntityKind, Error, ErrorKind, Result, Sink};
 use crate::client::NAME;
 use crate::config::is_digits;
 use crate::sink::PartsPimSink;
+use crate::source::ORDER_FILE_COLUMNS;
+use connector_file::exchange::{Outbox, unique_name};
 
 impl PartsPimSink {
+    /// The file transport: one `orders-….csv` per batch (a row per order line, the columns
+    /// of [`ORDER_FILE_COLUMNS`]) with its `.done` marker.
+    fn drop_orders(&self, outbox: &Outbox, batch: Vec<WriteRequest<Order>>) -> Vec<WriteOutcome> {
+        let mut out = Vec::new();
+        let mut rows = Vec::new();
+        let mut placed = Vec::new();
+        for r in batch {
+            let WriteAction::Upsert(o) = &r.action else {
+                out.push(WriteOutcome::new(
+                    r.key.clone(),
+                    Outcome::Skipped {
+                        reason: "an order is placed in Parts PIM once; it is changed there".into(),
+                        target_id: r.target_id.clone(),
+                    },
+                ));
+                continue;
+            };
+            let employee = self.employee(o);
+            let body = if is_digits(&employee) {
+                crate::order::body(o, &employee)
+            } else {
+                Err((
+                    "meta.custom.employee_number".into(),
+                    format!("employee number `{employee}` is not digits only"),
+                ))
+            };
+            match body {
+                Err((field, why)) => {
+                    let error = Error::invalid_field(field, why)
+                        .with_connector(NAME)
+                        .with_record(r.key.clone());
+                    out.push(WriteOutcome::new(r.key.clone(), Outcome::Failed { error }));
+                }
+                Ok(body) => {
+                    rows.extend(file_rows(&body));
+                    placed.push((
+                        r.key.clone(),
+                        body["number"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
+        if placed.is_empty() {
+            return out;
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let written = w
+            .write_record(ORDER_FILE_COLUMNS)
+            .and_then(|()| rows.iter().try_for_each(|r| w.write_record(r)));
+        let delivered = written
+            .map_err(|e| e.to_string())
+            .and_then(|()| w.into_inner().map_err(|e| e.to_string()))
+            .and_then(|bytes| {
+                outbox
+                    .deliver(&unique_name("orders", "csv"), &bytes, true)
+                    .map_err(|e| e.to_string())
+            });
+        for (key, number) in placed {
+            let outcome = match &delivered {
+                Ok(_) => Outcome::Created { target_id: number },
+                Err(e) => Outcome::Failed {
+                    error: Error::new(
+                        ErrorKind::Transport,
+                        format!("the orders file could not be dropped: {e}"),
+                    )
+                    .with_connector(NAME)
+                    .with_record(key.clone()),
+                },
+            };
+            out.push(WriteOutcome::new(key, outcome));
+        }
+        out
+    }
+
     async fn place(&self, r: &WriteRequest<Order>, o: &Order) -> Outcome {
         let failed = |error: Error| Outcome::Failed { error: error.with_record(r.key.clone()) };
         let employee = self.employee(o);
@@ -60,9 +137,15 @@ impl Sink<Order> for PartsPimSink {
         NAME
     }
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities::new(EntityKind::Order).max_batch(20).can_find(true).natural_key("number")
+        SinkCapabilities::new(EntityKind::Order)
+            .max_batch(20)
+            .can_find(self.outbox.is_none())
+            .natural_key("number")
     }
     async fn check(&self) -> Result<()> {
+        if self.outbox.is_some() {
+            return Ok(());
+        }
         let _: serde_json::Value = self
             .http()?
             .get(self.config.orders_path.trim_start_matches('/'))
@@ -74,7 +157,11 @@ impl Sink<Order> for PartsPimSink {
     }
     async fn find(&self, key: &LookupKey) -> Result<Option<Found<Order>>> {
         let number = key.value.trim();
-        if !matches!(key.field.as_str(), "number" | "key") || !is_digits(number) {
+        // Dropped files carry no lookups.
+        if self.outbox.is_some()
+            || !matches!(key.field.as_str(), "number" | "key")
+            || !is_digits(number)
+        {
             return Ok(None);
         }
         match self
@@ -90,6 +177,9 @@ impl Sink<Order> for PartsPimSink {
         }
     }
     async fn write(&self, batch: Vec<WriteRequest<Order>>) -> Result<Vec<WriteOutcome>> {
+        if let Some(outbox) = &self.outbox {
+            return Ok(self.drop_orders(outbox, batch));
+        }
         let mut out = Vec::with_capacity(batch.len());
         for r in batch {
             let outcome = match (&r.action, &r.target_id) {
@@ -103,4 +193,27 @@ impl Sink<Order> for PartsPimSink {
         }
         Ok(out)
     }
+}
+
+/// The file rows of an order body: per line, the order's columns and the line's.
+fn file_rows(body: &serde_json::Value) -> Vec<Vec<String>> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let lines = body["lines"].as_array().cloned().unwrap_or_default();
+    lines
+        .iter()
+        .map(|line| {
+            ORDER_FILE_COLUMNS
+                .iter()
+                .map(|col| match *col {
+                    "customer_number" => text(&body["customer"]["number"]),
+                    "company_name" | "first_name" | "last_name" | "email" | "phone"
+                    | "vat_number" | "coc_number" => text(&body["customer"][*col]),
+                    "sku" | "description" | "quantity" | "unit_price" | "discount_percent" => {
+                        text(&line[*col])
+                    }
+                    _ => text(&body[*col]),
+                })
+                .collect()
+        })
+        .collect()
 }

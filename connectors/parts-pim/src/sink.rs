@@ -27,7 +27,7 @@ pub const MAX_BATCH: usize = 50;
 pub struct PartsPimSink {
     pub(crate) config: PartsPimConfig,
     http: Option<HttpClient>,
-    outbox: Option<Outbox>,
+    pub(crate) outbox: Option<Outbox>,
     policy: SellablePolicy,
 }
 

@@ -1,6 +1,9 @@
-//! Orders read from Parts PIM over HTTP (`GET <orders_path>`): by number after the last one
+//! Orders read from Parts PIM. Over HTTP (`GET <orders_path>`): by number after the last one
 //! read (`after`, keyset paging), changed at or after the cursor (`changed_since`); the
-//! cursor is the newest `updated_at` read.
+//! cursor is the newest `updated_at` read. With the file transport: the CSV files the PIM
+//! exports into `folder/orders/` (`orders*.csv`, a row per order line, the rows of one order
+//! together: [`ORDER_FILE_COLUMNS`]), read once settled; the cursor is the last file read
+//! whole, and the next read moves the files up to it to `orders/processed/`.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,11 +11,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::HttpClient;
 use connector_core::model::Order;
-use connector_core::source::{ChangeDetection, Cursor, ReadMode, SourceCapabilities};
+use connector_core::source::{ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities};
 use connector_core::{Change, EntityKind, Error, Result, Source};
+use connector_file::exchange::{Completion, CsvRows, Inbox, InboxFile, Runs};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::client::{self, NAME};
 use crate::config::PartsPimConfig;
@@ -20,11 +24,46 @@ use crate::config::PartsPimConfig;
 /// Orders per page.
 pub const PAGE_SIZE: usize = 100;
 
-/// Reads orders from Parts PIM (the http transport).
+/// The columns of an order file, as the PIM's export writes them (our assumed format).
+pub const ORDER_FILE_COLUMNS: &[&str] = &[
+    "number",
+    "order_date",
+    "updated_at",
+    "currency",
+    "employee_number",
+    "payment_term",
+    "payment_method",
+    "note",
+    "customer_number",
+    "company_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "vat_number",
+    "coc_number",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+];
+
+/// Reads orders from Parts PIM.
 #[derive(Debug, Clone)]
 pub struct PartsPimSource {
     config: PartsPimConfig,
-    http: HttpClient,
+    transport: Transport,
+}
+
+#[derive(Debug, Clone)]
+enum Transport {
+    Http(HttpClient),
+    Files(Inbox),
 }
 
 #[derive(Deserialize)]
@@ -35,19 +74,125 @@ struct Page {
 }
 
 impl PartsPimSource {
-    /// A source for the configuration (no I/O). Orders are read over HTTP: the file
-    /// transport only drops products and stock.
+    /// A source for the configuration: over HTTP, or from `folder/orders/` (created).
     pub fn new(config: PartsPimConfig) -> Result<Self> {
-        if let Some(folder) = &config.folder {
-            return Err(Error::config(format!(
-                "parts-pim: orders are read over http; the file transport (folder {}) only \
-                 drops products and stock",
-                folder.display()
-            )));
-        }
-        let http = client::http(&config)?;
-        Ok(Self { config, http })
+        let transport = match &config.folder {
+            Some(folder) => Transport::Files(
+                Inbox::new(folder.join("orders"), Completion::Settled(config.settle))
+                    .map_err(|e| Error::config(format!("parts-pim: {}: {e}", folder.display())))?,
+            ),
+            None => Transport::Http(client::http(&config)?),
+        };
+        Ok(Self { config, transport })
     }
+
+    /// The orders of the exported files after `since`, a checkpoint after each file.
+    fn read_files<'a>(
+        &'a self,
+        inbox: &'a Inbox,
+        since: Option<String>,
+    ) -> BoxStream<'a, Result<Change<Order>>> {
+        stream::once(async move { inbox.pending("orders", ".csv", since.as_deref()).await })
+            .flat_map(|files| match files {
+                Err(e) => stream::iter(vec![Err(Error::new(
+                    connector_core::ErrorKind::Transport,
+                    format!("parts-pim: reading orders/: {e}"),
+                ))])
+                .boxed(),
+                Ok(files) => stream::iter(files).flat_map(file_orders).boxed(),
+            })
+            .boxed()
+    }
+}
+
+fn file_rejected(file: &str, line: u64, why: String) -> Rejected {
+    Rejected {
+        key: Some(format!("{file}:{line}")),
+        payload: None,
+        error: Error::invalid_field("row", format!("{file} line {line}: {why}"))
+            .with_connector(NAME),
+    }
+}
+
+/// The orders of one exported file, then its checkpoint; a file that is not CSV moves to
+/// `failed/` and is one rejection.
+fn file_orders(file: InboxFile) -> BoxStream<'static, Result<Change<Order>>> {
+    let name = file.name.clone();
+    let rows = match CsvRows::open(&file.path, b',', str::to_ascii_lowercase) {
+        Ok(rows) => rows,
+        Err(why) => {
+            let rejected = file_rejected(&name, 1, why.clone());
+            let moved = file
+                .failed(&why)
+                .err()
+                .map(|e| Err(Error::new(connector_core::ErrorKind::Transport, e.to_string())));
+            return stream::iter([Ok(Change::Rejected(rejected))].into_iter().chain(moved)).boxed();
+        }
+    };
+    let file_name = name.clone();
+    let orders = Runs::new(rows, "number").map(move |(line, run)| {
+        Ok(match run.map(|rows| order_json(&rows)) {
+            Ok(v) => match crate::order::order(&v) {
+                Ok(o) => Change::Upsert(o),
+                Err(r) => Change::Rejected(r),
+            },
+            Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
+        })
+    });
+    stream::iter(orders)
+        .chain(stream::once(async move { Ok(Change::Checkpoint(Cursor::new(name))) }))
+        .boxed()
+}
+
+/// The rows of one order in a file as the interface's JSON order (schema `Order`).
+fn order_json(rows: &[Map<String, Value>]) -> Value {
+    let first = &rows[0];
+    let pick = |row: &Map<String, Value>, cols: &[&str]| -> Map<String, Value> {
+        cols.iter()
+            .filter_map(|c| {
+                let v = row.get(*c)?.as_str()?.trim();
+                (!v.is_empty()).then(|| ((*c).to_owned(), Value::from(v)))
+            })
+            .collect()
+    };
+    let mut order = pick(
+        first,
+        &[
+            "number",
+            "order_date",
+            "updated_at",
+            "currency",
+            "employee_number",
+            "payment_term",
+            "payment_method",
+            "note",
+        ],
+    );
+    let mut customer = pick(
+        first,
+        &["company_name", "first_name", "last_name", "email", "phone", "vat_number", "coc_number"],
+    );
+    if let Some(n) =
+        first.get("customer_number").filter(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()))
+    {
+        customer.insert("number".into(), n.clone());
+    }
+    order.insert("customer".into(), Value::Object(customer));
+    order.insert(
+        "billing_address".into(),
+        Value::Object(pick(first, &["street", "postal_code", "city", "country"])),
+    );
+    let lines = rows
+        .iter()
+        .map(|r| {
+            Value::Object(pick(
+                r,
+                &["sku", "description", "quantity", "unit_price", "discount_percent"],
+            ))
+        })
+        .collect();
+    order.insert("lines".into(), Value::Array(lines));
+    Value::Object(order)
 }
 
 #[async_trait]
@@ -59,8 +204,16 @@ impl Source<Order> for PartsPimSource {
         SourceCapabilities::new(EntityKind::Order, ChangeDetection::Timestamp).page_size(PAGE_SIZE)
     }
     async fn check(&self) -> Result<()> {
-        let _: Value = self
-            .http
+        let http = match &self.transport {
+            Transport::Http(h) => h,
+            Transport::Files(inbox) => {
+                return inbox.ready().map(|_| ()).map_err(|e| {
+                    Error::new(connector_core::ErrorKind::Transport, e.to_string())
+                        .with_connector(NAME)
+                });
+            }
+        };
+        let _: Value = http
             .get(self.config.orders_path.trim_start_matches('/'))
             .query("limit", 1)
             .operation("GET orders")
@@ -73,6 +226,10 @@ impl Source<Order> for PartsPimSource {
             ReadMode::Changes { since: Some(c) } => Some(c.as_str().to_owned()),
             _ => None,
         };
+        let http = match &self.transport {
+            Transport::Http(h) => h,
+            Transport::Files(inbox) => return self.read_files(inbox, since),
+        };
         let full = matches!(mode, ReadMode::Full);
         let newest = Arc::new(Mutex::new(None::<DateTime<Utc>>));
         let seen = newest.clone();
@@ -81,8 +238,7 @@ impl Source<Order> for PartsPimSource {
             let (since, path) = (since.clone(), path.clone());
             async move {
                 let after = state?;
-                let mut req =
-                    self.http.get(&path).query("limit", PAGE_SIZE).operation("GET orders");
+                let mut req = http.get(&path).query("limit", PAGE_SIZE).operation("GET orders");
                 if let Some(s) = &since {
                     req = req.query("changed_since", s);
                 }

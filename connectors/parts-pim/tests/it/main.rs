@@ -266,3 +266,69 @@ mod orders {
         assert!(api_spec().check_journal(pim.journal()).is_empty());
     }
 }
+
+mod order_files {
+    use std::io::Write;
+
+    use connector_core::model::Order;
+    use connector_core::source::ReadMode;
+    use connector_parts_pim::{PartsPimConfig, PartsPimSource};
+    use connector_testkit::read_all;
+
+    const HEADER: &str = "number,order_date,currency,employee_number,payment_term,customer_number,company_name,first_name,last_name,email,street,postal_code,city,country,sku,quantity,unit_price\n";
+
+    fn source(dir: &std::path::Path, settle_ms: u64) -> PartsPimSource {
+        let mut config = PartsPimConfig::file_drop(dir);
+        config.settle = std::time::Duration::from_millis(settle_ms);
+        PartsPimSource::new(config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn exported_order_files_are_read_an_order_per_run_of_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = source(dir.path(), 0);
+        std::fs::write(
+            dir.path().join("orders/orders-001.csv"),
+            format!(
+                "{HEADER}700001,2024-05-01,EUR,999999,30 dagen,20001,Rijwielhandel Noord,Piet,Bakker,piet@noord.example,Markt 1,9711 AA,Groningen,NL,100200,2,4.95\n\
+                 700001,2024-05-01,EUR,999999,30 dagen,20001,Rijwielhandel Noord,Piet,Bakker,piet@noord.example,Markt 1,9711 AA,Groningen,NL,100300,1,39.50\n\
+                 700002,2024-05-01,EUR,999999,contant,,,Sanne,Visser,sanne@visser.example,,,,,100400,drie,6.25\n"
+            ),
+        )
+        .unwrap();
+        let read = read_all::<Order>(&s, ReadMode::Full).await;
+        assert!(read.error.is_none(), "{:?}", read.error);
+        assert_eq!(read.upserts.len(), 1);
+        let o = &read.upserts[0];
+        assert_eq!(o.lines.len(), 2);
+        assert_eq!(o.party.company_name.as_deref(), Some("Rijwielhandel Noord"));
+        assert_eq!(o.billing_address.as_ref().and_then(|a| a.city.as_deref()), Some("Groningen"));
+        assert_eq!(o.lines[1].unit_price.unwrap().amount.to_string(), "39.50");
+        // The order with "drie" for a quantity is rejected naming the line's field.
+        assert_eq!(read.rejected.len(), 1, "{:?}", read.rejected);
+        assert_eq!(read.rejected[0].error.field_errors()[0].field, "lines[0].quantity");
+        assert_eq!(read.last_cursor.as_ref().map(|c| c.as_str()), Some("orders-001.csv"));
+    }
+
+    #[tokio::test]
+    async fn a_half_written_order_file_is_not_read_until_it_stands_still() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = source(dir.path(), 300);
+        let path = dir.path().join("orders/orders-002.csv");
+        let row =
+            "700003,2024-05-01,EUR,999999,contant,20003,,Kees,,kees@example.nl,,,,,100200,1,4.95\n";
+        std::fs::write(&path, format!("{HEADER}{row}")).unwrap();
+        // The PIM is still writing: another row comes while the reader waits for it to settle.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            f.write_all(row.replace("700003", "700004").as_bytes()).unwrap();
+        });
+        let first = read_all::<Order>(&s, ReadMode::Full).await;
+        writer.join().unwrap();
+        assert!(first.upserts.is_empty() && first.last_cursor.is_none(), "{first:?}");
+        let second = read_all::<Order>(&s, ReadMode::Full).await;
+        let numbers: Vec<_> = second.upserts.iter().filter_map(|o| o.number.as_deref()).collect();
+        assert_eq!(numbers, ["700003", "700004"], "read whole once it stood still");
+    }
+}

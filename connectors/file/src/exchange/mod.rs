@@ -11,6 +11,10 @@
 //!   settle time. Dot files and `*.part`/`*.tmp` files are never read. Each file handed out
 //!   ends in `processed/` or, with its reason beside it, in `failed/`.
 
+mod rows;
+
+pub use rows::{CsvRows, Row, Runs};
+
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -191,6 +195,37 @@ impl Inbox {
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// The complete files named `<prefix>…<suffix>` still to read, oldest first, for a
+    /// reader that checkpoints by file name: those up to `committed` (the last file a
+    /// committed checkpoint names) are moved to `processed/` first. With
+    /// [`Completion::Settled`] it looks twice, the settle time apart, so a one-shot run
+    /// reads what has settled meanwhile.
+    pub async fn pending(
+        &self,
+        prefix: &str,
+        suffix: &str,
+        committed: Option<&str>,
+    ) -> io::Result<Vec<InboxFile>> {
+        let mut files = self.ready()?;
+        if let Completion::Settled(settle) = self.completion {
+            if !settle.is_zero() {
+                tokio::time::sleep(settle).await;
+                files = self.ready()?;
+            }
+        }
+        let mut out = Vec::new();
+        for f in
+            files.into_iter().filter(|f| f.name.starts_with(prefix) && f.name.ends_with(suffix))
+        {
+            if committed.is_some_and(|c| f.name.as_str() <= c) {
+                f.processed()?;
+            } else {
+                out.push(f);
+            }
+        }
         Ok(out)
     }
 }
