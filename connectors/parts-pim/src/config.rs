@@ -39,6 +39,9 @@ pub struct PartsPimSettings {
     /// Where orders are, under the base URL (default `/orders`).
     #[serde(default)]
     pub orders_path: Option<String>,
+    /// For `file`: the format of dropped files, `csv` (the default) or `xml`.
+    #[serde(default)]
+    pub format: Option<String>,
     /// For `file`: how long an order file the PIM exports (into `folder/orders`) must stand
     /// still before it is read, in seconds (default 2).
     #[serde(default)]
@@ -65,6 +68,8 @@ pub struct PartsPimConfig {
     pub folder: Option<std::path::PathBuf>,
     /// With the file transport: how long an exported order file must stand still.
     pub settle: std::time::Duration,
+    /// With the file transport: the format of dropped files.
+    pub format: crate::format::FileFormat,
 }
 
 impl PartsPimConfig {
@@ -79,6 +84,7 @@ impl PartsPimConfig {
             orders_path: "/orders".to_owned(),
             folder: None,
             settle: std::time::Duration::from_secs(2),
+            format: crate::format::FileFormat::Csv,
         }
     }
 
@@ -152,6 +158,11 @@ impl PartsPimSettings {
         }
         if let Some(s) = self.settle_seconds {
             c.settle = std::time::Duration::from_secs(s);
+        }
+        if let Some(f) = self.format.filter(|f| !f.trim().is_empty()) {
+            c.format = crate::format::FileFormat::parse(&f).ok_or_else(|| {
+                Error::config(format!("parts-pim settings: format `{f}` is csv or xml"))
+            })?;
         }
         Ok(c)
     }

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod format;
 pub mod order;
 mod order_sink;
 #[cfg(feature = "simulator")]

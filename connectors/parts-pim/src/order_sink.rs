@@ -19,8 +19,8 @@ use crate::source::ORDER_FILE_COLUMNS;
 use connector_file::exchange::{Outbox, unique_name};
 
 impl PartsPimSink {
-    /// The file transport: one `orders-….csv` per batch (a row per order line, the columns
-    /// of [`ORDER_FILE_COLUMNS`]) with its `.done` marker.
+    /// The file transport: one `orders-….csv` (or `.xml`) per batch, a row per order line in
+    /// the columns of [`ORDER_FILE_COLUMNS`], with its `.done` marker.
     fn drop_orders(&self, outbox: &Outbox, batch: Vec<WriteRequest<Order>>) -> Vec<WriteOutcome> {
         let mut out = Vec::new();
         let mut rows = Vec::new();

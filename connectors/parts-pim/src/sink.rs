@@ -63,21 +63,6 @@ const UPDATE_COLUMNS: &[&str] = &[
     "employee_number",
 ];
 
-/// One CSV field, quoted when it has to be.
-fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_owned()
-    }
-}
-
-fn csv_line(values: &[String]) -> String {
-    let mut line = values.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
-}
-
 impl PartsPimSink {
     /// A sink for the configuration (no I/O). Stock sent is available less reserved.
     pub fn new(config: PartsPimConfig) -> Result<Self> {
@@ -116,15 +101,11 @@ impl PartsPimSink {
         if rows.is_empty() {
             return Vec::new();
         }
-        let mut text = csv_line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
-        for (_, values) in &rows {
-            text.push_str(&csv_line(values));
-        }
-        let delivered = outbox.deliver(
-            &connector_file::exchange::unique_name(kind, "csv"),
-            text.as_bytes(),
-            true,
-        );
+        let format = self.config.format;
+        let values: Vec<Vec<String>> = rows.iter().map(|(_, v)| v.clone()).collect();
+        let bytes = format.render(kind, header, &values);
+        let name = connector_file::exchange::unique_name(kind, format.extension());
+        let delivered = outbox.deliver(&name, &bytes, true);
         rows.into_iter()
             .map(|(r, values)| {
                 let sku = values.first().cloned().unwrap_or_default();

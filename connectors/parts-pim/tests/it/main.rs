@@ -332,3 +332,38 @@ mod order_files {
         assert_eq!(numbers, ["700003", "700004"], "read whole once it stood still");
     }
 }
+
+#[tokio::test]
+async fn with_format_xml_the_drops_are_xml_with_the_same_fields() {
+    use connector_file::exchange::{Completion, Inbox};
+    use connector_parts_pim::PartsPimConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = std::collections::BTreeMap::new();
+    options.insert("transport".to_owned(), "file".to_owned());
+    options.insert("folder".to_owned(), dir.path().display().to_string());
+    options.insert("format".to_owned(), "xml".to_owned());
+    let sink = PartsPimSink::new(PartsPimConfig::from_options(&options).unwrap()).unwrap();
+    let mut saddle = product("5001");
+    saddle.name = Some("Zadel & bel <comfort>".into());
+    let req = WriteRequest {
+        key: "5001".into(),
+        target_id: None,
+        idempotency_key: String::new(),
+        is_create: true,
+        action: WriteAction::Upsert(saddle),
+    };
+    let out = Sink::<Product>::write(&sink, vec![req]).await.unwrap();
+    assert!(matches!(out[0].outcome, Outcome::Created { .. }), "{out:?}");
+    let ready = Inbox::new(dir.path(), Completion::Marker).unwrap().ready().unwrap();
+    assert!(ready[0].name.ends_with(".xml"), "{}", ready[0].name);
+    let text = std::fs::read_to_string(&ready[0].path).unwrap();
+    assert!(
+        text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<products>\n  <product>\n"),
+        "{text}"
+    );
+    assert!(text.contains("<name>Zadel &amp; bel &lt;comfort&gt;</name>"), "{text}");
+    assert!(text.contains("<employee_number>999999</employee_number>"), "{text}");
+    options.insert("format".to_owned(), "json".to_owned());
+    let e = PartsPimConfig::from_options(&options).unwrap_err();
+    assert!(e.to_string().contains("csv or xml"), "{e}");
+}
