@@ -27,6 +27,7 @@ const SETTINGS: &[Setting] = &[
     Setting::new("products_path", "where products are under the base URL (default /products)"),
     Setting::new("stock_path", "where stock is under the base URL (default /stock)"),
     Setting::new("orders_path", "where orders are under the base URL (default /orders)"),
+    Setting::new("format", "the format of dropped files: csv (default) or xml (file)"),
     Setting::new(
         "settle_seconds",
         "seconds an order file in folder/orders must stand still before it is read (file; default 2)",
