@@ -166,3 +166,19 @@ pub trait Source<E: Entity>: Send + Sync {
     /// Reads records as a lazy stream of changes. Pages are fetched as the stream is polled.
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<E>>>;
 }
+
+/// A read that ends at its first error: the error is the last item, so nothing after a
+/// failed page (no later records, no checkpoint, no snapshot claim) is given.
+pub fn end_at_first_error<'a, T: Send + 'a>(
+    s: BoxStream<'a, Result<T>>,
+) -> BoxStream<'a, Result<T>> {
+    use futures_util::StreamExt;
+    s.scan(false, |failed, item| {
+        let out = if *failed { None } else { Some(item) };
+        if matches!(out, Some(Err(_))) {
+            *failed = true;
+        }
+        futures_util::future::ready(out)
+    })
+    .boxed()
+}

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use connector_core::model::{Customer, Order, Product, StockLevel};
 use connector_core::source::{
     Change, ChangeDetection, Cursor, DeleteSignal, ReadMode, Rejected, SourceCapabilities,
+    end_at_first_error,
 };
 use connector_core::{EntityKind, Result, Source};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -114,16 +115,8 @@ impl AccountViewSource {
             stream::iter(tail)
         })
         .flatten();
-        // A failed page ends the read: nothing after it (no snapshot claim) is given.
-        let mut failed = false;
-        records
-            .chain(end)
-            .take_while(move |item| {
-                let go = !failed;
-                failed |= item.is_err();
-                futures_util::future::ready(go)
-            })
-            .boxed()
+        // A failed page ends the read: nothing after it is given.
+        end_at_first_error(records.chain(end).boxed())
     }
 }
 
@@ -256,14 +249,8 @@ impl Source<Order> for AccountViewSource {
             };
             stream::iter(changes)
         });
-        let mut failed = false;
-        records
-            .chain(stream::once(async { Ok(Change::SnapshotComplete) }))
-            .take_while(move |item| {
-                let go = !failed;
-                failed |= item.is_err();
-                futures_util::future::ready(go)
-            })
-            .boxed()
+        end_at_first_error(
+            records.chain(stream::once(async { Ok(Change::SnapshotComplete) })).boxed(),
+        )
     }
 }

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use connector_core::http::HttpClient;
 use connector_core::model::Order;
-use connector_core::source::{ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities};
+use connector_core::source::{
+    ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities, end_at_first_error,
+};
 use connector_core::{Change, EntityKind, Error, Result, Source};
 use connector_file::exchange::{Completion, CsvRows, Inbox, InboxFile, Runs};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -300,15 +302,7 @@ impl Source<Order> for PartsPimSource {
             stream::iter(tail)
         })
         .flatten();
-        // A failed page ends the read: nothing after it (no cursor, no snapshot) is given.
-        let mut failed = false;
-        records
-            .chain(end)
-            .take_while(move |item| {
-                let go = !failed;
-                failed |= item.is_err();
-                futures_util::future::ready(go)
-            })
-            .boxed()
+        // A failed page ends the read: nothing after it is given.
+        end_at_first_error(records.chain(end).boxed())
     }
 }

@@ -82,17 +82,6 @@ fn rejected<E>(raw: &Value, id_field: &str, e: Error) -> Change<E> {
     Change::Rejected(Rejected { key, payload: Some(raw.to_string()), error })
 }
 
-fn stop_after_error<'a, T: Send + 'a>(s: BoxStream<'a, Result<T>>) -> BoxStream<'a, Result<T>> {
-    s.scan(false, |failed, item| {
-        let out = if *failed { None } else { Some(item) };
-        if matches!(out, Some(Err(_))) {
-            *failed = true;
-        }
-        futures_util::future::ready(out)
-    })
-    .boxed()
-}
-
 impl ExactSource {
     /// A source over a connection.
     pub fn new(client: ExactClient) -> Self {

@@ -22,7 +22,8 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{ExactSource, lock, rejected, stop_after_error};
+use super::{ExactSource, lock, rejected};
+use connector_core::source::end_at_first_error;
 
 /// Where a `Modified` listing stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -247,7 +248,7 @@ impl ExactSource {
             v
         })
         .flat_map(stream::iter);
-        stop_after_error(body.chain(tail).boxed())
+        end_at_first_error(body.chain(tail).boxed())
     }
 }
 

@@ -10,8 +10,9 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Conv, ExactSource, lock, rejected, stop_after_error};
+use super::{Conv, ExactSource, lock, rejected};
 use crate::wire;
+use connector_core::source::end_at_first_error;
 
 /// `$select` of `sync/Deleted`.
 const DELETED_FIELDS: &str = "ID,EntityKey,EntityType,DeletedDate,Timestamp";
@@ -144,7 +145,7 @@ impl ExactSource {
             .boxed(),
             (false, Some(kind)) => self.deleted_walk(kind, start.deleted, state),
         };
-        stop_after_error(entities.chain(tail).boxed())
+        end_at_first_error(entities.chain(tail).boxed())
     }
 
     /// The `sync/Deleted` entries of one entity type after `after`.
