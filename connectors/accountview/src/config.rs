@@ -180,6 +180,9 @@ impl AccountViewSettings {
         }
         c.order_business_object =
             self.order_business_object.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+        if let Some(zone) = self.timezone.filter(|z| !z.trim().is_empty()) {
+            c.timezone = crate::timezone::TimeZone::parse(&zone)?;
+        }
         Ok(c)
     }
 }

@@ -3,15 +3,19 @@
 //!
 //! - `export/` is read: CSV files AccountView's export definitions write, `;`-separated,
 //!   UTF-8, a header row of AccountView's column names (those of the REST tables):
-//!   `debtors*.csv` (CONTACT), `articles*.csv` (ARTICLE, products and stock) and
+//!   `debtors*.csv` (CONTACT), `articles*.csv` (ARTICLE: products), `stock*.csv` (ART_CODE,
+//!   STOCK, RESERVED) and
 //!   `orders*.csv` (one row per order line: ART_HDR's columns and ART_LINE's, the rows of
-//!   one order one after the other). AccountView leaves no marker, so a file is read once
-//!   its size has stood still for `settle_seconds`. Each file read whole is a checkpoint
-//!   (its name); on the next read the files up to the committed one move to
+//!   one order one after the other; an order with a row that cannot be read is refused
+//!   whole). AccountView leaves no marker, so a file is read once its size has stood still
+//!   for `settle_seconds`. After each file read whole comes a checkpoint naming the files
+//!   read (name, size, change time); the next read moves exactly those, unchanged, to
 //!   `export/processed/`, and a file that is not CSV moves to `export/failed/` with why.
 //! - `import/` is written: `debtors-….csv` (CONTACT's columns) and `orders-….csv` (one row
 //!   per order line), one per batch, each written whole and renamed into place
-//!   (`connector_file::exchange`), for import definitions with the same columns.
+//!   (`connector_file::exchange`), for import definitions with the same columns. A batch's
+//!   file is named after its records, so a retried batch whose file still waits is not
+//!   delivered twice.
 //!
 //! Files carry no lookups: a flow's ledger keeps a record from being written twice.
 
@@ -22,12 +26,12 @@ use connector_core::model::{Currency, Customer, Order, Product, StockLevel};
 use connector_core::sink::{
     Found, LookupKey, Outcome, SinkCapabilities, WriteAction, WriteOutcome, WriteRequest,
 };
-use connector_core::source::{
-    Change, ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities,
-};
+use connector_core::source::{Change, ChangeDetection, ReadMode, SourceCapabilities};
 use connector_core::{EntityKind, Error, ErrorKind, Result, Sink, Source};
-use connector_file::exchange::{Completion, CsvRows, Inbox, InboxFile, Outbox, Runs, unique_name};
-use futures_util::stream::{self, BoxStream, StreamExt};
+use connector_file::exchange::{
+    Completion, FileLayout, Inbox, Outbox, Records, batch_name, deliver_once, read_pending,
+};
+use futures_util::stream::BoxStream;
 use serde_json::{Map, Value};
 
 use crate::client::NAME;
@@ -64,9 +68,6 @@ pub struct AccountViewFiles {
     zone: TimeZone,
 }
 
-type Convert<E> =
-    Arc<dyn Fn(&Map<String, Value>) -> std::result::Result<E, Rejected> + Send + Sync>;
-
 fn io_error(what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Transport, format!("{what}: {e}")).with_connector(NAME)
 }
@@ -87,36 +88,38 @@ impl AccountViewFiles {
         Ok(Self { inbox, outbox, currency: config.currency, zone: config.timezone })
     }
 
-    /// The complete exported files named `<prefix>….csv` after `since`, oldest first.
-    async fn ready(&self, prefix: &str, since: Option<&str>) -> Result<Vec<InboxFile>> {
-        self.inbox.pending(prefix, ".csv", since).await.map_err(|e| io_error("reading export/", e))
-    }
-
-    /// The changes of the files named `<prefix>…`, read as `parse` says, a checkpoint after
-    /// each file.
+    /// The changes of the exported files `<prefix>*.csv` after the committed cursor, each
+    /// row (or, with `key`, each run of rows with the same key) through `records`.
     fn read_files<E: Send + 'static>(
         &self,
         prefix: &'static str,
+        key: Option<&'static str>,
         mode: &ReadMode,
-        parse: Parse<E>,
+        records: Records<E>,
     ) -> BoxStream<'_, Result<Change<E>>> {
         let since = match mode {
             ReadMode::Changes { since: Some(c) } => Some(c.as_str().to_owned()),
             _ => None,
         };
-        stream::once(async move { self.ready(prefix, since.as_deref()).await })
-            .flat_map(move |files| match files {
-                Err(e) => stream::iter(vec![Err(e)]).boxed(),
-                Ok(files) => {
-                    let parse = parse.clone();
-                    stream::iter(files).flat_map(move |f| file_changes(f, parse.clone())).boxed()
-                }
-            })
-            .boxed()
+        let layout = FileLayout {
+            prefix,
+            suffix: ".csv",
+            delimiter: DELIMITER,
+            column: str::to_ascii_uppercase,
+            key,
+            connector: NAME,
+        };
+        read_pending(&self.inbox, layout, since, records)
     }
 
     /// Delivers `rows` under `header` as one `import/<kind>-….csv`.
-    fn deliver(&self, kind: &str, header: &[&str], rows: &[Vec<String>]) -> Result<String> {
+    fn deliver(
+        &self,
+        kind: &str,
+        header: &[&str],
+        rows: &[Vec<String>],
+        keys: &[(WriteRequest<()>, String)],
+    ) -> Result<String> {
         let mut w = csv::WriterBuilder::new().delimiter(DELIMITER).from_writer(Vec::new());
         let written = w
             .write_record(header)
@@ -124,88 +127,11 @@ impl AccountViewFiles {
             .map_err(|e| Error::internal(format!("writing CSV: {e}")));
         written?;
         let bytes = w.into_inner().map_err(|e| Error::internal(format!("writing CSV: {e}")))?;
-        let name = unique_name(kind, "csv");
-        self.outbox
-            .deliver(&name, &bytes, false)
+        let name = batch_name(kind, "csv", keys.iter().map(|(r, _)| r.idempotency_key.as_str()));
+        deliver_once(&self.outbox, &name, &bytes, false)
             .map_err(|e| io_error(&format!("delivering {name}"), e))?;
         Ok(name)
     }
-}
-
-/// Turns the rows of one order into a record.
-type GroupConvert<E> =
-    Arc<dyn Fn(&[Map<String, Value>]) -> std::result::Result<E, Rejected> + Send + Sync>;
-
-/// How the rows of a file become records.
-enum Parse<E> {
-    /// Each row is a record.
-    Rows(Convert<E>),
-    /// Each run of rows with the same value in the column is a record.
-    Groups(&'static str, GroupConvert<E>),
-}
-
-impl<E> Clone for Parse<E> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Rows(c) => Self::Rows(c.clone()),
-            Self::Groups(col, c) => Self::Groups(col, c.clone()),
-        }
-    }
-}
-
-fn file_rejected(file: &str, line: u64, message: String) -> Rejected {
-    Rejected {
-        key: Some(format!("{file}:{line}")),
-        payload: None,
-        error: Error::invalid_field("row", format!("{file} line {line}: {message}"))
-            .with_connector(NAME),
-    }
-}
-
-/// The changes of one exported file, then its checkpoint; a file that is not CSV moves to
-/// `failed/` and is one rejection.
-fn file_changes<E: Send + 'static>(
-    file: InboxFile,
-    parse: Parse<E>,
-) -> BoxStream<'static, Result<Change<E>>> {
-    let name = file.name.clone();
-    let iter = match CsvRows::open(&file.path, DELIMITER, str::to_ascii_uppercase) {
-        Ok(iter) => iter,
-        Err(why) => {
-            let moved = file.failed(&why);
-            let mut out = vec![Ok(Change::Rejected(file_rejected(&name, 1, why)))];
-            if let Err(e) = moved {
-                out.push(Err(io_error("moving a file to failed/", e)));
-            }
-            return stream::iter(out).boxed();
-        }
-    };
-    let checkpoint = stream::once(async move { Ok(Change::Checkpoint(Cursor::new(name))) });
-    // The file stays in export/ until a later read finds its checkpoint committed.
-    let file_name = file.name;
-    let changes: Box<dyn Iterator<Item = Result<Change<E>>> + Send> = match parse {
-        Parse::Groups(column, grouped) => {
-            Box::new(Runs::new(iter, column).map(move |(line, run)| {
-                Ok(match run {
-                    Ok(rows) => match grouped(&rows) {
-                        Ok(r) => Change::Upsert(r),
-                        Err(r) => Change::Rejected(r),
-                    },
-                    Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
-                })
-            }))
-        }
-        Parse::Rows(convert) => Box::new(iter.map(move |(line, row)| {
-            Ok(match row {
-                Ok(row) => match convert(&row) {
-                    Ok(r) => Change::Upsert(r),
-                    Err(r) => Change::Rejected(r),
-                },
-                Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
-            })
-        })),
-    };
-    stream::iter(changes).chain(checkpoint).boxed()
 }
 
 macro_rules! file_source {
@@ -236,36 +162,38 @@ trait Reader<E> {
 impl Reader<Customer> for AccountViewFiles {
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Customer>>> {
         let zone = self.zone;
-        self.read_files(
-            "debtors",
-            &mode,
-            Parse::Rows(Arc::new(move |r| convert::customer(r, zone))),
-        )
+        self.read_files("debtors", None, &mode, Arc::new(move |r| convert::customer(&r[0], zone)))
     }
 }
 
 impl Reader<Product> for AccountViewFiles {
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Product>>> {
         let (currency, zone) = (self.currency, self.zone);
-        let convert: Convert<Product> = Arc::new(move |r| convert::product(r, currency, zone));
-        self.read_files("articles", &mode, Parse::Rows(convert))
+        self.read_files(
+            "articles",
+            None,
+            &mode,
+            Arc::new(move |r| convert::product(&r[0], currency, zone)),
+        )
     }
 }
 
+/// Stock comes in files of its own (`stock*.csv`, ART_CODE with STOCK and RESERVED): a
+/// file is moved on once read, so products and stock cannot share one.
 impl Reader<StockLevel> for AccountViewFiles {
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<StockLevel>>> {
-        self.read_files("articles", &mode, Parse::Rows(Arc::new(convert::stock)))
+        self.read_files("stock", None, &mode, Arc::new(|r| convert::stock(&r[0])))
     }
 }
 
 impl Reader<Order> for AccountViewFiles {
     fn read(&self, mode: ReadMode) -> BoxStream<'_, Result<Change<Order>>> {
         let currency = self.currency;
-        let grouped: GroupConvert<Order> = Arc::new(move |rows: &[Map<String, Value>]| {
+        let records: Records<Order> = Arc::new(move |rows: &[Map<String, Value>]| {
             let lines: Vec<&Map<String, Value>> = rows.iter().collect();
             order::order(&rows[0], &lines, currency)
         });
-        self.read_files("orders", &mode, Parse::Groups("ORD_NR", grouped))
+        self.read_files("orders", Some("ORD_NR"), &mode, records)
     }
 }
 
@@ -378,7 +306,7 @@ impl Sink<Customer> for AccountViewFiles {
         }
         if !lines.is_empty() {
             let header: Vec<&str> = crate::sink::COLUMNS.iter().map(|(c, _)| *c).collect();
-            let result = self.deliver("debtors", &header, &lines);
+            let result = self.deliver("debtors", &header, &lines, &sent);
             delivered(&result, sent, &mut out);
         }
         Ok(out)
@@ -425,7 +353,12 @@ impl Sink<Order> for AccountViewFiles {
                 ));
                 continue;
             };
-            let payload = match order::payload(o, debtor.trim(), "file") {
+            let payload = match order::payload(
+                o,
+                debtor.trim(),
+                "file",
+                self.zone.to_local(chrono::Utc::now()).date(),
+            ) {
                 Ok(p) => p,
                 Err((field, why)) => {
                     out.push(refused(&r.key, field, why));
@@ -436,7 +369,7 @@ impl Sink<Order> for AccountViewFiles {
             sent.push((bare(r), o.number.clone().unwrap_or_default()));
         }
         if !lines.is_empty() {
-            let result = self.deliver("orders", ORDER_COLUMNS, &lines);
+            let result = self.deliver("orders", ORDER_COLUMNS, &lines, &sent);
             delivered(&result, sent, &mut out);
         }
         Ok(out)

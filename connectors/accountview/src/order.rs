@@ -80,11 +80,17 @@ fn fits(col: &str, max: usize, field: &str, v: &str) -> Result<Value, Refusal> {
 }
 
 /// The `POST accountviewdata` payload that places `order` for debtor `debtor` through
-/// `business_object`, or the field AccountView would refuse. Every line needs an article
+/// `business_object` (dated `today`, the company's date, when the order has no date), or the
+/// field AccountView would refuse. Every line needs an article
 /// code and a quantity; prices and descriptions go when every line has one (otherwise
 /// AccountView prices and describes the lines from the article); a discount goes when any
 /// line has one (0 on the others).
-pub fn payload(order: &Order, debtor: &str, business_object: &str) -> Result<Value, Refusal> {
+pub fn payload(
+    order: &Order,
+    debtor: &str,
+    business_object: &str,
+    today: NaiveDate,
+) -> Result<Value, Refusal> {
     let number =
         order.number.as_deref().map(str::trim).filter(|n| !n.is_empty()).ok_or_else(|| {
             ("number".to_owned(), "an order needs its number (EXT_ID), to be found again".into())
@@ -92,7 +98,7 @@ pub fn payload(order: &Order, debtor: &str, business_object: &str) -> Result<Val
     if order.lines.is_empty() {
         return Err(("lines".into(), "an order needs at least one line".into()));
     }
-    let date = order.order_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let date = order.order_date.unwrap_or(today);
     let header: Vec<Option<Value>> = vec![
         Some(Value::from("1")),
         Some(fits("SUB_NR", 10, "party.customer.id", debtor)?),
@@ -262,6 +268,11 @@ pub fn order(
             ..Default::default()
         });
     }
+    if o.lines.is_empty() {
+        return Err(
+            bad("ART_LINE: an order without lines (its lines did not come with it)".into()),
+        );
+    }
     if let Some(k) = &key {
         o.meta.refs.set(NAME, k.clone());
     }
@@ -271,6 +282,10 @@ pub fn order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 5, 1).unwrap()
+    }
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -307,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_payload_has_the_header_and_its_lines() {
-        let p = payload(&sample(), "1001", "SO1").unwrap();
+        let p = payload(&sample(), "1001", "SO1", today()).unwrap();
         assert_eq!(p["BusinessObject"], "SO1");
         let names: Vec<&str> = p["Table"]["Definition"]["Fields"]
             .as_array()
@@ -344,16 +359,16 @@ mod tests {
     fn refusals_name_the_field() {
         let mut o = sample();
         o.lines[1].sku = Some("1234567890123456".into());
-        assert_eq!(payload(&o, "1001", "SO1").unwrap_err().0, "lines[1].sku");
+        assert_eq!(payload(&o, "1001", "SO1", today()).unwrap_err().0, "lines[1].sku");
         let mut o = sample();
         o.number = None;
-        assert_eq!(payload(&o, "1001", "SO1").unwrap_err().0, "number");
+        assert_eq!(payload(&o, "1001", "SO1", today()).unwrap_err().0, "number");
         let mut o = sample();
         o.payment_term = Some(EntityRef::by_key("NET30"));
-        assert_eq!(payload(&o, "1001", "SO1").unwrap_err().0, "payment_term.key");
+        assert_eq!(payload(&o, "1001", "SO1", today()).unwrap_err().0, "payment_term.key");
         let mut o = sample();
         o.lines[0].unit_price = Some(Money::new(dec("1"), Currency::USD));
-        assert_eq!(payload(&o, "1001", "SO1").unwrap_err().0, "lines[0].unit_price");
+        assert_eq!(payload(&o, "1001", "SO1", today()).unwrap_err().0, "lines[0].unit_price");
     }
 
     #[test]

@@ -18,6 +18,11 @@ use crate::order::{self, HEADER_TABLE};
 use crate::sink::{AccountViewSink, equals_filter};
 
 impl AccountViewSink {
+    /// The company's date now.
+    fn today(&self) -> chrono::NaiveDate {
+        self.client.config().timezone.to_local(chrono::Utc::now()).date()
+    }
+
     /// AccountView's order number (or the header's unique code) of the order placed with
     /// the source's number `number`, if there is one.
     async fn order_by_number(&self, number: &str) -> Result<Option<String>> {
@@ -99,7 +104,7 @@ impl AccountViewSink {
             }
             Err(e) => return failed(e),
         }
-        let body = match order::payload(o, debtor.trim(), object) {
+        let body = match order::payload(o, debtor.trim(), object, self.today()) {
             Ok(b) => b,
             Err((field, why)) => {
                 return failed(Error::invalid_field(field, why).with_connector(NAME));

@@ -74,6 +74,10 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            // Characters XML 1.0 does not allow (control characters pasted into a text) are
+            // left out: a file with one would not parse at all.
+            c if (c < ' ' && c != '\t' && c != '\n') || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -98,6 +102,10 @@ mod tests {
             xml.contains("<name>Bel &quot;chroom&quot; &amp; co, &lt;groot&gt;</name>"),
             "{xml}"
         );
+        let odd = vec![vec!["1".to_owned(), "a\u{b}b\r\nc".to_owned()]];
+        let xml =
+            String::from_utf8(FileFormat::Xml.render("products", &["sku", "name"], &odd)).unwrap();
+        assert!(xml.contains("<name>ab&#13;\nc</name>"), "{xml}");
         assert_eq!(FileFormat::parse("XML"), Some(FileFormat::Xml));
         assert_eq!(FileFormat::parse("json"), None);
     }

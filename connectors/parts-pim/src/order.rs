@@ -124,6 +124,9 @@ pub fn order(v: &Value) -> Result<Order, Rejected> {
             ..Default::default()
         });
     }
+    if order.lines.is_empty() {
+        return Err(bad("lines: an order without lines".into()));
+    }
     if let Some(e) = text(o, "employee_number") {
         let value = CustomField {
             value: CustomValue::Text(e),
@@ -143,6 +146,9 @@ pub fn body(order: &Order, employee: &str) -> Result<Value, (String, String)> {
     let number = order.number.as_deref().map(str::trim).unwrap_or_default();
     if !is_digits(number) {
         return Err(("number".into(), format!("order number `{number}` is not digits only")));
+    }
+    if order.lines.is_empty() {
+        return Err(("lines".into(), "an order needs at least one line".into()));
     }
     let mut lines = Vec::with_capacity(order.lines.len());
     for (i, l) in order.lines.iter().enumerate() {

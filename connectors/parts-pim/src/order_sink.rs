@@ -16,7 +16,7 @@ use crate::client::NAME;
 use crate::config::is_digits;
 use crate::sink::PartsPimSink;
 use crate::source::ORDER_FILE_COLUMNS;
-use connector_file::exchange::{Outbox, unique_name};
+use connector_file::exchange::{Outbox, batch_name, deliver_once};
 
 impl PartsPimSink {
     /// The file transport: one `orders-….csv` (or `.xml`) per batch, a row per order line in
@@ -64,18 +64,10 @@ impl PartsPimSink {
         if placed.is_empty() {
             return out;
         }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let written = w
-            .write_record(ORDER_FILE_COLUMNS)
-            .and_then(|()| rows.iter().try_for_each(|r| w.write_record(r)));
-        let delivered = written
-            .map_err(|e| e.to_string())
-            .and_then(|()| w.into_inner().map_err(|e| e.to_string()))
-            .and_then(|bytes| {
-                outbox
-                    .deliver(&unique_name("orders", "csv"), &bytes, true)
-                    .map_err(|e| e.to_string())
-            });
+        let format = self.config.format;
+        let bytes = format.render("orders", ORDER_FILE_COLUMNS, &rows);
+        let name = batch_name("orders", format.extension(), placed.iter().map(|(k, _)| k.as_str()));
+        let delivered = deliver_once(outbox, &name, &bytes, true).map_err(|e| e.to_string());
         for (key, number) in placed {
             let outcome = match &delivered {
                 Ok(_) => Outcome::Created { target_id: number },
@@ -124,10 +116,54 @@ impl PartsPimSink {
             .await;
         match sent {
             Ok(_) => Outcome::Created { target_id: number },
-            // Already placed: a retry of a create whose answer was lost.
-            Err(e) if e.kind() == ErrorKind::Conflict => Outcome::Created { target_id: number },
+            // An order with that number is there: this one, placed by a retry whose answer
+            // was lost, or another order that happens to have the number.
+            Err(e) if e.kind() == ErrorKind::Conflict => match self.placed(http, &body).await {
+                Ok(true) => Outcome::Created { target_id: number },
+                Ok(false) => failed(
+                    Error::new(
+                        ErrorKind::Conflict,
+                        format!("Parts PIM has another order numbered {number}"),
+                    )
+                    .with_connector(NAME),
+                ),
+                Err(e) => failed(e),
+            },
             Err(e) => failed(e),
         }
+    }
+
+    /// Whether the order Parts PIM has under `body`'s number is `body`'s: the same customer
+    /// and the same lines (SKUs and quantities).
+    async fn placed(
+        &self,
+        http: &connector_core::http::HttpClient,
+        body: &serde_json::Value,
+    ) -> Result<bool> {
+        let number = body["number"].as_str().unwrap_or_default();
+        let there: serde_json::Value = http
+            .get(&Self::path(&self.config.orders_path, number))
+            .operation("GET orders/{number}")
+            .send_json()
+            .await?;
+        let lines = |o: &serde_json::Value| -> Vec<(String, String)> {
+            o["lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| {
+                    let q = l["quantity"]
+                        .as_str()
+                        .and_then(|q| q.parse::<rust_decimal::Decimal>().ok());
+                    (
+                        l["sku"].as_str().unwrap_or_default().to_owned(),
+                        q.map(|q| q.normalize().to_string()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        Ok(there["customer"]["number"] == body["customer"]["number"]
+            && lines(&there) == lines(body))
     }
 }
 

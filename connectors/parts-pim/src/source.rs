@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 use connector_core::http::HttpClient;
 use connector_core::model::Order;
 use connector_core::source::{
-    ChangeDetection, Cursor, ReadMode, Rejected, SourceCapabilities, end_at_first_error,
+    ChangeDetection, Cursor, ReadMode, SourceCapabilities, end_at_first_error,
 };
 use connector_core::{Change, EntityKind, Error, Result, Source};
-use connector_file::exchange::{Completion, CsvRows, Inbox, InboxFile, Runs};
+use connector_file::exchange::{Completion, FileLayout, Inbox, read_pending};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -25,6 +25,11 @@ use crate::config::PartsPimConfig;
 
 /// Orders per page.
 pub const PAGE_SIZE: usize = 100;
+
+/// How far behind the newest `updated_at` read a changes read starts again: orders come by
+/// number, so one changed during a read, on a page already read, is older than the newest
+/// seen; orders read again are unchanged for the ledger.
+pub const CURSOR_OVERLAP: chrono::Duration = chrono::Duration::minutes(15);
 
 /// The columns of an order file, as the PIM's export writes them (our assumed format).
 pub const ORDER_FILE_COLUMNS: &[&str] = &[
@@ -88,62 +93,22 @@ impl PartsPimSource {
         Ok(Self { config, transport })
     }
 
-    /// The orders of the exported files after `since`, a checkpoint after each file.
+    /// The orders of the exported files after the committed cursor `since`.
     fn read_files<'a>(
         &'a self,
         inbox: &'a Inbox,
         since: Option<String>,
     ) -> BoxStream<'a, Result<Change<Order>>> {
-        stream::once(async move { inbox.pending("orders", ".csv", since.as_deref()).await })
-            .flat_map(|files| match files {
-                Err(e) => stream::iter(vec![Err(Error::new(
-                    connector_core::ErrorKind::Transport,
-                    format!("parts-pim: reading orders/: {e}"),
-                ))])
-                .boxed(),
-                Ok(files) => stream::iter(files).flat_map(file_orders).boxed(),
-            })
-            .boxed()
+        let layout = FileLayout {
+            prefix: "orders",
+            suffix: ".csv",
+            delimiter: b',',
+            column: str::to_ascii_lowercase,
+            key: Some("number"),
+            connector: NAME,
+        };
+        read_pending(inbox, layout, since, Arc::new(|rows| crate::order::order(&order_json(rows))))
     }
-}
-
-fn file_rejected(file: &str, line: u64, why: String) -> Rejected {
-    Rejected {
-        key: Some(format!("{file}:{line}")),
-        payload: None,
-        error: Error::invalid_field("row", format!("{file} line {line}: {why}"))
-            .with_connector(NAME),
-    }
-}
-
-/// The orders of one exported file, then its checkpoint; a file that is not CSV moves to
-/// `failed/` and is one rejection.
-fn file_orders(file: InboxFile) -> BoxStream<'static, Result<Change<Order>>> {
-    let name = file.name.clone();
-    let rows = match CsvRows::open(&file.path, b',', str::to_ascii_lowercase) {
-        Ok(rows) => rows,
-        Err(why) => {
-            let rejected = file_rejected(&name, 1, why.clone());
-            let moved = file
-                .failed(&why)
-                .err()
-                .map(|e| Err(Error::new(connector_core::ErrorKind::Transport, e.to_string())));
-            return stream::iter([Ok(Change::Rejected(rejected))].into_iter().chain(moved)).boxed();
-        }
-    };
-    let file_name = name.clone();
-    let orders = Runs::new(rows, "number").map(move |(line, run)| {
-        Ok(match run.map(|rows| order_json(&rows)) {
-            Ok(v) => match crate::order::order(&v) {
-                Ok(o) => Change::Upsert(o),
-                Err(r) => Change::Rejected(r),
-            },
-            Err(why) => Change::Rejected(file_rejected(&file_name, line, why)),
-        })
-    });
-    stream::iter(orders)
-        .chain(stream::once(async move { Ok(Change::Checkpoint(Cursor::new(name))) }))
-        .boxed()
 }
 
 /// The rows of one order in a file as the interface's JSON order (schema `Order`).
@@ -294,7 +259,7 @@ impl Source<Order> for PartsPimSource {
         let end = stream::once(async move {
             let mut tail = Vec::new();
             if let Some(at) = *newest.lock().unwrap_or_else(|p| p.into_inner()) {
-                tail.push(Ok(Change::Checkpoint(Cursor::new(at.to_rfc3339()))));
+                tail.push(Ok(Change::Checkpoint(Cursor::new((at - CURSOR_OVERLAP).to_rfc3339()))));
             }
             if full {
                 tail.push(Ok(Change::SnapshotComplete));

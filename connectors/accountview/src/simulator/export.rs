@@ -15,11 +15,18 @@ const DEBTORS: &str = "SUB_NR;SRC_CODE;ACCT_NAME;MAIL_BUS;TEL_BUS;ADDRESS1;POST_
 1003;GESLOTEN;Gesloten Winkel;;;;;;NL;EUR;0;T;2022-12-31T23:59:59
 ";
 
-/// The demo company's articles, with stock, as an export file.
-const ARTICLES: &str = "ART_CODE;ART_DESC1;ART_DESC2;SALES_PRC;UNIT;EAN_CODE;STOCK;RESERVED
-100200;Fietsbel chroom;Klassieke bel;4,95;st;8712345678906;120;15
-100300;Zadel comfort;;39,50;st;;8;9
-100400;Binnenband 28\";;6,25;st;;40,5;0
+/// The demo company's articles as an export file.
+const ARTICLES: &str = "ART_CODE;ART_DESC1;ART_DESC2;SALES_PRC;UNIT;EAN_CODE
+100200;Fietsbel chroom;Klassieke bel;4,95;st;8712345678906
+100300;Zadel comfort;;39,50;st;
+100400;Binnenband 28\";;6,25;st;
+";
+
+/// The demo company's stock as an export file of its own.
+const STOCK: &str = "ART_CODE;STOCK;RESERVED
+100200;120;15
+100300;8;9
+100400;40,5;0
 ";
 
 /// An order of the demo company as an export file: a row per line.
@@ -38,6 +45,7 @@ pub fn export_folder(folder: impl AsRef<Path>) -> Result<FolderSimulator> {
     for (name, text) in [
         ("debtors-0001.csv", DEBTORS),
         ("articles-0001.csv", ARTICLES),
+        ("stock-0001.csv", STOCK),
         ("orders-0001.csv", ORDERS),
     ] {
         if !folder.join("export").join(name).exists() {
@@ -51,5 +59,5 @@ pub fn export_folder(folder: impl AsRef<Path>) -> Result<FolderSimulator> {
         ("timezone", "Europe/Amsterdam".to_owned()),
     ]);
     Ok(FolderSimulator::new(folder, options)?
-        .note("export/ holds the demo company's debtors, articles and an order; files to import go to import/"))
+        .note("export/ holds the demo company's debtors, articles, stock and an order; files to import go to import/"))
 }

@@ -11,8 +11,10 @@
 //!   settle time. Dot files and `*.part`/`*.tmp` files are never read. Each file handed out
 //!   ends in `processed/` or, with its reason beside it, in `failed/`.
 
+mod read;
 mod rows;
 
+pub use read::{FileLayout, Records, read_pending};
 pub use rows::{CsvRows, Row, Runs};
 
 use std::collections::HashMap;
@@ -48,6 +50,40 @@ pub fn unique_name(kind: &str, extension: &str) -> String {
     )
 }
 
+/// The file name of a batch: `<kind>-<hash of its records' keys>.<extension>`. A retried
+/// batch of the same records gets the same name, so [`deliver_once`] does not deliver it
+/// twice while the first delivery waits to be read.
+pub fn batch_name<'a>(
+    kind: &str,
+    extension: &str,
+    keys: impl IntoIterator<Item = &'a str>,
+) -> String {
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for key in keys {
+        for b in key.bytes().chain([0xff]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{kind}-{hash:016x}.{extension}")
+}
+
+/// Delivers `bytes` as `name` (with its `.done` marker when `marker`); a file of that name
+/// still waiting to be read is the same batch delivered before (a retry after a crash), and
+/// counts as delivered.
+pub fn deliver_once(
+    outbox: &Outbox,
+    name: &str,
+    bytes: &[u8],
+    marker: bool,
+) -> io::Result<PathBuf> {
+    match outbox.deliver(name, bytes, marker) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(outbox.dir.join(name)),
+        other => other,
+    }
+}
+
 impl Outbox {
     /// An outbox in `dir` (created when missing).
     pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
@@ -58,7 +94,8 @@ impl Outbox {
 
     /// Delivers `bytes` as `name`: written and flushed under `.part/`, then renamed into the
     /// folder, then the folder flushed. With `marker`, a `<name>.done` marker follows, for
-    /// readers that wait for one. An existing file of that name is replaced.
+    /// readers that wait for one. A file of that name still waiting to be read is never
+    /// replaced: that is an `AlreadyExists` error.
     pub fn deliver(&self, name: &str, bytes: &[u8], marker: bool) -> io::Result<PathBuf> {
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(io::Error::new(
@@ -198,17 +235,19 @@ impl Inbox {
         Ok(out)
     }
 
-    /// The complete files named `<prefix>…<suffix>` still to read, oldest first, for a
-    /// reader that checkpoints by file name: those up to `committed` (the last file a
-    /// committed checkpoint names) are moved to `processed/` first. With
-    /// [`Completion::Settled`] it looks twice, the settle time apart, so a one-shot run
-    /// reads what has settled meanwhile.
+    /// The complete files named `<prefix>…<suffix>` still to read, by name, for a reader
+    /// that checkpoints files: `committed` is the cursor of the last committed checkpoint
+    /// ([`ReadFiles::cursor`]), and the files it names, still unchanged, are moved to
+    /// `processed/` first. A file of the same name that changed since (an export rewritten
+    /// under a fixed name) is read again. With [`Completion::Settled`] it looks twice, the
+    /// settle time apart, so a one-shot run reads what has settled meanwhile.
     pub async fn pending(
         &self,
         prefix: &str,
         suffix: &str,
         committed: Option<&str>,
     ) -> io::Result<Vec<InboxFile>> {
+        let done = committed.map(ReadFiles::parse).unwrap_or_default();
         let mut files = self.ready()?;
         if let Completion::Settled(settle) = self.completion {
             if !settle.is_zero() {
@@ -220,13 +259,67 @@ impl Inbox {
         for f in
             files.into_iter().filter(|f| f.name.starts_with(prefix) && f.name.ends_with(suffix))
         {
-            if committed.is_some_and(|c| f.name.as_str() <= c) {
+            if done.contains(&FileStamp::of(&f.path, &f.name)?) {
                 f.processed()?;
             } else {
                 out.push(f);
             }
         }
         Ok(out)
+    }
+}
+
+/// A file as it was read: its name, size and change time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    name: String,
+    len: u64,
+    modified_ns: u128,
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path`, named `name`.
+    pub fn of(path: &Path, name: &str) -> io::Result<Self> {
+        let meta = fs::metadata(path)?;
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Ok(Self { name: name.to_owned(), len: meta.len(), modified_ns })
+    }
+}
+
+/// The files a reader has read whole in a run, as the text of its checkpoint: one
+/// `name/size/change time` per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadFiles(Vec<FileStamp>);
+
+impl ReadFiles {
+    /// The files a checkpoint's text names (an unreadable line names none).
+    pub fn parse(text: &str) -> Vec<FileStamp> {
+        text.lines()
+            .filter_map(|l| {
+                let mut parts = l.rsplitn(3, '/');
+                let modified_ns = parts.next()?.parse().ok()?;
+                let len = parts.next()?.parse().ok()?;
+                Some(FileStamp { name: parts.next()?.to_owned(), len, modified_ns })
+            })
+            .collect()
+    }
+
+    /// Adds a file read whole.
+    pub fn push(&mut self, stamp: FileStamp) {
+        self.0.push(stamp);
+    }
+
+    /// The checkpoint's text.
+    pub fn cursor(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| format!("{}/{}/{}", s.name, s.len, s.modified_ns))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 

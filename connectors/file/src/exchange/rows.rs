@@ -57,8 +57,9 @@ impl Iterator for CsvRows {
     }
 }
 
-/// Runs of consecutive rows with the same value in one column (the rows of one order);
-/// a row that cannot be read is its own item, with its line.
+/// Runs of consecutive rows with the same value in one column (the rows of one order). A
+/// run with a row that cannot be read is refused whole, never split into parts, and so is a
+/// row without the column's value.
 #[derive(Debug)]
 pub struct Runs<I: Iterator<Item = Row>> {
     rows: Peekable<I>,
@@ -80,17 +81,33 @@ impl<I: Iterator<Item = Row>> Iterator for Runs<I> {
             Ok(r) => r,
             Err(why) => return Some((line, Err(why))),
         };
-        let key = first.get(&self.column).cloned();
+        let key_of = |row: &Map<String, Value>| {
+            row.get(&self.column).and_then(Value::as_str).map(str::trim).unwrap_or("").to_owned()
+        };
+        let key = key_of(&first);
+        if key.is_empty() {
+            return Some((line, Err(format!("a row without {}", self.column))));
+        }
         let mut run = vec![first];
-        while let Some((_, Ok(next))) = self.rows.peek() {
-            if next.get(&self.column) != key.as_ref() {
-                break;
-            }
-            if let Some((_, Ok(row))) = self.rows.next() {
-                run.push(row);
+        let mut broken = None;
+        loop {
+            match self.rows.peek() {
+                Some((_, Ok(next))) if key_of(next) == key => {
+                    if let Some((_, Ok(row))) = self.rows.next() {
+                        run.push(row);
+                    }
+                }
+                // A row that cannot be read among (or right after) this record's rows: the
+                // record is refused whole rather than split around it.
+                Some((_, Err(_))) => {
+                    if let Some((l, Err(why))) = self.rows.next() {
+                        broken.get_or_insert(format!("{} {key}, line {l}: {why}", self.column));
+                    }
+                }
+                _ => break,
             }
         }
-        Some((line, Ok(run)))
+        Some((line, broken.map_or(Ok(run), Err)))
     }
 }
 
@@ -106,10 +123,15 @@ mod tests {
         let runs: Vec<_> =
             Runs::new(CsvRows::open(&path, b';', str::to_owned).unwrap(), "number").collect();
         let sizes: Vec<_> = runs.iter().map(|(l, r)| (*l, r.as_ref().map(Vec::len))).collect();
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
         assert_eq!(sizes[0], (2, Ok(2)));
-        assert_eq!(sizes[1], (4, Ok(1)));
-        assert!(sizes[2].1.is_err(), "a short row is an error with its line: {sizes:?}");
-        assert_eq!(sizes[3], (6, Ok(1)));
+        let broken = sizes[1].1.as_ref().unwrap_err();
+        assert!(broken.starts_with("number 2, line 5"), "the run of 2 refused whole: {broken}");
+        assert_eq!(sizes[2], (6, Ok(1)));
+        std::fs::write(&path, "number;sku\n;a\n").unwrap();
+        let runs: Vec<_> =
+            Runs::new(CsvRows::open(&path, b';', str::to_owned).unwrap(), "number").collect();
+        assert_eq!(runs[0].1.as_ref().unwrap_err(), "a row without number");
         std::fs::write(&path, "").unwrap();
         assert!(CsvRows::open(&path, b';', str::to_owned).unwrap_err().contains("header"));
     }

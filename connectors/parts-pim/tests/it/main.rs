@@ -174,7 +174,8 @@ mod orders {
     async fn orders_are_read_page_by_page_and_by_change() {
         let pim = PartsPimSimulator::start().await.unwrap();
         for n in 1..=250 {
-            let at = format!("2024-05-01T10:{:02}:{:02}Z", n / 60, n % 60);
+            // A minute apart from midnight: order 250 changed at 04:10.
+            let at = format!("2024-05-01T{:02}:{:02}:00Z", n / 60, n % 60);
             pim.put_order(pim_order(n, &at));
         }
         let source = PartsPimSource::new(pim.config()).unwrap();
@@ -184,7 +185,7 @@ mod orders {
         assert_eq!(read.upserts[9].number.as_deref(), Some("10"), "by number, not by text");
         assert_eq!(read.upserts[0].lines[0].unit_price.unwrap().amount.to_string(), "4.95");
         let cursor = read.last_cursor.clone().unwrap();
-        assert_eq!(cursor.as_str(), "2024-05-01T10:04:10+00:00");
+        assert_eq!(cursor.as_str(), "2024-05-01T03:55:00+00:00", "the newest less the overlap");
         let afters: Vec<_> = pim
             .journal()
             .entries()
@@ -195,7 +196,8 @@ mod orders {
         pim.put_order(pim_order(251, "2024-05-02T08:00:00Z"));
         let changes = read_all::<Order>(&source, ReadMode::Changes { since: Some(cursor) }).await;
         let numbers: Vec<_> = changes.upserts.iter().filter_map(|o| o.number.as_deref()).collect();
-        assert_eq!(numbers, ["250", "251"], "the boundary order again, and the new one");
+        let expected: Vec<String> = (235..=251).map(|n| n.to_string()).collect();
+        assert_eq!(numbers, expected, "the overlap's orders again, and the new one");
         assert_source_contract::<Order>(&source).await;
         assert!(api_spec().check_journal(pim.journal()).is_empty());
     }
@@ -307,7 +309,7 @@ mod order_files {
         // The order with "drie" for a quantity is rejected naming the line's field.
         assert_eq!(read.rejected.len(), 1, "{:?}", read.rejected);
         assert_eq!(read.rejected[0].error.field_errors()[0].field, "lines[0].quantity");
-        assert_eq!(read.last_cursor.as_ref().map(|c| c.as_str()), Some("orders-001.csv"));
+        assert!(read.last_cursor.unwrap().as_str().starts_with("orders-001.csv/"));
     }
 
     #[tokio::test]
