@@ -634,3 +634,27 @@ mod files {
         AccountViewFiles::new(&AccountViewConfig::from_options(options).unwrap()).unwrap()
     }
 }
+
+#[test]
+fn the_timezone_and_transport_settings_are_read() {
+    use connector_accountview::{AccountViewConfig, TimeZone};
+    let options = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let rest = [("client_id", "id"), ("client_secret", "secret")];
+    let c = AccountViewConfig::from_options(&options(&rest)).unwrap();
+    assert_eq!(c.timezone, TimeZone::CentralEurope, "Europe/Amsterdam by default");
+    let c = AccountViewConfig::from_options(&options(&[rest[0], rest[1], ("timezone", "UTC")]));
+    assert_eq!(c.unwrap().timezone, TimeZone::Utc);
+    let e = AccountViewConfig::from_options(&options(&[
+        rest[0],
+        rest[1],
+        ("timezone", "America/New_York"),
+    ]));
+    assert!(e.unwrap_err().to_string().contains("America/New_York"));
+    let e = AccountViewConfig::from_options(&options(&[("transport", "file")])).unwrap_err();
+    assert!(e.to_string().contains("folder is required"), "{e}");
+    let c =
+        AccountViewConfig::from_options(&options(&[("transport", "file"), ("folder", "/tmp/av")]));
+    assert!(c.unwrap().folder.is_some());
+}
