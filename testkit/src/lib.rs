@@ -7,9 +7,12 @@
 //!   [`Sink`](connector_core::Sink) or [`StateStore`](connector_core::state::StateStore) keeps;
 //!   every connector of the SDK runs them, and a third party runs them on its own.
 //! - [`read_all`]: a source read to its end, gathered for a test's assertions.
+//! - `postgres` (feature `postgres`): a throwaway PostgreSQL server for a test.
 #![deny(missing_docs)]
 
 pub mod contract;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod read_all;
 pub mod simulator;
 
