@@ -41,5 +41,9 @@ pub use connector_parts_pim as parts_pim;
 #[cfg_attr(docsrs, doc(cfg(feature = "superoffice")))]
 pub use connector_superoffice as superoffice;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use connector_state_postgres as state_postgres;
+
 pub mod flowfile;
 pub mod registry;

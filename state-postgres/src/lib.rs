@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod batch;
+mod error;
+mod migrations;
+mod pool;
+mod state_store;
+mod store;
+
+pub use store::{DEFAULT_POOL_SIZE, PostgresStore};

@@ -1,0 +1,168 @@
+//! The schema, versioned: `schema_migrations` holds one row per migration applied. Opening a
+//! store applies the ones missing in one transaction, under a transaction-scoped advisory
+//! lock keyed by the schema's name, so workers starting together apply each once; a schema
+//! newer than this code is refused.
+
+use connector_core::error::{Error, Result};
+use tokio_postgres::Client;
+
+use crate::error::pg;
+
+/// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+/// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
+/// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
+/// exactly the instant written, and `timestamptz` keeps microseconds. Record keys compare
+/// with the "C" collation: byte order, as SQLite, whatever the database's locale.
+const V1: &str = r#"
+CREATE TABLE checkpoints (
+    tenant     TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    cursor     TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant, flow, entity)
+);
+
+-- Ledger scopes (tenant, target, entity) get a small id, so the ledger's key is (scope, key).
+CREATE TABLE ledger_scopes (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    target TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    UNIQUE (tenant, target, entity)
+);
+
+CREATE TABLE ledger (
+    scope      BIGINT NOT NULL REFERENCES ledger_scopes (id),
+    key        TEXT COLLATE "C" NOT NULL,
+    target_id  TEXT,
+    hash       TEXT,
+    status     TEXT NOT NULL
+               CHECK (status IN ('pending', 'committed', 'failed', 'deactivated')),
+    outcome    TEXT NOT NULL,
+    seen_run   BIGINT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+
+-- Write intents: a record about to be sent, until the outcome of the send is committed.
+CREATE TABLE ledger_intents (
+    scope BIGINT NOT NULL,
+    key   TEXT COLLATE "C" NOT NULL,
+    hash  TEXT NOT NULL,
+    at    BIGINT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+
+CREATE TABLE quarantine (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id     BIGINT NOT NULL,
+    tenant     TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    stage      TEXT NOT NULL,
+    payload    TEXT,
+    error      TEXT NOT NULL,
+    attempts   BIGINT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+-- At most one open entry per record: repeated failures update it.
+CREATE UNIQUE INDEX quarantine_open ON quarantine (tenant, flow, entity, key)
+    WHERE status = 'open';
+CREATE INDEX quarantine_scope ON quarantine (tenant, flow, entity, status);
+
+-- A line sent as it was received keeps the JSON once: sent is NULL, sent_is_received true.
+CREATE TABLE activity (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id           BIGINT NOT NULL,
+    at               BIGINT NOT NULL,
+    flow             TEXT NOT NULL,
+    entity           TEXT NOT NULL,
+    key              TEXT NOT NULL,
+    received         TEXT,
+    sent             TEXT,
+    outcome          TEXT NOT NULL,
+    message          TEXT,
+    sent_is_received BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX activity_run ON activity (run_id, id);
+CREATE INDEX activity_at ON activity (at);
+
+CREATE TABLE runs (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    flow        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    started_at  BIGINT NOT NULL,
+    finished_at BIGINT,
+    status      TEXT NOT NULL,
+    report      TEXT
+);
+CREATE INDEX runs_flow ON runs (flow, started_at, id);
+CREATE INDEX runs_started ON runs (started_at, id);
+
+-- Rotated refresh tokens and connection settings, as the caller gave them (sealed or not).
+CREATE TABLE secrets (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+"#;
+
+/// The schema version this code writes.
+pub(crate) fn latest() -> i32 {
+    i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX)
+}
+
+/// Creates `schema` if needed and applies the migrations it lacks, all in one transaction.
+/// `schema` must be a checked identifier (see `PostgresStore::new`).
+pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
+    let latest = latest();
+    let tx = client.transaction().await.map_err(pg("begin schema migration"))?;
+    // Held until commit or rollback: a second worker waits here, then finds nothing to do.
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_name(schema)])
+        .await
+        .map_err(pg("take the migration lock"))?;
+    tx.batch_execute(&format!(
+        r#"CREATE SCHEMA IF NOT EXISTS "{schema}";
+           CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations (
+               version    INTEGER PRIMARY KEY,
+               applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+           );
+           SET LOCAL search_path TO "{schema}";"#
+    ))
+    .await
+    .map_err(pg("create the schema"))?;
+    let current: Option<i32> = tx
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .await
+        .map_err(pg("read the schema version"))?
+        .get(0);
+    let current = current.unwrap_or(0);
+    if current > latest {
+        return Err(Error::internal(format!(
+            "state store (PostgreSQL): schema \"{schema}\" is at version {current}, newer than \
+             this SDK supports ({latest}); upgrade the SDK"
+        )));
+    }
+    for version in current + 1..=latest {
+        let index = usize::try_from(version - 1).unwrap_or(usize::MAX);
+        tx.batch_execute(MIGRATIONS[index]).await.map_err(|e| {
+            crate::error::pg_error(&format!("migrate the schema to version {version}"), &e)
+        })?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version])
+            .await
+            .map_err(pg("record the schema version"))?;
+        tracing::info!(schema, version, "state store (PostgreSQL): schema migrated");
+    }
+    tx.commit().await.map_err(pg("commit schema migration"))
+}
+
+/// The advisory lock's name: one lock per schema, so fresh schemas migrate side by side.
+fn lock_name(schema: &str) -> String {
+    format!("connector-state-postgres:{schema}")
+}

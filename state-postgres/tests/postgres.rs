@@ -1,0 +1,256 @@
+//! `PostgresStore` against a throwaway PostgreSQL server (skipped when `initdb`/`pg_ctl` are
+//! not installed, unless `CONNECTOR_REQUIRE_POSTGRES=1`): the state store contract, the
+//! migrations and the secrets' compare-and-swap.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use connector_core::ErrorKind;
+use connector_core::state::StateStore;
+use connector_state_postgres::PostgresStore;
+use connector_testkit::assert_state_store_contract;
+use connector_testkit::postgres::TempPostgres;
+
+/// One server for the tests that run together; stopped when the last of them ends.
+fn server() -> Option<Arc<TempPostgres>> {
+    static SHARED: Mutex<Weak<TempPostgres>> = Mutex::new(Weak::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pg) = shared.upgrade() {
+        return Some(pg);
+    }
+    let pg = Arc::new(TempPostgres::start()?);
+    *shared = Arc::downgrade(&pg);
+    Some(pg)
+}
+
+/// A schema no other store of this process uses.
+fn fresh_schema() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+#[tokio::test]
+async fn keeps_the_state_store_contract() {
+    let Some(pg) = server() else { return };
+    let url = pg.url();
+    assert_state_store_contract(|| PostgresStore::new(&url, &fresh_schema()).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn is_shared_between_spawned_tasks() {
+    let Some(pg) = server() else { return };
+    let store = Arc::new(PostgresStore::new(&pg.url(), &fresh_schema()).unwrap());
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.save_secret(&format!("k{i}"), "v").await })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    for i in 0..16 {
+        assert_eq!(store.secret(&format!("k{i}")).await.unwrap().as_deref(), Some("v"));
+    }
+}
+
+/// Rows of the schema's migration table, as (version, applied_at text).
+async fn migrations(url: &str, schema: &str) -> Vec<(i32, String)> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+        .query(
+            &format!(
+                "SELECT version, applied_at::text FROM \"{schema}\".schema_migrations \
+                 ORDER BY version"
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_a_newer_schema_is_refused() {
+    let Some(pg) = server() else { return };
+    let url = pg.url();
+    let schema = fresh_schema();
+
+    // Several stores opening one new schema at once: each migration is applied once.
+    let stores: Vec<PostgresStore> =
+        (0..4).map(|_| PostgresStore::new(&url, &schema).unwrap()).collect();
+    let opened = futures_util::future::join_all(stores.iter().map(|s| s.migrate())).await;
+    assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+    let applied = migrations(&url, &schema).await;
+    let latest = PostgresStore::schema_version();
+    assert_eq!(applied.iter().map(|r| r.0).collect::<Vec<_>>(), (1..=latest).collect::<Vec<_>>());
+    stores[0].save_secret("kept", "yes").await.unwrap();
+
+    // A second open is a no-op: nothing re-applied, the data kept.
+    let again = PostgresStore::new(&url, &schema).unwrap();
+    again.migrate().await.unwrap();
+    assert_eq!(migrations(&url, &schema).await, applied);
+    assert_eq!(again.secret("kept").await.unwrap().as_deref(), Some("yes"));
+
+    // A schema written by a newer SDK is refused, by name and versions.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+        .execute(
+            &format!("INSERT INTO \"{schema}\".schema_migrations (version) VALUES ($1)"),
+            &[&(latest + 1)],
+        )
+        .await
+        .unwrap();
+    let newer = PostgresStore::new(&url, &schema).unwrap();
+    let err = newer.migrate().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Internal);
+    let msg = err.to_string();
+    assert!(msg.contains("newer") && msg.contains(&schema), "{msg}");
+    assert!(msg.contains(&format!("version {}", latest + 1)), "{msg}");
+    // Every method refuses it, not only `migrate`.
+    assert!(newer.secret("kept").await.is_err());
+}
+
+#[tokio::test]
+async fn connect_uses_the_public_schema_and_migrates_at_once() {
+    let Some(pg) = server() else { return };
+    let store = PostgresStore::connect(&pg.url()).await.unwrap();
+    assert_eq!(store.schema(), "public");
+    assert!(!migrations(&pg.url(), "public").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_and_swap_secret_lets_one_of_two_racing_writers_win() {
+    let Some(pg) = server() else { return };
+    let schema = fresh_schema();
+    // Two stores, as two workers would have, on one schema.
+    let a = Arc::new(PostgresStore::new(&pg.url(), &schema).unwrap());
+    let b = Arc::new(PostgresStore::new(&pg.url(), &schema).unwrap());
+
+    // Creating: only one of two "no secret yet" swaps wins.
+    let (ra, rb) = tokio::join!(
+        a.compare_and_swap_secret("tokens/xero/app", None, "refresh-a"),
+        b.compare_and_swap_secret("tokens/xero/app", None, "refresh-b"),
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert!(ra ^ rb, "exactly one creates: {ra} {rb}");
+    let first = if ra { "refresh-a" } else { "refresh-b" };
+    assert_eq!(a.secret("tokens/xero/app").await.unwrap().as_deref(), Some(first));
+
+    // Rotating, many rounds: both saw `current`, both try to store their successor.
+    let mut current = first.to_string();
+    for round in 0..20 {
+        let (na, nb) = (format!("a-{round}"), format!("b-{round}"));
+        let (a2, b2) = (a.clone(), b.clone());
+        let (ca, cb) = (current.clone(), current.clone());
+        let (ta, tb) = (
+            tokio::spawn(async move {
+                a2.compare_and_swap_secret("tokens/xero/app", Some(&ca), &na).await
+            }),
+            tokio::spawn(async move {
+                b2.compare_and_swap_secret("tokens/xero/app", Some(&cb), &nb).await
+            }),
+        );
+        let (wa, wb) = (ta.await.unwrap().unwrap(), tb.await.unwrap().unwrap());
+        assert!(wa ^ wb, "round {round}: exactly one swaps ({wa} {wb})");
+        let winner = if wa { format!("a-{round}") } else { format!("b-{round}") };
+        assert_eq!(b.secret("tokens/xero/app").await.unwrap(), Some(winner.clone()));
+        current = winner;
+    }
+
+    // A stale expectation never swaps; `save_secret` still replaces unconditionally.
+    assert!(!a.compare_and_swap_secret("tokens/xero/app", Some(first), "stale").await.unwrap());
+    assert!(!a.compare_and_swap_secret("absent", Some("x"), "y").await.unwrap());
+    assert_eq!(a.secret("absent").await.unwrap(), None);
+    a.save_secret("tokens/xero/app", "forced").await.unwrap();
+    assert_eq!(b.secret("tokens/xero/app").await.unwrap().as_deref(), Some("forced"));
+}
+
+#[tokio::test]
+async fn errors_and_debug_never_show_a_secret() {
+    let Some(pg) = server() else { return };
+    let store = PostgresStore::new(&pg.url(), &fresh_schema()).unwrap();
+    store.save_secret("k", "sup3r-s3cret-value").await.unwrap();
+    assert!(!format!("{store:?}").contains("sup3r"));
+    // A failing statement about the secrets' table (here: the table dropped under the store)
+    // names the operation, not the value.
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client.batch_execute(&format!("DROP TABLE \"{}\".secrets", store.schema())).await.unwrap();
+    let err = store.save_secret("k", "sup3r-s3cret-value").await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("sup3r"), "{err:?}");
+    assert!(err.to_string().contains("secret"), "{err}");
+    let err =
+        store.compare_and_swap_secret("k", Some("sup3r-s3cret-value"), "n3w").await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("sup3r") && !shown.contains("n3w"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_half_way_writes_nothing() {
+    use chrono::Utc;
+    use connector_core::source::Cursor;
+    use connector_core::state::{
+        ActivityEntry, BatchCommit, LedgerScope, LedgerStatus, LedgerUpdate, Scope,
+    };
+
+    let Some(pg) = server() else { return };
+    // One connection, so the test also shows it is usable after the failed batch.
+    let store = PostgresStore::new(&pg.url(), &fresh_schema()).unwrap().with_pool_size(1);
+    store.migrate().await.unwrap();
+    // The activity insert fails after the ledger and checkpoint writes succeeded.
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            r#"SET search_path TO "{}";
+               CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'boom'; END $$;
+               CREATE TRIGGER boom BEFORE INSERT ON activity FOR EACH ROW
+                   WHEN (NEW.key = 'boom') EXECUTE FUNCTION boom();"#,
+            store.schema()
+        ))
+        .await
+        .unwrap();
+    let scope = LedgerScope::new("t", "crm", "customers");
+    let cp = Scope::new("t", "f", "customers");
+    let line = |key: &str| ActivityEntry {
+        run_id: 1,
+        at: Utc::now(),
+        flow: "f".into(),
+        entity: "customers".into(),
+        key: key.into(),
+        received: None,
+        sent: None,
+        outcome: "created".into(),
+        message: None,
+    };
+    let batch = BatchCommit {
+        ledger_scope: Some(scope.clone()),
+        run_id: 1,
+        ledger: vec![LedgerUpdate {
+            key: "C-1".into(),
+            target_id: Some("1".into()),
+            hash: Some("h".into()),
+            status: LedgerStatus::Committed,
+            outcome: "created".into(),
+        }],
+        seen: vec!["C-1".into()],
+        activity: vec![line("fine"), line("boom")],
+        checkpoint: Some((cp.clone(), Cursor::new("c1"))),
+        ..BatchCommit::default()
+    };
+    let err = store.commit(batch).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Internal);
+    assert!(err.message().contains("boom"), "{err}");
+    assert!(store.ledger_get(&scope, &["C-1".into()]).await.unwrap().is_empty());
+    assert_eq!(store.checkpoint(&cp).await.unwrap(), None);
+    assert!(store.activity(1).await.unwrap().is_empty());
+    // The connection is usable afterwards (no transaction left open).
+    store.save_checkpoint(&cp, &Cursor::new("c2")).await.unwrap();
+    assert_eq!(store.checkpoint(&cp).await.unwrap(), Some(Cursor::new("c2")));
+}
