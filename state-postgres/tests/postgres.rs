@@ -254,3 +254,46 @@ async fn a_batch_that_fails_half_way_writes_nothing() {
     store.save_checkpoint(&cp, &Cursor::new("c2")).await.unwrap();
     assert_eq!(store.checkpoint(&cp).await.unwrap(), Some(Cursor::new("c2")));
 }
+
+#[tokio::test]
+async fn the_same_key_twice_in_one_call_keeps_the_last() {
+    use connector_core::state::{BatchCommit, LedgerScope, LedgerStatus, LedgerUpdate};
+
+    let Some(pg) = server() else { return };
+    let store = PostgresStore::new(&pg.url(), &fresh_schema()).unwrap();
+    let scope = LedgerScope::new("t", "crm", "customers");
+    // One upsert may not touch a row twice: the store keeps the last of each key.
+    store
+        .ledger_mark_pending(&scope, &[("a".into(), "h1".into()), ("a".into(), "h2".into())])
+        .await
+        .unwrap();
+    let got = store.ledger_get(&scope, &["a".into()]).await.unwrap();
+    assert_eq!(got[0].pending_hash.as_deref(), Some("h2"));
+    let update = |id: &str, status| LedgerUpdate {
+        key: "a".into(),
+        target_id: Some(id.into()),
+        hash: Some(id.into()),
+        status,
+        outcome: "created".into(),
+    };
+    store
+        .commit(BatchCommit {
+            ledger_scope: Some(scope.clone()),
+            run_id: 3,
+            ledger: vec![
+                update("T-1", LedgerStatus::Failed),
+                update("T-2", LedgerStatus::Committed),
+            ],
+            seen: vec!["a".into(), "a".into()],
+            ..BatchCommit::default()
+        })
+        .await
+        .unwrap();
+    let got = store.ledger_get(&scope, &["a".into(), "a".into()]).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let e = &got[0];
+    assert_eq!(
+        (e.target_id.as_deref(), e.status, e.seen_run, e.pending_hash.as_deref()),
+        (Some("T-2"), LedgerStatus::Committed, Some(3), None)
+    );
+}
