@@ -297,3 +297,35 @@ async fn the_same_key_twice_in_one_call_keeps_the_last() {
         (Some("T-2"), LedgerStatus::Committed, Some(3), None)
     );
 }
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_dropped_not_reused() {
+    let Some(pg) = server() else { return };
+    // Its own application name, so only its connections are ended (other tests share the
+    // server).
+    let schema = fresh_schema();
+    let url = format!("{}&application_name={schema}", pg.url());
+    let store = PostgresStore::new(&url, &schema).unwrap().with_pool_size(2);
+    // Two connections made and back in the pool.
+    let (a, b) = tokio::join!(store.save_secret("a", "1"), store.save_secret("b", "2"));
+    a.unwrap();
+    b.unwrap();
+    // The server ends them (as a restart or an idle timeout in a proxy would).
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let ended: i64 = client
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE application_name = $1) t",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 2);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The next calls get fresh connections.
+    assert_eq!(store.secret("a").await.unwrap().as_deref(), Some("1"));
+    let (a, b) = tokio::join!(store.secret("a"), store.secret("b"));
+    assert_eq!((a.unwrap(), b.unwrap()), (Some("1".into()), Some("2".into())));
+}
