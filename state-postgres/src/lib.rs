@@ -6,7 +6,9 @@ mod batch;
 mod error;
 mod migrations;
 mod pool;
+mod schedule;
 mod state_store;
 mod store;
 
+pub use schedule::{Lease, Schedule};
 pub use store::{DEFAULT_POOL_SIZE, PostgresStore};

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::pg;
 
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
 /// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
@@ -111,6 +111,27 @@ CREATE TABLE secrets (
     value      TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+"#;
+
+/// The fleet's schedule: one row per tenant and flow, with how often it runs, when it is next
+/// due, and the lease of the worker running it. `lease_token` goes up by one at every
+/// acquisition: a worker whose lease expired and was taken over finds its token stale and
+/// learns it lost the run. Instants are the database's clock, in Unix nanoseconds, so
+/// workers' clocks never need to agree.
+const V2: &str = r#"
+CREATE TABLE schedules (
+    tenant       TEXT COLLATE "C" NOT NULL,
+    flow         TEXT COLLATE "C" NOT NULL,
+    every_ns     BIGINT NOT NULL CHECK (every_ns > 0),
+    next_run_at  BIGINT NOT NULL,
+    lease_owner  TEXT,
+    lease_until  BIGINT,
+    lease_token  BIGINT NOT NULL DEFAULT 0,
+    last_status  TEXT,
+    last_finished_at BIGINT,
+    PRIMARY KEY (tenant, flow)
+);
+CREATE INDEX schedules_due ON schedules (next_run_at);
 "#;
 
 /// The schema version this code writes.

@@ -329,3 +329,102 @@ async fn a_connection_the_server_closed_is_dropped_not_reused() {
     let (a, b) = tokio::join!(store.secret("a"), store.secret("b"));
     assert_eq!((a.unwrap(), b.unwrap()), (Some("1".into()), Some("2".into())));
 }
+
+mod schedule {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// 200 tenants' flows, due now; three workers take them at the same time, 7 at a time,
+    /// until none is due: each is taken exactly once, and once finished is due again only
+    /// after its interval.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn three_workers_take_each_due_tenant_flow_exactly_once() {
+        let Some(pg) = server() else { return };
+        let store = Arc::new(PostgresStore::new(&pg.url(), &fresh_schema()).unwrap());
+        for t in 0..200 {
+            store
+                .schedule(&format!("tenant-{t:03}"), "orders", Duration::from_secs(3600))
+                .await
+                .unwrap();
+        }
+        let workers: Vec<_> = (0..3)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let me = format!("worker-{w}");
+                    let mut taken = Vec::new();
+                    loop {
+                        let leases = store.acquire(&me, 7, Duration::from_secs(60)).await.unwrap();
+                        if leases.is_empty() {
+                            return taken;
+                        }
+                        for lease in leases {
+                            assert!(lease.taken_over_from.is_none());
+                            assert!(store.finish(&lease, "succeeded").await.unwrap());
+                            taken.push(lease.tenant);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut per_worker = Vec::new();
+        for w in workers {
+            let taken = w.await.unwrap();
+            per_worker.push(taken.len());
+            for t in taken {
+                *counts.entry(t).or_default() += 1;
+            }
+        }
+        assert_eq!(counts.len(), 200, "every tenant ran");
+        assert!(counts.values().all(|&n| n == 1), "none twice: {per_worker:?}");
+        assert!(store.acquire("worker-x", 10, Duration::from_secs(60)).await.unwrap().is_empty());
+        let schedules = store.schedules().await.unwrap();
+        assert!(
+            schedules
+                .iter()
+                .all(|s| s.lease_owner.is_none() && s.last_status.as_deref() == Some("succeeded"))
+        );
+        assert!(
+            schedules
+                .iter()
+                .all(|s| s.next_run_at > chrono::Utc::now() + chrono::Duration::minutes(59))
+        );
+    }
+
+    /// A worker that stops beating loses its lease: another takes the flow over (and is told
+    /// whose run it resumes), and the first can neither beat nor finish it any more.
+    #[tokio::test]
+    async fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_off() {
+        let Some(pg) = server() else { return };
+        let store = PostgresStore::new(&pg.url(), &fresh_schema()).unwrap();
+        store.schedule("acme", "stock", Duration::from_secs(60)).await.unwrap();
+        let mut first =
+            store.acquire("w1", 10, Duration::from_millis(300)).await.unwrap().remove(0);
+        assert!(store.acquire("w2", 10, Duration::from_secs(60)).await.unwrap().is_empty(), "held");
+        // Beating keeps it past its first expiry.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(store.heartbeat(&mut first, Duration::from_millis(300)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            store.acquire("w2", 10, Duration::from_secs(60)).await.unwrap().is_empty(),
+            "still held"
+        );
+        // w1 dies (no more beats): after the lease runs out w2 takes it over.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let second = store.acquire("w2", 10, Duration::from_secs(60)).await.unwrap().remove(0);
+        assert_eq!(second.taken_over_from.as_deref(), Some("w1"));
+        assert!(second.token > first.token);
+        assert!(!store.heartbeat(&mut first, Duration::from_secs(60)).await.unwrap(), "fenced");
+        assert!(!store.finish(&first, "succeeded").await.unwrap(), "fenced");
+        assert!(store.finish(&second, "partial").await.unwrap());
+        let s = &store.schedules().await.unwrap()[0];
+        assert_eq!((s.last_status.as_deref(), s.lease_owner.as_deref()), (Some("partial"), None));
+        assert!(store.unschedule("acme", "stock").await.unwrap());
+        assert!(store.schedules().await.unwrap().is_empty());
+        let e = store.schedule("acme", "stock", Duration::ZERO).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+    }
+}
