@@ -12,6 +12,14 @@ pub(crate) fn pg_error(context: &str, e: &tokio_postgres::Error) -> Error {
         None => e.to_string(),
     };
     let error = Error::internal(format!("state store (PostgreSQL): {context}: {reason}"));
+    // A deadlock or serialization failure (two commits touching the same ledger rows in
+    // another order) rolled the transaction back: running it again succeeds.
+    if e.code().is_some_and(|c| {
+        *c == tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            || *c == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+    }) {
+        return error.with_kind(ErrorKind::Transport);
+    }
     if e.is_closed() {
         // The connection went away (the server restarted, the network dropped): worth a retry.
         return error.with_kind(ErrorKind::Transport);

@@ -10,5 +10,5 @@ mod schedule;
 mod state_store;
 mod store;
 
-pub use schedule::{Lease, Schedule};
+pub use schedule::{Lease, MAX_SPAN, Schedule};
 pub use store::{DEFAULT_POOL_SIZE, PostgresStore};

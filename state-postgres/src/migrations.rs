@@ -115,7 +115,7 @@ CREATE TABLE secrets (
 
 /// The fleet's schedule: one row per tenant and flow, with how often it runs, when it is next
 /// due, and the lease of the worker running it. `lease_token` goes up by one at every
-/// acquisition: a worker whose lease expired and was taken over finds its token stale and
+/// acquisition (from one sequence for the whole schema): a worker whose lease expired and was taken over finds its token stale and
 /// learns it lost the run. Instants are the database's clock, in Unix nanoseconds, so
 /// workers' clocks never need to agree.
 const V2: &str = r#"
@@ -126,12 +126,14 @@ CREATE TABLE schedules (
     next_run_at  BIGINT NOT NULL,
     lease_owner  TEXT,
     lease_until  BIGINT,
-    lease_token  BIGINT NOT NULL DEFAULT 0,
+    lease_token  BIGINT NOT NULL DEFAULT 0, -- from lease_tokens: never reused, even after a
+                                            -- flow is taken off the schedule and put back
     last_status  TEXT,
     last_finished_at BIGINT,
     PRIMARY KEY (tenant, flow)
 );
 CREATE INDEX schedules_due ON schedules (next_run_at);
+CREATE SEQUENCE lease_tokens;
 "#;
 
 /// The schema version this code writes.
@@ -139,10 +141,40 @@ pub(crate) fn latest() -> i32 {
     i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX)
 }
 
+/// The refusal of a schema newer than this code.
+fn newer(schema: &str, current: i32, latest: i32) -> Error {
+    Error::internal(format!(
+        "state store (PostgreSQL): schema \"{schema}\" is at version {current}, newer than this \
+         SDK supports ({latest}); upgrade the SDK"
+    ))
+}
+
 /// Creates `schema` if needed and applies the migrations it lacks, all in one transaction.
 /// `schema` must be a checked identifier (see `PostgresStore::new`).
 pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
     let latest = latest();
+    // An up-to-date schema needs no lock and no DDL, so a worker role without CREATE rights
+    // can use a schema its administrator migrated.
+    let table = format!(r#""{schema}".schema_migrations"#);
+    let exists: Option<String> = client
+        .query_one("SELECT to_regclass($1)::text", &[&table])
+        .await
+        .map_err(pg("look for the schema"))?
+        .get(0);
+    if exists.is_some() {
+        let current: Option<i32> = client
+            .query_one(&format!("SELECT max(version) FROM {table}"), &[])
+            .await
+            .map_err(pg("read the schema version"))?
+            .get(0);
+        let current = current.unwrap_or(0);
+        if current > latest {
+            return Err(newer(schema, current, latest));
+        }
+        if current == latest {
+            return Ok(());
+        }
+    }
     let tx = client.transaction().await.map_err(pg("begin schema migration"))?;
     // Held until commit or rollback: a second worker waits here, then finds nothing to do.
     tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_name(schema)])
@@ -165,10 +197,7 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
         .get(0);
     let current = current.unwrap_or(0);
     if current > latest {
-        return Err(Error::internal(format!(
-            "state store (PostgreSQL): schema \"{schema}\" is at version {current}, newer than \
-             this SDK supports ({latest}); upgrade the SDK"
-        )));
+        return Err(newer(schema, current, latest));
     }
     for version in current + 1..=latest {
         let index = usize::try_from(version - 1).unwrap_or(usize::MAX);

@@ -59,17 +59,29 @@ pub struct Lease {
     pub taken_over_from: Option<String>,
 }
 
+/// The longest interval or lease: a hundred years, so the database's clock plus it stays
+/// within Unix nanoseconds in a `bigint`.
+pub const MAX_SPAN: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 fn nanos_of(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// `d` in nanoseconds, if it is longer than zero and at most [`MAX_SPAN`].
+fn span(what: &str, d: Duration) -> Result<i64> {
+    if d.is_zero() || d > MAX_SPAN {
+        return Err(Error::config(format!(
+            "a schedule's {what} must be longer than zero and at most a hundred years"
+        )));
+    }
+    Ok(nanos_of(d))
 }
 
 impl PostgresStore {
     /// Puts `tenant`'s `flow` on the schedule to run every `every`, due at once; a flow
     /// already there keeps its next run and lease and takes the new interval.
     pub async fn schedule(&self, tenant: &str, flow: &str, every: Duration) -> Result<()> {
-        if every.is_zero() {
-            return Err(Error::config("a schedule's interval must be longer than zero"));
-        }
+        let every = span("interval", every)?;
         let mut conn = self.conn().await?;
         let stmt = conn
             .prepare(concat!(
@@ -81,7 +93,7 @@ impl PostgresStore {
             ))
             .await?;
         conn.client
-            .execute(&stmt, &[&tenant, &flow, &nanos_of(every)])
+            .execute(&stmt, &[&tenant, &flow, &every])
             .await
             .map_err(pg("schedule a flow"))?;
         Ok(())
@@ -141,16 +153,17 @@ impl PostgresStore {
                      FOR UPDATE OF s SKIP LOCKED
                  )
                  UPDATE schedules s
-                 SET lease_owner = $1, lease_until = now.at + $3, lease_token = s.lease_token + 1
+                 SET lease_owner = $1, lease_until = now.at + $3, lease_token = nextval('lease_tokens')
                  FROM due, now
                  WHERE s.tenant = due.tenant AND s.flow = due.flow
                  RETURNING s.tenant, s.flow, s.lease_token, s.lease_until, due.previous"
             ))
             .await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let ttl = span("lease", ttl)?;
         let rows = conn
             .client
-            .query(&stmt, &[&worker, &limit, &nanos_of(ttl)])
+            .query(&stmt, &[&worker, &limit, &ttl])
             .await
             .map_err(pg("acquire due flows"))?;
         let mut leases: Vec<Lease> = rows
@@ -169,7 +182,9 @@ impl PostgresStore {
     }
 
     /// Keeps `lease` for another `ttl` from now; `false` when the worker no longer holds it
-    /// (it expired and another worker took it over): the worker must stop that run.
+    /// (it expired and another worker took it over): the worker must stop that run. A
+    /// worker whose beats fail must also stop once `lease.until` has passed, before another
+    /// takes the flow over: the store's writes are not fenced.
     pub async fn heartbeat(&self, lease: &mut Lease, ttl: Duration) -> Result<bool> {
         let mut conn = self.conn().await?;
         let stmt = conn
@@ -177,13 +192,16 @@ impl PostgresStore {
                 "UPDATE schedules SET lease_until = ",
                 now!(),
                 " + $4
-                 WHERE tenant = $1 AND flow = $2 AND lease_token = $3 AND lease_owner IS NOT NULL
+                 WHERE tenant = $1 AND flow = $2 AND lease_token = $3 AND lease_owner = $5
                  RETURNING lease_until"
             ))
             .await?;
         let row = conn
             .client
-            .query_opt(&stmt, &[&lease.tenant, &lease.flow, &lease.token, &nanos_of(ttl)])
+            .query_opt(
+                &stmt,
+                &[&lease.tenant, &lease.flow, &lease.token, &span("lease", ttl)?, &lease.owner],
+            )
             .await
             .map_err(pg("renew a lease"))?;
         Ok(match row {
@@ -209,12 +227,12 @@ impl PostgresStore {
                      last_status = $4, last_finished_at = ",
                 now!(),
                 "
-                 WHERE tenant = $1 AND flow = $2 AND lease_token = $3 AND lease_owner IS NOT NULL"
+                 WHERE tenant = $1 AND flow = $2 AND lease_token = $3 AND lease_owner = $5"
             ))
             .await?;
         let n = conn
             .client
-            .execute(&stmt, &[&lease.tenant, &lease.flow, &lease.token, &status])
+            .execute(&stmt, &[&lease.tenant, &lease.flow, &lease.token, &status, &lease.owner])
             .await
             .map_err(pg("finish a lease"))?;
         Ok(n == 1)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use connector_core::ErrorKind;
 use connector_core::state::StateStore;
-use connector_state_postgres::PostgresStore;
+use connector_state_postgres::{Lease, PostgresStore};
 use connector_testkit::assert_state_store_contract;
 use connector_testkit::postgres::TempPostgres;
 
@@ -422,8 +422,24 @@ mod schedule {
         assert!(store.finish(&second, "partial").await.unwrap());
         let s = &store.schedules().await.unwrap()[0];
         assert_eq!((s.last_status.as_deref(), s.lease_owner.as_deref()), (Some("partial"), None));
+        // Taken off the schedule and put back while a worker holds it: the old holder's token
+        // is never handed out again.
+        let third = store.acquire("w3", 10, Duration::from_millis(1)).await;
+        assert!(third.unwrap().is_empty(), "finished: due again only after its interval");
         assert!(store.unschedule("acme", "stock").await.unwrap());
         assert!(store.schedules().await.unwrap().is_empty());
+        store.schedule("acme", "stock", Duration::from_secs(60)).await.unwrap();
+        let mut fresh = store.acquire("w3", 10, Duration::from_secs(60)).await.unwrap().remove(0);
+        assert!(fresh.token > second.token, "tokens are never reused");
+        let mut stale = second.clone();
+        assert!(!store.heartbeat(&mut stale, Duration::from_secs(60)).await.unwrap());
+        // Nor can another worker beat with a token it did not get.
+        let mut forged: Lease = fresh.clone();
+        forged.owner = "w9".into();
+        assert!(!store.heartbeat(&mut forged, Duration::from_secs(60)).await.unwrap());
+        assert!(store.heartbeat(&mut fresh, Duration::from_secs(60)).await.unwrap());
+        let e = store.schedule("acme", "stock", Duration::MAX).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
         let e = store.schedule("acme", "stock", Duration::ZERO).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
     }

@@ -115,7 +115,7 @@ impl TempPostgres {
     fn pg_ctl_start(&self) -> bool {
         let socket_dir = self.dir.path().display().to_string();
         let options = format!(
-            "-p {} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off \
+            "-p {} -k '{socket_dir}' -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off",
             self.port
         );
@@ -169,10 +169,15 @@ impl TempPostgres {
                     .join(" ");
                 let mut c = Command::new("su");
                 c.args([user, "-s", "/bin/sh", "-c", &line]);
+                // The service user may not enter the test's directory (a checkout under /root).
+                c.current_dir(self.dir.path());
                 return c.output().expect("run su");
             }
         };
         cmd.args(args);
+        // The service user may not enter the test's directory (a checkout under /root), and
+        // PostgreSQL's programs look for each other from their working directory.
+        cmd.current_dir(self.dir.path());
         // The server must not keep the test's stdout open (pg_ctl's child inherits it).
         cmd.stdin(std::process::Stdio::null());
         cmd.output().unwrap_or_else(|e| panic!("run {}: {e}", program.display()))
