@@ -89,7 +89,8 @@ impl Pool {
         Ok(PooledConn { conn: Some(conn), pool: self, _permit: permit })
     }
 
-    async fn connect(&self) -> Result<Conn> {
+    /// A connection of its own, outside the pool's count.
+    pub(crate) async fn connect(&self) -> Result<Conn> {
         let (client, connection) =
             self.config.connect(NoTls).await.map_err(|e| {
                 pg_error("connect", &e).with_kind(connector_core::ErrorKind::Transport)

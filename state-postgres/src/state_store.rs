@@ -7,7 +7,7 @@ use connector_core::error::{Error, Result};
 use connector_core::source::Cursor;
 use connector_core::state::{
     ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, QuarantineEntry,
-    QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateStore,
+    QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateLock, StateStore,
 };
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tokio_postgres::Row;
@@ -362,6 +362,19 @@ impl StateStore for PostgresStore {
         let stmt = conn.prepare("SELECT value FROM secrets WHERE key = $1").await?;
         let row = conn.client.query_opt(&stmt, &[&key]).await.map_err(pg("read secret"))?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    /// A session advisory lock on a connection of its own, keyed by the schema and `key`:
+    /// closing that connection (dropping the guard) releases it, also when the process dies.
+    async fn lock(&self, key: &str) -> Result<Option<StateLock>> {
+        self.migrate().await?;
+        let conn = self.pool.connect().await?;
+        let name = format!("{}:{key}", self.schema());
+        conn.client
+            .query_one("SELECT pg_advisory_lock(hashtext($1))", &[&name])
+            .await
+            .map_err(pg("take a lock"))?;
+        Ok(Some(StateLock::new(conn)))
     }
 
     async fn save_secret(&self, key: &str, value: &str) -> Result<()> {

@@ -444,3 +444,70 @@ mod schedule {
         assert_eq!(e.kind(), ErrorKind::Config);
     }
 }
+
+/// Two workers share one account's rotating refresh token through the store (each its own
+/// OAuth2 client, as two processes would have): both need a token at once, one refreshes,
+/// the other waits on the store's lock and takes the rotated tokens instead of spending the
+/// refresh token a second time, which the provider would refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_racing_for_one_rotating_refresh_token_refresh_once_and_both_succeed() {
+    use connector_core::http::{
+        HttpClient, OAuth2, StateTokenStore, TokenEndpoint, TokenSet, TokenStore,
+    };
+    use connector_testkit::simulator::{Router, SimResponse, SimServer, TokenIssuer};
+    use secrecy::SecretString;
+
+    let Some(pg) = server() else { return };
+    let state: Arc<dyn StateStore> =
+        Arc::new(PostgresStore::new(&pg.url(), &fresh_schema()).unwrap());
+    let issuer = TokenIssuer::new().prefix("sim").rotate_refresh_tokens(true);
+    let first = issuer.issue("app").refresh_token.unwrap();
+    let (refresh, api) = (issuer.clone(), issuer.clone());
+    let router = Router::new()
+        .post("/token", move |req, _| {
+            let issuer = refresh.clone();
+            async move {
+                // A slow token endpoint: both workers have read the same refresh token
+                // before the first refresh answers.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                match issuer.refresh(&req.form_value("refresh_token").unwrap_or_default()) {
+                    Ok(t) => SimResponse::json(200, t.to_json()),
+                    Err(e) => e.to_response(true),
+                }
+            }
+        })
+        .get("/whoami", move |req, _| {
+            let issuer = api.clone();
+            async move {
+                match issuer.authorize(&req) {
+                    Ok(subject) => {
+                        SimResponse::json(200, serde_json::json!({ "subject": subject }))
+                    }
+                    Err(e) => e.to_response(false),
+                }
+            }
+        });
+    let sim = SimServer::builder(router).start().await.unwrap();
+    let seed = SecretString::from(first);
+    let tokens = |state: &Arc<dyn StateStore>| {
+        Arc::new(StateTokenStore::new(state.clone(), "tokens/sim/app", Some(&seed), None))
+    };
+    tokens(&state).save(&TokenSet::from_refresh_token(seed.clone())).await.unwrap();
+    let worker = || {
+        let endpoint = TokenEndpoint::new(&format!("{}/token", sim.base_url()), "app").unwrap();
+        let auth = Arc::new(OAuth2::refresh_token(endpoint, tokens(&state)).build());
+        let http = HttpClient::builder("sim", format!("{}/", sim.base_url()))
+            .auth(auth.clone())
+            .build()
+            .unwrap();
+        (auth, http)
+    };
+    let ((auth_a, http_a), (auth_b, http_b)) = (worker(), worker());
+    let (a, b) = tokio::join!(
+        http_a.get("whoami").send_json::<serde_json::Value>(),
+        http_b.get("whoami").send_json::<serde_json::Value>()
+    );
+    assert_eq!(a.unwrap()["subject"], "app");
+    assert_eq!(b.unwrap()["subject"], "app");
+    assert_eq!(auth_a.refreshes() + auth_b.refreshes(), 1, "one refresh for both workers");
+}

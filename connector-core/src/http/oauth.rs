@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result, RetryClass};
@@ -183,6 +183,8 @@ impl OAuth2 {
         if let Some(e) = &st.fatal {
             return Err(e.clone());
         }
+        // Held (across processes sharing the stored tokens) until the new tokens are saved.
+        let mut guard = None;
         let tokens = match st.pending_save.take() {
             Some(pending) => pending,
             None => {
@@ -196,6 +198,33 @@ impl OAuth2 {
                         None => Err(Error::config("the JWT bearer grant has no signer")),
                     },
                     Grant::RefreshToken => {
+                        // Other processes may share the stored tokens (workers of a fleet):
+                        // hold them for this refresh, and take theirs if one rotated them.
+                        guard = match &self.store {
+                            Some(store) => store.exclusive().await?,
+                            None => None,
+                        };
+                        if let (Some(_), Some(store)) = (&guard, &self.store) {
+                            if let Some(theirs) = store.load().await? {
+                                let rotated =
+                                    theirs.refresh_token.as_ref().map(|t| t.expose_secret())
+                                        != st.refresh_token.as_ref().map(|t| t.expose_secret());
+                                if rotated {
+                                    st.refresh_token = theirs.refresh_token.clone();
+                                    if !theirs.needs_refresh(self.skew) {
+                                        let generation = self.install(
+                                            theirs.access_token.clone(),
+                                            theirs.expires_at,
+                                        );
+                                        tracing::debug!(
+                                            generation = generation.0,
+                                            "oauth2 tokens another process renewed"
+                                        );
+                                        return Ok((theirs.access_token, generation));
+                                    }
+                                }
+                            }
+                        }
                         let rt = st.refresh_token.clone().ok_or_else(no_refresh_token)?;
                         self.endpoint.refresh(&rt).await
                     }
@@ -224,6 +253,7 @@ impl OAuth2 {
                 return Err(e.context("the new tokens could not be saved, so they are not used"));
             }
         }
+        drop(guard);
         st.refresh_token = tokens.refresh_token.clone();
         let generation = self.install(tokens.access_token.clone(), tokens.expires_at);
         tracing::debug!(generation = generation.0, "oauth2 tokens renewed");

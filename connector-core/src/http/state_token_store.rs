@@ -69,6 +69,10 @@ impl TokenStore for StateTokenStore {
         };
         self.state.save_secret(&self.key, &value).await
     }
+
+    async fn exclusive(&self) -> Result<Option<crate::state::StateLock>> {
+        self.state.lock(&format!("refresh:{}", self.key)).await
+    }
 }
 
 #[cfg(test)]

@@ -102,6 +102,14 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     async fn load(&self) -> Result<Option<TokenSet>>;
     /// Replaces the stored tokens. An error stops the new tokens from being used.
     async fn save(&self, tokens: &TokenSet) -> Result<()>;
+
+    /// Holds the tokens for one refresh against every other process using them, until the
+    /// guard is dropped; `None` when the store is this process's alone. While it is held the
+    /// refresher loads the tokens again (another process may have rotated them meanwhile),
+    /// refreshes only if they are still the ones it had, and saves.
+    async fn exclusive(&self) -> Result<Option<crate::state::StateLock>> {
+        Ok(None)
+    }
 }
 
 #[async_trait]
@@ -111,6 +119,9 @@ impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
     }
     async fn save(&self, tokens: &TokenSet) -> Result<()> {
         (**self).save(tokens).await
+    }
+    async fn exclusive(&self) -> Result<Option<crate::state::StateLock>> {
+        (**self).exclusive().await
     }
 }
 

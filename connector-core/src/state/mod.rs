@@ -83,4 +83,32 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
 
     /// Stores a secret under `key`, replacing the one there.
     async fn save_secret(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Takes the lock named `key` across every process sharing this store, waiting for it;
+    /// it is held until the guard is dropped. `None`: the store is one process's own (a
+    /// file, memory), where the caller's own locks suffice. Workers sharing a database use
+    /// it so that one of them, not each, refreshes a rotating token.
+    async fn lock(&self, key: &str) -> Result<Option<StateLock>> {
+        let _ = key;
+        Ok(None)
+    }
+}
+
+/// A held [`StateStore::lock`]: released when dropped.
+pub struct StateLock {
+    /// Whatever releases the lock when dropped (a connection holding it, say).
+    _held: Box<dyn Send + Sync>,
+}
+
+impl StateLock {
+    /// A guard holding `inner` (whatever releases the lock when dropped).
+    pub fn new(inner: impl Send + Sync + 'static) -> Self {
+        Self { _held: Box::new(inner) }
+    }
+}
+
+impl std::fmt::Debug for StateLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateLock")
+    }
 }
