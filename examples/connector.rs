@@ -1,5 +1,5 @@
 //! The connector command-line tool: read, write, check, sync, simulate, demo, quarantine,
-//! runs. `cargo run --example connector --features full -- --help`.
+//! runs, tenants. `cargo run --example connector --features full -- --help`.
 
 /// Prints a line to stdout; a closed pipe (`connector runs | head`) ends the program quietly.
 macro_rules! say {
@@ -34,6 +34,8 @@ mod state;
 mod superoffice;
 #[path = "connector/sync.rs"]
 mod sync;
+#[path = "connector/tenants.rs"]
+mod tenants;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,6 +137,11 @@ enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// The tenants of a fleet and their systems' settings, in a PostgreSQL state store.
+    Tenants {
+        #[command(subcommand)]
+        action: TenantsAction,
+    },
     /// Show the run history.
     Runs {
         /// Only this flow.
@@ -161,6 +168,29 @@ enum QuarantineAction {
     Replay {
         /// The flow file.
         flow: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantsAction {
+    /// Store a tenant's settings for one system (secrets sealed with CONNECTOR_STATE_KEY).
+    Add {
+        /// The tenant.
+        tenant: String,
+        /// The system (`xero`, `exact-online`, ...).
+        system: String,
+        /// The PostgreSQL state store (`postgresql://user@host/db`).
+        #[arg(long, env = "CONNECTOR_POSTGRES")]
+        postgres: String,
+        /// A setting of the system, `key=value` (repeatable).
+        #[arg(long = "option", short = 'o', value_parser = parse_option)]
+        options: Vec<(String, String)>,
+    },
+    /// List the tenants and the systems each has settings for.
+    List {
+        /// The PostgreSQL state store.
+        #[arg(long, env = "CONNECTOR_POSTGRES")]
+        postgres: String,
     },
 }
 
@@ -210,6 +240,12 @@ async fn main() -> ExitCode {
             sync::replay(&cli.state, &flow).await
         }
         Command::Runs { flow, limit } => state::runs(&cli.state, flow, limit).await,
+        Command::Tenants { action: TenantsAction::Add { tenant, system, postgres, options } } => {
+            tenants::add(&postgres, &tenant, &system, options).await
+        }
+        Command::Tenants { action: TenantsAction::List { postgres } } => {
+            tenants::list(&postgres).await
+        }
     };
     match result {
         Ok(code) => code,

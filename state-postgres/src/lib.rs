@@ -9,6 +9,8 @@ mod pool;
 mod schedule;
 mod state_store;
 mod store;
+mod tenants;
 
 pub use schedule::{Lease, MAX_SPAN, Schedule};
 pub use store::{DEFAULT_POOL_SIZE, PostgresStore};
+pub use tenants::Tenant;

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::pg;
 
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
 /// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
@@ -134,6 +134,19 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_due ON schedules (next_run_at);
 CREATE SEQUENCE lease_tokens;
+"#;
+
+/// Tenants: each system's settings for a tenant (`xero` for acme: its client id, refresh
+/// token…), as the caller gave them: sealed when a state key is set, which the CLI requires
+/// for settings that hold a secret.
+const V3: &str = r#"
+CREATE TABLE tenant_settings (
+    tenant     TEXT COLLATE "C" NOT NULL,
+    system     TEXT COLLATE "C" NOT NULL,
+    settings   TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant, system)
+);
 "#;
 
 /// The schema version this code writes.

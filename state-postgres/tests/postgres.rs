@@ -511,3 +511,39 @@ async fn two_workers_racing_for_one_rotating_refresh_token_refresh_once_and_both
     assert_eq!(b.unwrap()["subject"], "app");
     assert_eq!(auth_a.refreshes() + auth_b.refreshes(), 1, "one refresh for both workers");
 }
+
+#[tokio::test]
+async fn tenant_settings_are_kept_sealed_and_listed() {
+    use connector_core::state::Sealer;
+    use std::collections::BTreeMap;
+    let Some(pg) = server() else { return };
+    let store = PostgresStore::new(&pg.url(), &fresh_schema()).unwrap();
+    let sealer = Sealer::new(&[7; 32]);
+    let xero: BTreeMap<String, String> = [("client_id", "app-1"), ("refresh_token", "rt-s3cr3t")]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    store.save_tenant_settings("acme", "xero", &xero, Some(&sealer)).await.unwrap();
+    let file: BTreeMap<String, String> = [("path".to_owned(), "acme.csv".to_owned())].into();
+    store.save_tenant_settings("acme", "file", &file, None).await.unwrap();
+    store.save_tenant_settings("globex", "xero", &xero, Some(&sealer)).await.unwrap();
+    let tenants = store.tenants().await.unwrap();
+    let listed: Vec<(&str, Vec<&str>)> = tenants
+        .iter()
+        .map(|t| (t.id.as_str(), t.systems.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(listed, [("acme", vec!["file", "xero"]), ("globex", vec!["xero"])]);
+    assert_eq!(store.tenant_settings("acme", "xero", Some(&sealer)).await.unwrap(), Some(xero));
+    assert_eq!(store.tenant_settings("acme", "file", None).await.unwrap(), Some(file));
+    assert!(store.tenant_settings("acme", "xero", None).await.is_err(), "sealed: needs the key");
+    assert_eq!(store.tenant_settings("initech", "xero", None).await.unwrap(), None);
+    // Sealed at rest: the refresh token is not in the table.
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let raw: String = client
+        .query_one(&format!("SELECT settings FROM \"{}\".tenant_settings WHERE tenant = 'acme' AND system = 'xero'", store.schema()), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(raw.starts_with("sealed:") && !raw.contains("rt-s3cr3t"), "{raw}");
+}
