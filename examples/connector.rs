@@ -1,5 +1,5 @@
 //! The connector command-line tool: read, write, check, sync, simulate, demo, quarantine,
-//! runs, tenants. `cargo run --example connector --features full -- --help`.
+//! runs, tenants, worker. `cargo run --example connector --features full -- --help`.
 
 /// Prints a line to stdout; a closed pipe (`connector runs | head`) ends the program quietly.
 macro_rules! say {
@@ -36,6 +36,8 @@ mod superoffice;
 mod sync;
 #[path = "connector/tenants.rs"]
 mod tenants;
+#[path = "connector/worker.rs"]
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -142,6 +144,21 @@ enum Command {
         #[command(subcommand)]
         action: TenantsAction,
     },
+    /// Run due tenant flows from the PostgreSQL schedule, as one worker of a fleet.
+    Worker {
+        /// The PostgreSQL state store.
+        #[arg(long, env = "CONNECTOR_POSTGRES")]
+        postgres: String,
+        /// The folder of flow files: a scheduled flow `F` runs `DIR/F.toml`.
+        #[arg(long, default_value = ".")]
+        flows: PathBuf,
+        /// This worker's name (default: host and process id).
+        #[arg(long)]
+        name: Option<String>,
+        /// Stop when nothing is due instead of waiting.
+        #[arg(long)]
+        once: bool,
+    },
     /// Show the run history.
     Runs {
         /// Only this flow.
@@ -185,6 +202,19 @@ enum TenantsAction {
         /// A setting of the system, `key=value` (repeatable).
         #[arg(long = "option", short = 'o', value_parser = parse_option)]
         options: Vec<(String, String)>,
+    },
+    /// Put a tenant's flow on the fleet's schedule (due now, then every interval).
+    Schedule {
+        /// The tenant.
+        tenant: String,
+        /// The flow: a worker runs `<flows>/<FLOW>.toml`.
+        flow: String,
+        /// The interval in seconds.
+        #[arg(long, default_value_t = 900)]
+        every: u64,
+        /// The PostgreSQL state store.
+        #[arg(long, env = "CONNECTOR_POSTGRES")]
+        postgres: String,
     },
     /// List the tenants and the systems each has settings for.
     List {
@@ -245,6 +275,13 @@ async fn main() -> ExitCode {
         }
         Command::Tenants { action: TenantsAction::List { postgres } } => {
             tenants::list(&postgres).await
+        }
+        Command::Tenants { action: TenantsAction::Schedule { tenant, flow, every, postgres } } => {
+            worker::schedule(&postgres, &tenant, &flow, std::time::Duration::from_secs(every)).await
+        }
+        Command::Worker { postgres, flows, name, once } => {
+            let name = name.unwrap_or_else(|| format!("worker-{}", std::process::id()));
+            worker::run(&postgres, &flows, &name, once).await
         }
     };
     match result {

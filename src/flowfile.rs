@@ -115,6 +115,27 @@ impl FlowFile {
         Ok(Some(Arc::new(plan)))
     }
 
+    /// The flow for `tenant`: its checkpoints, ledger and quarantine under that tenant, and
+    /// each system's `settings` (a fleet keeps them per tenant) filling in what the flow
+    /// file's options for that system's endpoints leave unset: the flow file says what the
+    /// flow is, the tenant's settings whose account it runs on.
+    pub fn for_tenant(
+        &self,
+        tenant: &str,
+        settings: &std::collections::BTreeMap<String, Options>,
+    ) -> Self {
+        let mut flow = self.clone();
+        flow.tenant = Some(tenant.to_owned());
+        for endpoint in [&mut flow.source, &mut flow.sink] {
+            if let Some(s) = settings.get(&endpoint.system) {
+                for (k, v) in s {
+                    endpoint.options.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        flow
+    }
+
     /// Parses a flow file's text (relative paths are then taken from the current directory).
     pub fn parse(text: &str) -> Result<Self> {
         let flow: FlowFile = toml::from_str(text).map_err(|e| Error::config(e.to_string()))?;

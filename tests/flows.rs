@@ -112,3 +112,58 @@ fn unknown_systems_and_entities_are_config_errors() {
     .unwrap_err();
     assert!(err.to_string().contains("unknown system `nope`"), "{err}");
 }
+
+/// A fleet's round on PostgreSQL: one flow file for every tenant, each tenant's own file
+/// settings, leases from the schedule, the state in the shared store under each tenant.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn a_fleet_round_runs_each_tenants_flow_once_with_its_own_settings_and_state() {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use connector_sdk::state_postgres::PostgresStore;
+    use connector_testkit::postgres::TempPostgres;
+
+    let Some(pg) = TempPostgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(PostgresStore::new(&pg.url(), "fleet").unwrap());
+    // The fleet's flow file: the source's file is each tenant's own setting.
+    let template = flow_toml("").replace("options = { path = \"in.csv\" }\n", "");
+    std::fs::write(dir.path().join("customers.toml"), template).unwrap();
+    for tenant in ["acme", "globex"] {
+        std::fs::write(dir.path().join(format!("{tenant}.csv")), CUSTOMERS).unwrap();
+        let settings: BTreeMap<String, String> =
+            [("path".to_owned(), dir.path().join(format!("{tenant}.csv")).display().to_string())]
+                .into();
+        store.save_tenant_settings(tenant, "file", &settings, None).await.unwrap();
+        store.schedule(tenant, "customers", Duration::from_secs(3600)).await.unwrap();
+    }
+    let file = FlowFile::load(dir.path().join("customers.toml")).unwrap();
+    let round = |store: Arc<PostgresStore>| {
+        let file = file.clone();
+        async move {
+            let mut ran = Vec::new();
+            while let Some(lease) =
+                store.acquire("w1", 1, Duration::from_secs(60)).await.unwrap().pop()
+            {
+                // The source is the tenant's own file; the sink is the flow file's.
+                let source =
+                    store.tenant_settings(&lease.tenant, "file", None).await.unwrap().unwrap();
+                let flow = file.for_tenant(&lease.tenant, &[("file".to_owned(), source)].into());
+                let state: Arc<dyn StateStore> = store.clone();
+                let r = flow.run(state, RunMode::Changes, false, None).await.unwrap();
+                assert!(store.finish(&lease, "partial").await.unwrap());
+                ran.push((lease.tenant, r.counts.created, r.counts.quarantined));
+            }
+            ran
+        }
+    };
+    let ran = round(store.clone()).await;
+    assert_eq!(ran, [("acme".to_owned(), 3, 1), ("globex".to_owned(), 3, 1)], "each tenant once");
+    // The flow file's sink path stands; each tenant's settings filled in only its source.
+    assert_eq!(sent(dir.path()).len(), 6);
+    // Each tenant's quarantine and ledger are its own.
+    let q = store.quarantine_list(&QuarantineFilter::default()).await.unwrap();
+    assert_eq!(q.len(), 2);
+    assert!(round(store.clone()).await.is_empty(), "nothing due until the interval passes");
+}
