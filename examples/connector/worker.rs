@@ -67,7 +67,8 @@ async fn run_one(
         }
     }
     let flow = file.for_tenant(&lease.tenant, &settings);
-    let state: Arc<dyn StateStore> = store.clone();
+    // Fenced by the lease: once another worker takes the flow over, this run writes nothing.
+    let state: Arc<dyn StateStore> = Arc::new(store.fenced(lease.clone()));
     let mut held = lease.clone();
     let beats = async {
         loop {

@@ -4,6 +4,7 @@
 
 mod batch;
 mod error;
+mod fenced;
 mod migrations;
 mod pool;
 mod schedule;
@@ -11,6 +12,7 @@ mod state_store;
 mod store;
 mod tenants;
 
+pub use fenced::FencedStore;
 pub use schedule::{Lease, MAX_SPAN, Schedule};
 pub use store::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use tenants::Tenant;

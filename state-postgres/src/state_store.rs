@@ -14,6 +14,7 @@ use tokio_postgres::Row;
 
 use crate::batch::{save_checkpoint, validate_batch, write_batch};
 use crate::error::{corrupt, from_nanos, nanos, pg, to_i64};
+use crate::schedule::Lease;
 use crate::store::PostgresStore;
 
 /// The ledger entries of the keys asked for, in that order, with their write intents laid
@@ -159,9 +160,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn save_checkpoint(&self, scope: &Scope, cursor: &Cursor) -> Result<()> {
-        let mut conn = self.conn().await?;
-        let conn = &mut *conn;
-        save_checkpoint(&mut conn.statements, &conn.client, scope, cursor, nanos(&Utc::now())).await
+        self.save_checkpoint_fenced(scope, cursor, None).await
     }
 
     async fn clear_checkpoint(&self, scope: &Scope) -> Result<()> {
@@ -221,17 +220,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn commit(&self, batch: BatchCommit) -> Result<()> {
-        validate_batch(&batch)?;
-        let mut pooled = self.conn().await?;
-        let scope_id = match &batch.ledger_scope {
-            Some(scope) => Some(self.scope_id(&mut pooled, scope).await?),
-            None => None,
-        };
-        let conn = &mut *pooled;
-        let tx = conn.client.transaction().await.map_err(pg("begin batch commit"))?;
-        // On error the transaction is dropped, which rolls it back.
-        write_batch(&mut conn.statements, &tx, &batch, scope_id).await?;
-        tx.commit().await.map_err(pg("commit batch"))
+        self.commit_fenced(batch, None).await
     }
 
     async fn ledger_unseen(
@@ -390,4 +379,89 @@ impl StateStore for PostgresStore {
         conn.client.execute(&stmt, &[&key, &value, &now]).await.map_err(pg("save secret"))?;
         Ok(())
     }
+}
+
+impl PostgresStore {
+    /// [`StateStore::commit`], refused (nothing written) unless `fence` is still held.
+    pub(crate) async fn commit_fenced(
+        &self,
+        batch: BatchCommit,
+        fence: Option<&Lease>,
+    ) -> Result<()> {
+        validate_batch(&batch)?;
+        let mut pooled = self.conn().await?;
+        let scope_id = match &batch.ledger_scope {
+            Some(scope) => Some(self.scope_id(&mut pooled, scope).await?),
+            None => None,
+        };
+        let conn = &mut *pooled;
+        let tx = conn.client.transaction().await.map_err(pg("begin batch commit"))?;
+        // On error the transaction is dropped, which rolls it back.
+        if let Some(lease) = fence {
+            check_fence(&tx, lease).await?;
+        }
+        write_batch(&mut conn.statements, &tx, &batch, scope_id).await?;
+        tx.commit().await.map_err(pg("commit batch"))
+    }
+
+    /// [`StateStore::save_checkpoint`], refused unless `fence` is still held.
+    pub(crate) async fn save_checkpoint_fenced(
+        &self,
+        scope: &Scope,
+        cursor: &Cursor,
+        fence: Option<&Lease>,
+    ) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let conn = &mut *conn;
+        let now = nanos(&Utc::now());
+        match fence {
+            None => save_checkpoint(&mut conn.statements, &conn.client, scope, cursor, now).await,
+            Some(lease) => {
+                let tx = conn.client.transaction().await.map_err(pg("begin checkpoint"))?;
+                check_fence(&tx, lease).await?;
+                save_checkpoint(&mut conn.statements, &tx, scope, cursor, now).await?;
+                tx.commit().await.map_err(pg("commit checkpoint"))
+            }
+        }
+    }
+
+    /// Whether `lease` is still held (its token and holder on the schedule's row).
+    pub(crate) async fn holds(&self, lease: &Lease) -> Result<bool> {
+        let conn = self.conn().await?;
+        Ok(fence_row(&conn.client, lease).await?.is_some())
+    }
+}
+
+async fn fence_row(
+    client: &impl tokio_postgres::GenericClient,
+    lease: &Lease,
+) -> Result<Option<tokio_postgres::Row>> {
+    client
+        .query_opt(
+            "SELECT 1 FROM schedules WHERE tenant = $1 AND flow = $2 AND lease_token = $3
+             AND lease_owner = $4 FOR SHARE",
+            &[&lease.tenant, &lease.flow, &lease.token, &lease.owner],
+        )
+        .await
+        .map_err(pg("check the lease"))
+}
+
+/// Refuses, inside `tx`, when `lease` is no longer held; the row stays locked against a
+/// takeover until `tx` ends.
+async fn check_fence(tx: &tokio_postgres::Transaction<'_>, lease: &Lease) -> Result<()> {
+    match fence_row(tx, lease).await? {
+        Some(_) => Ok(()),
+        None => Err(lease_lost(lease)),
+    }
+}
+
+/// The refusal of a write under a lease another worker has taken over.
+pub(crate) fn lease_lost(lease: &Lease) -> Error {
+    Error::new(
+        connector_core::ErrorKind::Conflict,
+        format!(
+            "the lease of {} {} was taken over by another worker: {} writes nothing more",
+            lease.tenant, lease.flow, lease.owner
+        ),
+    )
 }

@@ -547,3 +547,54 @@ async fn tenant_settings_are_kept_sealed_and_listed() {
         .get(0);
     assert!(raw.starts_with("sealed:") && !raw.contains("rt-s3cr3t"), "{raw}");
 }
+
+/// A worker that paused past its lease cannot write after another took its flow over: its
+/// batch, checkpoint and write intents are refused, and nothing of them lands.
+#[tokio::test]
+async fn writes_under_a_lost_lease_are_refused_and_land_nothing() {
+    use connector_core::source::Cursor;
+    use connector_core::state::{BatchCommit, LedgerScope, LedgerStatus, LedgerUpdate, Scope};
+    use std::time::Duration;
+
+    let Some(pg) = server() else { return };
+    let store = Arc::new(PostgresStore::new(&pg.url(), &fresh_schema()).unwrap());
+    store.schedule("acme", "customers", Duration::from_secs(60)).await.unwrap();
+    let lease = store.acquire("w1", 1, Duration::from_millis(200)).await.unwrap().remove(0);
+    let fenced = store.fenced(lease);
+    let scope = LedgerScope::new("acme", "crm", "customers");
+    let cp = Scope::new("acme", "customers", "customers");
+    let batch = |key: &str, cursor: &str| BatchCommit {
+        ledger_scope: Some(scope.clone()),
+        run_id: 1,
+        ledger: vec![LedgerUpdate {
+            key: key.into(),
+            target_id: Some("1".into()),
+            hash: Some("h".into()),
+            status: LedgerStatus::Committed,
+            outcome: "created".into(),
+        }],
+        seen: vec![key.into()],
+        checkpoint: Some((cp.clone(), Cursor::new(cursor))),
+        ..Default::default()
+    };
+    // Held: writes go through.
+    fenced.ledger_mark_pending(&scope, &[("C-1".into(), "h".into())]).await.unwrap();
+    fenced.commit(batch("C-1", "c1")).await.unwrap();
+    // w1 pauses past its lease; w2 takes the flow over.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let taken = store.acquire("w2", 1, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(taken[0].taken_over_from.as_deref(), Some("w1"));
+    let e = fenced.commit(batch("C-2", "c2")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("taken over"), "{e}");
+    assert!(fenced.save_checkpoint(&cp, &Cursor::new("c9")).await.is_err());
+    assert!(fenced.ledger_mark_pending(&scope, &[("C-3".into(), "h".into())]).await.is_err());
+    assert_eq!(store.checkpoint(&cp).await.unwrap(), Some(Cursor::new("c1")), "the cursor stands");
+    let keys = ["C-1".to_owned(), "C-2".to_owned()];
+    let landed: Vec<String> =
+        store.ledger_get(&scope, &keys).await.unwrap().into_iter().map(|e| e.key).collect();
+    assert_eq!(landed, ["C-1"], "nothing of the refused batch");
+    // The new holder's fenced store writes.
+    let theirs = store.fenced(taken.into_iter().next().unwrap());
+    theirs.commit(batch("C-2", "c2")).await.unwrap();
+}
