@@ -86,7 +86,7 @@ async fn run_one(
         lost = beats => return Err(lost),
     };
     say!(
-        "{} {}: {:?}, created {} updated {} unchanged {} quarantined {}",
+        "{} {}: {}, created {} updated {} unchanged {} quarantined {}",
         lease.tenant,
         lease.flow,
         report.status,
@@ -95,7 +95,7 @@ async fn run_one(
         report.counts.unchanged,
         report.counts.quarantined
     );
-    Ok(format!("{:?}", report.status).to_ascii_lowercase())
+    Ok(report.status.as_str().to_owned())
 }
 
 /// Puts `tenant`'s `flow` on the schedule every `every`.

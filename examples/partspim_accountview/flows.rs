@@ -106,22 +106,19 @@ pub fn orders_to_pim_flow(
     let skip = SkipIfExists::new(sink.clone() as Arc<dyn Sink<Order>>, |o: &Order| {
         o.number.as_ref().map(|n| LookupKey::new("number", n.clone()))
     });
-    let products = sink.clone() as Arc<dyn Sink<Product>>;
-    // Dropped files carry no lookups: with Parts PIM's file transport, whether a product
-    // exists is for the PIM's import to say.
-    let check_products = products.capabilities().can_find;
-    let mut flow = Flow::builder(
+    // With Parts PIM's file transport (no lookups) the step checks nothing: the PIM's
+    // import says whether a product exists.
+    let products = EnsureProductsExist::new(sink.clone() as Arc<dyn Sink<Product>>);
+    Ok(Flow::builder(
         "partspim-orders-out",
         Arc::new(AccountViewSource::new(av)),
         sink as Arc<dyn Sink<Order>>,
         state,
     )
     .step(entered_here)
-    .step(skip);
-    if check_products {
-        flow = flow.step(EnsureProductsExist::new(products).into_step::<Order>());
-    }
-    Ok(flow.build())
+    .step(skip)
+    .step(products.into_step::<Order>())
+    .build())
 }
 
 /// Three orders as the Parts PIM simulator takes them (`put_order`), for the example and the

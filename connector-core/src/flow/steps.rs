@@ -302,7 +302,8 @@ impl<D: Document> Step<D> for FindOrCreateStep<D> {
 }
 
 /// Fails a document whose lines name a product the target does not have, naming the SKU and
-/// the line. Found SKUs are remembered for the life of the step (up to 100,000).
+/// the line. Found SKUs are remembered for the life of the step (up to 100,000). A target
+/// that cannot look products up (a file drop) checks nothing: its import decides.
 pub struct EnsureProductsExist<P: Entity> {
     products: Arc<dyn Sink<P>>,
     known: Mutex<HashSet<String>>,
@@ -352,6 +353,9 @@ impl<P: Entity, D: Document> Step<D> for EnsureStep<P, D> {
     }
 
     async fn apply(&self, record: D, _ctx: &StepContext) -> StepOutcome<D> {
+        if !self.inner.products.capabilities().can_find {
+            return StepOutcome::Continue(record);
+        }
         let mut missing = Vec::new();
         for (i, line) in record.lines().iter().enumerate() {
             let Some(sku) = line.sku.as_deref().filter(|s| !s.trim().is_empty()) else { continue };

@@ -103,7 +103,7 @@ impl AccountViewConfig {
             api_url: DEFAULT_API_URL.to_owned(),
             token_url: format!("{DEFAULT_API_URL}/token"),
             page_size: DEFAULT_PAGE_SIZE,
-            currency: connector_core::model::Currency::new("EUR").expect("EUR is a currency"),
+            currency: connector_core::model::Currency::EUR,
             order_business_object: None,
             timezone: crate::timezone::TimeZone::default(),
             folder: None,
