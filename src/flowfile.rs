@@ -192,7 +192,12 @@ impl FlowFile {
         state: Arc<dyn StateStore>,
         progress: Option<ProgressFn>,
     ) -> Result<Flow<E>> {
-        let systems = registry::with_state(state.clone())?;
+        // A named tenant keeps its rotating tokens in a place of its own: two tenants on one
+        // app (one client id) never spend each other's refresh token.
+        let systems = match &self.tenant {
+            Some(tenant) => registry::with_state(state.clone())?.scoped(tenant.clone()),
+            None => registry::with_state(state.clone())?,
+        };
         let source =
             systems.source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;
         let sink = systems.sink::<E>(&self.sink.system, &self.endpoint_options(&self.sink))?;

@@ -45,5 +45,8 @@ pub use connector_superoffice as superoffice;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use connector_state_postgres as state_postgres;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod fleet;
 pub mod flowfile;
 pub mod registry;

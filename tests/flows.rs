@@ -5,6 +5,15 @@
 
 use std::sync::Arc;
 
+#[cfg(all(
+    feature = "postgres",
+    feature = "exact-online",
+    feature = "file",
+    feature = "simulators"
+))]
+#[path = "flows/fleet.rs"]
+mod fleet;
+
 use connector_sdk::flow::RunMode;
 use connector_sdk::flowfile::FlowFile;
 use connector_sdk::model::Customer;

@@ -7,6 +7,7 @@ mod error;
 mod fenced;
 mod migrations;
 mod pool;
+mod rate_windows;
 mod schedule;
 mod state_store;
 mod store;

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::pg;
 
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
 /// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
@@ -147,6 +147,54 @@ CREATE TABLE tenant_settings (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant, system)
 );
+"#;
+
+/// Rate windows every worker of a fleet counts in: one row per budget, window and period
+/// start (the database's clock, Unix milliseconds). `take_rate` counts one request if it fits
+/// and answers 0, or counts nothing and answers the milliseconds to wait. It estimates the
+/// sliding window from two fixed ones (the current period's count plus the previous one's,
+/// weighted by the part of it still inside the sliding window, rounded up), and locks the
+/// current row while it decides, so workers racing for the last unit get it once.
+const V4: &str = r#"
+CREATE TABLE rate_windows (
+    budget   TEXT COLLATE "C" NOT NULL,
+    win      TEXT COLLATE "C" NOT NULL,
+    start_ms BIGINT NOT NULL,
+    used     BIGINT NOT NULL,
+    PRIMARY KEY (budget, win, start_ms)
+);
+
+CREATE FUNCTION take_rate(p_budget TEXT, p_win TEXT, p_period BIGINT, p_limit BIGINT)
+RETURNS BIGINT LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    now_ms    BIGINT := floor(extract(epoch FROM clock_timestamp()) * 1000);
+    cur       BIGINT := now_ms - now_ms % p_period;
+    elapsed   BIGINT := now_ms - cur;
+    cur_used  BIGINT;
+    prev_used BIGINT;
+    weighted  BIGINT;
+BEGIN
+    INSERT INTO rate_windows VALUES (p_budget, p_win, cur, 0) ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        DELETE FROM rate_windows
+        WHERE budget = p_budget AND win = p_win AND start_ms < cur - p_period;
+    END IF;
+    SELECT used INTO cur_used FROM rate_windows
+    WHERE budget = p_budget AND win = p_win AND start_ms = cur FOR UPDATE;
+    SELECT coalesce(max(used), 0) INTO prev_used FROM rate_windows
+    WHERE budget = p_budget AND win = p_win AND start_ms = cur - p_period;
+    weighted := (prev_used * (p_period - elapsed) + p_period - 1) / p_period;
+    IF cur_used + weighted < p_limit THEN
+        UPDATE rate_windows SET used = used + 1
+        WHERE budget = p_budget AND win = p_win AND start_ms = cur;
+        RETURN 0;
+    END IF;
+    IF cur_used >= p_limit OR prev_used = 0 THEN
+        RETURN p_period - elapsed;
+    END IF;
+    RETURN greatest(1, p_period - (p_limit - cur_used - 1) * p_period / prev_used - elapsed);
+END
+$$;
 "#;
 
 /// The schema version this code writes.

@@ -598,3 +598,42 @@ async fn writes_under_a_lost_lease_are_refused_and_land_nothing() {
     let theirs = store.fenced(taken.into_iter().next().unwrap());
     theirs.commit(batch("C-2", "c2")).await.unwrap();
 }
+
+/// Three workers (three stores, three pools) racing for one tenant's window: the limit holds
+/// across them, the others are told how long to wait, and another budget is not touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_sharing_a_rate_window_stay_within_its_limit_together() {
+    use connector_core::http::{RateBudget, SharedWindows, Window};
+    use std::time::Duration;
+
+    let Some(pg) = server() else { return };
+    let schema = fresh_schema();
+    let workers: Vec<Arc<PostgresStore>> =
+        (0..3).map(|_| Arc::new(PostgresStore::new(&pg.url(), &schema).unwrap())).collect();
+    let window = Window::new("ten_seconds", 5, Duration::from_secs(10));
+    let takes = futures_util::future::join_all((0..12).map(|i| {
+        let store = workers[i % 3].clone();
+        let window = window.clone();
+        async move { store.take("exact-online:division:7", &window).await.unwrap() }
+    }))
+    .await;
+    let granted = takes.iter().filter(|t| t.is_none()).count();
+    assert_eq!(granted, 5, "{takes:?}");
+    for wait in takes.iter().flatten() {
+        assert!(*wait > Duration::ZERO && *wait <= Duration::from_secs(10), "{wait:?}");
+    }
+    let other = workers[0].take("exact-online:division:8", &window).await.unwrap();
+    assert_eq!(other, None, "another tenant's budget is its own");
+
+    // Through RateBudget: a fleet's day spent by other workers fails at once.
+    let day = |store: &Arc<PostgresStore>| {
+        RateBudget::builder()
+            .window(Window::per_day(2))
+            .shared_through("xero:tenant:acme", store.clone())
+            .build()
+    };
+    day(&workers[0]).acquire().await.unwrap();
+    day(&workers[1]).acquire().await.unwrap();
+    let e = day(&workers[2]).acquire().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BudgetExhausted, "{e}");
+}

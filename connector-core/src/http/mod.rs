@@ -6,8 +6,9 @@
 //! 2. **retry** ([`RetryPolicy`]): exponential backoff with full jitter, honouring
 //!    `Retry-After`, and only for what is safe to send twice;
 //! 3. **rate budget** ([`RateBudget`]): sliding windows and a concurrency cap per tenant,
-//!    fed by the server's rate-limit headers ([`RateFeedback`]); a spent daily window is an
-//!    immediate [`BudgetExhausted`](crate::ErrorKind::BudgetExhausted) error;
+//!    fed by the server's rate-limit headers ([`RateFeedback`]) and, across processes, counted
+//!    in [`SharedWindows`] too; a spent daily window is an immediate
+//!    [`BudgetExhausted`](crate::ErrorKind::BudgetExhausted) error;
 //! 4. **auth** ([`Auth`]): header sets, bearer tokens, [`OAuth2`] (client credentials,
 //!    refresh tokens, or JWT bearer assertions from an [`AssertionSigner`]) with single-flight,
 //!    persisted-before-use refresh; a `401` renews the credentials and resends once;
@@ -44,6 +45,7 @@ mod rate_budget;
 mod redact;
 mod request;
 mod retry;
+mod shared_windows;
 mod state_token_store;
 pub mod stats;
 mod token;
@@ -65,6 +67,7 @@ pub use redact::{
 };
 pub use request::{RequestBuilder, Response};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use shared_windows::{SharedWindows, share_budgets_through};
 pub use state_token_store::StateTokenStore;
 pub use token::{MemoryTokenStore, TokenSet, TokenStore};
 pub use token_endpoint::{ClientAuthMethod, TokenEndpoint, TokenResponse};

@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 use super::clock;
 use super::feedback::RateFeedback;
+use super::shared_windows::{SharedWindows, process_windows};
 
 /// One limit of a budget: at most `limit` requests in any `period` (a sliding window).
 ///
@@ -107,6 +108,8 @@ struct Inner {
     max_concurrency: Option<usize>,
     windows: Mutex<Vec<WindowState>>,
     sent: AtomicU64,
+    /// Where other processes count the same budget, and its key there.
+    shared: Option<(String, Arc<dyn SharedWindows>)>,
 }
 
 /// The sliding log of one window. Requests close together share one entry, stamped with
@@ -137,6 +140,7 @@ pub struct RateBudgetBuilder {
     name: Option<Cow<'static, str>>,
     windows: Vec<Window>,
     max_concurrency: Option<usize>,
+    shared: Option<(String, Arc<dyn SharedWindows>)>,
 }
 
 impl RateBudgetBuilder {
@@ -149,6 +153,17 @@ impl RateBudgetBuilder {
     /// Adds a window.
     pub fn window(mut self, window: Window) -> Self {
         self.windows.push(window);
+        self
+    }
+
+    /// Also counts every request in `windows` under `key`, which every process serving
+    /// the same budget shares (see [`SharedWindows`]). The concurrency cap stays per process.
+    pub fn shared_through(
+        mut self,
+        key: impl Into<String>,
+        windows: Arc<dyn SharedWindows>,
+    ) -> Self {
+        self.shared = Some((key.into(), windows));
         self
     }
 
@@ -178,6 +193,7 @@ impl RateBudgetBuilder {
                 max_concurrency: self.max_concurrency,
                 windows: Mutex::new(windows),
                 sent: AtomicU64::new(0),
+                shared: self.shared,
             }),
         }
     }
@@ -195,13 +211,33 @@ impl RateBudget {
     }
 
     /// The process-wide budget under `key` (a tenant, an app, an org), made with `make` the
-    /// first time: every client of the process that serves that key shares it.
+    /// first time: every client of the process that serves that key shares it. After
+    /// [`share_budgets_through`](super::share_budgets_through), the budgets it makes are
+    /// also counted there under `key`, with every other process's.
     pub fn shared(key: &str, make: impl FnOnce() -> RateBudget) -> RateBudget {
         static BUDGETS: std::sync::OnceLock<Mutex<std::collections::HashMap<String, RateBudget>>> =
             std::sync::OnceLock::new();
         let map = BUDGETS.get_or_init(Default::default);
         let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(key.to_owned()).or_insert_with(make).clone()
+        map.entry(key.to_owned())
+            .or_insert_with(|| {
+                let budget = make();
+                match process_windows() {
+                    Some(windows) => budget.counted_in(key, windows),
+                    None => budget,
+                }
+            })
+            .clone()
+    }
+
+    /// This budget's windows and cap, also counted in `windows` under `key`.
+    fn counted_in(self, key: &str, windows: Arc<dyn SharedWindows>) -> RateBudget {
+        let specs: Vec<Window> = self.windows().iter().map(|w| w.spec.clone()).collect();
+        let mut builder =
+            RateBudget::builder().name(self.inner.name.clone()).shared_through(key, windows);
+        builder.windows = specs;
+        builder.max_concurrency = self.inner.max_concurrency;
+        builder.build()
     }
 
     /// The budget's name.
@@ -260,14 +296,37 @@ impl RateBudget {
                 }
                 if wait.is_zero() {
                     windows.iter_mut().for_each(|w| w.record(now));
-                    self.inner.sent.fetch_add(1, Ordering::Relaxed);
-                    return Ok(BudgetPermit { _slot: slot });
+                    break;
                 }
                 wait
             };
             tracing::debug!(budget = %self.inner.name, wait_ms = wait.as_millis() as u64, "waiting for the rate budget");
             tokio::time::sleep(wait).await;
         }
+        self.take_shared().await?;
+        self.inner.sent.fetch_add(1, Ordering::Relaxed);
+        Ok(BudgetPermit { _slot: slot })
+    }
+
+    /// Counts the request in the shared windows, waiting in each until it fits.
+    async fn take_shared(&self) -> Result<()> {
+        let Some((key, shared)) = &self.inner.shared else { return Ok(()) };
+        let specs: Vec<Window> = self
+            .windows()
+            .iter()
+            .filter(|w| !w.spec.limit_from_server())
+            .map(|w| w.spec.clone())
+            .collect();
+        for spec in &specs {
+            while let Some(wait) = shared.take(key, spec).await? {
+                if spec.long {
+                    return Err(self.exhausted(spec, wait));
+                }
+                tracing::debug!(budget = %self.inner.name, window = spec.name(), wait_ms = wait.as_millis() as u64, "waiting for the fleet's rate budget");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Ok(())
     }
 
     /// The `BudgetExhausted` error if a long window is spent now.
@@ -398,6 +457,7 @@ impl fmt::Debug for RateBudget {
             .field("max_concurrency", &self.inner.max_concurrency)
             .field("windows", &windows)
             .field("requests_sent", &self.requests_sent())
+            .field("shared_as", &self.inner.shared.as_ref().map(|(key, _)| key))
             .finish()
     }
 }
@@ -406,6 +466,51 @@ impl fmt::Debug for RateBudget {
 mod tests {
     use super::*;
     use crate::http::feedback::WindowFeedback;
+
+    /// Two processes' windows in one place: a sliding log per budget and window.
+    #[derive(Debug, Default)]
+    struct Fleet(Mutex<std::collections::HashMap<(String, String), Vec<Instant>>>);
+
+    #[async_trait::async_trait]
+    impl SharedWindows for Fleet {
+        async fn take(&self, budget: &str, window: &Window) -> Result<Option<Duration>> {
+            let now = Instant::now();
+            let mut map = self.0.lock().unwrap();
+            let log = map.entry((budget.to_owned(), window.name().to_owned())).or_default();
+            log.retain(|at| *at + window.period() > now);
+            if (log.len() as u64) < window.limit() {
+                log.push(now);
+                return Ok(None);
+            }
+            Ok(Some(log[0] + window.period() - now))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn processes_sharing_windows_stay_within_one_limit_together() {
+        let fleet: Arc<dyn SharedWindows> = Arc::new(Fleet::default());
+        let process = || {
+            RateBudget::builder()
+                .window(Window::per_minute(2))
+                .window(Window::per_day(3))
+                .window(Window::per_day_from_server())
+                .shared_through("exact-online:division:1", fleet.clone())
+                .build()
+        };
+        let (a, b) = (process(), process());
+        let start = Instant::now();
+        a.acquire().await.unwrap();
+        b.acquire().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // Each process alone has room; together the minute is spent.
+        b.acquire().await.unwrap();
+        assert!(start.elapsed() >= Duration::from_secs(60), "{:?}", start.elapsed());
+        // The day is spent fleet-wide: an immediate BudgetExhausted, nothing counted.
+        let e = a.acquire().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BudgetExhausted);
+        assert_eq!((a.requests_sent(), b.requests_sent()), (1, 2));
+        assert!(format!("{a:?}").contains("exact-online:division:1"));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn short_window_waits() {

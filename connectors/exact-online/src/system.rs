@@ -81,7 +81,8 @@ impl System for ExactSystem {
 
     /// `sim_items` = N adds N items with their default prices (a load test's data set);
     /// `sim_limits` = `off` lifts Exact's limits (60 calls a minute, 5,000 a day) for a test
-    /// of CPU and memory.
+    /// of CPU and memory; `sim_per_minute` = N sets the minutely limit instead; and
+    /// `sim_latency_ms` = N makes every call take N ms more, as a real API's round trip.
     #[cfg(feature = "simulator")]
     async fn simulate(
         &self,
@@ -90,15 +91,22 @@ impl System for ExactSystem {
     ) -> Result<Box<dyn connector_core::system::RunningSimulator>> {
         use connector_core::system::{sim_count, sim_off};
         let mut builder = crate::simulator::ExactSimulator::builder().port(port);
+        if let Some(n) = sim_count(settings, "sim_per_minute")? {
+            builder = builder.limits(u32::try_from(n).unwrap_or(u32::MAX), 5_000);
+        }
         if sim_off(settings, "sim_limits") {
             builder = builder.limits(u32::MAX, u32::MAX);
         }
+        let latency = sim_count(settings, "sim_latency_ms")?;
         let items = sim_count(settings, "sim_items")?;
         let sim = builder.start().await.map_err(|e| {
             Error::internal(format!("cannot start the Exact Online simulator: {e}"))
         })?;
         if let Some(n) = items {
             sim.seed_items(n);
+        }
+        if let Some(ms) = latency.filter(|ms| *ms > 0) {
+            sim.faults().slow(std::time::Duration::from_millis(ms as u64));
         }
         Ok(Box::new(sim))
     }
