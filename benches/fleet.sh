@@ -101,7 +101,7 @@ one_run() { # workers
     kill $(jobs -p) 2>/dev/null || true
     wait 2>/dev/null || true
     as_pg "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c \
-        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" postgres >/dev/null
+        "SET client_min_messages TO warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;" postgres >/dev/null
     local limit=$per_minute
     [[ $what == tenants ]] && limit=60
     for t in $(seq -f "t%03g" 1 "$tenants"); do add_tenant "$t" "$limit"; done
@@ -121,6 +121,8 @@ one_run() { # workers
     cpu=$(cat "$work"/time-*.txt | awk -F: '/User time|System time/ {s+=$2} END {printf "%.2f", s}')
     rss=$(cat "$work"/time-*.txt | awk -F: '/Maximum resident/ {if ($2>m) m=$2} END {printf "%.1f", m/1024}')
     rm -f "$work"/worker-*.log "$work"/time-*.txt
+    kill $(jobs -p) 2>/dev/null || true # the simulators
+    wait 2>/dev/null || true
     awk -v w="$w" -v r="$records" -v c="$calls" -v l="$limited" -v s="$start" -v e="$end" \
         -v cpu="$cpu" -v rss="$rss" 'BEGIN {
             wall = e - s
@@ -129,10 +131,11 @@ one_run() { # workers
         }'
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for w in 1 2 3; do
     for r in $(seq 1 "$runs"); do one_run "$w"; done | tee "$work/w$w.txt"
-    awk -v w="$w" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]][NR] = kv[2] + 0 } }
-        END { n = asort(v["wall"], walls); m = asort(v["records/s"], rate)
-              printf "median workers=%d wall=%.1fs records/s=%.1f\n", w, walls[int((n + 1) / 2)], rate[int((m + 1) / 2)] }' \
-        "$work/w$w.txt"
+    if [[ $runs -gt 1 ]]; then
+        echo "median workers=$w wall=$(grep -o 'wall=[0-9.]*' "$work/w$w.txt" | cut -d= -f2 | median)s" \
+            "records/s=$(grep -o 'records/s=[0-9.]*' "$work/w$w.txt" | cut -d= -f2 | median)"
+    fi
 done
