@@ -304,7 +304,11 @@ impl<E: Entity> Flow<E> {
                 let mut keyed = Vec::with_capacity(entries.len());
                 for entry in entries {
                     match entry.payload.as_deref().map(serde_json::from_str::<E>) {
-                        Some(Ok(record)) => keyed.push(Ok(Change::Upsert(record))),
+                        // A record without a key (a source row with neither name nor number)
+                        // would come back as a new entry beside this one: it stays as it is.
+                        Some(Ok(record)) if record.key().is_some() => {
+                            keyed.push(Ok(Change::Upsert(record)));
+                        }
                         _ => acc.unreplayable += 1,
                     }
                 }

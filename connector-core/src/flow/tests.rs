@@ -386,6 +386,55 @@ async fn source_rejects_are_quarantined_and_block_absence_deactivation() {
     assert_eq!(sink.records()["C-1"].lifecycle, Lifecycle::Inactive);
 }
 
+/// A source whose only row is refused and has no key of its own: a contact with neither a
+/// name nor a number (its payload is the canonical record, as Xero's source keeps it).
+struct KeylessReject;
+
+#[async_trait]
+impl Source<Customer> for KeylessReject {
+    fn name(&self) -> &str {
+        "keyless"
+    }
+    fn capabilities(&self) -> SourceCapabilities {
+        IterSource::<Customer>::from_vec("x", vec![]).capabilities()
+    }
+    async fn check(&self) -> crate::Result<()> {
+        Ok(())
+    }
+    fn read(
+        &self,
+        _mode: ReadMode,
+    ) -> futures_util::stream::BoxStream<'_, crate::Result<Change<Customer>>> {
+        let keyless = Customer { name: None, number: None, ..Default::default() };
+        let items = vec![Ok(Change::Rejected(Rejected {
+            key: Some("e2a7f6c0".into()),
+            payload: Some(serde_json::to_string(&keyless).unwrap()),
+            error: Error::invalid_field("Name", "neither a name nor a number"),
+        }))];
+        Box::pin(futures_util::stream::iter(items))
+    }
+}
+
+#[tokio::test]
+async fn replaying_a_keyless_source_row_leaves_its_entry_and_adds_none() {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let sink = Arc::new(MemorySink::new("crm"));
+    let f = Flow::builder("customers-to-crm", Arc::new(KeylessReject), sink.clone(), state.clone())
+        .build();
+    assert_eq!(f.run(RunMode::Full).await.counts.quarantined, 1);
+    let r = f.replay().await;
+    assert_eq!((r.counts.received, r.counts.quarantined), (0, 0), "{r:?}");
+    assert!(r.notes.iter().any(|n| n.contains("cannot be replayed")), "{:?}", r.notes);
+    let open = state
+        .quarantine_list(&QuarantineFilter {
+            status: Some(QuarantineStatus::Open),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|q| q.key.as_str()).collect::<Vec<_>>(), ["e2a7f6c0"]);
+}
+
 /// A sink whose credentials are refused on the second call.
 struct AuthFailsSecondCall(Arc<MemorySink<Customer>>, AtomicU32);
 
