@@ -1,5 +1,5 @@
 //! The connector command-line tool: read, write, check, sync, simulate, demo, quarantine,
-//! runs, tenants, worker. `cargo run --example connector --features full -- --help`.
+//! runs, tenants, worker, serve. `cargo run --example connector --features full -- --help`.
 
 /// Prints a line to stdout; a closed pipe (`connector runs | head`) ends the program quietly.
 macro_rules! say {
@@ -26,6 +26,8 @@ mod link;
 mod output;
 #[path = "partspim_accountview/flows.rs"]
 mod partspim;
+#[path = "connector/serve.rs"]
+mod serve;
 #[path = "connector/simulate.rs"]
 mod simulate;
 #[path = "connector/state.rs"]
@@ -133,6 +135,23 @@ enum Command {
         /// Where the demo writes its files.
         #[arg(long, default_value = "connector-demo")]
         dir: PathBuf,
+        /// Then serve the dashboard over the demo's state, its simulators kept running so
+        /// that replay works (until Ctrl-C).
+        #[arg(long)]
+        serve: bool,
+        #[command(flatten)]
+        serving: ServeArgs,
+    },
+    /// Serve the dashboard: flows and runs, activity, quarantine with replay, alerts.
+    Serve {
+        /// A PostgreSQL state store instead of the state file.
+        #[arg(long, env = "CONNECTOR_POSTGRES")]
+        postgres: Option<String>,
+        /// The folder of flow files the dashboard may replay and plan (by flow name).
+        #[arg(long)]
+        flows: Option<PathBuf>,
+        #[command(flatten)]
+        serving: ServeArgs,
     },
     /// Inspect or replay quarantined records.
     Quarantine {
@@ -168,6 +187,38 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+}
+
+/// How the dashboard is served.
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// The address to bind; anything but loopback needs a token.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// The port (0: any free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// A token every request must carry (at least 16 characters).
+    #[arg(long, env = "CONNECTOR_DASHBOARD_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// A URL that receives each new alert as JSON.
+    #[arg(long, env = "CONNECTOR_DASHBOARD_WEBHOOK", hide_env_values = true)]
+    webhook: Option<String>,
+    /// Alert when more records than this wait in a flow's quarantine.
+    #[arg(long, default_value_t = 25)]
+    quarantine_above: u64,
+}
+
+impl ServeArgs {
+    fn serving(self) -> serve::Serving {
+        serve::Serving {
+            bind: self.bind,
+            port: self.port,
+            token: self.token,
+            webhook: self.webhook,
+            quarantine_above: self.quarantine_above,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -262,7 +313,12 @@ async fn main() -> ExitCode {
                 simulate::simulate(&system, port).await
             }
         }
-        Command::Demo { dir } => demo::run(&cli.state, &dir).await,
+        Command::Demo { dir, serve, serving } => {
+            demo::run(&cli.state, &dir, serve.then(|| serving.serving())).await
+        }
+        Command::Serve { postgres, flows, serving } => {
+            serve::serve(&cli.state, postgres, flows, serving.serving()).await
+        }
         Command::Quarantine { action: QuarantineAction::List { flow, all } } => {
             state::quarantine_list(&cli.state, flow, all).await
         }

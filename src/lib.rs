@@ -45,8 +45,15 @@ pub use connector_superoffice as superoffice;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use connector_state_postgres as state_postgres;
 
+#[cfg(feature = "dashboard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dashboard")))]
+pub use connector_dashboard as dashboard;
+
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod fleet;
+#[cfg(feature = "dashboard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dashboard")))]
+pub mod flow_dir;
 pub mod flowfile;
 pub mod registry;

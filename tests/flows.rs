@@ -5,6 +5,9 @@
 
 use std::sync::Arc;
 
+#[cfg(all(feature = "dashboard", feature = "full"))]
+#[path = "flows/dashboard.rs"]
+mod dashboard;
 #[cfg(all(
     feature = "postgres",
     feature = "exact-online",
@@ -13,6 +16,9 @@ use std::sync::Arc;
 ))]
 #[path = "flows/fleet.rs"]
 mod fleet;
+#[cfg(all(feature = "dashboard", feature = "full"))]
+#[path = "flows/webdriver.rs"]
+mod webdriver;
 
 use connector_sdk::flow::RunMode;
 use connector_sdk::flowfile::FlowFile;

@@ -8,12 +8,21 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use connector_sdk::flow::RunMode;
+use async_trait::async_trait;
+use connector_sdk::dashboard::FlowRunner;
+use connector_sdk::flow::{RunMode, RunReport};
+use connector_sdk::flow_dir::FlowDir;
 use connector_sdk::flowfile::FlowFile;
+use connector_sdk::skynamo::SkynamoClient;
+use connector_sdk::skynamo::simulator::SkynamoSimulator;
 use connector_sdk::state::{QuarantineFilter, QuarantineStatus, SqliteStore, StateStore};
+use connector_sdk::xero::XeroClient;
+use connector_sdk::xero::simulator::XeroSimulator;
 use connector_sdk::{Error, Result};
 
+use crate::link::SkynamoLink;
 use crate::output;
+use crate::serve::Serving;
 
 const CUSTOMERS: &str = "\
 number,kind,name,emails.0.address,addresses.0.kind,addresses.0.lines.0,addresses.0.postal_code,addresses.0.city,addresses.0.country,credit_limit.amount,credit_limit.currency
@@ -59,7 +68,7 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
         .map_err(|e| Error::internal(format!("cannot write {name}: {e}")))
 }
 
-pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
+pub async fn run(_state: &Path, dir: &Path, serve: Option<Serving>) -> Result<ExitCode> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)
             .map_err(|e| Error::internal(format!("cannot clear {}: {e}", dir.display())))?;
@@ -149,7 +158,7 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
     }
     sim.shutdown().await;
 
-    skynamo_link(dir, state.clone()).await?;
+    let (link, xero, sky) = skynamo_link(dir, state.clone()).await?;
     apicenter().await?;
 
     say!(
@@ -173,16 +182,57 @@ pub async fn run(_state: &Path, dir: &Path) -> Result<ExitCode> {
         dir.join("connector-state.sqlite").display(),
         dir.join("connector-state.sqlite").display()
     );
+    if let Some(serving) = serve {
+        say!(
+            "\nThe dashboard serves the demo's state; Skynamo Link's simulators keep running, so a value\n   map fixed in {} lands C-1005 on replay.",
+            dir.join("skynamo-link.toml").display()
+        );
+        let runner = Arc::new(DemoFlows { link, files: FlowDir::new(dir, state.clone()) });
+        serving.run(state, runner).await?;
+    }
+    xero.shutdown().await;
+    sky.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Skynamo Link on the Xero and Skynamo simulators (`examples/xero_to_skynamo.rs`).
-async fn skynamo_link(dir: &Path, state: Arc<dyn StateStore>) -> Result<()> {
-    use connector_sdk::skynamo::SkynamoClient;
-    use connector_sdk::skynamo::simulator::SkynamoSimulator;
-    use connector_sdk::xero::XeroClient;
-    use connector_sdk::xero::simulator::XeroSimulator;
+/// What the demo's dashboard replays and plans: Skynamo Link's Xero → Skynamo flows, with
+/// the mapping file as it is at that moment, and the demo's flow files.
+struct DemoFlows {
+    link: SkynamoLink,
+    files: FlowDir,
+}
 
+impl DemoFlows {
+    fn link_flow(flow: &str) -> Option<&str> {
+        flow.strip_prefix("skynamo-link/").filter(|n| SkynamoLink::ERP_TO_CRM.contains(n))
+    }
+}
+
+#[async_trait]
+impl FlowRunner for DemoFlows {
+    fn knows(&self, flow: &str) -> bool {
+        Self::link_flow(flow).is_some() || self.files.knows(flow)
+    }
+    async fn replay(&self, flow: &str) -> Result<RunReport> {
+        match Self::link_flow(flow) {
+            Some(name) => self.link.one(name, false).await,
+            None => self.files.replay(flow).await,
+        }
+    }
+    async fn plan(&self, flow: &str) -> Result<RunReport> {
+        match Self::link_flow(flow) {
+            Some(name) => self.link.one(name, true).await,
+            None => self.files.plan(flow).await,
+        }
+    }
+}
+
+/// Skynamo Link on the Xero and Skynamo simulators (`examples/xero_to_skynamo.rs`); the
+/// link and its simulators, still running.
+async fn skynamo_link(
+    dir: &Path,
+    state: Arc<dyn StateStore>,
+) -> Result<(SkynamoLink, XeroSimulator, SkynamoSimulator)> {
     say!(
         "\n5. Skynamo Link on the Xero and Skynamo simulators: customers, products, prices, stock and\n   invoices from Xero into Skynamo (an archived contact becomes inactive, a nameless one is\n   dropped, an unmapped rep code waits in quarantine), then an order placed in Skynamo into\n   Xero as a draft invoice, once, and acknowledged in Skynamo."
     );
@@ -190,7 +240,7 @@ async fn skynamo_link(dir: &Path, state: Arc<dyn StateStore>) -> Result<()> {
     let xero = XeroSimulator::start().await.map_err(sim)?;
     let sky = SkynamoSimulator::start().await.map_err(sim)?;
     write(dir, "skynamo-link.toml", include_str!("../mappings/skynamo-link.toml"))?;
-    let link = crate::link::SkynamoLink {
+    let link = SkynamoLink {
         xero: XeroClient::connect(xero.config(), None).await?,
         skynamo: SkynamoClient::new(sky.config())?,
         mapping: dir.join("skynamo-link.toml"),
@@ -236,9 +286,7 @@ async fn skynamo_link(dir: &Path, state: Arc<dyn StateStore>) -> Result<()> {
         written[0].value["LineItems"][1]["Quantity"],
         written[0].value["LineItems"][1]["UnitAmount"]
     );
-    xero.shutdown().await;
-    sky.shutdown().await;
-    Ok(())
+    Ok((link, xero, sky))
 }
 
 /// APIcenter on the Salesforce and Exact Online simulators

@@ -89,6 +89,32 @@ impl SkynamoLink {
         Ok(out)
     }
 
+    /// The names of the Xero → Skynamo flows, as [`erp_to_crm`](Self::erp_to_crm) runs them.
+    pub const ERP_TO_CRM: [&'static str; 5] =
+        ["customers", "products", "price-lists", "stock", "invoices"];
+
+    /// Replays one Xero → Skynamo flow's quarantined records (`customers`, …) with the
+    /// mapping file as it is now, so a value map fixed since takes effect; or, with
+    /// `dry_run`, plans a full run of it and sends nothing.
+    pub async fn one(&self, name: &str, dry_run: bool) -> Result<RunReport> {
+        let src = Arc::new(XeroSource::new(self.xero.clone()));
+        let dst = Arc::new(SkynamoSink::new(self.skynamo.clone()));
+        macro_rules! go {
+            ($e:ty) => {{
+                let flow = self.flow::<$e>(name, src, dst, vec![])?;
+                Ok(if dry_run { flow.dry_run(RunMode::Full).await } else { flow.replay().await })
+            }};
+        }
+        match name {
+            "customers" => go!(Customer),
+            "products" => go!(Product),
+            "price-lists" => go!(PriceList),
+            "stock" => go!(StockLevel),
+            "invoices" => go!(Invoice),
+            other => Err(Error::config(format!("Skynamo Link has no Xero → Skynamo flow {other}"))),
+        }
+    }
+
     /// Skynamo → Xero: orders, then quotes, each skipped when already in Xero (an invoice by
     /// its number in the reference, a quote by its quote number); then every document Xero
     /// now holds is acknowledged

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use connector_core::error::Result;
 use connector_core::source::Cursor;
 use connector_core::state::{
-    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, QuarantineEntry, QuarantineFilter,
-    RunRecord, Scope, StateLock, StateStore,
+    ActivityEntry, ActivityQuery, BatchCommit, LedgerEntry, LedgerScope, QuarantineEntry,
+    QuarantineFilter, RunRecord, Scope, StateLock, StateStore,
 };
 
 use crate::schedule::Lease;
@@ -92,6 +92,12 @@ impl StateStore for FencedStore {
     }
     async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>> {
         self.store.activity(run_id).await
+    }
+    async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        self.store.run(id).await
+    }
+    async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
+        self.store.activity_search(query).await
     }
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64> {
         self.store.prune_activity(before).await

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::pg;
 
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
 /// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
@@ -196,6 +196,9 @@ BEGIN
 END
 $$;
 "#;
+
+/// A record's activity across runs, for the dashboard's search by key.
+const V5: &str = "CREATE INDEX activity_flow_key ON activity (flow, key, id);";
 
 /// The schema version this code writes.
 pub(crate) fn latest() -> i32 {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use connector_core::error::{Error, Result};
 use connector_core::source::Cursor;
 use connector_core::state::{
-    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, QuarantineEntry,
-    QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateLock, StateStore,
+    ActivityEntry, ActivityQuery, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus,
+    QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateLock, StateStore,
 };
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tokio_postgres::Row;
@@ -124,6 +124,35 @@ fn run_row(row: &Row) -> Result<RunRecord> {
         status: row.get(5),
         report,
     })
+}
+
+/// The activity search's statement for the conditions given, numbered in that order after
+/// the limit (`$1`): one per combination, so each is prepared once per connection and the
+/// planner sees only real conditions.
+fn activity_search_sql(run: bool, flow: bool, key: bool) -> &'static str {
+    macro_rules! SELECT {
+        () => {
+            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message, sent_is_received FROM activity"
+        };
+    }
+    match (run, flow, key) {
+        (false, false, false) => concat!(SELECT!(), " ORDER BY id LIMIT $1"),
+        (false, false, true) => concat!(SELECT!(), " WHERE key = $2 ORDER BY id LIMIT $1"),
+        (false, true, false) => concat!(SELECT!(), " WHERE flow = $2 ORDER BY id LIMIT $1"),
+        (false, true, true) => {
+            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id LIMIT $1")
+        }
+        (true, false, false) => concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id LIMIT $1"),
+        (true, false, true) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id LIMIT $1")
+        }
+        (true, true, false) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id LIMIT $1")
+        }
+        (true, true, true) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id LIMIT $1")
+        }
+    }
 }
 
 fn activity_row(row: &Row) -> ActivityEntry {
@@ -337,6 +366,39 @@ impl StateStore for PostgresStore {
             )
             .await?;
         let rows = conn.client.query(&stmt, &[&run_id]).await.map_err(pg("read activity"))?;
+        Ok(rows.iter().map(activity_row).collect())
+    }
+
+    async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        let mut conn = self.conn().await?;
+        let stmt = conn
+            .prepare(
+                "SELECT id, flow, mode, started_at, finished_at, status, report
+                 FROM runs WHERE id = $1",
+            )
+            .await?;
+        let row = conn.client.query_opt(&stmt, &[&id]).await.map_err(pg("read a run"))?;
+        row.as_ref().map(run_row).transpose()
+    }
+
+    async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
+        let mut conn = self.conn().await?;
+        // Only the conditions given, so the planner uses (run_id, id) or (flow, key, id).
+        let limit = to_i64(query.limit);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&limit];
+        if let Some(run) = &query.run_id {
+            params.push(run);
+        }
+        if let Some(flow) = &query.flow {
+            params.push(flow);
+        }
+        if let Some(key) = &query.key {
+            params.push(key);
+        }
+        let sql =
+            activity_search_sql(query.run_id.is_some(), query.flow.is_some(), query.key.is_some());
+        let stmt = conn.prepare(sql).await?;
+        let rows = conn.client.query(&stmt, &params).await.map_err(pg("search activity"))?;
         Ok(rows.iter().map(activity_row).collect())
     }
 

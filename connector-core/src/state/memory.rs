@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::sqlite::validate_batch;
 use super::{
-    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, QuarantineEntry,
-    QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateStore,
+    ActivityEntry, ActivityQuery, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus,
+    QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateStore,
 };
 use crate::error::{Error, Result};
 use crate::source::Cursor;
@@ -309,6 +309,15 @@ impl StateStore for MemoryStore {
     async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>> {
         let inner = self.lock()?;
         Ok(inner.activity.iter().filter(|a| a.run_id == run_id).cloned().collect())
+    }
+
+    async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        Ok(self.lock()?.runs.iter().find(|r| r.id == id).cloned())
+    }
+
+    async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
+        let inner = self.lock()?;
+        Ok(inner.activity.iter().filter(|a| query.matches(a)).take(query.limit).cloned().collect())
     }
 
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64> {

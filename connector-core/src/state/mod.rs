@@ -74,6 +74,40 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Activity entries of a run, in order.
     async fn activity(&self, run_id: i64) -> Result<Vec<ActivityEntry>>;
 
+    /// One run by its id. The default looks through [`runs`](Self::runs); the stores here
+    /// read the one row.
+    async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        Ok(self.runs(None, usize::MAX).await?.into_iter().find(|r| r.id == id))
+    }
+
+    /// Activity entries matching `query` (a run, a flow, a record's key), in the order they
+    /// were written, at most `query.limit`. The default reads a run's entries (or, without
+    /// a run, those of the flow's 50 latest runs) and filters them; the stores here ask
+    /// their database for exactly the lines wanted.
+    async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
+        let runs: Vec<i64> = match query.run_id {
+            Some(run) => vec![run],
+            None => {
+                let mut ids: Vec<i64> =
+                    self.runs(query.flow.as_deref(), 50).await?.into_iter().map(|r| r.id).collect();
+                ids.reverse();
+                ids
+            }
+        };
+        let mut out = Vec::new();
+        for run in runs {
+            for e in self.activity(run).await? {
+                if out.len() >= query.limit {
+                    return Ok(out);
+                }
+                if query.matches(&e) {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes activity entries older than `before`; returns how many.
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64>;
 

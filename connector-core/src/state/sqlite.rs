@@ -21,8 +21,9 @@ use rusqlite::types::{ToSql, Type};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    ActivityEntry, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus, LedgerUpdate,
-    QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord, Scope, StateStore,
+    ActivityEntry, ActivityQuery, BatchCommit, LedgerEntry, LedgerScope, LedgerStatus,
+    LedgerUpdate, QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord, Scope,
+    StateStore,
 };
 use crate::error::{Error, Result};
 use crate::source::Cursor;
@@ -35,7 +36,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 64;
 
 /// Schema migrations; `user_version` = how many have been applied.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+
+/// A record's activity across runs, for the dashboard's search by key.
+const SCHEMA_V5: &str = "CREATE INDEX activity_flow_key ON activity (flow, key, id);";
 
 const SCHEMA_V1: &str = "
 CREATE TABLE checkpoints (
@@ -1022,6 +1026,49 @@ impl StateStore for SqliteStore {
             s.query_map(params![run_id], activity_row)?.collect::<rusqlite::Result<_>>()
         })
         .map_err(sql("read activity"))
+    }
+
+    async fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        let conn = self.lock()?;
+        conn.prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"))
+            .and_then(|mut s| s.query_row(params![id], run_row).optional())
+            .map_err(sql("read a run"))
+    }
+
+    async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
+        let conn = self.lock()?;
+        // Only the conditions given, so the planner uses (run_id, id) or (flow, key, id).
+        let mut conditions = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(run) = query.run_id {
+            values.push(run.into());
+            conditions.push(format!("run_id = ?{}", values.len()));
+        }
+        if let Some(flow) = &query.flow {
+            values.push(flow.clone().into());
+            conditions.push(format!("flow = ?{}", values.len()));
+        }
+        if let Some(key) = &query.key {
+            values.push(key.clone().into());
+            conditions.push(format!("key = ?{}", values.len()));
+        }
+        values.push(to_i64(query.limit).into());
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        conn.prepare_cached(&format!(
+            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message,
+                    sent_is_received
+             FROM activity {filter} ORDER BY id LIMIT ?{}",
+            values.len()
+        ))
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params_from_iter(values), activity_row)?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .map_err(sql("search activity"))
     }
 
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64> {

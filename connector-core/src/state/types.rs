@@ -202,6 +202,51 @@ pub struct ActivityEntry {
     pub message: Option<String>,
 }
 
+/// Which activity lines to read ([`StateStore::activity_search`](super::StateStore::activity_search)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActivityQuery {
+    /// Only this run's lines.
+    pub run_id: Option<i64>,
+    /// Only this flow's lines.
+    pub flow: Option<String>,
+    /// Only this record's lines (its key, exactly).
+    pub key: Option<String>,
+    /// At most this many lines.
+    pub limit: usize,
+}
+
+impl ActivityQuery {
+    /// The lines of run `id`, at most 1,000.
+    pub fn run(id: i64) -> Self {
+        Self { run_id: Some(id), flow: None, key: None, limit: 1_000 }
+    }
+
+    /// The lines of `flow`'s runs, at most 1,000.
+    pub fn flow(flow: &str) -> Self {
+        Self { run_id: None, flow: Some(flow.to_owned()), key: None, limit: 1_000 }
+    }
+
+    /// Only the lines of the record with this key (`None`: every record).
+    pub fn key(mut self, key: Option<String>) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// At most `n` lines.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = n;
+        self
+    }
+
+    /// Whether `entry` is one of the lines wanted (the limit aside).
+    pub fn matches(&self, entry: &ActivityEntry) -> bool {
+        self.run_id.is_none_or(|r| entry.run_id == r)
+            && self.flow.as_deref().is_none_or(|f| entry.flow == f)
+            && self.key.as_deref().is_none_or(|k| entry.key == k)
+    }
+}
+
 /// A run in the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {

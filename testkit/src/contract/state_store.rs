@@ -484,6 +484,10 @@ async fn runs_history(s: &dyn StateStore) {
     assert_eq!(s.runs(Some("customers"), 1).await.unwrap()[0].id, r3);
     assert!(s.runs(Some("nothing"), 10).await.unwrap().is_empty());
     assert!(s.runs(None, 0).await.unwrap().is_empty());
+    // One run by id.
+    assert_eq!(s.run(r1).await.unwrap().as_ref(), Some(&runs[1]));
+    assert_eq!(s.run(r2).await.unwrap().map(|r| r.flow), Some("invoices".to_owned()));
+    assert_eq!(s.run(r3 + 100).await.unwrap(), None);
 
     // Finishing an unknown run is an error.
     let unknown = RunRecord { id: r3 + 100, ..runs[0].clone() };
@@ -514,6 +518,20 @@ async fn activity_log_and_prune(s: &dyn StateStore) {
     assert_eq!(s.activity(1).await.unwrap(), lines_1);
     assert_eq!(s.activity(2).await.unwrap(), lines_2);
     assert!(s.activity(3).await.unwrap().is_empty());
+
+    // Searches: a run, a record across runs, a record in a run, with a limit.
+    let search = |q: ActivityQuery| async move { s.activity_search(&q).await.unwrap() };
+    assert_eq!(search(ActivityQuery::run(1)).await, lines_1);
+    assert_eq!(search(ActivityQuery::run(1).limit(2)).await, lines_1[..2]);
+    assert_eq!(
+        search(ActivityQuery::flow("customers-to-crm").key(Some("a".into()))).await,
+        vec![lines_1[1].clone(), lines_2[0].clone()],
+        "a record's lines across runs, in the order written"
+    );
+    assert_eq!(search(ActivityQuery::run(2).key(Some("b".into()))).await, lines_2[1..]);
+    assert!(search(ActivityQuery::flow("other").key(Some("a".into()))).await.is_empty());
+    assert!(search(ActivityQuery::run(1).key(Some("A".into()))).await.is_empty(), "keys exactly");
+    assert!(search(ActivityQuery::run(1).limit(0)).await.is_empty());
 
     // Only entries strictly older than the cut-off go.
     assert_eq!(s.prune_activity(t(2)).await.unwrap(), 1);
