@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use connector_core::error::{Error, ErrorKind, FieldError, Result};
-use connector_core::flow::{RunReport, RunStatus};
+use connector_core::flow::{FieldDiff, Plan, PlanItem, RunReport, RunStatus};
 use connector_core::state::{
     ActivityEntry, BatchCommit, MemoryStore, QuarantineEntry, QuarantineStatus, RunRecord,
     StateStore,
@@ -100,7 +100,7 @@ struct Runner(Arc<dyn StateStore>, Mutex<Vec<String>>);
 #[async_trait]
 impl FlowRunner for Runner {
     fn knows(&self, flow: &str) -> bool {
-        flow == "customers"
+        flow == "customers" || flow == "broken"
     }
     async fn replay(&self, flow: &str) -> Result<RunReport> {
         self.1.lock().unwrap().push(flow.to_owned());
@@ -108,8 +108,26 @@ impl FlowRunner for Runner {
         r.run_id = self.0.run_started(flow, "replay", Utc::now()).await?;
         Ok(r)
     }
-    async fn plan(&self, _flow: &str) -> Result<RunReport> {
-        Err(Error::config("no plans here"))
+    async fn plan(&self, flow: &str) -> Result<RunReport> {
+        if flow == "broken" {
+            return Err(Error::config("no plans here"));
+        }
+        let mut r = RunReport::default();
+        r.counts.updated = 1;
+        r.plan = Some(Plan {
+            updates: vec![PlanItem {
+                key: "C-2".into(),
+                target_id: Some("crm-2".into()),
+                changes: vec![FieldDiff {
+                    path: "addresses[0].city".into(),
+                    before: Some("Umeå".into()),
+                    after: Some("Stockholm".into()),
+                }],
+                reason: None,
+            }],
+            ..Plan::default()
+        });
+        Ok(r)
     }
 }
 
@@ -188,35 +206,35 @@ async fn pages_show_runs_activity_and_quarantine_and_replay_lands_through_the_ru
 
     // Replay from the dashboard's own page: a redirect to the new run.
     let token = csrf_of(&q);
-    let replay = http
-        .post(format!("{url}/flows/customers/replay"))
-        .header("origin", &url)
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let post = |path: &str| {
+        let req = http
+            .post(format!("{url}{path}"))
+            .header("origin", &url)
+            .form(&[("csrf", token.as_str())]);
+        async move { req.send().await.unwrap() }
+    };
+    let replay = post("/flows/customers/replay").await;
     assert_eq!(replay.status().as_u16(), 303);
     let to = replay.headers()["location"].to_str().unwrap().to_owned();
     assert!(to.starts_with("/runs/"), "{to}");
     assert_eq!(runner.1.lock().unwrap().as_slice(), ["customers"]);
+    // A plan shows each update's field diffs.
+    let plan = post("/flows/customers/plan").await;
+    assert_eq!(plan.status().as_u16(), 200);
+    let plan = plan.text().await.unwrap();
+    assert!(
+        plan.contains("Updates (1)") && plan.contains("<code>addresses[0].city</code>"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("<del>&quot;Umeå&quot;</del> → <ins>&quot;Stockholm&quot;</ins>"),
+        "{plan}"
+    );
     // A flow the runner does not know, and a failing plan, say so.
-    let other = http
-        .post(format!("{url}/flows/invoices/replay"))
-        .header("origin", &url)
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status().as_u16(), 404);
-    let plan = http
-        .post(format!("{url}/flows/customers/plan"))
-        .header("origin", &url)
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(plan.status().as_u16(), 502);
-    assert!(plan.text().await.unwrap().contains("no plans here"));
+    assert_eq!(post("/flows/invoices/replay").await.status().as_u16(), 404);
+    let failed = post("/flows/broken/plan").await;
+    assert_eq!(failed.status().as_u16(), 502);
+    assert!(failed.text().await.unwrap().contains("no plans here"));
     served.stop().await.unwrap();
 }
 

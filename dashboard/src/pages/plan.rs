@@ -49,14 +49,9 @@ pub(crate) async fn plan(
     Path(flow): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !app.access.csrf_ok(&form.csrf) {
-        return failure(
-            StatusCode::FORBIDDEN,
-            "Refused: the form did not come from this dashboard.",
-        );
-    }
-    let Some(runner) = app.runner.as_ref().filter(|r| r.knows(&flow)) else {
-        return failure(StatusCode::NOT_FOUND, &format!("This dashboard cannot run {flow}."));
+    let runner = match super::runner_for(&app, &flow, &form.csrf) {
+        Ok(r) => r,
+        Err(refused) => return *refused,
     };
     let report = match runner.plan(&flow).await {
         Ok(r) => r,
