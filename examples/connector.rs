@@ -189,8 +189,8 @@ enum Command {
     },
 }
 
-/// How the dashboard is served.
-#[derive(clap::Args, Debug)]
+/// How the dashboard is served (its `Debug` leaves out the token and the webhook's URL).
+#[derive(clap::Args)]
 struct ServeArgs {
     /// The address to bind; anything but loopback needs a token.
     #[arg(long, default_value = "127.0.0.1")]
@@ -198,7 +198,8 @@ struct ServeArgs {
     /// The port (0: any free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// A token every request must carry (at least 16 characters).
+    /// A token every request must carry (at least 16 characters); better given in
+    /// CONNECTOR_DASHBOARD_TOKEN than here, where other users of the machine see it.
     #[arg(long, env = "CONNECTOR_DASHBOARD_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// A URL that receives each new alert as JSON.
@@ -209,15 +210,25 @@ struct ServeArgs {
     quarantine_above: u64,
 }
 
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.serving_ref().fmt(f)
+    }
+}
+
 impl ServeArgs {
-    fn serving(self) -> serve::Serving {
+    fn serving_ref(&self) -> serve::Serving {
         serve::Serving {
             bind: self.bind,
             port: self.port,
-            token: self.token,
-            webhook: self.webhook,
+            token: self.token.clone(),
+            webhook: self.webhook.clone(),
             quarantine_above: self.quarantine_above,
         }
+    }
+
+    fn serving(self) -> serve::Serving {
+        self.serving_ref()
     }
 }
 

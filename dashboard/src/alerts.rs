@@ -103,7 +103,8 @@ impl Alerts {
     pub async fn current(&self, state: &dyn StateStore) -> Result<Vec<Alert>> {
         let mut last: BTreeMap<String, connector_core::state::RunRecord> = BTreeMap::new();
         for run in state.runs(None, RECENT_RUNS).await? {
-            if run.finished_at.is_none() {
+            // A dry run writes nothing: it neither raises nor clears a flow's alert.
+            if run.finished_at.is_none() || run.mode.ends_with("(dry run)") {
                 continue;
             }
             match last.get(&run.flow) {

@@ -23,6 +23,8 @@ pub(crate) struct App {
     pub(crate) runner: Option<Arc<dyn FlowRunner>>,
     pub(crate) access: Access,
     pub(crate) alerts: Alerts,
+    /// Flows with a replay or plan under way.
+    pub(crate) busy: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// A web dashboard over a state store: flows and their runs, a run's activity, quarantine
@@ -91,6 +93,7 @@ impl DashboardBuilder {
                 runner: self.runner,
                 access: self.access,
                 alerts: self.alerts,
+                busy: Default::default(),
             }),
         }
     }
@@ -107,8 +110,11 @@ impl Dashboard {
         }
     }
 
-    /// The routes, to serve yourself or nest in a larger application (the access checks
-    /// are included).
+    /// The routes, to serve yourself (the access checks are included). They expect to be
+    /// served at the root, and without a token they answer only requests whose peer address
+    /// is known to be loopback: serve them with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`. The webhook's watcher runs
+    /// only under [`listen`](Self::listen).
     pub fn router(&self) -> Router {
         let app = self.app.clone();
         Router::new()
@@ -143,7 +149,8 @@ impl Dashboard {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            axum::serve(listener, router)
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await
                 .map_err(|e| Error::internal(format!("the dashboard's server: {e}")))
@@ -177,6 +184,7 @@ impl Served {
         tokio::select! {
             () = shutdown => self.stop().await,
             r = &mut self.server => {
+                self.abort_watcher();
                 r.map_err(|e| Error::internal(format!("the dashboard's server: {e}")))?
             }
         }
@@ -187,16 +195,36 @@ impl Served {
         self.until(std::future::pending()).await
     }
 
-    /// Stops serving: open connections finish their requests.
+    fn abort_watcher(&mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
+    }
+
+    /// Stops serving: open connections may finish their requests for up to
+    /// [`GRACE`]; then the server is stopped. A replay under way goes on in its own task.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(w) = self.watcher.take() {
-            w.abort();
+        self.abort_watcher();
+        match tokio::time::timeout(GRACE, &mut self.server).await {
+            Ok(r) => r.map_err(|e| Error::internal(format!("the dashboard's server: {e}")))?,
+            Err(_) => {
+                self.server.abort();
+                Ok(())
+            }
         }
-        (&mut self.server)
-            .await
-            .map_err(|e| Error::internal(format!("the dashboard's server: {e}")))?
+    }
+}
+
+/// How long [`Served::stop`] lets open requests finish.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Drop for Served {
+    /// A dashboard dropped without `stop` stops at once.
+    fn drop(&mut self) {
+        self.abort_watcher();
+        self.server.abort();
     }
 }

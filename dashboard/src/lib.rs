@@ -10,6 +10,6 @@ mod runner;
 mod security;
 
 pub use alerts::{Alert, AlertRule, Alerts};
-pub use app::{Dashboard, DashboardBuilder, Served};
+pub use app::{Dashboard, DashboardBuilder, GRACE, Served};
 pub use runner::FlowRunner;
 pub use security::{Access, TOKEN_ENV};

@@ -4,9 +4,12 @@
 //! - **Bind.** [`Access::check_bind`] refuses an address other than loopback without a token.
 //! - **Token.** With one, every request carries it: `Authorization: Bearer <token>`, or the
 //!   cookie a browser gets by opening any page once with `?token=<token>` (HttpOnly,
-//!   SameSite=Strict; the address bar is then cleaned by a redirect).
-//! - **Host.** On loopback, the `Host` header must name loopback too, so a web page whose
-//!   DNS name points at 127.0.0.1 (DNS rebinding) cannot read the dashboard.
+//!   SameSite=Lax, holding a hash of the token rather than the token; the address bar is
+//!   then cleaned by a redirect).
+//! - **Loopback.** Without a token, the peer must be a loopback address, no proxy header
+//!   (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) may say the request came from elsewhere,
+//!   and the `Host` header must name loopback too, so a web page whose DNS name points at
+//!   127.0.0.1 (DNS rebinding) cannot read the dashboard.
 //! - **Cross-site requests.** A POST needs an `Origin` (or `Sec-Fetch-Site: same-origin`)
 //!   naming the dashboard itself and the form's `csrf` field, a random value of this
 //!   server's pages; another origin's form or script cannot replay anything.
@@ -15,7 +18,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -56,13 +59,20 @@ impl Access {
         Self { token: None, csrf: random_hex().into() }
     }
 
-    /// Every request must carry `token`; any bind address is allowed. An empty token is
-    /// refused.
+    /// Every request must carry `token` (surrounding spaces dropped); any bind address is
+    /// allowed. A token shorter than 16 characters, or with characters other than visible
+    /// ASCII or with `;`, `,`, `"` or a backslash, is refused.
     pub fn token(token: SecretString) -> Result<Self> {
-        if token.expose_secret().trim().len() < 16 {
+        let trimmed = token.expose_secret().trim();
+        if trimmed.len() < 16 {
             return Err(Error::config("the dashboard's token must be at least 16 characters"));
         }
-        Ok(Self { token: Some(token), csrf: random_hex().into() })
+        if !trimmed.bytes().all(|b| b.is_ascii_graphic() && !b";,\"\\".contains(&b)) {
+            return Err(Error::config(
+                "the dashboard's token may hold visible ASCII characters only, without ; , \" or \\",
+            ));
+        }
+        Ok(Self { token: Some(SecretString::from(trimmed.to_owned())), csrf: random_hex().into() })
     }
 
     /// The token from [`TOKEN_ENV`] if set, else loopback only.
@@ -99,9 +109,28 @@ impl Access {
         same(given.as_bytes(), self.csrf.as_bytes())
     }
 
+    /// What the browser's cookie holds: a hash of the token, so the cookie (which every
+    /// service on the same host name receives) does not carry the token itself.
+    fn cookie_value(&self) -> Option<String> {
+        let token = self.token.as_ref()?;
+        let digest = ring::digest::digest(
+            &ring::digest::SHA256,
+            format!("connector-dashboard:{}", token.expose_secret()).as_bytes(),
+        );
+        Some(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     fn token_ok(&self, headers: &HeaderMap, query: Option<&str>) -> TokenCheck {
         let Some(token) = &self.token else { return TokenCheck::Ok };
         let expected = token.expose_secret().as_bytes();
+        let in_query = query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter_map(|p| p.strip_prefix("token="))
+            .any(|t| same(t.as_bytes(), expected));
+        if in_query {
+            return TokenCheck::FromQuery;
+        }
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -109,22 +138,15 @@ impl Access {
         if bearer.is_some_and(|b| same(b.trim().as_bytes(), expected)) {
             return TokenCheck::Ok;
         }
+        let hashed = self.cookie_value().unwrap_or_default();
         let cookie = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-            .any(|c| same(c.as_bytes(), expected));
-        if cookie {
-            return TokenCheck::Ok;
-        }
-        let in_query = query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .filter_map(|p| p.strip_prefix("token="))
-            .any(|t| same(t.as_bytes(), expected));
-        if in_query { TokenCheck::FromQuery } else { TokenCheck::Missing }
+            .any(|c| same(c.as_bytes(), hashed.as_bytes()));
+        if cookie { TokenCheck::Ok } else { TokenCheck::Missing }
     }
 }
 
@@ -141,11 +163,36 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 fn random_hex() -> String {
     let mut bytes = [0u8; 32];
-    SystemRandom::new().fill(&mut bytes).unwrap_or_else(|_| {
-        // No system randomness: a value no page has shown, so every POST is refused.
-        bytes = [0; 32];
-    });
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        // A predictable form value would let other sites post; there is no safe fallback.
+        panic!("the system's random source failed: the dashboard cannot make its form value");
+    }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Headers a proxy adds to say whom it forwards for.
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether a request without a token may be served: from a loopback peer, not forwarded,
+/// and naming loopback in `Host`.
+fn loopback_request(req: &Request) -> bool {
+    let peer = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    peer.is_some_and(|p| p.ip().is_loopback())
+        && PROXY_HEADERS.iter().all(|h| !req.headers().contains_key(*h))
+        && loopback_host(host)
+}
+
+/// The address to send a browser to after taking its `?token=`: the same path (one leading
+/// slash, so never another host) and the other query pairs.
+fn without_token(path: &str, query: Option<&str>) -> String {
+    let path = format!("/{}", path.trim_start_matches('/'));
+    let rest: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|p| !p.is_empty() && !p.starts_with("token="))
+        .collect();
+    if rest.is_empty() { path } else { format!("{path}?{}", rest.join("&")) }
 }
 
 /// Whether a `Host` header names loopback (`127.0.0.1:8080`, `localhost`, `[::1]:80`).
@@ -176,21 +223,17 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// The middleware every request passes.
 pub(crate) async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    if !app.access.has_token() {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !loopback_host(host) {
-            return refuse(StatusCode::FORBIDDEN, "This dashboard answers only on loopback.");
-        }
+    if !app.access.has_token() && !loopback_request(&req) {
+        return refuse(StatusCode::FORBIDDEN, "This dashboard answers only on loopback.");
     }
-    match app.access.token_ok(headers, req.uri().query()) {
+    match app.access.token_ok(req.headers(), req.uri().query()) {
         TokenCheck::Ok => {}
         TokenCheck::FromQuery if req.method() == Method::GET => {
-            // Keep the token in a cookie and take it out of the address bar.
-            let token = app.access.token.as_ref().map(|t| t.expose_secret().to_owned());
-            let mut r = Redirect::to(req.uri().path()).into_response();
-            if let Some(Ok(v)) = token.map(|t| {
-                HeaderValue::from_str(&format!("{COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"))
+            // Keep (a hash of) the token in a cookie and take it out of the address bar.
+            let to = without_token(req.uri().path(), req.uri().query());
+            let mut r = Redirect::to(&to).into_response();
+            if let Some(Ok(v)) = app.access.cookie_value().map(|c| {
+                HeaderValue::from_str(&format!("{COOKIE}={c}; HttpOnly; SameSite=Lax; Path=/"))
             }) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
@@ -240,9 +283,14 @@ mod tests {
         assert!(open.check_bind("[::1]:0".parse().unwrap()).is_ok());
         let e = open.check_bind("0.0.0.0:8080".parse().unwrap()).unwrap_err();
         assert!(e.to_string().contains("not loopback"), "{e}");
-        let closed = Access::token(SecretString::from("a-token-of-some-length")).unwrap();
+        let closed = Access::token(SecretString::from("  a-token-of-some-length\n")).unwrap();
         assert!(closed.check_bind("0.0.0.0:8080".parse().unwrap()).is_ok());
+        assert_eq!(closed.token.as_ref().unwrap().expose_secret(), "a-token-of-some-length");
         assert!(Access::token(SecretString::from("short")).is_err());
+        assert!(Access::token(SecretString::from("a token; of some length")).is_err());
+        let hashed = closed.cookie_value().unwrap();
+        assert_eq!(hashed.len(), 64);
+        assert!(!hashed.contains("a-token"));
         assert!(!format!("{closed:?}").contains("a-token"));
     }
 
@@ -263,6 +311,14 @@ mod tests {
         assert!(!same_origin(&h), "Origin wins over Sec-Fetch-Site");
         h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
         assert!(same_origin(&h));
+    }
+
+    #[test]
+    fn the_redirect_after_a_token_stays_here_and_keeps_the_rest() {
+        assert_eq!(without_token("/quarantine", Some("token=x")), "/quarantine");
+        assert_eq!(without_token("//evil.example/", Some("token=x")), "/evil.example/");
+        let kept = without_token("/flows/a/records", Some("key=C-1&token=x"));
+        assert_eq!(kept, "/flows/a/records?key=C-1");
     }
 
     #[test]

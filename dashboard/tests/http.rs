@@ -104,6 +104,10 @@ impl FlowRunner for Runner {
     }
     async fn replay(&self, flow: &str) -> Result<RunReport> {
         self.1.lock().unwrap().push(flow.to_owned());
+        if flow == "broken" {
+            // A replay that takes a while, so a second press finds it under way.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         let mut r = RunReport::default();
         r.run_id = self.0.run_started(flow, "replay", Utc::now()).await?;
         Ok(r)
@@ -235,6 +239,12 @@ async fn pages_show_runs_activity_and_quarantine_and_replay_lands_through_the_ru
     let failed = post("/flows/broken/plan").await;
     assert_eq!(failed.status().as_u16(), 502);
     assert!(failed.text().await.unwrap().contains("no plans here"));
+    // Two presses at once: one replay, the other told it is under way.
+    let (a, b) = tokio::join!(post("/flows/broken/replay"), post("/flows/broken/replay"));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409]);
+    assert_eq!(runner.1.lock().unwrap().iter().filter(|f| *f == "broken").count(), 1);
     served.stop().await.unwrap();
 }
 
@@ -272,9 +282,13 @@ async fn another_origin_cannot_replay() {
     assert_eq!(post(Some(own), None, "0".repeat(64)).await, 403);
     assert!(runner.1.lock().unwrap().is_empty(), "nothing was replayed");
     assert_eq!(post(None, Some("same-origin"), token).await, 303);
-    // A foreign Host (DNS rebinding) is refused on loopback.
+    // A foreign Host (DNS rebinding), and a request a proxy forwarded, are refused.
     let rebound = http.get(format!("{url}/")).header("host", "evil.example").send().await.unwrap();
     assert_eq!(rebound.status().as_u16(), 403);
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let proxied = http.get(format!("{url}/")).header(header, "203.0.113.7").send().await;
+        assert_eq!(proxied.unwrap().status().as_u16(), 403, "{header}");
+    }
     served.stop().await.unwrap();
 }
 
@@ -305,7 +319,8 @@ async fn elsewhere_than_loopback_only_with_a_token_and_every_request_carries_it(
     assert_eq!(first.status().as_u16(), 303);
     assert_eq!(first.headers()["location"], "/quarantine");
     let cookie = first.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains(token), "the cookie holds a hash, not the token: {cookie}");
     let pair = cookie.split(';').next().unwrap().to_owned();
     let again = http.get(format!("{url}/quarantine")).header("cookie", pair).send().await.unwrap();
     assert_eq!(again.status().as_u16(), 200);

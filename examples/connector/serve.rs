@@ -15,8 +15,8 @@ use connector_sdk::state_postgres::PostgresStore;
 use connector_sdk::{Error, Result};
 use secrecy::SecretString;
 
-/// How the dashboard is served.
-#[derive(Debug, Clone)]
+/// How the dashboard is served. Its `Debug` leaves out the token and the webhook's URL.
+#[derive(Clone)]
 pub struct Serving {
     /// The address to bind (loopback unless a token is set).
     pub bind: IpAddr,
@@ -28,6 +28,18 @@ pub struct Serving {
     pub webhook: Option<String>,
     /// A flow's alert when more records than this wait in quarantine.
     pub quarantine_above: u64,
+}
+
+impl std::fmt::Debug for Serving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serving")
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("webhook", &self.webhook.as_ref().map(|_| "[REDACTED]"))
+            .field("quarantine_above", &self.quarantine_above)
+            .finish()
+    }
 }
 
 impl Serving {

@@ -127,30 +127,68 @@ fn run_row(row: &Row) -> Result<RunRecord> {
 }
 
 /// The activity search's statement for the conditions given, numbered in that order after
-/// the limit (`$1`): one per combination, so each is prepared once per connection and the
-/// planner sees only real conditions.
-fn activity_search_sql(run: bool, flow: bool, key: bool) -> &'static str {
+/// the limit (`$1`), and its order: one per combination, so each is prepared once per
+/// connection and the planner sees only real conditions.
+fn activity_search_sql(run: bool, flow: bool, key: bool, newest_first: bool) -> &'static str {
     macro_rules! SELECT {
         () => {
             "SELECT run_id, at, flow, entity, key, received, sent, outcome, message, sent_is_received FROM activity"
         };
     }
-    match (run, flow, key) {
-        (false, false, false) => concat!(SELECT!(), " ORDER BY id LIMIT $1"),
-        (false, false, true) => concat!(SELECT!(), " WHERE key = $2 ORDER BY id LIMIT $1"),
-        (false, true, false) => concat!(SELECT!(), " WHERE flow = $2 ORDER BY id LIMIT $1"),
-        (false, true, true) => {
-            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id LIMIT $1")
+    match (run, flow, key, newest_first) {
+        (false, false, false, false) => {
+            concat!(SELECT!(), " ORDER BY id ASC LIMIT $1")
         }
-        (true, false, false) => concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id LIMIT $1"),
-        (true, false, true) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id LIMIT $1")
+        (false, false, false, true) => {
+            concat!(SELECT!(), " ORDER BY id DESC LIMIT $1")
         }
-        (true, true, false) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id LIMIT $1")
+        (false, false, true, false) => {
+            concat!(SELECT!(), " WHERE key = $2 ORDER BY id ASC LIMIT $1")
         }
-        (true, true, true) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id LIMIT $1")
+        (false, false, true, true) => {
+            concat!(SELECT!(), " WHERE key = $2 ORDER BY id DESC LIMIT $1")
+        }
+        (false, true, false, false) => {
+            concat!(SELECT!(), " WHERE flow = $2 ORDER BY id ASC LIMIT $1")
+        }
+        (false, true, false, true) => {
+            concat!(SELECT!(), " WHERE flow = $2 ORDER BY id DESC LIMIT $1")
+        }
+        (false, true, true, false) => {
+            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id ASC LIMIT $1")
+        }
+        (false, true, true, true) => {
+            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id DESC LIMIT $1")
+        }
+        (true, false, false, false) => {
+            concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id ASC LIMIT $1")
+        }
+        (true, false, false, true) => {
+            concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id DESC LIMIT $1")
+        }
+        (true, false, true, false) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id ASC LIMIT $1")
+        }
+        (true, false, true, true) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id DESC LIMIT $1")
+        }
+        (true, true, false, false) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id ASC LIMIT $1")
+        }
+        (true, true, false, true) => {
+            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id DESC LIMIT $1")
+        }
+        (true, true, true, false) => {
+            concat!(
+                SELECT!(),
+                " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id ASC LIMIT $1"
+            )
+        }
+        (true, true, true, true) => {
+            concat!(
+                SELECT!(),
+                " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id DESC LIMIT $1"
+            )
         }
     }
 }
@@ -395,8 +433,12 @@ impl StateStore for PostgresStore {
         if let Some(key) = &query.key {
             params.push(key);
         }
-        let sql =
-            activity_search_sql(query.run_id.is_some(), query.flow.is_some(), query.key.is_some());
+        let sql = activity_search_sql(
+            query.run_id.is_some(),
+            query.flow.is_some(),
+            query.key.is_some(),
+            query.newest_first,
+        );
         let stmt = conn.prepare(sql).await?;
         let rows = conn.client.query(&stmt, &params).await.map_err(pg("search activity"))?;
         Ok(rows.iter().map(activity_row).collect())

@@ -317,7 +317,12 @@ impl StateStore for MemoryStore {
 
     async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
         let inner = self.lock()?;
-        Ok(inner.activity.iter().filter(|a| query.matches(a)).take(query.limit).cloned().collect())
+        let wanted = |a: &&ActivityEntry| query.matches(a);
+        Ok(if query.newest_first {
+            inner.activity.iter().rev().filter(wanted).take(query.limit).cloned().collect()
+        } else {
+            inner.activity.iter().filter(wanted).take(query.limit).cloned().collect()
+        })
     }
 
     async fn prune_activity(&self, before: DateTime<Utc>) -> Result<u64> {

@@ -81,22 +81,28 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     }
 
     /// Activity entries matching `query` (a run, a flow, a record's key), in the order they
-    /// were written, at most `query.limit`. The default reads a run's entries (or, without
-    /// a run, those of the flow's 50 latest runs) and filters them; the stores here ask
-    /// their database for exactly the lines wanted.
+    /// were written (or the newest first), at most `query.limit`. The default reads a run's
+    /// entries (or, without a run, those of the flow's 50 latest runs) and filters them;
+    /// the stores here ask their database for exactly the lines wanted, over every run.
     async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
         let runs: Vec<i64> = match query.run_id {
             Some(run) => vec![run],
             None => {
                 let mut ids: Vec<i64> =
                     self.runs(query.flow.as_deref(), 50).await?.into_iter().map(|r| r.id).collect();
-                ids.reverse();
+                if !query.newest_first {
+                    ids.reverse();
+                }
                 ids
             }
         };
         let mut out = Vec::new();
         for run in runs {
-            for e in self.activity(run).await? {
+            let mut lines = self.activity(run).await?;
+            if query.newest_first {
+                lines.reverse();
+            }
+            for e in lines {
                 if out.len() >= query.limit {
                     return Ok(out);
                 }

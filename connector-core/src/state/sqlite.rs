@@ -1061,7 +1061,8 @@ impl StateStore for SqliteStore {
         conn.prepare_cached(&format!(
             "SELECT run_id, at, flow, entity, key, received, sent, outcome, message,
                     sent_is_received
-             FROM activity {filter} ORDER BY id LIMIT ?{}",
+             FROM activity {filter} ORDER BY id {} LIMIT ?{}",
+            if query.newest_first { "DESC" } else { "ASC" },
             values.len()
         ))
         .and_then(|mut s| {

@@ -214,17 +214,25 @@ pub struct ActivityQuery {
     pub key: Option<String>,
     /// At most this many lines.
     pub limit: usize,
+    /// The newest lines first (and the limit keeps the newest), rather than the oldest.
+    pub newest_first: bool,
 }
 
 impl ActivityQuery {
     /// The lines of run `id`, at most 1,000.
     pub fn run(id: i64) -> Self {
-        Self { run_id: Some(id), flow: None, key: None, limit: 1_000 }
+        Self { run_id: Some(id), flow: None, key: None, limit: 1_000, newest_first: false }
     }
 
     /// The lines of `flow`'s runs, at most 1,000.
     pub fn flow(flow: &str) -> Self {
-        Self { run_id: None, flow: Some(flow.to_owned()), key: None, limit: 1_000 }
+        Self {
+            run_id: None,
+            flow: Some(flow.to_owned()),
+            key: None,
+            limit: 1_000,
+            newest_first: false,
+        }
     }
 
     /// Only the lines of the record with this key (`None`: every record).
@@ -236,6 +244,12 @@ impl ActivityQuery {
     /// At most `n` lines.
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = n;
+        self
+    }
+
+    /// The newest lines first: the limit then keeps a record's latest lines.
+    pub fn newest_first(mut self) -> Self {
+        self.newest_first = true;
         self
     }
 

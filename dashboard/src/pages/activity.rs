@@ -81,7 +81,8 @@ pub(crate) async fn record(
     Query(q): Query<KeyQuery>,
 ) -> Response {
     let key = q.key.trim().to_owned();
-    let query = ActivityQuery::flow(&flow).key(Some(key.clone())).limit(LINES);
+    // The newest lines first: a busy record's latest runs are what one looks for.
+    let query = ActivityQuery::flow(&flow).key(Some(key.clone())).limit(LINES).newest_first();
     let entries = match app.state.activity_search(&query).await {
         Ok(e) => e,
         Err(e) => return state_failure(&e),

@@ -17,6 +17,15 @@ use crate::chart::{Point, bars};
 /// How many runs a flow's page lists and charts.
 const FLOW_RUNS: usize = 50;
 
+/// Whether a run only planned (a dry run): it wrote nothing, so the chart, the "last run"
+/// and the alerts leave it out.
+pub(crate) fn is_dry_run(run: &RunRecord) -> bool {
+    run.mode.ends_with("(dry run)")
+}
+
+/// The most open quarantine entries a flow's page counts.
+const COUNT_UP_TO: usize = 10_000;
+
 /// A run's report, when it has one that reads.
 pub(crate) fn report_of(run: &RunRecord) -> Option<RunReport> {
     run.report.clone().and_then(|r| serde_json::from_value(r).ok())
@@ -75,7 +84,9 @@ pub(crate) async fn overview(State(app): State<Arc<App>>) -> Response {
     };
     let mut by_flow: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
     for run in &runs {
-        by_flow.entry(run.flow.as_str()).or_default().push(run);
+        if !is_dry_run(run) {
+            by_flow.entry(run.flow.as_str()).or_default().push(run);
+        }
     }
     let body = html! {
         @if by_flow.is_empty() {
@@ -106,14 +117,16 @@ pub(crate) async fn flow(State(app): State<Arc<App>>, Path(flow): Path<String>) 
         .quarantine_list(&QuarantineFilter {
             flow: Some(flow.clone()),
             status: Some(QuarantineStatus::Open),
+            limit: Some(COUNT_UP_TO + 1),
             ..Default::default()
         })
         .await
     {
-        Ok(q) => q.len(),
+        Ok(q) if q.len() > COUNT_UP_TO => format!("{COUNT_UP_TO}+"),
+        Ok(q) => q.len().to_string(),
         Err(e) => return state_failure(&e),
     };
-    let points: Vec<Point> = runs.iter().rev().map(point).collect();
+    let points: Vec<Point> = runs.iter().rev().filter(|r| !is_dry_run(r)).map(point).collect();
     let runner = app.runner.as_ref().filter(|r| r.knows(&flow));
     let body = html! {
         (bars(&points))

@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use connector_core::flow::PlanItem;
 use maud::{Markup, html};
 
-use super::layout::{failure, page, urlencode};
+use super::layout::{page, urlencode};
 use super::quarantine::CsrfForm;
 use crate::app::App;
 
@@ -49,13 +48,9 @@ pub(crate) async fn plan(
     Path(flow): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let runner = match super::runner_for(&app, &flow, &form.csrf) {
+    let report = match super::act(&app, &flow, &form.csrf, super::Action::Plan).await {
         Ok(r) => r,
         Err(refused) => return *refused,
-    };
-    let report = match runner.plan(&flow).await {
-        Ok(r) => r,
-        Err(e) => return failure(StatusCode::BAD_GATEWAY, &format!("Planning {flow} failed: {e}")),
     };
     let plan = report.plan.clone().unwrap_or_default();
     let body = html! {

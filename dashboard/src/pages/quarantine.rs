@@ -1,22 +1,22 @@
 //! `GET /quarantine?flow=`: records waiting in quarantine, each error naming the record and
 //! the field; `POST /flows/{flow}/replay`: the replay button.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use connector_core::state::{QuarantineEntry, QuarantineFilter, QuarantineStatus};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{csrf, failure, page, pretty, state_failure, urlencode, when};
+use super::layout::{csrf, page, pretty, state_failure, urlencode, when};
+use crate::alerts::RECENT_RUNS;
 use crate::app::App;
 
 /// The most entries the page lists per flow.
-const ENTRIES: usize = 500;
+pub(crate) const ENTRIES: usize = 500;
 
 /// `?flow=`.
 #[derive(Debug, Deserialize)]
@@ -59,31 +59,65 @@ pub(crate) fn entry_rows(entries: &[QuarantineEntry]) -> Markup {
     }
 }
 
-/// `GET /quarantine`.
-pub(crate) async fn list(State(app): State<Arc<App>>, Query(q): Query<FlowQuery>) -> Response {
-    let flow = q.flow.filter(|f| !f.trim().is_empty());
-    let entries = match app
+/// The flows to list: the one asked for, else those of the recent runs and of the oldest
+/// open entries.
+async fn flows_to_list(
+    app: &App,
+    flow: Option<String>,
+) -> connector_core::Result<BTreeSet<String>> {
+    if let Some(f) = flow {
+        return Ok([f].into());
+    }
+    let mut flows: BTreeSet<String> =
+        app.state.runs(None, RECENT_RUNS).await?.into_iter().map(|r| r.flow).collect();
+    let oldest = app
         .state
         .quarantine_list(&QuarantineFilter {
-            flow: flow.clone(),
             status: Some(QuarantineStatus::Open),
             limit: Some(ENTRIES),
             ..Default::default()
         })
-        .await
-    {
-        Ok(e) => e,
+        .await?;
+    flows.extend(oldest.into_iter().map(|e| e.flow));
+    Ok(flows)
+}
+
+/// `GET /quarantine`: the open entries of each flow, at most [`ENTRIES`] each.
+pub(crate) async fn list(State(app): State<Arc<App>>, Query(q): Query<FlowQuery>) -> Response {
+    let flow = q.flow.filter(|f| !f.trim().is_empty());
+    let flows = match flows_to_list(&app, flow).await {
+        Ok(f) => f,
         Err(e) => return state_failure(&e),
     };
-    let mut by_flow: BTreeMap<&str, Vec<QuarantineEntry>> = BTreeMap::new();
-    for e in &entries {
-        by_flow.entry(e.flow.as_str()).or_default().push(e.clone());
+    let mut by_flow: BTreeMap<String, Vec<QuarantineEntry>> = BTreeMap::new();
+    for flow in flows {
+        let entries = match app
+            .state
+            .quarantine_list(&QuarantineFilter {
+                flow: Some(flow.clone()),
+                status: Some(QuarantineStatus::Open),
+                limit: Some(ENTRIES),
+                ..Default::default()
+            })
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => return state_failure(&e),
+        };
+        if !entries.is_empty() {
+            by_flow.insert(flow, entries);
+        }
     }
     let body = html! {
         @if by_flow.is_empty() { p.muted { "Nothing waits in quarantine." } }
         @for (flow, entries) in &by_flow {
             section.flow data-flow=(flow) {
-                h2 { a href={"/flows/" (urlencode(flow))} { (flow) } " " span.muted { (entries.len()) " open" } }
+                h2 {
+                    a href={"/flows/" (urlencode(flow))} { (flow) } " "
+                    span.muted {
+                        @if entries.len() >= ENTRIES { "the oldest " (ENTRIES) " open" } @else { (entries.len()) " open" }
+                    }
+                }
                 @if app.runner.as_ref().is_some_and(|r| r.knows(flow)) {
                     form.inline method="post" action={"/flows/" (urlencode(flow)) "/replay"} {
                         (csrf(&app)) button type="submit" { "Replay " (flow) }
@@ -104,12 +138,8 @@ pub(crate) async fn replay(
     Path(flow): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let runner = match super::runner_for(&app, &flow, &form.csrf) {
-        Ok(r) => r,
-        Err(refused) => return *refused,
-    };
-    match runner.replay(&flow).await {
+    match super::act(&app, &flow, &form.csrf, super::Action::Replay).await {
         Ok(report) => Redirect::to(&format!("/runs/{}", report.run_id)).into_response(),
-        Err(e) => failure(StatusCode::BAD_GATEWAY, &format!("The replay of {flow} failed: {e}")),
+        Err(refused) => *refused,
     }
 }

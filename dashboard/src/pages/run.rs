@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use connector_core::state::QuarantineFilter;
+use connector_core::state::{QuarantineFilter, QuarantineStatus};
 use maud::html;
 
 use super::flows::{calls, report_of};
 use super::layout::{failure, millis, page, state_failure, status, urlencode, when};
-use super::quarantine::entry_rows;
+use super::quarantine::{ENTRIES, entry_rows};
 use crate::app::App;
 
 /// `GET /runs/{id}`.
@@ -23,7 +23,12 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Res
     };
     let quarantined = match app
         .state
-        .quarantine_list(&QuarantineFilter { flow: Some(run.flow.clone()), ..Default::default() })
+        .quarantine_list(&QuarantineFilter {
+            flow: Some(run.flow.clone()),
+            status: Some(QuarantineStatus::Open),
+            limit: Some(ENTRIES),
+            ..Default::default()
+        })
         .await
     {
         Ok(q) => q.into_iter().filter(|q| q.run_id == id).collect::<Vec<_>>(),
@@ -70,7 +75,9 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Res
                 }
             }
         }
-        h2 { "Quarantined in this run (" (quarantined.len()) ")" }
+        // An entry names the last run that quarantined its record, so a record this run
+        // quarantined and a later run failed again is listed under the later run.
+        h2 { "Still in quarantine from this run (" (quarantined.len()) ")" }
         @if quarantined.is_empty() {
             p.muted { "None." }
         } @else {

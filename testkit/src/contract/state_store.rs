@@ -532,6 +532,12 @@ async fn activity_log_and_prune(s: &dyn StateStore) {
     assert!(search(ActivityQuery::flow("other").key(Some("a".into()))).await.is_empty());
     assert!(search(ActivityQuery::run(1).key(Some("A".into()))).await.is_empty(), "keys exactly");
     assert!(search(ActivityQuery::run(1).limit(0)).await.is_empty());
+    // The newest first, the limit keeping the newest.
+    let a = || ActivityQuery::flow("customers-to-crm").key(Some("a".into())).newest_first();
+    assert_eq!(search(a()).await, vec![lines_2[0].clone(), lines_1[1].clone()]);
+    assert_eq!(search(a().limit(1)).await, lines_2[..1]);
+    let reversed: Vec<_> = lines_1.iter().rev().cloned().collect();
+    assert_eq!(search(ActivityQuery::run(1).newest_first()).await, reversed);
 
     // Only entries strictly older than the cut-off go.
     assert_eq!(s.prune_activity(t(2)).await.unwrap(), 1);
