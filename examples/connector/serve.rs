@@ -51,6 +51,12 @@ impl Serving {
         };
         let mut alerts = Alerts::new().quarantine_above(self.quarantine_above);
         if let Some(w) = &self.webhook {
+            // Checked now, so a mistyped URL fails at start rather than at every alert.
+            let url = connector_sdk::http::Url::parse(w)
+                .map_err(|_| Error::config("--webhook is not a URL (http://… or https://…)"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(Error::config("--webhook must be an http:// or https:// URL"));
+            }
             alerts = alerts.webhook(SecretString::from(w.clone()));
         }
         let served = Dashboard::builder(state)
