@@ -29,7 +29,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector_core::error::{Error, Result};
+use tokio::time::Instant;
+
+use connector_core::error::{Error, ErrorKind, Result};
 use connector_core::flow::{RunMode, RunReport};
 use connector_core::http::share_budgets_through;
 use connector_core::state::{Sealer, StateStore};
@@ -98,11 +100,12 @@ impl Worker {
         self
     }
 
-    /// Holds leases for `lease` and renews them every `beat` (which should be well under
-    /// `lease`: a worker that misses beats for `lease` loses its flows to others).
+    /// Holds leases for `lease` and renews them every `beat` (at most a third of `lease`).
+    /// A run whose beats keep failing stops a quarter of `lease` before its lease could run
+    /// out, so another worker never takes over a flow that is still writing.
     pub fn lease(mut self, lease: Duration, beat: Duration) -> Self {
         self.lease = lease;
-        self.beat = beat.min(lease);
+        self.beat = beat.min(lease / 3).max(Duration::from_millis(1));
         self
     }
 
@@ -121,15 +124,29 @@ impl Worker {
     /// failing is an error: a run's own failure is in [`Ran::result`], and the flow is
     /// given back with the status `failed`.
     pub async fn run_next(&self) -> Result<Option<Ran>> {
+        // The lease lasts at least `lease` from here: the database stamps it later.
+        let asked = Instant::now();
         let Some(lease) = self.store.acquire(&self.name, 1, self.lease).await?.pop() else {
             return Ok(None);
         };
-        let result = self.run_leased(&lease).await;
+        let result = self.run_leased(&lease, asked).await;
         let status = match &result {
             Ok(report) => report.status.as_str(),
             Err(_) => "failed",
         };
-        let kept_lease = self.store.finish(&lease, status).await?;
+        // A failed `finish` leaves the lease to run out and the flow to run again: try a
+        // few times first.
+        let mut tries = 0;
+        let kept_lease = loop {
+            match self.store.finish(&lease, status).await {
+                Ok(kept) => break kept,
+                Err(e) if tries < 3 && e.is_retryable(true) => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(e) => return Err(e.context("giving the lease back")),
+            }
+        };
         Ok(Some(Ran { lease, result, kept_lease }))
     }
 
@@ -143,7 +160,9 @@ impl Worker {
     }
 
     /// Runs due flows, waiting when none is, until `shutdown` completes; a run in hand is
-    /// finished first. `each` hears of every run.
+    /// finished first. `each` hears of every run. The schedule failing (the database gone
+    /// for a moment) is logged and tried again after the idle wait; only a configuration
+    /// error (a schema newer than this code, say) ends it.
     pub async fn run(
         &self,
         shutdown: impl Future<Output = ()>,
@@ -156,18 +175,28 @@ impl Worker {
                 () = &mut shutdown => return Ok(()),
                 () = std::future::ready(()) => {}
             }
-            match self.run_next().await? {
-                Some(ran) => each(&ran),
-                None => tokio::select! {
-                    () = &mut shutdown => return Ok(()),
-                    () = tokio::time::sleep(self.idle) => {}
-                },
+            let wait = match self.run_next().await {
+                Ok(Some(ran)) => {
+                    each(&ran);
+                    continue;
+                }
+                Ok(None) => self.idle,
+                Err(e) if e.kind() == ErrorKind::Config => return Err(e),
+                Err(e) => {
+                    tracing::warn!(worker = %self.name, "the schedule failed: {e}; trying again");
+                    self.idle.max(Duration::from_secs(1))
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }
 
-    /// Runs one leased tenant flow, beating while it runs.
-    async fn run_leased(&self, lease: &Lease) -> Result<RunReport> {
+    /// Runs one leased tenant flow, beating while it runs. `asked` is when the lease was
+    /// asked for: it lasts at least `self.lease` from then, whatever the clocks say.
+    async fn run_leased(&self, lease: &Lease, asked: Instant) -> Result<RunReport> {
         let file = FlowFile::load(self.flows.join(format!("{}.toml", lease.flow)))?;
         let mut settings = BTreeMap::new();
         for system in [&file.source.system, &file.sink.system] {
@@ -181,15 +210,30 @@ impl Worker {
         let state: Arc<dyn StateStore> = Arc::new(self.store.fenced(lease.clone()));
         let mut held = lease.clone();
         let beats = async {
+            // The run stops a quarter of a lease before the last renewal could run out.
+            let margin = self.lease / 4;
+            let mut renewed = asked;
             loop {
-                tokio::time::sleep(self.beat).await;
-                match self.store.heartbeat(&mut held, self.lease).await {
-                    Ok(true) => {}
-                    Ok(false) => {
+                let deadline = renewed + self.lease - margin;
+                tokio::select! {
+                    () = tokio::time::sleep(self.beat) => {}
+                    () = tokio::time::sleep_until(deadline) => {
+                        return Error::internal(
+                            "the lease could not be renewed in time; the run stops before \
+                             another worker may take it over",
+                        );
+                    }
+                }
+                let sent = Instant::now();
+                let beat = self.store.heartbeat(&mut held, self.lease);
+                match tokio::time::timeout(self.beat, beat).await {
+                    Ok(Ok(true)) => renewed = sent,
+                    Ok(Ok(false)) => {
                         return Error::internal("the lease was taken over by another worker");
                     }
-                    // A failed beat: stop before the lease can run out under another worker.
-                    Err(e) => return e.context("renewing the lease"),
+                    // A failed or slow beat is tried again until the deadline.
+                    Ok(Err(e)) => tracing::warn!(worker = %self.name, "a heartbeat failed: {e}"),
+                    Err(_) => tracing::warn!(worker = %self.name, "a heartbeat timed out"),
                 }
             }
         };

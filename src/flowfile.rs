@@ -78,6 +78,11 @@ pub struct FlowFile {
     pub options: FlowSettings,
     #[serde(skip)]
     dir: PathBuf,
+    /// Set by [`for_tenant`](Self::for_tenant): one tenant of a fleet, whose settings come
+    /// from the flow file and the tenant alone (not the worker's environment) and whose
+    /// rotating tokens are kept under the tenant.
+    #[serde(skip)]
+    fleet: bool,
 }
 
 impl FlowFile {
@@ -126,6 +131,7 @@ impl FlowFile {
     ) -> Self {
         let mut flow = self.clone();
         flow.tenant = Some(tenant.to_owned());
+        flow.fleet = true;
         for endpoint in [&mut flow.source, &mut flow.sink] {
             if let Some(s) = settings.get(&endpoint.system) {
                 for (k, v) in s {
@@ -155,7 +161,13 @@ impl FlowFile {
     }
 
     fn endpoint_options(&self, endpoint: &Endpoint) -> Options {
-        let mut options = registry::merged_options(&endpoint.system, &endpoint.options);
+        // A fleet's tenant never runs on the worker's own account: the environment's
+        // `CONNECTOR_<SYSTEM>_*` settings fill in only flows run on their own.
+        let mut options = if self.fleet {
+            endpoint.options.clone()
+        } else {
+            registry::merged_options(&endpoint.system, &endpoint.options)
+        };
         if let Some(p) = endpoint.options.get("path") {
             let p = Path::new(p);
             if p.is_relative() && !self.dir.as_os_str().is_empty() {
@@ -192,11 +204,12 @@ impl FlowFile {
         state: Arc<dyn StateStore>,
         progress: Option<ProgressFn>,
     ) -> Result<Flow<E>> {
-        // A named tenant keeps its rotating tokens in a place of its own: two tenants on one
-        // app (one client id) never spend each other's refresh token.
-        let systems = match &self.tenant {
-            Some(tenant) => registry::with_state(state.clone())?.scoped(tenant.clone()),
-            None => registry::with_state(state.clone())?,
+        // A fleet's tenant keeps its rotating tokens in a place of its own: two tenants on
+        // one app (one client id) never spend each other's refresh token. (A flow file run
+        // on its own keeps them where it always has.)
+        let systems = match (&self.tenant, self.fleet) {
+            (Some(tenant), true) => registry::with_state(state.clone())?.scoped(tenant.clone()),
+            _ => registry::with_state(state.clone())?,
         };
         let source =
             systems.source::<E>(&self.source.system, &self.endpoint_options(&self.source))?;

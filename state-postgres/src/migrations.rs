@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::pg;
 
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Only ever append.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Everything the SQLite store keeps, in one step (PostgreSQL has no older files to carry
 /// along). Instants are `BIGINT` Unix nanoseconds: the state store's contract gives back
@@ -199,6 +199,57 @@ $$;
 
 /// A record's activity across runs, for the dashboard's search by key.
 const V5: &str = "CREATE INDEX activity_flow_key ON activity (flow, key, id);";
+
+/// Rate windows counted in buckets of a twentieth of the period (database clock, Unix
+/// milliseconds), replacing version 4's two-period estimate, which could let a fleet send
+/// almost twice a window's limit within one period. `take_rate` counts every bucket that
+/// overlaps the sliding window, whole: the count is never below the true one, so no window
+/// of the period's length ever holds more than the limit, at a cost of at most a twentieth
+/// of it. It answers 0 when it counted the request, or the milliseconds until the oldest
+/// buckets leave the window. An advisory lock per budget and window serialises its callers.
+const V6: &str = r#"
+DROP FUNCTION take_rate(TEXT, TEXT, BIGINT, BIGINT);
+DROP TABLE rate_windows;
+
+CREATE TABLE rate_buckets (
+    budget   TEXT COLLATE "C" NOT NULL,
+    win      TEXT COLLATE "C" NOT NULL,
+    start_ms BIGINT NOT NULL,
+    used     BIGINT NOT NULL,
+    PRIMARY KEY (budget, win, start_ms)
+);
+
+CREATE FUNCTION take_rate(p_budget TEXT, p_win TEXT, p_period BIGINT, p_limit BIGINT)
+RETURNS BIGINT LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    now_ms BIGINT := floor(extract(epoch FROM clock_timestamp()) * 1000);
+    width  BIGINT := greatest(p_period / 20, 1);
+    total  BIGINT;
+    need   BIGINT;
+    b      RECORD;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('take_rate:' || p_budget), hashtext(p_win));
+    DELETE FROM rate_buckets
+    WHERE budget = p_budget AND win = p_win AND start_ms + width <= now_ms - p_period;
+    SELECT coalesce(sum(used), 0) INTO total FROM rate_buckets
+    WHERE budget = p_budget AND win = p_win;
+    IF total < p_limit THEN
+        INSERT INTO rate_buckets VALUES (p_budget, p_win, now_ms - now_ms % width, 1)
+        ON CONFLICT (budget, win, start_ms) DO UPDATE SET used = rate_buckets.used + 1;
+        RETURN 0;
+    END IF;
+    need := total - p_limit + 1;
+    FOR b IN SELECT start_ms, used FROM rate_buckets
+             WHERE budget = p_budget AND win = p_win ORDER BY start_ms LOOP
+        need := need - b.used;
+        IF need <= 0 THEN
+            RETURN greatest(1, b.start_ms + width + p_period - now_ms);
+        END IF;
+    END LOOP;
+    RETURN width;
+END
+$$;
+"#;
 
 /// The schema version this code writes.
 pub(crate) fn latest() -> i32 {

@@ -15,7 +15,9 @@ impl SharedWindows for PostgresStore {
     async fn take(&self, budget: &str, window: &Window) -> Result<Option<Duration>> {
         let mut conn = self.conn().await?;
         let stmt = conn.prepare("SELECT take_rate($1, $2, $3, $4)").await?;
-        let period = i64::try_from(window.period().as_millis()).unwrap_or(i64::MAX).max(1);
+        // At most 400 days, so the function's arithmetic stays inside `bigint`.
+        let period = window.period().min(Duration::from_secs(400 * 86_400));
+        let period = i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1);
         let limit = i64::try_from(window.limit()).unwrap_or(i64::MAX);
         let wait: i64 = conn
             .client
@@ -23,6 +25,12 @@ impl SharedWindows for PostgresStore {
             .await
             .map_err(pg("count a request in a shared rate window"))?
             .get(0);
-        Ok(u64::try_from(wait).ok().filter(|ms| *ms > 0).map(Duration::from_millis))
+        match wait {
+            0 => Ok(None),
+            ms if ms > 0 => Ok(Some(Duration::from_millis(ms.unsigned_abs()))),
+            ms => Err(connector_core::Error::internal(format!(
+                "take_rate answered {ms}: the rate_windows function is not this SDK's"
+            ))),
+        }
     }
 }

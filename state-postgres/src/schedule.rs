@@ -81,6 +81,12 @@ impl PostgresStore {
     /// Puts `tenant`'s `flow` on the schedule to run every `every`, due at once; a flow
     /// already there keeps its next run and lease and takes the new interval.
     pub async fn schedule(&self, tenant: &str, flow: &str, every: Duration) -> Result<()> {
+        if tenant.trim().is_empty() || tenant.contains('/') {
+            // Token keys are `tokens/<tenant>/<system>/<account>`.
+            return Err(Error::config(format!(
+                "a tenant's name cannot be empty or hold `/`: {tenant:?}"
+            )));
+        }
         let every = span("interval", every)?;
         let mut conn = self.conn().await?;
         let stmt = conn

@@ -34,6 +34,10 @@ impl PostgresStore {
         if tenant.trim().is_empty() || system.trim().is_empty() {
             return Err(Error::config("a tenant and a system are needed"));
         }
+        if tenant.contains('/') {
+            // Token keys are `tokens/<tenant>/<system>/<account>`.
+            return Err(Error::config(format!("a tenant's name cannot hold `/`: {tenant}")));
+        }
         let text = serde_json::to_string(settings)
             .map_err(|e| Error::internal(format!("settings as JSON: {e}")))?;
         let value = match sealer {

@@ -48,14 +48,41 @@ async fn fleet_worker_process() {
         .unwrap();
 }
 
-fn start_worker(name: &str, url: &str, flows: &std::path::Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["fleet::fleet_worker_process", "--exact", "--nocapture", "--test-threads=1"])
-        .env(WORKER_ENV, format!("{name}|{url}|{}", flows.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
+/// A worker process, killed when the test ends, passed or not.
+struct WorkerProcess(Child);
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to a process.
+fn signal(child: &Child, signal: &str) {
+    let status =
+        Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -{signal}");
+}
+
+/// The tenant whose lease `worker` holds, if any.
+async fn held_by(store: &PostgresStore, worker: &str) -> Option<String> {
+    let schedules = store.schedules().await.unwrap();
+    schedules
+        .into_iter()
+        .find_map(|s| (s.lease_owner.as_deref() == Some(worker)).then_some(s.tenant))
+}
+
+fn start_worker(name: &str, url: &str, flows: &std::path::Path) -> WorkerProcess {
+    WorkerProcess(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["fleet::fleet_worker_process", "--exact", "--nocapture", "--test-threads=1"])
+            .env(WORKER_ENV, format!("{name}|{url}|{}", flows.display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn tenant(t: usize) -> String {
@@ -88,26 +115,25 @@ async fn three_worker_processes_sync_200_tenants_once_and_a_kill_9_loses_nothing
     }
 
     let started = Instant::now();
-    let mut workers: Vec<Child> =
+    let mut workers: Vec<WorkerProcess> =
         ["w1", "w2", "w3"].iter().map(|w| start_worker(w, &pg.url(), dir.path())).collect();
     // kill -9 of w1 while it is in the middle of a run: it holds a tenant's lease and that
-    // tenant's division has some of its customers but not all.
+    // tenant's division has some of its customers but not all. w1 is stopped (SIGSTOP)
+    // while that is checked again, so it cannot finish the run between the look and the kill.
+    let mid_run = |t: String| {
+        let i: usize = t[1..].parse().unwrap();
+        (1..RECORDS).contains(&sims[i].accounts().len()).then_some(i)
+    };
     let victim = loop {
         assert!(started.elapsed() < Duration::from_secs(120), "w1 was never caught mid-run");
-        let held = store
-            .schedules()
-            .await
-            .unwrap()
-            .into_iter()
-            .find_map(|s| (s.lease_owner.as_deref() == Some("w1")).then_some(s.tenant));
-        if let Some(t) = held {
-            let i: usize = t[1..].parse().unwrap();
-            let created = sims[i].accounts().len();
-            if (1..RECORDS).contains(&created) {
-                workers[0].kill().unwrap();
-                workers[0].wait().unwrap();
+        if held_by(&store, "w1").await.and_then(mid_run).is_some() {
+            signal(&workers[0].0, "STOP");
+            if let Some(i) = held_by(&store, "w1").await.and_then(mid_run) {
+                workers[0].0.kill().unwrap();
+                workers[0].0.wait().unwrap();
                 break i;
             }
+            signal(&workers[0].0, "CONT");
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
@@ -156,8 +182,8 @@ async fn three_worker_processes_sync_200_tenants_once_and_a_kill_9_loses_nothing
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sims.iter().map(|s| s.journal().len()).sum::<usize>(), calls);
     for mut w in workers.drain(1..) {
-        drop(w.stdin.take());
-        assert!(w.wait().unwrap().success());
+        drop(w.0.stdin.take());
+        assert!(w.0.wait().unwrap().success());
     }
     eprintln!(
         "fleet round: {TENANTS} tenants × {RECORDS} customers in {round:?}, w1 killed mid-run"

@@ -223,8 +223,11 @@ impl RateBudget {
             .or_insert_with(|| {
                 let budget = make();
                 match process_windows() {
-                    Some(windows) => budget.counted_in(key, windows),
-                    None => budget,
+                    // A budget `make` already shares somewhere keeps that.
+                    Some(windows) if budget.inner.shared.is_none() => {
+                        budget.counted_in(key, windows)
+                    }
+                    _ => budget,
                 }
             })
             .clone()
@@ -314,7 +317,9 @@ impl RateBudget {
         let specs: Vec<Window> = self
             .windows()
             .iter()
-            .filter(|w| !w.spec.limit_from_server())
+            // Windows only the server counts, and windows without a limit (0, as the local
+            // count reads it), are not shared.
+            .filter(|w| !w.spec.limit_from_server() && w.spec.limit > 0)
             .map(|w| w.spec.clone())
             .collect();
         for spec in &specs {

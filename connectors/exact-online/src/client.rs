@@ -194,7 +194,9 @@ impl ExactClient {
         let division = match config.division {
             Some(d) => d,
             None => {
-                let budget = shared_budget(&format!("me:{}:{}", config.client_id, config.api_url));
+                // This client's own: shared by key, every tenant of a fleet's app would open
+                // its sessions against one division's allowance.
+                let budget = limits::division_budget();
                 let http = build_http(&root, auth.clone(), budget)?;
                 let body: Value = http
                     .get("current/Me")
