@@ -150,10 +150,11 @@ impl Worker {
         Ok(Some(Ran { lease, result, kept_lease }))
     }
 
-    /// Runs due flows until none is due; how many ran.
-    pub async fn run_due(&self) -> Result<usize> {
+    /// Runs due flows until none is due; how many ran. `each` hears of every run.
+    pub async fn run_due(&self, mut each: impl FnMut(&Ran)) -> Result<usize> {
         let mut ran = 0;
-        while self.run_next().await?.is_some() {
+        while let Some(r) = self.run_next().await? {
+            each(&r);
             ran += 1;
         }
         Ok(ran)

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connector_core::error::{ErrorKind, Result};
-use connector_core::flow::RunReport;
 use connector_core::state::{QuarantineFilter, QuarantineStatus, StateStore};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -104,7 +103,7 @@ impl Alerts {
         let mut last: BTreeMap<String, connector_core::state::RunRecord> = BTreeMap::new();
         for run in state.runs(None, RECENT_RUNS).await? {
             // A dry run writes nothing: it neither raises nor clears a flow's alert.
-            if run.finished_at.is_none() || run.mode.ends_with("(dry run)") {
+            if run.finished_at.is_none() || run.is_dry_run() {
                 continue;
             }
             match last.get(&run.flow) {
@@ -119,9 +118,7 @@ impl Alerts {
             if run.status != "failed" {
                 continue;
             }
-            let report: Option<RunReport> =
-                run.report.clone().and_then(|r| serde_json::from_value(r).ok());
-            let failure = report.and_then(|r| r.failure);
+            let failure = run.run_report().and_then(|r| r.failure);
             let spent = failure.as_ref().is_some_and(|e| e.kind() == ErrorKind::BudgetExhausted);
             let why = failure.map(|e| e.to_string()).unwrap_or_else(|| "no reason kept".into());
             alerts.push(Alert {

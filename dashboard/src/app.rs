@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::alerts::Alerts;
+use crate::alerts::{Alert, Alerts};
 use crate::pages;
 use crate::runner::FlowRunner;
 use crate::security::{self, Access};
@@ -25,6 +25,28 @@ pub(crate) struct App {
     pub(crate) alerts: Alerts,
     /// Flows with a replay or plan under way.
     pub(crate) busy: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The banner's alerts and when they were computed.
+    banner: std::sync::Mutex<Option<(std::time::Instant, Vec<Alert>)>>,
+}
+
+/// How long every page reuses the banner's alerts before they are computed again (they
+/// read the latest runs and each flow's quarantine).
+const BANNER_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl App {
+    /// The alerts for the banner, computed at most every [`BANNER_FRESH`]; none when the
+    /// state cannot be read (the page itself then says so).
+    pub(crate) async fn banner(&self) -> Vec<Alert> {
+        let lock = || self.banner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, alerts)) = &*lock() {
+            if at.elapsed() < BANNER_FRESH {
+                return alerts.clone();
+            }
+        }
+        let alerts = self.alerts.current(self.state.as_ref()).await.unwrap_or_default();
+        *lock() = Some((std::time::Instant::now(), alerts.clone()));
+        alerts
+    }
 }
 
 /// A web dashboard over a state store: flows and their runs, a run's activity, quarantine
@@ -94,6 +116,7 @@ impl DashboardBuilder {
                 access: self.access,
                 alerts: self.alerts,
                 busy: Default::default(),
+                banner: Default::default(),
             }),
         }
     }

@@ -55,6 +55,10 @@ impl Default for Access {
 
 impl Access {
     /// No token: the dashboard serves loopback only.
+    ///
+    /// # Panics
+    ///
+    /// If the system's random source fails (the form value must not be predictable).
     pub fn loopback_only() -> Self {
         Self { token: None, csrf: random_hex().into() }
     }
@@ -117,7 +121,7 @@ impl Access {
             &ring::digest::SHA256,
             format!("connector-dashboard:{}", token.expose_secret()).as_bytes(),
         );
-        Some(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+        Some(hex(digest.as_ref()))
     }
 
     fn token_ok(&self, headers: &HeaderMap, query: Option<&str>) -> TokenCheck {
@@ -167,6 +171,11 @@ fn random_hex() -> String {
         // A predictable form value would let other sites post; there is no safe fallback.
         panic!("the system's random source failed: the dashboard cannot make its form value");
     }
+    hex(&bytes)
+}
+
+/// Bytes as lower-case hex digits.
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

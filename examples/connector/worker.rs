@@ -19,10 +19,7 @@ pub async fn run(url: &str, flows: &Path, name: &str, once: bool) -> Result<Exit
     say!("worker {name}: taking due flows from the schedule");
     let mut runs = 0;
     if once {
-        while let Some(ran) = worker.run_next().await? {
-            print_run(name, &ran);
-            runs += 1;
-        }
+        runs = worker.run_due(|ran| print_run(name, ran)).await?;
     } else {
         let shutdown = async {
             tokio::signal::ctrl_c().await.ok();

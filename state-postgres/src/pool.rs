@@ -20,7 +20,7 @@ pub(crate) struct Conn {
 
 impl Conn {
     /// The statement of `sql`, prepared on this connection the first time it is asked for.
-    pub(crate) async fn prepare(&mut self, sql: &'static str) -> Result<Statement> {
+    pub(crate) async fn prepare(&mut self, sql: &str) -> Result<Statement> {
         self.statements.get(&self.client, sql).await
     }
 }
@@ -28,7 +28,7 @@ impl Conn {
 /// Prepared statements of one connection by SQL text. A statement prepared inside a
 /// transaction outlives it: prepared statements belong to the session.
 #[derive(Default)]
-pub(crate) struct Statements(HashMap<&'static str, Statement>);
+pub(crate) struct Statements(HashMap<String, Statement>);
 
 impl Statements {
     /// The statement of `sql`, prepared through `client` (the connection or a transaction on
@@ -36,13 +36,13 @@ impl Statements {
     pub(crate) async fn get(
         &mut self,
         client: &impl GenericClient,
-        sql: &'static str,
+        sql: &str,
     ) -> Result<Statement> {
         if let Some(s) = self.0.get(sql) {
             return Ok(s.clone());
         }
         let s = client.prepare(sql).await.map_err(|e| pg_error("prepare a statement", &e))?;
-        self.0.insert(sql, s.clone());
+        self.0.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
 }

@@ -126,73 +126,6 @@ fn run_row(row: &Row) -> Result<RunRecord> {
     })
 }
 
-/// The activity search's statement for the conditions given, numbered in that order after
-/// the limit (`$1`), and its order: one per combination, so each is prepared once per
-/// connection and the planner sees only real conditions.
-fn activity_search_sql(run: bool, flow: bool, key: bool, newest_first: bool) -> &'static str {
-    macro_rules! SELECT {
-        () => {
-            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message, sent_is_received FROM activity"
-        };
-    }
-    match (run, flow, key, newest_first) {
-        (false, false, false, false) => {
-            concat!(SELECT!(), " ORDER BY id ASC LIMIT $1")
-        }
-        (false, false, false, true) => {
-            concat!(SELECT!(), " ORDER BY id DESC LIMIT $1")
-        }
-        (false, false, true, false) => {
-            concat!(SELECT!(), " WHERE key = $2 ORDER BY id ASC LIMIT $1")
-        }
-        (false, false, true, true) => {
-            concat!(SELECT!(), " WHERE key = $2 ORDER BY id DESC LIMIT $1")
-        }
-        (false, true, false, false) => {
-            concat!(SELECT!(), " WHERE flow = $2 ORDER BY id ASC LIMIT $1")
-        }
-        (false, true, false, true) => {
-            concat!(SELECT!(), " WHERE flow = $2 ORDER BY id DESC LIMIT $1")
-        }
-        (false, true, true, false) => {
-            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id ASC LIMIT $1")
-        }
-        (false, true, true, true) => {
-            concat!(SELECT!(), " WHERE flow = $2 AND key = $3 ORDER BY id DESC LIMIT $1")
-        }
-        (true, false, false, false) => {
-            concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id ASC LIMIT $1")
-        }
-        (true, false, false, true) => {
-            concat!(SELECT!(), " WHERE run_id = $2 ORDER BY id DESC LIMIT $1")
-        }
-        (true, false, true, false) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id ASC LIMIT $1")
-        }
-        (true, false, true, true) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND key = $3 ORDER BY id DESC LIMIT $1")
-        }
-        (true, true, false, false) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id ASC LIMIT $1")
-        }
-        (true, true, false, true) => {
-            concat!(SELECT!(), " WHERE run_id = $2 AND flow = $3 ORDER BY id DESC LIMIT $1")
-        }
-        (true, true, true, false) => {
-            concat!(
-                SELECT!(),
-                " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id ASC LIMIT $1"
-            )
-        }
-        (true, true, true, true) => {
-            concat!(
-                SELECT!(),
-                " WHERE run_id = $2 AND flow = $3 AND key = $4 ORDER BY id DESC LIMIT $1"
-            )
-        }
-    }
-}
-
 fn activity_row(row: &Row) -> ActivityEntry {
     let received: Option<String> = row.get(5);
     let sent = if row.get(9) { received.clone() } else { row.get(6) };
@@ -421,25 +354,35 @@ impl StateStore for PostgresStore {
 
     async fn activity_search(&self, query: &ActivityQuery) -> Result<Vec<ActivityEntry>> {
         let mut conn = self.conn().await?;
-        // Only the conditions given, so the planner uses (run_id, id) or (flow, key, id).
         let limit = to_i64(query.limit);
         let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&limit];
+        // Only the conditions given, so the planner uses (run_id, id) or (flow, key, id);
+        // each combination is prepared once per connection.
+        let mut conditions = Vec::new();
         if let Some(run) = &query.run_id {
             params.push(run);
+            conditions.push(format!("run_id = ${}", params.len()));
         }
         if let Some(flow) = &query.flow {
             params.push(flow);
+            conditions.push(format!("flow = ${}", params.len()));
         }
         if let Some(key) = &query.key {
             params.push(key);
+            conditions.push(format!("key = ${}", params.len()));
         }
-        let sql = activity_search_sql(
-            query.run_id.is_some(),
-            query.flow.is_some(),
-            query.key.is_some(),
-            query.newest_first,
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT run_id, at, flow, entity, key, received, sent, outcome, message,
+                    sent_is_received
+             FROM activity {filter} ORDER BY id {} LIMIT $1",
+            if query.newest_first { "DESC" } else { "ASC" }
         );
-        let stmt = conn.prepare(sql).await?;
+        let stmt = conn.prepare(&sql).await?;
         let rows = conn.client.query(&stmt, &params).await.map_err(pg("search activity"))?;
         Ok(rows.iter().map(activity_row).collect())
     }

@@ -19,8 +19,8 @@ use crate::model::Entity;
 use crate::sink::Sink;
 use crate::source::{Change, Cursor, ReadMode, Source};
 use crate::state::{
-    BatchCommit, LedgerScope, QuarantineEntry, QuarantineFilter, QuarantineStatus, RunRecord,
-    Scope, StateStore,
+    BatchCommit, DRY_RUN_SUFFIX, LedgerScope, QuarantineEntry, QuarantineFilter, QuarantineStatus,
+    RunRecord, Scope, StateStore,
 };
 
 /// Errors of the first few quarantined records kept in a report.
@@ -195,8 +195,11 @@ impl<E: Entity> Flow<E> {
 
     async fn execute(&self, mode: RunMode, dry_run: bool) -> RunReport {
         let started = Instant::now();
-        let label =
-            if dry_run { format!("{} (dry run)", mode.as_str()) } else { mode.as_str().into() };
+        let label = if dry_run {
+            format!("{}{DRY_RUN_SUFFIX}", mode.as_str())
+        } else {
+            mode.as_str().into()
+        };
         let run_id = match self.state.run_started(&self.name, &label, Utc::now()).await {
             Ok(id) => id,
             Err(e) => return self.failed_before_start(&label, e, started),

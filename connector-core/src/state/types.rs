@@ -268,7 +268,7 @@ pub struct RunRecord {
     pub id: i64,
     /// The flow.
     pub flow: String,
-    /// `full`, `changes`, `dry-run`, `replay`.
+    /// `full`, `changes` or `replay`, with [`DRY_RUN_SUFFIX`] when nothing was sent.
     pub mode: String,
     /// When it started.
     pub started_at: DateTime<Utc>,
@@ -278,6 +278,21 @@ pub struct RunRecord {
     pub status: String,
     /// The run report as JSON.
     pub report: Option<serde_json::Value>,
+}
+
+/// What a dry run's mode ends with (`full (dry run)`).
+pub const DRY_RUN_SUFFIX: &str = " (dry run)";
+
+impl RunRecord {
+    /// Whether the run only planned: it sent nothing.
+    pub fn is_dry_run(&self) -> bool {
+        self.mode.ends_with(DRY_RUN_SUFFIX)
+    }
+
+    /// The run's report, once it finished with one that reads.
+    pub fn run_report(&self) -> Option<crate::flow::RunReport> {
+        self.report.clone().and_then(|r| serde_json::from_value(r).ok())
+    }
 }
 
 /// Everything one batch produced, written in one transaction.

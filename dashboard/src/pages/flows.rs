@@ -17,19 +17,8 @@ use crate::chart::{Point, bars};
 /// How many runs a flow's page lists and charts.
 const FLOW_RUNS: usize = 50;
 
-/// Whether a run only planned (a dry run): it wrote nothing, so the chart, the "last run"
-/// and the alerts leave it out.
-pub(crate) fn is_dry_run(run: &RunRecord) -> bool {
-    run.mode.ends_with("(dry run)")
-}
-
 /// The most open quarantine entries a flow's page counts.
 const COUNT_UP_TO: usize = 10_000;
-
-/// A run's report, when it has one that reads.
-pub(crate) fn report_of(run: &RunRecord) -> Option<RunReport> {
-    run.report.clone().and_then(|r| serde_json::from_value(r).ok())
-}
 
 /// Calls of a report, all connectors together.
 pub(crate) fn calls(r: &RunReport) -> u64 {
@@ -37,7 +26,8 @@ pub(crate) fn calls(r: &RunReport) -> u64 {
 }
 
 fn point(run: &RunRecord) -> Point {
-    let (written, errors) = report_of(run)
+    let (written, errors) = run
+        .run_report()
         .map(|r| (r.counts.created + r.counts.updated + r.counts.deactivated, r.counts.quarantined))
         .unwrap_or((0, 0));
     Point { run_id: run.id, label: when(run.started_at), written, errors }
@@ -55,7 +45,7 @@ fn run_rows(runs: &[RunRecord], with_flow: bool) -> Markup {
             } }
             tbody {
                 @for run in runs {
-                    @let r = report_of(run).unwrap_or_default();
+                    @let r = run.run_report().unwrap_or_default();
                     tr {
                         @if with_flow { td { a href={"/flows/" (urlencode(&run.flow))} { (run.flow) } } }
                         td { a href={"/runs/" (run.id)} { "#" (run.id) } }
@@ -84,7 +74,7 @@ pub(crate) async fn overview(State(app): State<Arc<App>>) -> Response {
     };
     let mut by_flow: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
     for run in &runs {
-        if !is_dry_run(run) {
+        if !run.is_dry_run() {
             by_flow.entry(run.flow.as_str()).or_default().push(run);
         }
     }
@@ -126,7 +116,7 @@ pub(crate) async fn flow(State(app): State<Arc<App>>, Path(flow): Path<String>) 
         Ok(q) => q.len().to_string(),
         Err(e) => return state_failure(&e),
     };
-    let points: Vec<Point> = runs.iter().rev().filter(|r| !is_dry_run(r)).map(point).collect();
+    let points: Vec<Point> = runs.iter().rev().filter(|r| !r.is_dry_run()).map(point).collect();
     let runner = app.runner.as_ref().filter(|r| r.knows(&flow));
     let body = html! {
         (bars(&points))

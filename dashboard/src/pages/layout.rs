@@ -14,7 +14,7 @@ const STYLE: &str = include_str!("../../assets/style.css");
 
 /// A page with the shell around `body`, and the current alerts as a banner.
 pub(crate) async fn page(app: &App, title: &str, body: Markup) -> Response {
-    let alerts = app.alerts.current(app.state.as_ref()).await.unwrap_or_default();
+    let alerts = app.banner().await;
     let markup = html! {
         (DOCTYPE)
         html lang="en" {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use connector_core::state::{QuarantineFilter, QuarantineStatus};
 use maud::html;
 
-use super::flows::{calls, report_of};
+use super::flows::calls;
 use super::layout::{failure, millis, page, state_failure, status, urlencode, when};
 use super::quarantine::{ENTRIES, entry_rows};
 use crate::app::App;
@@ -34,7 +34,7 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Res
         Ok(q) => q.into_iter().filter(|q| q.run_id == id).collect::<Vec<_>>(),
         Err(e) => return state_failure(&e),
     };
-    let report = report_of(&run).unwrap_or_default();
+    let report = run.run_report().unwrap_or_default();
     let c = &report.counts;
     let body = html! {
         p {
